@@ -1,0 +1,31 @@
+# The README's two commands: `make demo` and `make test`. Each one creates or
+# updates .venv itself, so they work on a fresh clone with nothing installed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/markwatch match --marks markwatch/demo/marks.yaml --table < markwatch/demo/names.txt
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python benchmarks/bench_matcher.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,92 @@
+"""Value types shared by the matcher and everything downstream of it.
+
+They are plain frozen dataclasses so that hits can cross process boundaries
+(Scrapy pipelines, the alerts store, JSON output) without the matcher knowing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+SubjectKind = Literal["enterprise", "listing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Something to screen: an enterprise name, or a marketplace listing."""
+
+    text: str
+    kind: SubjectKind = "enterprise"
+    seller: str | None = None
+    price: float | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One piece of evidence, as a short code and a sentence in Chinese and English."""
+
+    code: str
+    zh: str
+    en: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    """An enterprise name split per 企业名称登记管理规定 Art. 6."""
+
+    region: str = ""
+    trade_name: str = ""
+    industry: str = ""
+    form: str = ""
+    branch: str = ""
+    bracket_region: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A subject judged to imitate one protected mark."""
+
+    mark: str
+    owner: str
+    score: float
+    span: tuple[int, int]
+    matched: str
+    reasons: tuple[Reason, ...] = ()
+    parts: NameParts | None = None
+    well_known: bool = False
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+    def to_dict(self) -> dict:
+        return {
+            "mark": self.mark,
+            "owner": self.owner,
+            "score": round(self.score, 4),
+            "span": list(self.span),
+            "matched": self.matched,
+            "well_known": self.well_known,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "parts": self.parts.to_dict() if self.parts else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """The outcome of screening one subject: all hits, best first."""
+
+    subject: Subject
+    hits: tuple[Hit, ...] = field(default_factory=tuple)
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
