@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from markwatch import __version__
-from markwatch import cmd_match
+from markwatch import __version__, cmd_match
 
 app = typer.Typer(
     name="markwatch",
@@ -18,6 +17,8 @@ app = typer.Typer(
 cmd_match.register(app)
 # Command groups from other modules register here, one line each:
 # (alerts, notify, scan, schedule, serve, runs, init)
+__import__("markwatch.cmd_notify", fromlist=["register"]).register(app)
+__import__("markwatch.cmd_alerts", fromlist=["register"]).register(app)
 
 
 def _version(value: bool) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from matcher.marks import Mark, MarksFile
 from markwatch.errors import ConfigError
+from matcher.marks import Mark, MarksFile
 
 
 def _line_of(root: yaml.Node | None, loc: tuple) -> int | None:

