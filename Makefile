@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/markwatch match --marks markwatch/demo/marks.yaml --table < markwatch/demo/names.txt
 
+# The Elasticsearch tests need a node: start one (scripts/es-node) unless MARKWATCH_ES_URL names a cluster.
 test: venv
-	$(BIN)/python -m pytest -q
+	@if [ -n "$$MARKWATCH_ES_URL" ]; then $(BIN)/python -m pytest -q; else \
+	  url=$$(scripts/es-node start --name make-test) || exit 1; \
+	  MARKWATCH_ES_URL=$$url $(BIN)/python -m pytest -q; rc=$$?; \
+	  scripts/es-node stop --name make-test; exit $$rc; fi
 
 lint: venv
 	$(BIN)/ruff check .

@@ -19,6 +19,11 @@ cmd_match.register(app)
 # (alerts, notify, scan, schedule, serve, runs, init)
 __import__("markwatch.cmd_notify", fromlist=["register"]).register(app)
 __import__("markwatch.cmd_alerts", fromlist=["register"]).register(app)
+__import__("markwatch.cmd_scan", fromlist=["register"]).register(app)
+__import__("markwatch.cmd_runs", fromlist=["register"]).register(app)
+__import__("markwatch.cmd_schedule", fromlist=["register"]).register(app)
+__import__("markwatch.cmd_init", fromlist=["register"]).register(app)
+__import__("markwatch.cmd_serve", fromlist=["register"]).register(app)
 
 
 def _version(value: bool) -> None:

@@ -55,6 +55,13 @@ def parse_line(line: str) -> tuple[dict | None, str | None]:
             "price": price,
             "category": category if isinstance(category, str) else None,
         }, None
+    if stripped.startswith("["):
+        try:
+            json.loads(stripped)
+        except ValueError:
+            pass  # plain text that happens to start with a bracket
+        else:
+            return None, "a JSON line must be an object with a field 'text'"
     return {"text": stripped, "kind": "enterprise"}, None
 
 

@@ -32,11 +32,43 @@ class Alignment:
     inserted: int = -1  # index in the window of an inserted character
 
 
-@lru_cache(maxsize=200_000)
+_SAME_REL = (1.0, SAME)
+_DIFF_REL = (0.0, DIFF)
+
+
+@lru_cache(maxsize=8192)
+def _related(a: str) -> dict[str, tuple[float, str]]:
+    """Every common character related to mark character a, with how closely.
+
+    Built once per mark character, so that aligning costs a dict lookup per
+    position however many texts are screened.
+    """
+    out: dict[str, tuple[float, str]] = {}
+    if not is_han(a):
+        return out
+    candidates = set(phonetic.homophones_of(a)) | set(lookalikes().get(a, {})) | set(phonetic.near_homophones_of(a))
+    for b in candidates:
+        rel = _relation(a, b)
+        if rel[1] != DIFF:
+            out[b] = rel
+    return out
+
+
 def relation(a: str, b: str) -> tuple[float, str]:
     """How much text character b stands for mark character a."""
     if a == b:
-        return 1.0, SAME
+        return _SAME_REL
+    got = _related(a).get(b)
+    if got is not None:
+        return got
+    if b > "\u9fff" or b < "\u3400" or ord(b) > 0xFFFF:
+        return _DIFF_REL
+    # a rare character outside the common set: decide on the spot
+    return _relation(a, b)
+
+
+@lru_cache(maxsize=50_000)
+def _relation(a: str, b: str) -> tuple[float, str]:
     if not (is_han(a) and is_han(b)):
         return 0.0, DIFF
     sound = phonetic.same_sound(a, b)
@@ -86,9 +118,16 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     if n == 1:
         return found[:limit]
     sorted_mark = sorted(mark)
+    mark_chars = set(mark)
+    first = mark[0]
     for i in range(len(text) - n + 1):
         window = text[i:i + n]
         if window == mark:
+            continue
+        # The first character may never be unrelated, so most windows stop here.
+        if relation(first, window[0])[1] == DIFF:
+            if window[0] in mark_chars and sorted(window) == sorted_mark:
+                found.append(Alignment(i, i + n, 0.82 if n >= 3 else 0.7, (SAME,) * n, "reorder", window))
             continue
         got = _score(mark, window)
         if got is not None:
@@ -99,7 +138,7 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
             found.append(Alignment(i, i + n, 0.82 if n >= 3 else 0.7, (SAME,) * n, "reorder", window))
     for i in range(len(text) - n):
         window = text[i:i + n + 1]
-        if not is_han(window[0]) or not is_han(window[-1]):
+        if not is_han(window[0]) or not is_han(window[-1]) or relation(first, window[0])[1] == DIFF:
             continue
         for j in range(1, n):
             if not is_han(window[j]):

@@ -10,32 +10,29 @@ from __future__ import annotations
 
 from functools import cache
 
+import ahocorasick_rs as ac
+
 from matcher.normalize import fold
 from matcher.resources import enterprise_words, nice_classes
 
 
 @cache
-def _class_words() -> tuple[tuple[str, frozenset[int]], ...]:
-    """Industry word → the Nice classes it shows, longest words first."""
+def _class_automaton() -> tuple[ac.AhoCorasick, list[frozenset[int]]]:
+    """Industry words → the Nice classes they show, scanned leftmost-longest in one pass."""
     by_word: dict[str, set[int]] = {}
     for cls, words in nice_classes().items():
         for w in words:
             by_word.setdefault(w, set()).add(cls)
-    return tuple(sorted(((w, frozenset(c)) for w, c in by_word.items()), key=lambda x: -len(x[0])))
+    patterns = sorted(by_word)
+    return ac.AhoCorasick(patterns, matchkind=ac.MatchKind.LeftmostLongest), [frozenset(by_word[p]) for p in patterns]
 
 
 def classes_in(text: str) -> set[int]:
     """Nice classes named by industry words in folded text (longest words win)."""
+    automaton, classes = _class_automaton()
     found: set[int] = set()
-    taken = [False] * len(text)
-    for w, cls in _class_words():
-        start = text.find(w)
-        while start >= 0:
-            if not any(taken[start:start + len(w)]):
-                found |= cls
-                for k in range(start, start + len(w)):
-                    taken[k] = True
-            start = text.find(w, start + 1)
+    for idx, _s, _e in automaton.find_matches_as_indexes(text):
+        found |= classes[idx]
     return found
 
 

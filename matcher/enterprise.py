@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from matcher.resources import enterprise_words, nice_classes, regions
+from matcher.resources import enterprise_words, nice_classes, region_codes, regions
 from matcher.types import NameParts
 
 _BRACKET = re.compile(r"[(（]([^()（）]{2,12})[)）]")
@@ -39,23 +39,57 @@ def industry_words() -> tuple[str, ...]:
 
 
 @cache
-def _region_prefixes() -> tuple[str, ...]:
-    return tuple(sorted(regions(), key=len, reverse=True))
+def _region_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(r) for r in regions()}, reverse=True))
+
+
+def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
+    for n in lengths:
+        if len(s) - n >= 2 and s[:n] in names:
+            return s[:n]
+    return None
 
 
 def _strip_region_prefix(s: str) -> tuple[str, str]:
-    """Peel administrative divisions off the front (湖北省武汉市江夏区…)."""
+    """Peel administrative divisions off the front (湖北省武汉市江夏区…).
+
+    Each further division must lie inside the one before it (by adcode), so
+    that 唐山市三元… keeps 三元 (a district of 三明, not of 唐山) as a trade name.
+    """
+    codes = region_codes()
+    names = regions()
+    lengths = _region_lengths()
     region = ""
-    changed = True
-    while changed:
-        changed = False
-        for r in _region_prefixes():
-            if s.startswith(r) and len(s) - len(r) >= 2:
-                region += r
-                s = s[len(r):]
-                changed = True
+    within: tuple[str, ...] = ("",)
+    while True:
+        r = None
+        for n in lengths:
+            cand = s[:n]
+            if len(s) - n < 2 or cand not in names:
+                continue
+            inside = tuple(c for c in codes.get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
+            if inside or cand == "中国":
+                r = cand
                 break
-    return region, s
+        if r is None:
+            return region, s
+        region += r
+        s = s[len(r):]
+        if inside:
+            within = inside
+
+
+@cache
+def _industry_index() -> tuple[frozenset[str], tuple[int, ...]]:
+    words = industry_words()
+    return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
+
+
+def _longest_suffix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
+    for n in lengths:
+        if len(s) - n >= 2 and s[-n:] in names:
+            return s[-n:]
+    return None
 
 
 def parse_name(folded: str) -> NameParts:
@@ -89,15 +123,10 @@ def parse_name(folded: str) -> NameParts:
         bracket_region = m.group(1)
         s = s[: m.start()] + s[m.end():]
     industry = ""
-    changed = True
-    while changed:
-        changed = False
-        for w in industry_words():
-            if s.endswith(w) and len(s) - len(w) >= 2:
-                industry = w + industry
-                s = s[: -len(w)]
-                changed = True
-                break
+    words, lengths = _industry_index()
+    while (w := _longest_suffix(s, words, lengths)) is not None:
+        industry = w + industry
+        s = s[: -len(w)]
     trade = s
     return NameParts(region=region, trade_name=trade, industry=industry, form=form,
                      branch=branch, bracket_region=bracket_region)

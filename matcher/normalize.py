@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from matcher.resources import charmap
 
@@ -25,6 +26,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SEP_RE = re.compile(f"(?<=[{_HAN}])[{_SEP_CLASS}]+(?=[{_HAN}])")
 
 
+@lru_cache(maxsize=65536)
 def _fold_char(c: str) -> tuple[str, str]:
     """(folded text for one character, reason or '')."""
     cat = unicodedata.category(c)

@@ -127,3 +127,30 @@ def common_homophones(c: str) -> tuple[str, ...]:
     """Common characters that read like c (its main reading), c excluded."""
     r = readings(c)
     return tuple(x for x in _by_reading().get(r[0], ()) if x != c) if r else ()
+
+
+@cache
+def homophones_of(c: str) -> tuple[str, ...]:
+    """Common characters sharing any reading of c (heteronyms included), c excluded."""
+    out: list[str] = []
+    for r in readings(c):
+        out.extend(x for x in _by_reading().get(r, ()) if x != c and x not in out)
+    return tuple(out)
+
+
+@cache
+def _by_fuzzy() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for r, chars in _by_reading().items():
+        out.setdefault(fuzzy(r), []).extend(chars)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@cache
+def near_homophones_of(c: str) -> tuple[str, ...]:
+    """Common characters whose reading is near one of c's (z/zh, n/l, an/ang…), c excluded."""
+    out: set[str] = set()
+    for r in readings(c):
+        out.update(_by_fuzzy().get(fuzzy(r), ()))
+    out.discard(c)
+    return tuple(sorted(out))

@@ -83,6 +83,10 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
             cue = note.split(":", 1)[1]
             out.append(Reason("counterfeit_cue", f"商品标题含假冒提示词“{cue}”",
                               f"counterfeit cue word {cue} next to the mark"))
+        elif note.startswith("brand_affix:"):
+            brand = note.split(":", 1)[1]
+            out.append(Reason("brand_affix", f"将商标扩展为另一品牌名“{brand}”",
+                              f"the mark grown into another brand name, {brand}"))
         elif note == "evasive":
             out.append(Reason("evasion", "以变形写法规避平台关键词过滤",
                               "spelled to slip past platform keyword filters"))

@@ -49,6 +49,26 @@ def regions() -> frozenset[str]:
 
 
 @cache
+def region_codes() -> dict[str, tuple[str, ...]]:
+    """Region name (full or short) → the adcode prefixes it can stand for
+    (2 digits for a province, 4 for a prefecture, 6 for a county)."""
+    out: dict[str, set[str]] = {}
+    for name, short, code in _tsv("regions.tsv"):
+        if code[2:].strip("0") == "":
+            prefix = code[:2]
+        elif code[4:].strip("0") == "":
+            prefix = code[:4]
+        else:
+            prefix = code[:6]
+        keys = {name, short} if len(short) >= 2 else {name}
+        if "自治" in name:
+            keys.add(name[:2])
+        for k in keys:
+            out.setdefault(k, set()).add(prefix)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+@cache
 def enterprise_words() -> dict[str, list[str]]:
     return yaml.safe_load(_DATA.joinpath("enterprise.yaml").read_text(encoding="utf-8"))
 

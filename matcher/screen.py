@@ -11,8 +11,10 @@ context the way CNIPA examination practice does.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 import ahocorasick_rs as ac
 
@@ -26,9 +28,17 @@ from matcher.resources import lookalikes, regions
 from matcher.segment import Segmenter
 from matcher.types import Hit, NameParts, Subject
 
+_HAS_LATIN = re.compile("[a-z]")
 DEFAULT_THRESHOLD = 0.6
 _MAX_TEXT = 2000  # characters of a subject that are screened; the rest is noise
 _SHAPE_INDEX_MIN = 0.8
+
+
+@cache
+def _field_words() -> frozenset[str]:
+    from matcher.enterprise import industry_words
+
+    return frozenset(industry_words())
 
 
 @dataclass(slots=True)
@@ -36,6 +46,7 @@ class _MarkInfo:
     mark: Mark
     folded: str
     aliases: tuple[str, ...]  # skeletons of Latin aliases, letters and digits only
+    raw_aliases: frozenset[str]  # folded aliases without spaces: written exactly so
     whitelist: tuple[str, ...]
     common_word: bool
     classes: frozenset[int]
@@ -75,8 +86,9 @@ class Matcher:
             folded = fold(m.name)
             aliases = tuple(a for a in (_latin_compact(fold(x)) for x in m.aliases) if len(a) >= 3)
             wl = tuple(fold(w) for w in [m.owner, *m.whitelist])
+            raw = frozenset(fold(a).replace(" ", "") for a in m.aliases)
             self.info.append(_MarkInfo(
-                mark=m, folded=folded, aliases=aliases, whitelist=wl,
+                mark=m, folded=folded, aliases=aliases, raw_aliases=raw, whitelist=wl,
                 common_word=self.segmenter.is_common_word(folded),
                 classes=frozenset(m.classes), industries=tuple(fold(w) for w in m.industries),
             ))
@@ -88,6 +100,7 @@ class Matcher:
         chars: dict[str, set[int]] = {}
         sounds: dict[str, set[int]] = {}
         latin: dict[str, set[int]] = {}
+        skips: dict[str, set[int]] = {}
         la = lookalikes()
         for i, info in enumerate(self.info):
             name = info.folded
@@ -104,6 +117,9 @@ class Matcher:
                 keys = {name, b + a}
                 keys |= {x + b for x, s in la.get(a, {}).items() if s >= _SHAPE_INDEX_MIN}
                 keys |= {a + y for y, s in la.get(b, {}).items() if s >= _SHAPE_INDEX_MIN}
+                # one character kept, the other a homophone (衣正 for 一正)
+                keys |= {x + b for x in phonetic.homophones_of(a)}
+                keys |= {a + y for y in phonetic.homophones_of(b)}
             else:
                 keys = set()
                 for k in range(n - 1):
@@ -113,21 +129,39 @@ class Matcher:
                     keys |= {x + b for x, s in la.get(a, {}).items() if s >= _SHAPE_INDEX_MIN}
                     keys |= {a + y for y, s in la.get(b, {}).items() if s >= _SHAPE_INDEX_MIN}
                 for k in range(n - 2):
-                    keys.add(name[k] + name[k + 2])  # one character dropped or swapped
+                    keys.add(name[k] + name[k + 2])  # one character dropped
+                    skips.setdefault(name[k] + name[k + 2], set()).add(i)  # one swapped (康斯傅)
             for key in keys:
                 chars.setdefault(key, set()).add(i)
             options = [sorted(self.sound.variants(c))[:3] for c in name]
             for combo in itertools.islice(itertools.product(*options), 16):
                 sounds.setdefault("".join(combo), set()).add(i)
         self._chars = _Automaton(chars)
+        for i, info in enumerate(self.info):
+            if len(info.folded) == 2 and all(is_han(c) for c in info.folded):
+                skips.setdefault(info.folded, set()).add(i)  # one inserted (卫小龙)
+        self._skips = _Automaton(skips)
         self._sounds = _Automaton(sounds)
         self._latin = _Automaton(latin)
 
-    def candidates(self, folded: str) -> set[int]:
+    def candidates(self, folded: str, category: str = "") -> set[int]:
+        """Marks worth aligning against folded text: a few Aho-Corasick passes, no Python per mark."""
         found: set[int] = set()
         self._chars.scan(folded, found)
-        self._sounds.scan(self.sound.project(folded), found)
-        if any("a" <= ch <= "z" for ch in folded):
+        by_sound: set[int] = set()
+        self._sounds.scan(self.sound.project(folded), by_sound)
+        by_sound -= found
+        if by_sound:
+            # Sound alone counts only among the same goods: keep those marks only
+            # when the text names one of their fields.
+            field = folded + " " + category if category else folded
+            classes = context.classes_in(field)
+            found |= {i for i in by_sound if (classes & self.info[i].classes)
+                      or any(w in field for w in self.info[i].industries)}
+        if len(folded) >= 3:
+            # characters two apart: one inserted into or swapped out of a mark
+            self._skips.scan("\x00".join(map(str.__add__, folded, folded[2:])), found)
+        if _HAS_LATIN.search(folded):
             self._latin.scan(_latin_compact(folded), found)
         return found
 
@@ -138,36 +172,43 @@ class Matcher:
         text = subject.text if isinstance(subject.text, str) else str(subject.text)
         text = text[:_MAX_TEXT]
         folded = fold(text)
-        cands = self.candidates(folded)
+        cands = self.candidates(folded, fold(subject.category) if subject.category else "")
         if not cands:
             return []
+        # Align first, on the folded text alone: most candidates stop here, before
+        # the costlier context (trace, name structure, segmentation) is built.
+        latin = _LatinView(folded) if _HAS_LATIN.search(folded) else None
+        aligned: list[tuple[_MarkInfo, list[Alignment], float]] = []
+        for i in sorted(cands):
+            info = self.info[i]
+            if any(folded.startswith(w) for w in info.whitelist if w):
+                continue
+            threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
+            options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
+            if latin is not None and info.aliases:
+                hit = latin.find(info.aliases)
+                if hit is not None:
+                    options.append(hit)
+            if options:
+                options.sort(key=lambda a: -a.similarity)
+                aligned.append((info, options, threshold))
+        if not aligned:
+            return []
         traced = trace(text)
-        folded = traced.text
         ctx = _Context(self, subject, traced)
         hits = []
-        for i in sorted(cands):
-            hit = self._judge(self.info[i], ctx)
+        for info, options, threshold in aligned:
+            hit = self._judge(info, ctx, options, threshold)
             if hit is not None:
                 hits.append(hit)
         hits.sort(key=lambda h: -h.score)
         return hits
 
-    def _judge(self, info: _MarkInfo, ctx: _Context) -> Hit | None:
-        folded = ctx.folded
-        if any(folded.startswith(w) for w in info.whitelist if w):
-            return None
+    def _judge(self, info: _MarkInfo, ctx: _Context, options: list[Alignment], threshold: float) -> Hit | None:
         if ctx.subject.kind == "listing" and ctx.seller and any(ctx.seller.startswith(w) for w in info.whitelist):
             return None
-        options = align(info.folded, folded)
-        latin_hit = self._latin_alignment(info, ctx)
-        if latin_hit is not None:
-            options.append(latin_hit)
-        options.sort(key=lambda a: -a.similarity)
-        threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
         chosen = None
         for al in options:
-            if al.similarity < threshold:
-                break
             verdict = _weigh(self, info, ctx, al)
             if verdict is not None and verdict[0] >= threshold:
                 chosen = (al, verdict)
@@ -181,20 +222,30 @@ class Matcher:
                    matched=ctx.original[span[0]:span[1]], reasons=tuple(reasons), parts=ctx.parts,
                    well_known=info.mark.well_known)
 
-    def _latin_alignment(self, info: _MarkInfo, ctx: _Context) -> Alignment | None:
-        if not info.aliases or not ctx.has_latin:
-            return None
-        compact, origin = ctx.latin
-        for alias in info.aliases:
+
+class _LatinView:
+    """The Latin skeleton of folded text with the way back to folded positions."""
+
+    def __init__(self, folded: str) -> None:
+        self.folded = folded
+        sk = skeleton(folded)
+        keep = [k for k, ch in enumerate(sk) if ch.isascii() and ch.isalnum()]
+        self.compact = "".join(sk[k] for k in keep)
+        self.origin = keep
+
+    def find(self, aliases: tuple[str, ...]) -> Alignment | None:
+        """The first alias standing on word boundaries (HUAWEl, not HUAWEIXYZ)."""
+        compact, origin, folded = self.compact, self.origin, self.folded
+        for alias in aliases:
             start = compact.find(alias)
             while start >= 0:
                 end = start + len(alias)
                 fs, fe = origin[start], origin[end - 1] + 1
-                before = ctx.folded[fs - 1] if fs else ""
-                after = ctx.folded[fe] if fe < len(ctx.folded) else ""
+                before = folded[fs - 1] if fs else ""
+                after = folded[fe] if fe < len(folded) else ""
                 if not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha()):
                     return Alignment(start=fs, end=fe, similarity=1.0, kinds=("latin",), edit="latin",
-                                     window=ctx.folded[fs:fe])
+                                     window=folded[fs:fe])
                 start = compact.find(alias, start + 1)
         return None
 
@@ -220,16 +271,14 @@ class _Context:
         if self.is_enterprise and not self.classes and not self.enterprise_like:
             self.classes = context.classes_in(self.folded)
         self.cue = context.counterfeit_cue(self.folded) if subject.kind == "listing" else None
-        self.has_latin = any("a" <= ch <= "z" for ch in self.folded)
-        self._latin: tuple[str, list[int]] | None = None
+        self._segmenter = matcher.segmenter
+        self._tokens: dict[str, list[str]] = {}
 
-    @property
-    def latin(self) -> tuple[str, list[int]]:
-        if self._latin is None:
-            sk = skeleton(self.folded)
-            keep = [k for k, ch in enumerate(sk) if ch.isascii() and ch.isalnum()]
-            self._latin = ("".join(sk[k] for k in keep), keep)
-        return self._latin
+    def tokens(self, text: str) -> list[str]:
+        got = self._tokens.get(text)
+        if got is None:
+            got = self._tokens[text] = self._segmenter.tokens(text)
+        return got
 
     def region_span(self) -> tuple[int, int] | None:
         if self.parts is None or not self.parts.region:
@@ -260,23 +309,29 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
         return None
     if not exact and not latin and window in regions():
         return None
+    relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+    # Sound alone, with no character in common and none alike in shape, confuses
+    # only among the same goods (CNIPA: same sound *with* similar shape → similar).
+    if not relevant and not exact and not latin and not any(
+            k in ("same", "shape", "sound_shape") for k in al.kinds):
+        return None
     # A word that merely contains the mark's characters (成立白云, 老板娘).
     if not latin:
         # In an enterprise name the parsed structure outranks jieba: segment only
         # the trade name, so 一正|大药房 is not read as 一|正大|药房.
         ts = ctx.trade_span()
         if ts and ts[0] <= al.start and al.end <= ts[1]:
-            crossing = matcher.segmenter.crossing_word(ctx.folded[ts[0]:ts[1]], al.start - ts[0], al.end - ts[0])
+            seg = ctx.folded[ts[0]:ts[1]]
+            crossing = matcher.segmenter.crossing_word(seg, al.start - ts[0], al.end - ts[0], ctx.tokens(seg))
         else:
-            crossing = matcher.segmenter.crossing_word(ctx.folded, al.start, al.end)
-        if crossing and crossing != window:
+            crossing = matcher.segmenter.crossing_word(ctx.folded, al.start, al.end, ctx.tokens(ctx.folded))
+        if crossing and crossing != window and not _compound_of(crossing, window):
             return None
     # Compatibility and descriptive use (适用于九阳豆浆机, 小米手机壳) is fair use.
     if ctx.cue is None and context.descriptive_use(ctx.folded, al.start, al.end):
         return None
 
     # Industry: well-known marks reach across classes, ordinary marks do not.
-    relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
     known = bool(ctx.classes)
     own_meaning = (not exact and not latin and matcher.segmenter.is_common_word(window, 100))
     if known and not relevant:
@@ -297,15 +352,22 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
             score *= 0.9
 
     if ctx.subject.kind == "listing":
-        evasive = al.edit in ("separator",) or any(
-            w in ("fullwidth", "confusable", "numeral", "variant") for w in ctx.traced.why[al.start:al.end]
-        ) or _invisible_inside(ctx, al)
+        evasive = (
+            any(w in ("fullwidth", "confusable", "numeral") for w in ctx.traced.why[al.start:al.end])
+            or _invisible_inside(ctx, al)
+            or _mixed_script(ctx, al)
+            or (latin and al.window.replace(" ", "") not in info.raw_aliases)
+        )
+        affix = _brand_affix(matcher, ctx, al) if exact else None
         if ctx.cue:
             notes.append("counterfeit_cue:" + ctx.cue)
             score = max(score, 0.9) if exact or latin else min(1.0, score + 0.15)
+        elif affix:
+            notes.append("brand_affix:" + affix)
+            score *= 0.9
         elif (exact or latin) and not evasive:
             return None  # the genuine product resold under its own name
-        elif evasive:
+        if evasive and not ctx.cue:
             notes.append("evasive")
     else:
         ts = ctx.trade_span()
@@ -319,6 +381,48 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
         elif ts and ctx.parts and ctx.parts.industry and window in ctx.parts.industry:
             score *= 0.8
     return score, notes
+
+
+def _compound_of(word: str, window: str) -> bool:
+    """A dictionary word that is the mark plus a field word (格力空调) or a place before it."""
+    if word.startswith(window):
+        rest = word[len(window):]
+        return rest in _field_words()
+    if word.endswith(window):
+        return word[: -len(window)] in regions()
+    return False
+
+
+_BRAND_SUFFIXES = frozenset("王记牌氏坊轩阁斋哥嫂仔")
+_BRAND_PREFIXES = ("正宗", "新", "老", "小", "真", "金", "大")
+
+
+def _brand_affix(matcher: Matcher, ctx: _Context, al: Alignment) -> str | None:
+    """In a listing, the mark grown into another brand name (安踏王, 海天记, 华为牌, 新九阳):
+    a one-character brand word right after it, or a prefix word right before it."""
+    pos = 0
+    before = after = ""
+    for tok in ctx.tokens(ctx.folded):
+        if pos + len(tok) == al.start:
+            before = tok
+        if pos == al.end:
+            after = tok
+            break
+        pos += len(tok)
+    if after in _BRAND_SUFFIXES:
+        return ctx.folded[al.start:al.end] + after
+    if before in _BRAND_PREFIXES:
+        return before + ctx.folded[al.start:al.end]
+    return None
+
+
+def _mixed_script(ctx: _Context, al: Alignment) -> bool:
+    """The mark alone is in traditional or variant characters, the rest of the title is not."""
+    inside = ctx.traced.why[al.start:al.end]
+    if not any(w in ("traditional", "variant") for w in inside):
+        return False
+    outside = ctx.traced.why[:al.start] + ctx.traced.why[al.end:]
+    return not any(w in ("traditional", "variant") for w in outside)
 
 
 def _invisible_inside(ctx: _Context, al: Alignment) -> bool:

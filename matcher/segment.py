@@ -65,11 +65,11 @@ class Segmenter:
         with self._lock:
             return self._tok.lcut(text, HMM=False)
 
-    def crossing_word(self, text: str, start: int, end: int) -> str | None:
+    def crossing_word(self, text: str, start: int, end: int, tokens: list[str] | None = None) -> str | None:
         """The dictionary word that straddles the edge of text[start:end], if any."""
         pos = 0
-        with self._lock:
-            tokens = self._tok.lcut(text, HMM=False)
+        if tokens is None:
+            tokens = self.tokens(text)
         for t in tokens:
             t_start, t_end = pos, pos + len(t)
             pos = t_end

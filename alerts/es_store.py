@@ -1,0 +1,496 @@
+"""The Elasticsearch alert store for real deployments.
+
+- Index: ``<prefix>-alerts-v<N>`` behind the alias ``<prefix>-alerts``, from the index template
+  in ``alerts.es_mapping``; both created on first use (a new mapping version means a new index
+  and reindexing by the operator, the alias keeping readers unaware).
+- Upserts: per chunk, one ``mget`` of the ids, the shared merge rule (``merge_seen``), then one
+  ``helpers.bulk`` request of ``create`` (new) and ``index`` with ``if_seq_no``/``if_primary_term``
+  (seen again) operations; a version conflict retries that alert. While chunks are mostly new, the
+  mget is skipped and ``create`` conflicts (409) send the known alerts through the merge instead.
+  No scripts, so it runs on the minimal distribution (no painless).
+- Reviews: partial ``update`` of status/history/notes guarded by ``if_seq_no``, so concurrent
+  reviews never lose a history entry.
+- Outbox: when the cluster cannot be reached, ``upsert`` puts the alerts in ``alerts.outbox``
+  and returns ``queued``; the next ``upsert`` (or ``flush_outbox()``) writes them first.
+  Reads and reviews raise ``StoreUnavailable`` instead: an analyst must know.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, helpers
+
+from alerts.es_mapping import MAPPING_VERSION, template_body
+from alerts.model import Alert, iso, merge_seen, reviewed, utc
+from alerts.outbox import Outbox
+from alerts.store import AlertNotFound, AlertQuery, AlertStore, Counts, Page, StoreUnavailable, UpsertResult
+from alerts.textsearch import search_terms
+from markwatch.errors import UserError
+
+if TYPE_CHECKING:
+    from markwatch.config import StoreSettings
+
+CHUNK = 500
+MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
+_SORTS: dict[str, list[dict[str, str]]] = {
+    "-score": [{"score": "desc"}],
+    "score": [{"score": "asc"}],
+    "-last_seen": [{"last_seen": "desc"}],
+    "last_seen": [{"last_seen": "asc"}],
+    "-first_seen": [{"first_seen": "desc"}],
+    "first_seen": [{"first_seen": "asc"}],
+    "mark": [{"mark": "asc"}, {"score": "desc"}],
+    "-times_seen": [{"times_seen": "desc"}],
+}
+_TRANSIENT = {429, 502, 503, 504}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Unreachable(Exception):
+    """Internal: the cluster could not be reached; the message says why."""
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, TransportConnectionError | ConnectionTimeout):
+        return True
+    return isinstance(exc, ApiError) and exc.meta.status in _TRANSIENT
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ApiError):
+        return f"HTTP {exc.meta.status} {exc.message}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _reading(method: F) -> F:
+    """Turn transport failures into one clear StoreUnavailable line."""
+
+    @functools.wraps(method)
+    def wrapper(self: ElasticsearchAlertStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (AuthenticationException, AuthorizationException) as exc:
+            raise StoreUnavailable(f"Elasticsearch at {self.where} refused the credentials: {_describe(exc)}") from None
+        except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+            if _is_unreachable(exc):
+                raise StoreUnavailable(f"cannot reach Elasticsearch at {self.where}: {_describe(exc)}") from None
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+class ElasticsearchAlertStore(AlertStore):
+    def __init__(
+        self,
+        client: Elasticsearch,
+        *,
+        prefix: str = "markwatch",
+        replicas: int = 1,
+        refresh: bool = False,
+        outbox: Outbox | None = None,
+        where: str = "",
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.alias = f"{prefix}-alerts"
+        self.index = f"{self.alias}-v{MAPPING_VERSION}"
+        self.replicas = replicas
+        self.refresh = refresh
+        self.outbox = outbox
+        self.where = where or "the configured URL"
+        self._ready = False
+        self._mostly_new = True  # adapts per chunk, see _write
+
+    @classmethod
+    def from_settings(cls, s: StoreSettings) -> ElasticsearchAlertStore:
+        kwargs: dict[str, Any] = {
+            "request_timeout": s.timeout,
+            "max_retries": s.retries,
+            "retry_on_timeout": True,
+        }
+        if s.api_key is not None:
+            kwargs["api_key"] = s.api_key.get_secret_value()
+        elif s.username:
+            kwargs["basic_auth"] = (s.username, s.password.get_secret_value() if s.password else "")
+        if s.ca_certs is not None:
+            kwargs["ca_certs"] = str(s.ca_certs)
+        if not s.verify_certs:
+            kwargs["verify_certs"] = False
+        client = Elasticsearch(s.urls, **kwargs)
+        return cls(
+            client,
+            prefix=s.index_prefix,
+            replicas=s.replicas,
+            refresh=s.refresh,
+            outbox=Outbox(s.outbox_file()),
+            where=", ".join(s.urls),
+        )
+
+    # -- index -------------------------------------------------------------------
+    def ensure_index(self) -> None:
+        """Put the template and create the versioned index behind the alias, once per store."""
+        if self._ready:
+            return
+        self.client.indices.put_index_template(name=self.alias, **template_body(self.alias, self.replicas))
+        if not self.client.indices.exists_alias(name=self.alias):
+            try:
+                self.client.indices.create(index=self.index, aliases={self.alias: {"is_write_index": True}})
+            except ApiError as exc:
+                if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
+                    raise
+        self._ready = True
+
+    def _refresh(self) -> None:
+        if self.refresh:
+            self.client.indices.refresh(index=self.alias)
+
+    # -- writes --------------------------------------------------------------------
+    def upsert(self, alerts: Iterable[Alert]) -> UpsertResult:
+        pending = list(alerts)
+        result = UpsertResult()
+        done = 0
+        try:
+            self._drain(result)
+            while done < len(pending):
+                chunk = pending[done : done + CHUNK]
+                self._write(chunk, result)
+                done += len(chunk)
+            self._refresh()
+        except (AuthenticationException, AuthorizationException) as exc:
+            # Kept for the next run with fixed credentials, but the run must hear about it.
+            kept = self.outbox.put(pending[done:]) if self.outbox is not None else 0
+            raise StoreUnavailable(
+                f"Elasticsearch at {self.where} refused the credentials: {_describe(exc)}"
+                f" ({kept} alert(s) kept in the outbox)"
+            ) from None
+        except (_Unreachable, TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+            if not (isinstance(exc, _Unreachable) or _is_unreachable(exc)):
+                raise
+            if self.outbox is None:
+                raise StoreUnavailable(f"cannot reach Elasticsearch at {self.where}: {_describe(exc)}") from None
+            # From the failed chunk on; what that chunk already wrote replays as "unchanged".
+            result.queued += self.outbox.put(pending[done:])
+        return result
+
+    def flush_outbox(self) -> UpsertResult:
+        """Write what the outbox holds; raises StoreUnavailable if the cluster is still down."""
+        result = UpsertResult()
+        try:
+            self._drain(result)
+        except (_Unreachable, TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+            if not (isinstance(exc, _Unreachable) or _is_unreachable(exc)):
+                raise
+            raise StoreUnavailable(f"cannot reach Elasticsearch at {self.where}: {_describe(exc)}") from None
+        self._refresh()
+        return result
+
+    def outbox_size(self) -> int:
+        return len(self.outbox) if self.outbox is not None else 0
+
+    def _drain(self, result: UpsertResult) -> None:
+        if self.outbox is None:
+            return
+        while True:
+            entries = self.outbox.peek(CHUNK)
+            if not entries:
+                return
+            part = UpsertResult()
+            self._write([a for _, a in entries], part)
+            self.outbox.remove(seq for seq, _ in entries)
+            for name in ("new", "updated", "unchanged", "failed"):
+                setattr(result, name, getattr(result, name) + getattr(part, name))
+            result.new_ids.extend(part.new_ids)
+            result.errors.extend(part.errors)
+            result.replayed += len(entries)
+
+    def _write(self, chunk: list[Alert], result: UpsertResult) -> None:
+        """Merge one chunk with what is stored and bulk-write it; retry version conflicts."""
+        self.ensure_index()
+        todo = chunk
+        for _attempt in range(5):
+            if not todo:
+                return
+            # Later sightings of one id in the same chunk are written in a next round.
+            first: dict[str, Alert] = {}
+            later: list[Alert] = []
+            for alert in todo:
+                (later.append(alert) if alert.id in first else first.__setitem__(alert.id, alert))
+            # Mostly new alerts (a first crawl): skip the mget and let `create` find the few that
+            # exist (409, merged in the next round). Mostly known alerts: mget first.
+            blind = _attempt == 0 and self._mostly_new
+            stored = {} if blind else self._mget(list(first))
+            if _attempt == 0 and not blind:
+                self._mostly_new = len(stored) < len(first) / 2
+            actions: list[dict[str, Any]] = []
+            outcome: dict[str, str] = {}
+            for alert_id, alert in first.items():
+                old = stored.get(alert_id)
+                if old is None:
+                    actions.append(
+                        {"_op_type": "create", "_index": self.alias, "_id": alert_id, "_source": alert.to_doc()}
+                    )
+                    outcome[alert_id] = "new"
+                    continue
+                merged = merge_seen(old[0], alert)
+                if merged is None:
+                    result.unchanged += 1
+                    continue
+                actions.append(
+                    {
+                        "_op_type": "index",
+                        "_index": self.alias,
+                        "_id": alert_id,
+                        "_source": merged.to_doc(),
+                        "if_seq_no": old[1],
+                        "if_primary_term": old[2],
+                    }
+                )
+                outcome[alert_id] = "updated"
+            retry: list[Alert] = []
+            if actions:
+                _, errors = helpers.bulk(
+                    self.client, actions, chunk_size=len(actions), raise_on_error=False, max_retries=2, refresh=False
+                )
+                failed: dict[str, Any] = {}
+                for err in errors:
+                    op = next(iter(err.values()))
+                    failed[op["_id"]] = op
+                for alert_id, kind in outcome.items():
+                    op = failed.get(alert_id)
+                    if op is None:
+                        if kind == "new":
+                            result.new += 1
+                            result.new_ids.append(alert_id)
+                        else:
+                            result.updated += 1
+                    elif op.get("status") == 409:
+                        retry.append(first[alert_id])
+                    elif op.get("status") in _TRANSIENT:
+                        raise _Unreachable(f"HTTP {op.get('status')} on bulk write")
+                    else:
+                        result.failed += 1
+                        reason = (
+                            (op.get("error") or {}).get("reason", "error")
+                            if isinstance(op.get("error"), dict)
+                            else str(op.get("error"))
+                        )
+                        result.errors.append(f"{alert_id}: {reason}")
+            if blind:
+                self._mostly_new = len(retry) < len(first) / 2
+            todo = retry + later
+        if todo:
+            result.failed += len(todo)
+            result.errors.extend(f"{a.id}: version conflict persisted" for a in todo)
+
+    def _mget(self, ids: list[str]) -> dict[str, tuple[Alert, int, int]]:
+        """Stored alerts with (seq_no, primary_term) for optimistic concurrency."""
+        if not ids:
+            return {}
+        self.ensure_index()
+        resp = self.client.mget(index=self.alias, ids=ids)
+        out = {}
+        for doc in resp["docs"]:
+            if doc.get("found"):
+                out[doc["_id"]] = (Alert.model_validate(doc["_source"]), doc["_seq_no"], doc["_primary_term"])
+        return out
+
+    @_reading
+    def review(
+        self, ids: Iterable[str], status: str, note: str = "", who: str = "analyst", now: datetime | None = None
+    ) -> list[Alert]:
+        from alerts.model import STATUSES
+
+        if status not in STATUSES:
+            raise UserError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+        wanted = list(dict.fromkeys(ids))
+        when = utc(now or datetime.now().astimezone())
+        done: dict[str, Alert] = {}
+        todo = wanted
+        for _attempt in range(5):
+            stored = self._mget(todo)
+            missing = [i for i in todo if i not in stored]
+            if missing:
+                more = f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""
+                raise AlertNotFound(f"no alert with id {missing[0]!r}{more}")
+            actions = []
+            for alert_id in todo:
+                old, seq, term = stored[alert_id]
+                new = reviewed(old, status, note, who, when)
+                done[alert_id] = new
+                doc = new.to_doc()
+                actions.append(
+                    {
+                        "_op_type": "update",
+                        "_index": self.alias,
+                        "_id": alert_id,
+                        "if_seq_no": seq,
+                        "if_primary_term": term,
+                        "doc": {k: doc[k] for k in ("status", "history", "notes")},
+                    }
+                )
+            _, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=self.refresh and "wait_for")
+            conflicts = [next(iter(e.values())) for e in errors]
+            hard = [op for op in conflicts if op.get("status") != 409]
+            if hard:
+                raise UserError(f"review of {hard[0]['_id']} failed: {hard[0].get('error')}")
+            todo = [op["_id"] for op in conflicts]
+            if not todo:
+                return [done[i] for i in wanted]
+        raise UserError("review kept conflicting with other writers; try again")
+
+    def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None:  # pragma: no cover - review() overrides
+        raise NotImplementedError
+
+    @_reading
+    def mark_notified(self, ids: Iterable[str], at: datetime) -> int:
+        self.ensure_index()
+        stamp = iso(at)
+        actions = [
+            {"_op_type": "update", "_index": self.alias, "_id": i, "doc": {"notified_at": stamp}}
+            for i in dict.fromkeys(ids)
+        ]
+        if not actions:
+            return 0
+        ok, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=self.refresh and "wait_for")
+        hard = [op for op in (next(iter(e.values())) for e in errors) if op.get("status") != 404]
+        if hard:
+            raise UserError(f"recording notified_at on {hard[0]['_id']} failed: {hard[0].get('error')}")
+        return ok
+
+    # -- reads ---------------------------------------------------------------------
+    @_reading
+    def get_many(self, ids: Iterable[str]) -> list[Alert]:
+        wanted = list(dict.fromkeys(ids))
+        stored = self._mget(wanted)
+        return [stored[i][0] for i in wanted if i in stored]
+
+    @_reading
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        self.ensure_index()
+        resp = self.client.search(
+            index=self.alias, query={"prefix": {"id": prefix}}, size=limit, sort=[{"id": "asc"}], source=False
+        )
+        return [h["_id"] for h in resp["hits"]["hits"]]
+
+    def _query(self, q: AlertQuery) -> dict[str, Any]:
+        filters: list[dict[str, Any]] = []
+        for field, values in (
+            ("mark", q.marks),
+            ("owner", q.owners),
+            ("status", q.statuses),
+            ("subject.kind", q.kinds),
+            ("source", q.sources),
+            ("id", q.ids),
+        ):
+            if values:
+                filters.append({"terms": {field: list(values)}})
+        if q.min_score is not None or q.max_score is not None:
+            rng = {}
+            if q.min_score is not None:
+                rng["gte"] = q.min_score
+            if q.max_score is not None:
+                rng["lte"] = q.max_score
+            filters.append({"range": {"score": rng}})
+        if q.since is not None or q.until is not None:
+            rng = {}
+            if q.since is not None:
+                rng["gte"] = iso(q.since)
+            if q.until is not None:
+                rng["lt"] = iso(q.until)
+            filters.append({"range": {q.date_field: rng}})
+        must_not: list[dict[str, Any]] = []
+        if q.notified is True:
+            filters.append({"exists": {"field": "notified_at"}})
+        elif q.notified is False:
+            must_not.append({"exists": {"field": "notified_at"}})
+        must: list[dict[str, Any]] = [
+            {"multi_match": {"query": term, "type": "phrase", "fields": ["subject.text", "subject.seller"]}}
+            for term in search_terms(q.text)
+        ]
+        if q.text and q.text.strip() and not must:
+            must_not.append({"match_all": {}})  # nothing searchable: nothing found, as in SQLite
+        return {"bool": {"filter": filters, "must": must, "must_not": must_not}}
+
+    @staticmethod
+    def _sort(q: AlertQuery) -> list[dict[str, str]]:
+        return [*_SORTS[q.sort], {"id": "asc"}]
+
+    @_reading
+    def search(self, query: AlertQuery) -> Page:
+        self.ensure_index()
+        start = (query.page - 1) * query.size
+        if start + query.size > MAX_WINDOW:
+            raise UserError(f"page {query.page} is beyond the first {MAX_WINDOW} results; narrow the query or export")
+        resp = self.client.search(
+            index=self.alias,
+            query=self._query(query),
+            sort=self._sort(query),
+            from_=start,
+            size=query.size,
+            track_total_hits=True,
+        )
+        items = [Alert.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+        return Page(items=items, total=resp["hits"]["total"]["value"], page=query.page, size=query.size)
+
+    @_reading
+    def counts(self, query: AlertQuery | None = None) -> Counts:
+        self.ensure_index()
+        resp = self.client.search(
+            index=self.alias,
+            query=self._query(query or AlertQuery()),
+            size=0,
+            aggs={
+                "by_mark": {"terms": {"field": "mark", "size": 10_000}},
+                "by_status": {"terms": {"field": "status", "size": 10}},
+                "by_day": {
+                    "date_histogram": {
+                        "field": "first_seen",
+                        "calendar_interval": "day",
+                        "format": "yyyy-MM-dd",
+                        "min_doc_count": 1,
+                    }
+                },
+            },
+        )
+        aggs = resp["aggregations"]
+        return Counts(
+            by_mark={b["key"]: b["doc_count"] for b in sorted(aggs["by_mark"]["buckets"], key=lambda b: b["key"])},
+            by_status={b["key"]: b["doc_count"] for b in aggs["by_status"]["buckets"]},
+            by_day={b["key_as_string"]: b["doc_count"] for b in aggs["by_day"]["buckets"]},
+        )
+
+    def export(self, query: AlertQuery) -> Iterator[Alert]:
+        """All matches in query order, by search_after pages (stable while callers write)."""
+        self._export_ready()
+        after: list[Any] | None = None
+        body_query = self._query(query)
+        sort = self._sort(query)
+        while True:
+            resp = self._export_page(body_query, sort, after)
+            hits = resp["hits"]["hits"]
+            for h in hits:
+                yield Alert.model_validate(h["_source"])
+            if len(hits) < 1000:
+                return
+            after = hits[-1]["sort"]
+
+    @_reading
+    def _export_ready(self) -> None:
+        self.ensure_index()
+
+    @_reading
+    def _export_page(self, query: dict, sort: list, after: list | None) -> Any:
+        kwargs: dict[str, Any] = {"search_after": after} if after is not None else {}
+        return self.client.search(index=self.alias, query=query, sort=sort, size=1000, track_total_hits=False, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.outbox is not None:
+            self.outbox.close()

@@ -1,0 +1,155 @@
+"""Preserved evidence (取证): what a page said, when it was fetched, and proof it was not altered.
+
+Stable interface for the crawler:
+
+- ``EvidenceStore(path)``; ``put(url, fetched_at, status, headers, body: bytes) -> evidence_id``
+  where the id is the SHA-256 hex of the body, so an identical page is stored once and every
+  fetch of it is kept as a capture (url, time, HTTP status, headers).
+- ``get(evidence_id) -> Evidence`` (first capture's fields, all captures, and the body); the body
+  is checked against its hash on every read and ``EvidenceCorrupt`` is raised if it differs.
+  ``exists(id)``, ``close()``.
+
+It always lives in SQLite next to the alerts database (``evidence.sqlite``), also when alerts go
+to Elasticsearch: bodies are large, written once, read rarely, and an analyst's laptop copy of
+one file is the simplest thing to hand to an authority. Bodies are zlib-compressed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from alerts.model import iso, utc
+from markwatch.errors import UserError
+
+MAX_BODY = 64 * 1024 * 1024
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS evidence (
+    id TEXT PRIMARY KEY,          -- sha-256 hex of the body
+    size INTEGER NOT NULL,
+    body BLOB NOT NULL            -- zlib
+);
+CREATE TABLE IF NOT EXISTS captures (
+    evidence_id TEXT NOT NULL REFERENCES evidence(id),
+    url TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,        -- JSON object
+    UNIQUE (evidence_id, url, fetched_at)
+);
+CREATE INDEX IF NOT EXISTS captures_evidence ON captures(evidence_id, fetched_at);
+"""
+
+
+class EvidenceNotFound(UserError):
+    pass
+
+
+class EvidenceCorrupt(Exception):
+    """A stored body no longer hashes to its id."""
+
+
+@dataclass
+class Capture:
+    url: str
+    fetched_at: datetime
+    status: int
+    headers: dict[str, str]
+
+
+@dataclass
+class Evidence:
+    id: str
+    url: str
+    fetched_at: datetime
+    status: int
+    headers: dict[str, str]
+    size: int
+    body: bytes
+    captures: list[Capture] = field(default_factory=list)
+
+
+def _headers(headers: object) -> dict[str, str]:
+    """Headers as str → str (Scrapy gives bytes → list of bytes); bad bytes replaced."""
+
+    def s(v: object) -> str:
+        if isinstance(v, bytes):
+            return v.decode("latin-1")
+        if isinstance(v, list | tuple):
+            return ", ".join(s(x) for x in v)
+        return str(v)
+
+    items = headers.items() if hasattr(headers, "items") else []
+    return {s(k)[:200]: s(v)[:4000] for k, v in list(items)[:200]}
+
+
+class EvidenceStore:
+    def __init__(self, path: str | Path) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def put(self, url: str, fetched_at: datetime, status: int, headers: object, body: bytes) -> str:
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise TypeError("evidence body must be bytes")
+        body = bytes(body)
+        if len(body) > MAX_BODY:
+            raise ValueError(f"evidence body of {len(body)} bytes exceeds {MAX_BODY}")
+        digest = hashlib.sha256(body).hexdigest()
+        url = str(url).encode("utf-8", "replace").decode("utf-8")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "INSERT OR IGNORE INTO evidence (id, size, body) VALUES (?, ?, ?)",
+                (digest, len(body), zlib.compress(body, 6)),
+            )
+            self.db.execute(
+                "INSERT OR IGNORE INTO captures (evidence_id, url, fetched_at, status, headers) VALUES (?,?,?,?,?)",
+                (digest, url, iso(fetched_at), int(status), json.dumps(_headers(headers), ensure_ascii=False)),
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return digest
+
+    def exists(self, evidence_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM evidence WHERE id = ?", (evidence_id,)).fetchone() is not None
+
+    def get(self, evidence_id: str) -> Evidence:
+        row = self.db.execute("SELECT size, body FROM evidence WHERE id = ?", (evidence_id,)).fetchone()
+        if row is None:
+            raise EvidenceNotFound(f"no evidence with id {evidence_id!r}")
+        size, packed = row
+        body = zlib.decompress(packed)
+        if hashlib.sha256(body).hexdigest() != evidence_id or len(body) != size:
+            raise EvidenceCorrupt(f"evidence {evidence_id} does not match its hash")
+        captures = [
+            Capture(url=u, fetched_at=utc(datetime.fromisoformat(t)), status=s, headers=json.loads(h))
+            for u, t, s, h in self.db.execute(
+                "SELECT url, fetched_at, status, headers FROM captures WHERE evidence_id = ? ORDER BY fetched_at",
+                (evidence_id,),
+            )
+        ]
+        first = captures[0]
+        return Evidence(
+            id=evidence_id,
+            url=first.url,
+            fetched_at=first.fetched_at,
+            status=first.status,
+            headers=first.headers,
+            size=size,
+            body=body,
+            captures=captures,
+        )
+
+    def close(self) -> None:
+        self.db.close()

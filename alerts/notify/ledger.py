@@ -1,0 +1,256 @@
+"""The per-recipient delivery ledger: which alert went to whom, and when.
+
+A small SQLite file, separate from the alerts store, so that "sent" is recorded
+in the same durable place whichever store backend holds the alerts.
+
+Protocol (see docs/email.md):
+1. Before the SMTP transaction, the rendered message (raw bytes, Message-ID,
+   alert ids) is committed with state ``sending``.
+2. After the server accepts it, the message and its (alert, recipient) rows
+   become ``sent`` in one commit.
+3. A definite refusal makes the message ``failed`` and releases its alerts back
+   to pending with the error recorded; the next run renders them afresh.
+4. A message still ``sending`` when a run starts was interrupted: the server may
+   or may not have accepted it. It is re-sent byte for byte, same Message-ID,
+   before anything new, so a duplicate can only arise if the process died
+   between the server's final reply and step 2, and then it carries the
+   identical Message-ID.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    message_id  TEXT PRIMARY KEY,
+    recipient   TEXT NOT NULL,
+    sender      TEXT NOT NULL,
+    alert_ids   TEXT NOT NULL,
+    raw         BLOB NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    sent_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_state ON messages (state, recipient);
+CREATE TABLE IF NOT EXISTS deliveries (
+    alert_id    TEXT NOT NULL,
+    recipient   TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent')),
+    message_id  TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    updated_at  TEXT NOT NULL,
+    sent_at     TEXT,
+    PRIMARY KEY (alert_id, recipient)
+);
+CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient, state);
+"""
+
+
+class LedgerBusy(Exception):
+    """Another notify run holds the ledger."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """A message from an interrupted run, to be re-sent exactly as it was."""
+
+    message_id: str
+    recipient: str
+    sender: str
+    alert_ids: tuple[str, ...]
+    raw: bytes
+    attempts: int
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class Ledger:
+    """Durable record of deliveries keyed by (alert_id, recipient)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a "sent" mark must survive power loss
+        self._db.executescript(SCHEMA)
+        self._lock_fd: int | None = None
+
+    def close(self) -> None:
+        self.unlock()
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- run lock ---------------------------------------------------------
+    def lock(self) -> None:
+        """Hold an exclusive lock for one run; a second concurrent run would double-send."""
+        if self._lock_fd is not None:
+            return
+        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LedgerBusy(f"{self.path}: another `markwatch notify` run is in progress") from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- queries ----------------------------------------------------------
+    def sent_ids(self, recipient: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT alert_id FROM deliveries WHERE recipient = ? AND state = 'sent'", (recipient,)
+        )
+        return {r[0] for r in rows}
+
+    def held_ids(self, recipient: str) -> set[str]:
+        """Alerts inside an interrupted message to this recipient: not to be rendered again."""
+        rows = self._db.execute(
+            "SELECT alert_ids FROM messages WHERE recipient = ? AND state = 'sending'", (recipient,)
+        )
+        return {aid for (ids,) in rows for aid in json.loads(ids)}
+
+    def interrupted(self) -> list[PendingMessage]:
+        rows = self._db.execute(
+            "SELECT message_id, recipient, sender, alert_ids, raw, attempts FROM messages "
+            "WHERE state = 'sending' ORDER BY created_at"
+        )
+        return [PendingMessage(m, r, s, tuple(json.loads(a)), bytes(raw), n) for m, r, s, a, raw, n in rows]
+
+    def delivery(self, alert_id: str, recipient: str) -> dict | None:
+        cur = self._db.execute(
+            "SELECT state, message_id, attempts, last_error, sent_at FROM deliveries "
+            "WHERE alert_id = ? AND recipient = ?",
+            (alert_id, recipient),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip(("state", "message_id", "attempts", "last_error", "sent_at"), row, strict=True))
+
+    def summary(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+        return {state: n for state, n in rows}
+
+    def errors(self) -> list[tuple[str, int, str]]:
+        """(recipient, alerts waiting, last error) for recipients whose last attempt failed."""
+        rows = self._db.execute(
+            "SELECT recipient, COUNT(*), MAX(last_error) FROM deliveries "
+            "WHERE state != 'sent' AND last_error IS NOT NULL GROUP BY recipient ORDER BY recipient"
+        )
+        return list(rows)
+
+    # -- state changes ----------------------------------------------------
+    def begin(
+        self, message_id: str, recipient: str, sender: str, alert_ids: tuple[str, ...], raw: bytes
+    ) -> None:
+        """Record the message as being sent, before any byte goes to the server."""
+        now = _now()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO messages (message_id, recipient, sender, alert_ids, raw, state, attempts, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'sending', 1, ?, ?) "
+                "ON CONFLICT (message_id) DO UPDATE SET state = 'sending', raw = excluded.raw, "
+                "attempts = messages.attempts + 1, updated_at = excluded.updated_at "
+                "WHERE messages.state != 'sent'",
+                (message_id, recipient, sender, json.dumps(list(alert_ids)), raw, now, now),
+            )
+            db.executemany(
+                "INSERT INTO deliveries (alert_id, recipient, state, message_id, attempts, updated_at) "
+                "VALUES (?, ?, 'sending', ?, 1, ?) ON CONFLICT (alert_id, recipient) DO UPDATE SET "
+                "state = 'sending', message_id = excluded.message_id, attempts = deliveries.attempts + 1, "
+                "updated_at = excluded.updated_at WHERE deliveries.state != 'sent'",
+                [(aid, recipient, message_id, now) for aid in alert_ids],
+            )
+
+    def retrying(self, message_id: str) -> None:
+        """Count another attempt at an interrupted message."""
+        now = _now()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE messages SET attempts = attempts + 1, updated_at = ? WHERE message_id = ?",
+                (now, message_id),
+            )
+            db.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, updated_at = ? "
+                "WHERE message_id = ? AND state = 'sending'",
+                (now, message_id),
+            )
+
+    def sent(self, message_id: str) -> str:
+        """The server accepted the message: its alerts are never sent to this recipient again."""
+        now = _now()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE messages SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
+                "WHERE message_id = ?",
+                (now, now, message_id),
+            )
+            db.execute(
+                "UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
+                "WHERE message_id = ? AND state = 'sending'",
+                (now, now, message_id),
+            )
+        return now
+
+    def failed(self, message_id: str, error: str) -> None:
+        """The server certainly did not take the message: release its alerts to pending."""
+        now = _now()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE messages SET state = 'failed', last_error = ?, updated_at = ? WHERE message_id = ?",
+                (error, now, message_id),
+            )
+            db.execute(
+                "UPDATE deliveries SET state = 'pending', last_error = ?, updated_at = ? "
+                "WHERE message_id = ? AND state = 'sending'",
+                (error, now, message_id),
+            )
+
+    def uncertain(self, message_id: str, error: str) -> None:
+        """The connection broke after the data went out: keep it for an identical re-send."""
+        now = _now()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE messages SET last_error = ?, updated_at = ? WHERE message_id = ?",
+                (error, now, message_id),
+            )
+            db.execute(
+                "UPDATE deliveries SET last_error = ?, updated_at = ? "
+                "WHERE message_id = ? AND state = 'sending'",
+                (error, now, message_id),
+            )

@@ -1,0 +1,196 @@
+"""Turn a recipient's pending alerts into one digest email (plain text + HTML).
+
+Both parts come from Jinja2 templates; the HTML one is autoescaped. Everything
+crawled is passed through `sanitize` first, and headers are built only from
+sanitised text, so an infringer's name can neither inject a header nor script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from alerts.notify.model import DigestItem
+from alerts.notify.sanitize import display_text, header_text, safe_href
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+_DOMAIN_CHARS = re.compile(r"[^A-Za-z0-9.-]")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A digest ready to hand to a transport."""
+
+    message_id: str
+    recipient: str
+    subject: str
+    alert_ids: tuple[str, ...]
+    shown: int
+    message: EmailMessage
+
+    def as_bytes(self) -> bytes:
+        return self.message.as_bytes(policy=policy.SMTP)
+
+
+@lru_cache(maxsize=4)
+def environment(template_dir: str = str(TEMPLATE_DIR)) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(template_dir),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def message_id_for(recipient: str, alert_ids: Iterable[str], sender: str) -> str:
+    """A Message-ID that is the same whenever the same alerts go to the same address.
+
+    A digest re-sent after an interrupted run therefore carries the identical id,
+    which lets receiving systems drop the duplicate.
+    """
+    h = hashlib.sha256(recipient.strip().lower().encode())
+    for aid in sorted(set(alert_ids)):
+        h.update(b"\n" + aid.encode("utf-8", "surrogatepass"))
+    # Short enough (with a domain of up to 40 characters) that the header is never folded.
+    domain = _DOMAIN_CHARS.sub("", parseaddr(sender)[1].rpartition("@")[2])[:40].strip(".-")
+    return f"<{h.hexdigest()[:32]}.markwatch@{domain or 'markwatch.invalid'}>"
+
+
+def subject_for(items: Sequence[DigestItem], max_marks: int = 3) -> str:
+    """`[markwatch] 3 new suspected imitations of 一正, 九阳 and 2 more marks`."""
+    marks: list[str] = []
+    for it in items:
+        if it.mark not in marks:
+            marks.append(it.mark)
+    names = [header_text(m, 40) for m in marks[:max_marks]]
+    of = ", ".join(names)
+    if len(marks) > max_marks:
+        of += f" and {len(marks) - max_marks} more marks"
+    noun = "imitation" if len(items) == 1 else "imitations"
+    return header_text(f"[markwatch] {len(items)} new suspected {noun} of {of}", 200)
+
+
+def _fmt_time(ts: datetime | None) -> str:
+    if ts is None:
+        return "unknown"
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def review_link(base_url: str, alert_id: str) -> str:
+    return f"{base_url.rstrip('/')}/alerts/{quote(alert_id, safe='')}"
+
+
+def review_list_link(base_url: str, mark: str) -> str:
+    return f"{base_url.rstrip('/')}/alerts?{urlencode({'mark': mark, 'status': 'new'})}"
+
+
+def _select(groups: dict[str, list[DigestItem]], cap: int) -> dict[str, list[DigestItem]]:
+    """Pick up to `cap` items round-robin across marks, best first, so no mark is crowded out."""
+    chosen: dict[str, list[DigestItem]] = {m: [] for m in groups}
+    depth = 0
+    left = cap
+    while left > 0:
+        took = False
+        for mark, items in groups.items():
+            if depth < len(items) and left > 0:
+                chosen[mark].append(items[depth])
+                left -= 1
+                took = True
+        if not took:
+            break
+        depth += 1
+    return chosen
+
+
+def _item_view(it: DigestItem, base_url: str) -> dict:
+    href = safe_href(it.url)
+    return {
+        "name": display_text(it.name, 200) or "(no name)",
+        "kind": "listing" if it.kind == "listing" else "enterprise name",
+        "source": display_text(it.source, 80),
+        "url": href,
+        "url_text": display_text(it.url, 200) if it.url else "",
+        "score": f"{max(0.0, min(1.0, float(it.score))):.2f}",
+        "reasons": [display_text(r, 300) for r in it.reasons[:8] if r],
+        "more_reasons": max(0, len(it.reasons) - 8),
+        "first_seen": _fmt_time(it.first_seen),
+        "review_url": review_link(base_url, it.alert_id),
+    }
+
+
+def render_digest(
+    recipient: str,
+    items: Sequence[DigestItem],
+    *,
+    sender: str,
+    base_url: str,
+    max_items: int = 50,
+    now: datetime | None = None,
+    template_dir: Path | None = None,
+) -> Rendered:
+    """Render one digest covering all `items`; at most `max_items` are listed in full."""
+    if not items:
+        raise ValueError("a digest needs at least one alert")
+    now = now or datetime.now(UTC)
+    groups: dict[str, list[DigestItem]] = {}
+    for it in sorted(items, key=lambda i: (-i.score, i.first_seen or now, i.alert_id)):
+        groups.setdefault(it.mark, []).append(it)
+    # Marks with most alerts first, then by name, so the order is stable.
+    groups = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+    chosen = _select(groups, max(1, max_items))
+    shown = sum(len(v) for v in chosen.values())
+    ordered = [it for its in groups.values() for it in its]
+    subject = subject_for(ordered)
+    context = {
+        "subject": subject,
+        "recipient": header_text(recipient),
+        "total": len(items),
+        "shown": shown,
+        "hidden": len(items) - shown,
+        "generated": _fmt_time(now),
+        "review_url": base_url.rstrip("/") + "/alerts",
+        "marks": [
+            {
+                "name": display_text(mark, 64),
+                "total": len(its),
+                "alerts": [_item_view(it, base_url) for it in chosen[mark]],
+                "hidden": len(its) - len(chosen[mark]),
+                "more_url": review_list_link(base_url, mark),
+            }
+            for mark, its in groups.items()
+        ],
+    }
+    env = environment(str(template_dir or TEMPLATE_DIR))
+    text = env.get_template("digest.txt").render(context)
+    html = env.get_template("digest.html").render(context)
+
+    alert_ids = tuple(it.alert_id for it in ordered)
+    msg_id = message_id_for(recipient, alert_ids, sender)
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = subject
+    msg["From"] = header_text(sender, 300)
+    msg["To"] = header_text(recipient, 300)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = msg_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    return Rendered(msg_id, recipient, subject, alert_ids, shown, msg)

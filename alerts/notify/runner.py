@@ -1,0 +1,180 @@
+"""One notify run: recover interrupted messages, then one digest per recipient.
+
+The order of writes is what makes delivery once-only; see `alerts.notify.ledger`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from alerts.notify.ledger import Ledger
+from alerts.notify.model import DigestItem, Recipient
+from alerts.notify.render import render_digest
+from alerts.notify.sanitize import header_text
+from alerts.notify.source import AlertSource
+from alerts.notify.transport import DeliveryError, ServerUnavailable, Transport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What happened to one message in this run."""
+
+    recipient: str
+    alerts: int
+    state: str  # sent, failed, uncertain, would-send, would-resend
+    subject: str = ""
+    message_id: str = ""
+    error: str = ""
+    retry: bool = False  # a re-send of a message from an interrupted run
+    preview: str = ""  # dry run: the plain-text part
+
+
+@dataclass
+class DigestOptions:
+    sender: str
+    base_url: str
+    max_items: int = 50
+
+
+def _collect(source: AlertSource, recipients: Sequence[Recipient]) -> dict[str, list[DigestItem]]:
+    """Query each mark once with the loosest filter any of its recipients needs."""
+    floors: dict[str, float] = {}
+    statuses: dict[str, set[str]] = {}
+    for r in recipients:
+        for m in r.marks:
+            floors[m] = min(floors.get(m, 1.0), r.min_score.get(m, 0.0))
+            statuses.setdefault(m, set()).update(r.statuses)
+    return {m: source.candidates(m, floors[m], statuses[m]) for m in floors}
+
+
+def pending_for(
+    recipient: Recipient, candidates: dict[str, list[DigestItem]], ledger: Ledger
+) -> list[DigestItem]:
+    done = ledger.sent_ids(recipient.address.lower()) | ledger.held_ids(recipient.address.lower())
+    out = []
+    seen: set[str] = set()
+    for m in recipient.marks:
+        floor = recipient.min_score.get(m, 0.0)
+        for it in candidates.get(m, []):
+            if (
+                it.alert_id not in done
+                and it.alert_id not in seen
+                and it.score >= floor
+                and it.status in recipient.statuses
+            ):
+                seen.add(it.alert_id)
+                out.append(it)
+    return out
+
+
+def run_notify(
+    recipients: Sequence[Recipient],
+    source: AlertSource,
+    ledger: Ledger,
+    transport: Transport,
+    options: DigestOptions,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Send every pending digest once; never raises for one recipient's failure."""
+    now = now or datetime.now(UTC)
+    outcomes: list[Outcome] = []
+    if not dry_run:
+        ledger.lock()
+    down: str | None = None
+    try:
+        # 1. Messages whose earlier attempt had an unknown outcome go again, byte for byte.
+        for pm in ledger.interrupted():
+            out = Outcome(
+                pm.recipient, len(pm.alert_ids), "would-resend", message_id=pm.message_id, retry=True
+            )
+            outcomes.append(out)
+            if dry_run:
+                continue
+            if transport.already_delivered(pm.recipient, pm.message_id):
+                ledger.sent(pm.message_id)
+                out.state = "sent"
+                continue
+            if down:
+                ledger.uncertain(pm.message_id, down)
+                out.state, out.error = "uncertain", down
+                continue
+            ledger.retrying(pm.message_id)
+            try:
+                transport.deliver(pm.sender, pm.recipient, pm.message_id, pm.raw)
+            except DeliveryError as exc:
+                # Only ever re-sent as is: the first attempt may have arrived.
+                ledger.uncertain(pm.message_id, str(exc))
+                out.state, out.error = "uncertain", str(exc)
+                if isinstance(exc, ServerUnavailable):
+                    down = str(exc)
+                continue
+            at = ledger.sent(pm.message_id)
+            out.state = "sent"
+            _record_notified(source, pm.alert_ids, at)
+
+        # 2. One fresh digest per recipient with everything not yet sent (or held above).
+        candidates = _collect(source, recipients)
+        for r in recipients:
+            key = r.address.lower()
+            items = pending_for(r, candidates, ledger)
+            if not items:
+                continue
+            try:
+                rendered = render_digest(
+                    r.address,
+                    items,
+                    sender=options.sender,
+                    base_url=options.base_url,
+                    max_items=options.max_items,
+                    now=now,
+                )
+                raw = rendered.as_bytes()
+            except Exception as exc:  # a rendering bug must not cost the other owners their digest
+                log.exception("cannot render the digest for %s", r.address)
+                outcomes.append(Outcome(r.address, len(items), "failed", error=f"render: {exc}"))
+                continue
+            out = Outcome(r.address, len(items), "would-send", rendered.subject, rendered.message_id)
+            outcomes.append(out)
+            if dry_run:
+                out.preview = rendered.message.get_body(("plain",)).get_content()
+                continue
+            ledger.begin(rendered.message_id, key, header_text(options.sender, 300), rendered.alert_ids, raw)
+            if down:
+                ledger.failed(rendered.message_id, down)
+                out.state, out.error = "failed", down
+                continue
+            try:
+                transport.deliver(options.sender, r.address, rendered.message_id, raw)
+            except DeliveryError as exc:
+                if exc.definite:
+                    ledger.failed(rendered.message_id, str(exc))
+                    out.state = "failed"
+                else:
+                    ledger.uncertain(rendered.message_id, str(exc))
+                    out.state = "uncertain"
+                out.error = str(exc)
+                if isinstance(exc, ServerUnavailable):
+                    down = str(exc)
+                continue
+            at = ledger.sent(rendered.message_id)
+            out.state = "sent"
+            _record_notified(source, rendered.alert_ids, at)
+    finally:
+        transport.close()
+        if not dry_run:
+            ledger.unlock()
+    return outcomes
+
+
+def _record_notified(source: AlertSource, ids: Sequence[str], at: str) -> None:
+    try:
+        source.mark_notified(ids, datetime.fromisoformat(at))
+    except Exception:  # the ledger already holds the truth; the store's field is informational
+        log.warning("could not record notified_at in the alerts store", exc_info=True)

@@ -1,0 +1,71 @@
+"""Where digests get their alerts: the alerts store, read through its public interface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from alerts.model import Alert
+from alerts.notify.model import DigestItem
+from alerts.store import AlertQuery, AlertStore
+
+log = logging.getLogger(__name__)
+
+_URL_KEYS = ("url", "link", "source_url", "detail_url", "page_url")
+
+
+class AlertSource(Protocol):
+    def candidates(self, mark: str, min_score: float, statuses: Iterable[str]) -> list[DigestItem]: ...
+
+    def mark_notified(self, ids: Iterable[str], at: datetime) -> None: ...
+
+
+def item_from_alert(alert: Alert) -> DigestItem:
+    """The owner-facing view of a stored alert (raw text; rendering escapes it)."""
+    url = next((v for k in _URL_KEYS if isinstance(v := alert.item.get(k), str) and v), None)
+    where = alert.source
+    if alert.subject.kind == "listing" and alert.subject.seller:
+        where = f"{alert.source}, seller {alert.subject.seller}"
+    reasons = tuple(r.en or r.zh or r.code for r in alert.reasons)
+    return DigestItem(
+        alert_id=alert.id,
+        mark=alert.mark,
+        name=alert.subject.text,
+        score=alert.score,
+        kind=alert.subject.kind,
+        source=where,
+        url=url,
+        reasons=reasons,
+        first_seen=alert.first_seen,
+        status=alert.status,
+    )
+
+
+class StoreSource:
+    """Reads candidates from an AlertStore and records `notified_at` on first delivery."""
+
+    def __init__(self, store: AlertStore) -> None:
+        self.store = store
+        self._first_time: set[str] = set()
+
+    def candidates(self, mark: str, min_score: float, statuses: Iterable[str]) -> list[DigestItem]:
+        q = AlertQuery(marks=[mark], statuses=sorted(set(statuses)), min_score=min_score, sort="-score")
+        out = []
+        for alert in self.store.export(q):
+            try:
+                out.append(item_from_alert(alert))
+            except Exception:  # one odd document must not stop every owner's digest
+                log.exception("alert %s cannot be shown in a digest; skipped", alert.id)
+                continue
+            if alert.notified_at is None:
+                self._first_time.add(alert.id)
+        return out
+
+    def mark_notified(self, ids: Iterable[str], at: datetime) -> None:
+        """Set notified_at the first time anyone is told; the ledger stays the record per address."""
+        first = [i for i in ids if i in self._first_time]
+        if first:
+            self.store.mark_notified(first, at)
+            self._first_time.difference_update(first)

@@ -1,0 +1,167 @@
+"""The AlertStore interface that both backends (SQLite, Elasticsearch) implement.
+
+Stable interface:
+
+- ``upsert(alerts) -> UpsertResult(new, updated, unchanged, queued, new_ids)``: idempotent by
+  alert id (see ``alerts.model.merge_seen``).
+- ``get(id) -> Alert`` (raises ``AlertNotFound``), ``get_many(ids) -> list[Alert]``.
+- ``search(AlertQuery) -> Page``; ``counts(AlertQuery | None) -> Counts`` (by mark, status, day).
+- ``review(ids, status, note, who, now=None) -> list[Alert]``: all ids or none (unknown id raises).
+- ``export(AlertQuery) -> Iterator[Alert]``: every match in query order, no paging.
+- For notifications: ``pending_notifications(marks, min_score=0.0, statuses=NOTIFY_STATUSES)``
+  yields alerts never notified; ``mark_notified(ids, at)`` records ``notified_at``.
+- ``ids_with_prefix(prefix, limit)`` for short ids; ``close()``. Stores are also context managers.
+
+Text search matches each whitespace-separated term as a phrase in the subject's name or title
+or the seller; Han characters are single tokens in both backends, so "九阳" finds
+"上海九阳电器" (like a substring), and terms are ANDed. Days are UTC days of ``first_seen``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alerts.model import STATUSES, Alert, Status
+from markwatch.errors import UserError
+
+SortKey = Literal["-score", "score", "-last_seen", "last_seen", "-first_seen", "first_seen", "mark", "-times_seen"]
+NOTIFY_STATUSES: tuple[str, ...] = ("new", "confirmed", "escalated")
+
+
+class AlertNotFound(UserError):
+    """An alert id that the store does not hold."""
+
+
+class StoreUnavailable(UserError):
+    """The store cannot be reached (e.g. Elasticsearch down) and the request needs it now."""
+
+
+class AlertQuery(BaseModel):
+    """Filters, full text, sort and page: what an analyst can ask for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marks: list[str] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+    statuses: list[Status] = Field(default_factory=list)
+    kinds: list[Literal["enterprise", "listing"]] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    ids: list[str] = Field(default_factory=list)
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    date_field: Literal["first_seen", "last_seen"] = "last_seen"
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    notified: bool | None = None  # False: notified_at is empty
+    text: str | None = Field(default=None, max_length=500)
+    sort: SortKey = "-score"
+    page: int = Field(default=1, ge=1)
+    size: int = Field(default=50, ge=1, le=1000)
+
+
+@dataclass
+class Page:
+    items: list[Alert]
+    total: int
+    page: int
+    size: int
+
+
+@dataclass
+class Counts:
+    by_mark: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_day: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DD" (UTC) of first_seen
+
+
+@dataclass
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    queued: int = 0  # waiting in the outbox (Elasticsearch unreachable)
+    replayed: int = 0  # taken from the outbox and written (their outcome is in the counts above)
+    failed: int = 0  # rejected by the store (see errors); the run goes on
+    new_ids: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class AlertStore(abc.ABC):
+    @abc.abstractmethod
+    def upsert(self, alerts: Iterable[Alert]) -> UpsertResult: ...
+
+    @abc.abstractmethod
+    def get_many(self, ids: Iterable[str]) -> list[Alert]:
+        """The alerts that exist, in the order asked; missing ids are left out."""
+
+    def get(self, id: str) -> Alert:
+        found = self.get_many([id])
+        if not found:
+            raise AlertNotFound(f"no alert with id {id!r}")
+        return found[0]
+
+    @abc.abstractmethod
+    def search(self, query: AlertQuery) -> Page: ...
+
+    @abc.abstractmethod
+    def counts(self, query: AlertQuery | None = None) -> Counts: ...
+
+    @abc.abstractmethod
+    def export(self, query: AlertQuery) -> Iterator[Alert]: ...
+
+    @abc.abstractmethod
+    def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None: ...
+
+    @abc.abstractmethod
+    def mark_notified(self, ids: Iterable[str], at: datetime) -> int:
+        """Record notified_at on these alerts; returns how many were found."""
+
+    def review(
+        self, ids: Iterable[str], status: str, note: str = "", who: str = "analyst", now: datetime | None = None
+    ) -> list[Alert]:
+        from alerts.model import reviewed, utc
+
+        if status not in STATUSES:
+            raise UserError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+        wanted = list(dict.fromkeys(ids))
+        found = self.get_many(wanted)
+        missing = sorted(set(wanted) - {a.id for a in found})
+        if missing:
+            raise AlertNotFound(
+                f"no alert with id {missing[0]!r}" + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
+        when = utc(now or datetime.now().astimezone())
+        new = [reviewed(a, status, note, who, when) for a in found]
+        self._save_reviewed(found, new)
+        return new
+
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids starting with ``prefix`` (for short ids typed by analysts), at most ``limit``."""
+        return [a.id for a in self.export(AlertQuery(sort="-score")) if a.id.startswith(prefix)][:limit]
+
+    def pending_notifications(
+        self,
+        marks: Iterable[str] | None = None,
+        min_score: float = 0.0,
+        statuses: Iterable[str] = NOTIFY_STATUSES,
+    ) -> Iterator[Alert]:
+        """Alerts of these marks never notified yet, best score first."""
+        q = AlertQuery(
+            marks=list(marks or []), statuses=list(statuses), min_score=min_score, notified=False, sort="-score"
+        )
+        return self.export(q)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def __enter__(self) -> AlertStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

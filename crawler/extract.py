@@ -1,0 +1,120 @@
+"""Turn a response into rows, and rows into field values, as a source file's selectors say.
+
+HTML rows are parsel selectors (CSS or XPath); JSON, JSONL and CSV rows are
+plain Python objects read with JMESPath. A field that matches nothing is None,
+never an exception: one odd page must not stop a crawl.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import jmespath
+from parsel import Selector
+from scrapy.http import Response, TextResponse
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
+
+from crawler.sources import FieldSpec, PageSpec
+
+_JMES_CACHE: dict[str, Any] = {}
+
+
+def jmes(expr: str, obj: Any) -> Any:
+    compiled = _JMES_CACHE.get(expr)
+    if compiled is None:
+        compiled = _JMES_CACHE[expr] = jmespath.compile(expr)
+    try:
+        return compiled.search(obj)
+    except (TypeError, ValueError, jmespath.exceptions.JMESPathError):
+        return None
+
+
+def _select(sel: Selector, spec_css: str | None, spec_xpath: str | None) -> list[str]:
+    found = sel.css(spec_css) if spec_css else sel.xpath(spec_xpath or "")
+    return [s for s in found.getall() if s is not None]
+
+
+def value(row: Any, spec: FieldSpec) -> Any:
+    """One field's value from one row (HTML selector or JSON-like object)."""
+    if spec.json_ is not None:
+        if isinstance(row, Selector):
+            return None
+        v = jmes(spec.json_, row)
+        if spec.many:
+            return [str(x) for x in v] if isinstance(v, list) else ([] if v is None else [str(v)])
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, ensure_ascii=False)
+        return v
+    if not isinstance(row, Selector):
+        return None
+    parts = _select(row, spec.css, spec.xpath)
+    if spec.many:
+        return [p.strip() for p in parts if p.strip()]
+    return "".join(parts) if parts else None
+
+
+def fields(row: Any, specs: dict[str, FieldSpec]) -> dict[str, Any]:
+    out = {}
+    for name, spec in specs.items():
+        v = value(row, spec)
+        if v is not None and v != "" and v != []:
+            out[name] = v
+    return out
+
+
+def declared_encoding(response: Response) -> str | None:
+    """The charset the response itself declares (Content-Type header or <meta>), if any."""
+    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    return http_content_type_encoding(ctype) or html_body_declared_encoding(response.body[:4096])
+
+
+def text_of(response: Response, encoding: str | None) -> str:
+    """The body as text; the source's `encoding` is used only when the page declares none."""
+    if encoding and not declared_encoding(response):
+        return response.body.decode(encoding, errors="replace")
+    if isinstance(response, TextResponse):
+        return response.text
+    return response.body.decode(declared_encoding(response) or "utf-8-sig", errors="replace")
+
+
+def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
+    """The records on a results page or in a data file, in order."""
+    fmt = page.format
+    if fmt == "html":
+        sel = Selector(text=text_of(response, encoding), type="html", base_url=response.url)
+        if not page.rows:
+            return [sel]
+        return list(sel.xpath(page.rows[6:]) if page.rows.startswith("xpath:") else
+                    sel.xpath(page.rows) if page.rows.startswith(("/", "(")) else sel.css(page.rows))
+    text = text_of(response, encoding or "utf-8-sig")
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return []
+        found = jmes(page.rows, data) if page.rows else data
+        return found if isinstance(found, list) else []
+    if fmt == "jsonl":
+        out = []
+        for line in text.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue  # a torn line in a provider's file: skip it, keep the rest
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def page_json(response: Response, encoding: str | None) -> Any:
+    try:
+        return json.loads(text_of(response, encoding or "utf-8-sig"))
+    except ValueError:
+        return None

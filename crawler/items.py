@@ -1,0 +1,70 @@
+"""What the spiders yield: a registry `Registration` or a marketplace `Listing`.
+
+Both carry the same bookkeeping fields, filled by the spider (source, url,
+response) and the pipelines (raw, fingerprint, hits, alert ids).
+"""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class _Common(scrapy.Item):
+    source = scrapy.Field()
+    url = scrapy.Field()
+    fetched_at = scrapy.Field()
+    raw = scrapy.Field()  # field values as crawled, before normalisation
+    fingerprint = scrapy.Field()  # SHA-256 of the normalised content fields
+    changed = scrapy.Field()  # "new", "updated" or "unchanged" (set by the seen pipeline)
+    hits = scrapy.Field()  # list of Hit.to_dict(), best first
+    alert_ids = scrapy.Field()
+    evidence_id = scrapy.Field()
+    response = scrapy.Field()  # {status, headers, body, url, fetched_at}: evidence material, dropped at the end
+    request_fp = scrapy.Field()  # fingerprint of the request that produced the item (resume journal)
+
+
+class Registration(_Common):
+    """A registered enterprise (企业登记信息)."""
+
+    KEY_FIELDS = ("name",)
+    CONTENT_FIELDS = ("name", "uscc", "legal_rep", "capital", "established", "status", "authority",
+                      "address", "scope")
+
+    name = scrapy.Field()
+    uscc = scrapy.Field()  # 统一社会信用代码
+    uscc_valid = scrapy.Field()
+    legal_rep = scrapy.Field()
+    capital = scrapy.Field()
+    established = scrapy.Field()
+    status = scrapy.Field()
+    authority = scrapy.Field()
+    address = scrapy.Field()
+    scope = scrapy.Field()  # 经营范围
+
+
+class Listing(_Common):
+    """A marketplace listing."""
+
+    KEY_FIELDS = ("title", "url")
+    CONTENT_FIELDS = ("title", "price", "currency", "seller", "seller_url", "category", "images")
+
+    title = scrapy.Field()
+    price = scrapy.Field()
+    currency = scrapy.Field()
+    seller = scrapy.Field()
+    seller_url = scrapy.Field()
+    category = scrapy.Field()
+    images = scrapy.Field()
+
+
+def item_class(kind: str) -> type[Registration] | type[Listing]:
+    return Registration if kind == "registry" else Listing
+
+
+def identity(item: scrapy.Item) -> str:
+    """What makes two crawls of the same thing the same: the credit code, else the URL."""
+    if isinstance(item, Registration):
+        if item.get("uscc") and item.get("uscc_valid"):
+            return f"uscc:{item['uscc']}"
+        return f"name:{item.get('name', '')}"
+    return f"url:{item.get('url', '')}"

@@ -1,0 +1,1 @@
+"""Item pipelines, one job each: validate → normalise → seen → screen → alert → record."""

@@ -1,0 +1,39 @@
+"""Last step: remember the item's fingerprint and its detail page as done, then shed the evidence bytes.
+
+Runs only after the alert is stored, so a scan killed mid-item screens that item again on resume.
+"""
+
+from __future__ import annotations
+
+from crawler.fingerprints import FingerprintDB
+from crawler.items import identity
+from crawler.resume import DoneJournal
+
+
+class RecordPipeline:
+    def __init__(self, db_path, jobdir) -> None:
+        self.db_path = db_path
+        self.journal = DoneJournal(jobdir)
+        self.db: FingerprintDB | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("MARKWATCH_FINGERPRINT_DB"), crawler.settings.get("JOBDIR"))
+
+    def open_spider(self, spider=None):
+        if self.db_path:
+            self.db = FingerprintDB(self.db_path)
+
+    def close_spider(self, spider=None):
+        if self.db:
+            self.db.close()
+        self.journal.close()
+
+    def process_item(self, item, spider=None):
+        if self.db and item.get("changed") != "unchanged":
+            self.db.record(item["source"], identity(item), item["fingerprint"])
+        if item.get("request_fp"):
+            self.journal.add(item["request_fp"])
+        item.pop("response", None)
+        item["hits"] = [h.to_dict() if hasattr(h, "to_dict") else h for h in item.get("hits") or []]
+        return item

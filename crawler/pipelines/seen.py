@@ -1,0 +1,33 @@
+"""Incremental scans: mark each item new, updated or unchanged against the fingerprint DB."""
+
+from __future__ import annotations
+
+from crawler.fingerprints import FingerprintDB, fingerprint
+from crawler.items import identity
+
+
+class SeenPipeline:
+    def __init__(self, path, stats) -> None:
+        self.path = path
+        self.stats = stats
+        self.db: FingerprintDB | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("MARKWATCH_FINGERPRINT_DB"), crawler.stats)
+
+    def open_spider(self, spider=None):
+        if self.path:
+            self.db = FingerprintDB(self.path)
+
+    def close_spider(self, spider=None):
+        if self.db:
+            self.db.close()
+
+    def process_item(self, item, spider=None):
+        fp = fingerprint({k: item.get(k) for k in type(item).CONTENT_FIELDS})
+        item["fingerprint"] = fp
+        old = self.db.get(item["source"], identity(item)) if self.db else None
+        item["changed"] = "new" if old is None else "unchanged" if old == fp else "updated"
+        self.stats.inc_value(f"markwatch/items_{item['changed']}")
+        return item

@@ -1,0 +1,72 @@
+"""Crash-safe resume: a journal of detail pages whose items went all the way through the pipeline.
+
+Scrapy's JOBDIR keeps the request queue and seen-requests file, but both are
+written lazily: after SIGKILL they may hold requests whose items never reached
+the alerts store, and filtering those would lose alerts. So list pages are
+always walked again, and only *leaf* requests (detail pages) recorded in this
+journal after their item was stored are skipped on restart.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from scrapy.dupefilters import BaseDupeFilter
+from scrapy.http import Request
+
+JOURNAL = "markwatch-done.log"
+
+
+class DoneJournal:
+    """Append-only, line-flushed file of request fingerprints; survives SIGKILL up to the last line."""
+
+    def __init__(self, jobdir: str | None) -> None:
+        self.path = Path(jobdir) / JOURNAL if jobdir else None
+        self._fh = None
+
+    def load(self) -> set[str]:
+        if not self.path or not self.path.exists():
+            return set()
+        with self.path.open(encoding="ascii", errors="ignore") as fh:
+            return {line.strip() for line in fh if len(line.strip()) >= 16}
+
+    def add(self, fp: str) -> None:
+        if not self.path:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("a", encoding="ascii")
+        self._fh.write(fp + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno()) if os.environ.get("MARKWATCH_FSYNC") else None
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+            self._fh = None
+
+
+class ResumableDupeFilter(BaseDupeFilter):
+    """In-memory duplicate filter for one run, plus the done journal of earlier runs in the same JOBDIR."""
+
+    def __init__(self, jobdir: str | None, fingerprinter, stats=None) -> None:
+        self.fingerprinter = fingerprinter
+        self.seen: set[bytes] = set()
+        self.done = DoneJournal(jobdir).load()
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("JOBDIR"), crawler.request_fingerprinter, crawler.stats)
+
+    def request_seen(self, request: Request) -> bool:
+        fp = self.fingerprinter.fingerprint(request)
+        if request.meta.get("leaf") and fp.hex() in self.done:
+            if self.stats:
+                self.stats.inc_value("markwatch/resume_skipped")
+            return True
+        if fp in self.seen:
+            return True
+        self.seen.add(fp)
+        return False

@@ -1,0 +1,60 @@
+"""Scrapy settings for markwatch's crawler. Defaults are polite; tests and benchmarks override them.
+
+markwatch's own settings (all optional):
+  MARKWATCH_MARKS             marks file; search terms come from it and the matcher screens against it
+  MARKWATCH_STORE             alerts store settings (dict or markwatch.config.StoreSettings); none = no alerts
+  MARKWATCH_FINGERPRINT_DB    SQLite file of content fingerprints for incremental scans; none = screen everything
+  MARKWATCH_SOURCES_DIRS      user folders with extra source files
+  MARKWATCH_TERMS_PER_MARK    cap on search variants per mark (0 = all the matcher gives)
+  MARKWATCH_PROXY             proxy URL for every request (a source's own `proxy` wins)
+  MARKWATCH_RETRY_BACKOFF     first retry waits this long (s), doubling each time, capped by ..._MAX
+"""
+
+BOT_NAME = "markwatch"
+
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "markwatch/0.1 (+brand-protection crawler; contact: see project README)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: a source's rate_limit sets the per-site delay and concurrency; AutoThrottle adapts from there.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+MARKWATCH_RETRY_BACKOFF = 1.0
+MARKWATCH_RETRY_BACKOFF_MAX = 30.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.SourceHealthMiddleware": 540,
+}
+
+DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
+
+# validate → normalise → (incremental check) → screen → alert → record
+ITEM_PIPELINES = {
+    "crawler.pipelines.validate.ValidatePipeline": 100,
+    "crawler.pipelines.normalize.NormalizePipeline": 200,
+    "crawler.pipelines.seen.SeenPipeline": 250,
+    "crawler.pipelines.screen.ScreenPipeline": 300,
+    "crawler.pipelines.alert.AlertPipeline": 400,
+    "crawler.pipelines.record.RecordPipeline": 900,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+TELNETCONSOLE_ENABLED = False
+
+# Scrapy 2.19's remote-control port is not needed; keep the crawler from listening on anything.
+REMOTE_CONTROL_ENABLED = False

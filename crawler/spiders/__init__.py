@@ -1,0 +1,1 @@
+"""Generic spiders driven by source files."""

@@ -1,0 +1,55 @@
+"""Light cleanup of crawled text before screening: the raw value is kept beside it as evidence.
+
+Infringers hide marks with zero-width characters, split them with CRLF, or wrap
+them in HTML; this undoes that without guessing (no NFKC: full-width brackets in
+enterprise names are meaningful).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+MAX_LEN = 1000
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.S)
+_WS = re.compile(r"\s+")
+_NUM = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _drop_invisible(s: str) -> str:
+    # Cf: zero-width space/joiners, BOM, bidi marks; Cc: controls (line breaks become spaces first).
+    return "".join(ch for ch in s if unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co"))
+
+
+def clean(value, *, strip_tags: bool = True, limit: int = MAX_LEN) -> str:
+    """Unescape entities, drop scripts/tags and invisible characters, collapse whitespace, cap length."""
+    if value is None:
+        return ""
+    s = value if isinstance(value, str) else str(value)
+    s = s[: limit * 20]  # a huge string is cut before any regex runs over it
+    s = html.unescape(s)
+    if strip_tags:
+        s = _TAG.sub(" ", _SCRIPT.sub(" ", s))
+    s = _WS.sub(" ", s.replace("\r", " ").replace("\n", " ").replace("\t", " "))
+    s = _WS.sub(" ", _drop_invisible(s)).strip()
+    return s[:limit]
+
+
+def parse_price(value) -> tuple[float | None, str | None]:
+    """'¥1,299.00' → (1299.0, 'CNY'); unparseable → (None, None)."""
+    if value is None:
+        return None, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (float(value), None) if value == value and abs(value) < 1e12 else (None, None)
+    s = clean(value, limit=100)
+    cur = "CNY" if any(c in s for c in ("¥", "￥", "元", "RMB", "CNY")) else "USD" if "$" in s else None
+    m = _NUM.search(s)
+    if not m:
+        return None, cur
+    try:
+        v = float(m.group().replace(",", ""))
+    except ValueError:
+        return None, cur
+    return (v if v < 1e12 else None), cur

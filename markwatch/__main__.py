@@ -1,0 +1,3 @@
+from markwatch.cli import app
+
+app(prog_name="markwatch")

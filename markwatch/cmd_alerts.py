@@ -1,0 +1,464 @@
+"""`markwatch alerts …`: the analysts' commands (search, show, review, export, counts, flush).
+
+Every command opens the store chosen by markwatch.toml (`[store]`). Crawled text is hostile:
+everything shown goes through ``Text`` (no rich markup) after control and zero-width characters
+are made visible; CSV cells that a spreadsheet would run as formulas are defused. Errors are one
+line on stderr: exit 2 for configuration, 1 for an unknown id or an unreachable cluster.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from markwatch.errors import ConfigError, UserError
+
+alerts_app = typer.Typer(help="Search, review and export alerts.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alerts_app, name="alerts")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def visible(text: Any, limit: int | None = None) -> str:
+    """Control, format (zero-width, bidi) and line-break characters shown as \\uXXXX escapes."""
+    s = "" if text is None else str(text)
+    if limit is not None and len(s) > limit:
+        s = s[:limit] + "…"
+    out = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") or (cat == "Zs" and ch != " "):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def csv_cell(value: Any) -> str:
+    s = "" if value is None else str(value)
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+
+
+def _date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+_err = Console(stderr=True)
+
+
+@contextmanager
+def _store(config: Path | None) -> Iterator[Any]:
+    """Open the configured store; turn our errors into one line and an exit code."""
+    from alerts import open_store
+    from markwatch.config import load_settings
+
+    store = None
+    try:
+        settings = load_settings(config)
+        store = open_store(settings)
+        yield store
+    except ConfigError as exc:
+        _err.print(Text(f"error: {exc}"))
+        raise typer.Exit(ConfigError.exit_code) from None
+    except UserError as exc:
+        _err.print(Text(f"error: {visible(exc)}"))
+        raise typer.Exit(UserError.exit_code) from None
+    finally:
+        if store is not None:
+            store.close()
+
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")]
+MarkOpt = Annotated[list[str] | None, typer.Option("--mark", "-m", help="Protected mark (repeatable).")]
+OwnerOpt = Annotated[list[str] | None, typer.Option("--owner", help="Mark owner (repeatable).")]
+StatusOpt = Annotated[
+    list[str] | None, typer.Option("--status", "-s", help="new, confirmed, dismissed, escalated, resolved.")
+]
+KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="enterprise or listing.")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Source name (repeatable).")]
+MinOpt = Annotated[float | None, typer.Option("--min-score", min=0.0, max=1.0)]
+MaxOpt = Annotated[float | None, typer.Option("--max-score", min=0.0, max=1.0)]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (inclusive).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Before this date (exclusive).")]
+DateFieldOpt = Annotated[str, typer.Option("--date-field", help="first_seen or last_seen.")]
+TextOpt = Annotated[str | None, typer.Option("--text", "-q", help="Words in the name, title or seller.")]
+SortOpt = Annotated[
+    str,
+    typer.Option("--sort", help="-score, score, -last_seen, last_seen, -first_seen, first_seen, mark, -times_seen."),
+]
+
+
+def _query(**kw: Any) -> Any:
+    from pydantic import ValidationError
+
+    from alerts.store import AlertQuery
+
+    values = {
+        "marks": kw.get("mark") or [],
+        "owners": kw.get("owner") or [],
+        "statuses": kw.get("status") or [],
+        "kinds": kw.get("kind") or [],
+        "sources": kw.get("source") or [],
+        "min_score": kw.get("min_score"),
+        "max_score": kw.get("max_score"),
+        "since": _date(kw.get("since")),
+        "until": _date(kw.get("until")),
+        "date_field": kw.get("date_field", "last_seen"),
+        "text": kw.get("text"),
+        "sort": kw.get("sort", "-score"),
+        "page": kw.get("page", 1),
+        "size": kw.get("size", 50),
+    }
+    try:
+        return AlertQuery(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        _err.print(Text(f"error: --{field.split('.')[0].replace('_', '-')}: {err['msg']}"))
+        raise typer.Exit(2) from None
+
+
+CSV_FIELDS = [
+    "id",
+    "status",
+    "mark",
+    "owner",
+    "score",
+    "kind",
+    "source",
+    "text",
+    "region",
+    "trade_name",
+    "industry",
+    "form",
+    "seller",
+    "reasons",
+    "first_seen",
+    "last_seen",
+    "times_seen",
+    "notified_at",
+    "evidence_id",
+]
+
+
+def _csv_row(alert: Any) -> list[str]:
+    d = alert.to_doc()
+    s = d["subject"]
+    values = [
+        d["id"],
+        d["status"],
+        d["mark"],
+        d["owner"],
+        f"{d['score']:.3f}",
+        s["kind"],
+        d["source"],
+        s["text"],
+        s["region"],
+        s["trade_name"],
+        s["industry"],
+        s["form"],
+        s["seller"],
+        " ".join(r["code"] for r in d["reasons"]),
+        d["first_seen"],
+        d["last_seen"],
+        d["times_seen"],
+        d["notified_at"],
+        d["evidence_id"],
+    ]
+    return [csv_cell(v) for v in values]
+
+
+def _write(alerts: Iterable[Any], fmt: str, out: Any, *, envelope: dict | None = None) -> int:
+    n = 0
+    if fmt == "csv":
+        w = csv.writer(out)
+        w.writerow(CSV_FIELDS)
+        for a in alerts:
+            w.writerow(_csv_row(a))
+            n += 1
+    elif envelope is not None:  # search --format json: one object with the page
+        items = [a.to_doc() for a in alerts]
+        json.dump({**envelope, "items": items}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        n = len(items)
+    else:  # export --format json: JSON Lines, one alert a line
+        for a in alerts:
+            out.write(json.dumps(a.to_doc(), ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def _table(page: Any) -> Table:
+    table = Table(title=Text(f"{page.total} alert(s), page {page.page}"), show_lines=False)
+    for col, just in (
+        ("ID", "left"),
+        ("Score", "right"),
+        ("Status", "left"),
+        ("Mark", "left"),
+        ("Kind", "left"),
+        ("Name / title", "left"),
+        ("Source", "left"),
+        ("Last seen", "left"),
+        ("Seen", "right"),
+    ):
+        table.add_column(col, justify=just, overflow="fold")
+    for a in page.items:
+        table.add_row(
+            Text(a.id[:12]),
+            f"{a.score:.2f}",
+            Text(a.status),
+            Text(visible(a.mark)),
+            Text(a.subject.kind),
+            Text(visible(a.subject.text, 80)),
+            Text(visible(a.source, 30)),
+            a.last_seen.strftime("%Y-%m-%d %H:%M"),
+            str(a.times_seen),
+        )
+    return table
+
+
+def _resolve_ids(store: Any, ids: list[str]) -> list[str]:
+    """Full ids; a unique prefix of at least 8 characters (the table shows 12) is accepted."""
+    out = []
+    for raw in ids:
+        i = raw.strip().lower()
+        if len(i) >= 32 or len(i) < 8:
+            out.append(i)
+            continue
+        matches = store.ids_with_prefix(i, limit=2)
+        if len(matches) > 1:
+            raise UserError(f"id prefix {i!r} is ambiguous; give more characters")
+        out.append(matches[0] if matches else i)
+    return out
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+@alerts_app.command("search")
+def search_cmd(
+    mark: MarkOpt = None,
+    owner: OwnerOpt = None,
+    status: StatusOpt = None,
+    kind: KindOpt = None,
+    source: SourceOpt = None,
+    min_score: MinOpt = None,
+    max_score: MaxOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    date_field: DateFieldOpt = "last_seen",
+    text: TextOpt = None,
+    sort: SortOpt = "-score",
+    page: Annotated[int, typer.Option("--page", min=1)] = 1,
+    size: Annotated[int, typer.Option("--size", min=1, max=1000)] = 20,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """Find alerts by mark, owner, status, kind, source, score, date and text."""
+    if fmt not in ("table", "json", "csv"):
+        raise typer.BadParameter("--format must be table, json or csv")
+    q = _query(**locals())
+    with _store(config) as store:
+        result = store.search(q)
+    if fmt == "table":
+        Console().print(_table(result))
+    else:
+        _write(
+            result.items,
+            fmt,
+            sys.stdout,
+            envelope={"total": result.total, "page": result.page, "size": result.size} if fmt == "json" else None,
+        )
+
+
+@alerts_app.command("show")
+def show_cmd(
+    alert_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    config: ConfigOpt = None,
+) -> None:
+    """One alert in full: subject, reasons, evidence, notes and history."""
+    from alerts import open_evidence
+    from alerts.evidence import EvidenceCorrupt, EvidenceNotFound
+    from markwatch.config import load_settings
+
+    with _store(config) as store:
+        alert = store.get(_resolve_ids(store, [alert_id])[0])
+        evidence = None
+        if alert.evidence_id:
+            ev_store = open_evidence(load_settings(config))
+            try:
+                evidence = ev_store.get(alert.evidence_id)
+            except EvidenceNotFound:
+                evidence = "not in the local evidence store"
+            except EvidenceCorrupt as exc:
+                evidence = f"CORRUPT: {exc}"
+            finally:
+                ev_store.close()
+    if fmt == "json":
+        doc = alert.to_doc()
+        if evidence is not None and not isinstance(evidence, str):
+            doc["evidence"] = {
+                "url": evidence.url,
+                "fetched_at": evidence.fetched_at.isoformat(),
+                "status": evidence.status,
+                "size": evidence.size,
+            }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    out = Console()
+    s = alert.subject
+    out.print(Text(f"Alert {alert.id}", style="bold"))
+    rows = [
+        ("Status", alert.status),
+        ("Mark", f"{alert.mark} ({alert.owner})" + (" 驰名商标" if alert.well_known else "")),
+        ("Score", f"{alert.score:.3f}"),
+        ("Subject", f"{s.kind}: {visible(s.text)}"),
+        ("Parsed", " | ".join(x for x in (s.region, s.trade_name, s.industry, s.form, s.branch) if x) or "-"),
+        ("Seller", visible(s.seller) if s.seller else "-"),
+        ("Source", visible(alert.source)),
+        ("Subject key", visible(alert.subject_key, 300)),
+        (
+            "Seen",
+            f"{alert.times_seen}× first {alert.first_seen:%Y-%m-%d %H:%M} last {alert.last_seen:%Y-%m-%d %H:%M} UTC",
+        ),
+        ("Notified", f"{alert.notified_at:%Y-%m-%d %H:%M} UTC" if alert.notified_at else "not yet"),
+    ]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for k, v in rows:
+        grid.add_row(k, Text(v))
+    out.print(grid)
+    out.print(Text("Reasons", style="bold"))
+    for r in alert.reasons:
+        out.print(Text(f"  [{r.code}] {visible(r.zh)} / {visible(r.en)}"))
+    out.print(Text("Evidence", style="bold"))
+    if alert.evidence_id is None:
+        out.print(Text("  none recorded"))
+    elif isinstance(evidence, str):
+        out.print(Text(f"  {alert.evidence_id}: {evidence}"))
+    else:
+        out.print(Text(f"  sha256 {alert.evidence_id} ({evidence.size} bytes, verified)"))
+        for c in evidence.captures:
+            out.print(Text(f"  {c.fetched_at:%Y-%m-%d %H:%M:%S} UTC  HTTP {c.status}  {visible(c.url, 300)}"))
+    if alert.item:
+        out.print(Text("Source item", style="bold"))
+        for k, v in list(alert.item.items())[:30]:
+            out.print(Text(f"  {visible(k, 60)}: {visible(json.dumps(v, ensure_ascii=False), 200)}"))
+    out.print(Text("History", style="bold"))
+    if not alert.history:
+        out.print(Text("  no review yet"))
+    for h in alert.history:
+        note = f" — {visible(h.note)}" if h.note else ""
+        out.print(Text(f"  {h.at:%Y-%m-%d %H:%M} UTC  {visible(h.who)}: {h.from_status} → {h.to_status}{note}"))
+
+
+@alerts_app.command("review")
+def review_cmd(
+    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="One or more alert ids.")],
+    status: Annotated[str, typer.Option("--status", "-s", help="confirmed, dismissed, escalated, resolved, new.")],
+    note: Annotated[str, typer.Option("--note", "-n", help="Why (kept in the history).")] = "",
+    who: Annotated[str | None, typer.Option("--who", help="Analyst name (default: $USER).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Set the status of one or many alerts; every change is kept in the alert's history."""
+    from alerts.model import STATUSES
+
+    if status not in STATUSES:
+        raise typer.BadParameter(f"--status must be one of {', '.join(STATUSES)}")
+    analyst = who or os.environ.get("USER") or "analyst"
+    with _store(config) as store:
+        done = store.review(_resolve_ids(store, ids), status, note[:4000], who=analyst[:100])
+    Console().print(Text(f"{len(done)} alert(s) set to {status}."))
+
+
+@alerts_app.command("export")
+def export_cmd(
+    mark: MarkOpt = None,
+    owner: OwnerOpt = None,
+    status: StatusOpt = None,
+    kind: KindOpt = None,
+    source: SourceOpt = None,
+    min_score: MinOpt = None,
+    max_score: MaxOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    date_field: DateFieldOpt = "last_seen",
+    text: TextOpt = None,
+    sort: SortOpt = "-score",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json (JSON Lines) or csv.")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Every matching alert, unpaged, as JSON Lines or CSV."""
+    if fmt not in ("json", "csv"):
+        raise typer.BadParameter("--format must be json or csv")
+    q = _query(**locals())
+    with _store(config) as store:
+        if output is None:
+            n = _write(store.export(q), fmt, sys.stdout)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                n = _write(store.export(q), fmt, fh)
+    _err.print(Text(f"{n} alert(s) exported" + (f" to {output}" if output else "") + "."))
+
+
+@alerts_app.command("counts")
+def counts_cmd(
+    mark: MarkOpt = None,
+    status: StatusOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """How many alerts per mark, status and day (first seen)."""
+    q = _query(mark=mark, status=status, since=since, until=until, date_field="first_seen")
+    with _store(config) as store:
+        c = store.counts(q)
+    if fmt == "json":
+        print(json.dumps({"by_mark": c.by_mark, "by_status": c.by_status, "by_day": c.by_day}, ensure_ascii=False))
+        return
+    out = Console()
+    for title, data in (("By mark", c.by_mark), ("By status", c.by_status), ("By day (UTC)", c.by_day)):
+        t = Table(title=title)
+        t.add_column("")
+        t.add_column("Alerts", justify="right")
+        for k, v in data.items():
+            t.add_row(Text(visible(k)), str(v))
+        out.print(t)
+
+
+@alerts_app.command("flush")
+def flush_cmd(config: ConfigOpt = None) -> None:
+    """Write alerts waiting in the outbox to Elasticsearch now."""
+    with _store(config) as store:
+        if not hasattr(store, "flush_outbox"):
+            Console().print(Text("The SQLite store has no outbox; nothing to do."))
+            return
+        res = store.flush_outbox()
+    Console().print(Text(f"{res.replayed} alert(s) written from the outbox ({res.new} new, {res.updated} updated)."))

@@ -1,0 +1,68 @@
+"""`markwatch notify`: send each brand owner one digest of the alerts they have not had yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from markwatch.errors import ConfigError, UserError
+
+_STYLE = {
+    "sent": "green", "failed": "red", "uncertain": "yellow", "would-send": "cyan", "would-resend": "cyan",
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("notify")(notify_command)
+
+
+def notify_command(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")] = None,
+    marks: Annotated[Path | None, typer.Option("--marks", help="Marks file (default: marks.path).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what is pending.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="With --dry-run, print each digest's text.")] = False,
+) -> None:
+    """Send (or show) the pending email digests: one per recipient, each alert once."""
+    from alerts.notify.ledger import LedgerBusy
+    from alerts.notify.service import notify
+    from markwatch.config import load_settings
+    from markwatch.marksfile import load_marks
+
+    try:
+        settings = load_settings(config)
+        mark_list = load_marks(marks or settings.marks.path)
+        report = notify(settings, dry_run=dry_run, marks=mark_list)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)  # one line, never wrapped
+        raise typer.Exit(ConfigError.exit_code) from None
+    except (UserError, LedgerBusy) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(UserError.exit_code) from None
+
+    out = Console()
+    if not report.outcomes:
+        out.print(Text(f"Nothing to send ({report.transport}: {report.destination})."))
+        return
+    title = f"{'Pending' if dry_run else 'Sent'} via {report.transport}: {report.destination}"
+    table = Table(title=Text(title))
+    for col in ("Recipient", "Alerts", "Result", "Subject / error"):
+        table.add_column(col, justify="right" if col == "Alerts" else "left")
+    for o in report.outcomes:
+        state = o.state + (" (re-send)" if o.retry else "")
+        table.add_row(Text(o.recipient), str(o.alerts), Text(state, style=_STYLE.get(o.state, "")),
+                      Text(o.error or o.subject))
+    out.print(table)
+    if dry_run and show:
+        for o in report.outcomes:
+            if o.preview:
+                out.rule(Text(o.recipient))
+                out.print(Text(o.preview))
+    if report.failed:
+        n = len(report.failed)
+        typer.echo(f"{n} digest(s) not delivered; they stay pending for the next run.", err=True)
+        raise typer.Exit(1)

@@ -1,0 +1,67 @@
+"""`markwatch runs`: the scan log (start, end, status, counts, errors), newest first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from markwatch.errors import ConfigError
+
+_STYLE = {"ok": "green", "degraded": "yellow", "interrupted": "yellow", "failed": "red", "killed": "red",
+          "running": "cyan"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("runs")(runs_command)
+
+
+def runs_command(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to show.")] = 20,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """List recorded scans, newest first."""
+    from markwatch.cmd_alerts import visible
+    from markwatch.config import load_settings
+    from markwatch.runs import RunLog
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    path = settings.scan.state_dir / "runs.sqlite"
+    runs = []
+    if path.exists():
+        with RunLog(path) as log:
+            runs = log.list(limit)
+    if fmt == "json":
+        typer.echo(json.dumps([r.to_dict() for r in runs], ensure_ascii=False, indent=1))
+        return
+    out = Console()
+    if not runs:
+        out.print(Text(f"No scans recorded yet ({path})."))
+        return
+    table = Table(title=Text(f"Scans ({path})"), title_justify="left")
+    for col in ("#", "Started (UTC)", "Duration", "Status", "Trigger", "Sources", "Pages", "Hits", "New",
+                "Updated", "Emails", "Degraded", "Errors"):
+        table.add_column(col, justify="right" if col in ("#", "Duration", "Pages", "Hits", "New", "Updated",
+                                                         "Emails", "Degraded") else "left")
+    for r in runs:
+        t = r.totals
+        err = "; ".join(r.errors)
+        table.add_row(str(r.id), r.started_at.replace("+00:00", ""),
+                      f"{r.duration:.1f} s" if r.duration is not None else "–",
+                      Text(r.status + (" (resumed)" if r.resumed else ""), style=_STYLE.get(r.status, "")),
+                      r.trigger, Text(visible(", ".join(r.sources), 60)), str(t.get("pages", "–")),
+                      str(t.get("hits", "–")), str(t.get("alerts_new", "–")), str(t.get("alerts_updated", "–")),
+                      str(t.get("emails_sent", "–")), str(t.get("degraded", "–")), Text(visible(err, 120)))
+    out.print(table)

@@ -1,0 +1,78 @@
+"""`markwatch scan`: every configured source through crawl → screen → store, then the digests.
+
+Exit codes: 0 every source finished, 1 some source degraded (or the run had errors, or it was
+stopped), 2 configuration error, 3 another scan is running (the lock).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from markwatch.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan_command)
+
+
+def scan_command(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Replace every source's {base} URL.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Scan date for feed sources (YYYY-MM-DD).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Start the demo world and scan it with the demo config.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Live counts on a terminal.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+    trigger: Annotated[str, typer.Option("--trigger", hidden=True)] = "cli",
+) -> None:
+    """Scan the configured sources, store the alerts, send the digests, record the run."""
+    from markwatch.config import load_settings
+    from markwatch.scan import run_scan
+    from markwatch.scan_view import Progress, summary
+    from markwatch.scanlock import ScanBusy
+
+    out = Console()
+    world = None
+    try:
+        if demo:
+            from markwatch.demo.world import DEMO_CONFIG, DemoWorld
+
+            settings = load_settings(config or DEMO_CONFIG)
+            world = DemoWorld().start()
+            base_url = base_url or world.url
+            trigger = "demo" if trigger == "cli" else trigger
+            out.print(f"Demo world on {world.url}; config {settings.source}", highlight=False)
+        else:
+            settings = load_settings(config)
+        view = Progress(out, enabled=progress and not as_json)
+        try:
+            report = run_scan(settings, sources=source or None, base_url=base_url, date=date, trigger=trigger,
+                              on_start=view.on_start)
+        finally:
+            view.stop()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ConfigError.exit_code) from None
+    except ScanBusy as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ScanBusy.exit_code) from None
+    except ConnectionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if world is not None:
+            world.stop()
+    if as_json:
+        data = {k: v for k, v in asdict(report).items() if k != "sources"}
+        data["sources"] = [asdict(s) for s in report.sources]
+        data["totals"] = report.totals()
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        out.print(summary(report))
+    raise typer.Exit(report.exit_code)

@@ -1,0 +1,306 @@
+"""markwatch.toml: one pydantic model per section, found and validated in one place.
+
+Where the file comes from: ``--config PATH``, else ``$MARKWATCH_CONFIG``, else ./markwatch.toml
+(a missing default file means all defaults; a missing named file is an error). Every key of
+every section can be overridden by ``MARKWATCH_<SECTION>_<KEY>`` (list values comma-separated),
+e.g. ``MARKWATCH_STORE_URLS=http://127.0.0.1:9200``. Any error is a ``ConfigError`` naming file,
+line and key (exit code 2).
+
+To add a section: define a ``BaseModel`` with ``extra="forbid"`` and defaults for every key, and
+add it as a field of ``Settings``; loading and env overrides pick it up by themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+
+from alerts.notify.settings import NotifySettings, SmtpSettings
+from markwatch.errors import ConfigError
+
+DEFAULT_FILE = "markwatch.toml"
+ENV_FILE = "MARKWATCH_CONFIG"
+ENV_PREFIX = "MARKWATCH_"
+
+
+class StoreSettings(BaseModel):
+    """[store]: SQLite by default; Elasticsearch when ``urls`` is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sqlite_path: Path = Path("var/markwatch/alerts.sqlite")
+    # evidence.sqlite and outbox.sqlite go next to sqlite_path unless set
+    evidence_path: Path | None = None
+    outbox_path: Path | None = None
+    urls: list[str] = Field(default_factory=list)
+    api_key: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_certs: Path | None = None
+    verify_certs: bool = True
+    timeout: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=20)
+    index_prefix: str = Field(default="markwatch", pattern=r"^[a-z0-9][a-z0-9_-]{0,60}$")
+    replicas: int = Field(default=1, ge=0, le=10)
+    refresh: bool = False  # refresh after each write (tests); analysts otherwise wait ≤ 1 s
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return v
+
+    @property
+    def backend(self) -> str:
+        return "elasticsearch" if self.urls else "sqlite"
+
+    def evidence_file(self) -> Path:
+        return self.evidence_path or self.sqlite_path.with_name("evidence.sqlite")
+
+    def outbox_file(self) -> Path:
+        return self.outbox_path or self.sqlite_path.with_name("outbox.sqlite")
+
+
+class MarksSettings(BaseModel):
+    """[marks]: the protected-marks YAML file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Path("marks.yaml")
+
+
+class ReviewSettings(BaseModel):
+    """[review]: the analysts' review site (`markwatch serve`) and where emails link to.
+
+    ``users`` maps an analyst's name to a password hash from ``markwatch serve --hash-password``
+    (put them under ``[review.users]``). Without ``secret_key`` each start signs sessions with a
+    new random key, so everyone signs in again after a restart. ``secure_cookies`` defaults to
+    whether ``base_url`` is https.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    users: dict[str, str] = Field(default_factory=dict)
+    secret_key: SecretStr | None = None
+    secure_cookies: bool | None = None
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, v: dict[str, str]) -> dict[str, str]:
+        from markwatch.web.passwords import check_hash_format
+
+        for name, hashed in v.items():
+            if not re.match(r"^[\w.@-]{1,64}$", name):
+                raise ValueError(f"user name {name!r}: use 1-64 letters, digits, '.', '@', '_' or '-'")
+            problem = check_hash_format(hashed)
+            if problem:
+                raise ValueError(f"user {name!r}: {problem} (make one with `markwatch serve --hash-password`)")
+        return v
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError("secret_key must be at least 32 characters (e.g. secrets.token_urlsafe(48))")
+        return v
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.base_url.startswith("https://") if self.secure_cookies is None else self.secure_cookies
+
+
+class ScanSettings(BaseModel):
+    """[scan]: which sources a scan runs, where its state lives, how fast it may go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(default_factory=list)  # names or YAML paths; empty = every available source
+    sources_dirs: list[Path] = Field(default_factory=list)  # folders with your own source files
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")  # replaces every source's {base}
+    state_dir: Path = Path("var/markwatch/state")  # lock, runs.sqlite, fingerprints, resume journals
+    days: int = Field(default=1, ge=1, le=366)  # feed sources walk this many days back from the scan date
+    terms_per_mark: int = Field(default=0, ge=0)  # cap on search variants per mark (0 = all)
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0)  # hits below this are not stored as alerts
+    loopback: bool = False  # no delays, no AutoThrottle: only for the local demo world and tests
+    concurrency: int | None = Field(default=None, ge=1, le=64)  # requests in flight per site (overrides sources)
+    delay: float | None = Field(default=None, ge=0)  # seconds between requests per site (overrides sources)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_file: Path | None = None
+    notify: bool = True  # send the email digests at the end of the scan
+    scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings, e.g. {HTTPCACHE_ENABLED = true}
+
+    def fingerprint_db(self) -> Path:
+        return self.state_dir / "fingerprints.sqlite"
+
+
+class ScheduleSettings(BaseModel):
+    """[schedule]: when `markwatch schedule` starts a scan (cron in its own time zone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron: str = "0 2 * * *"  # minute hour day month weekday; a 6th leading field is seconds
+    timezone: str = "Asia/Shanghai"
+    misfire_grace_time: int = Field(default=3600, ge=1)  # a run missed by up to this many seconds still runs
+    jobstore: Path = Path("var/markwatch/schedule.sqlite")
+    timeout: int = Field(default=6 * 3600, ge=10)  # a scan still running after this long is stopped
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as Asia/Shanghai)") from None
+        return v
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from markwatch.schedule import cron_trigger
+
+        cron_trigger(v, "UTC")  # raises ValueError with the reason
+        return v.strip()
+
+
+class QueueSettings(BaseModel):
+    """[queue]: `local` (each scan its own queue) or `redis` (workers on several machines share one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["local", "redis"] = "local"
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^rediss?://[^\s]+$")
+    key_prefix: str = Field(default="markwatch", pattern=r"^[A-Za-z0-9_.:-]{1,60}$")
+    run_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,60}$")  # default: the scan date
+    expire_days: int = Field(default=7, ge=1)  # shared queue and seen-set kept this long after a scan
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    marks: MarksSettings = Field(default_factory=MarksSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    scan: ScanSettings = Field(default_factory=ScanSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+
+    _source: str = PrivateAttr(default="<defaults>")
+
+    @property
+    def source(self) -> str:
+        """The file these settings came from, or "<defaults>"."""
+        return self._source
+
+
+def _sections() -> dict[str, type[BaseModel]]:
+    out = {}
+    for name, f in Settings.model_fields.items():
+        if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel):
+            out[name] = f.annotation
+    return out
+
+
+def _line_of(text: str, section: str | None, key: str | None) -> int | None:
+    """Line of ``key`` inside ``[section]`` (or of the section header) in TOML text."""
+    current = None
+    header_line = None
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        m = re.match(r"^\[\s*([A-Za-z0-9_.-]+)\s*\]", line)
+        if m:
+            current = m.group(1)
+            if current == section:
+                header_line = n
+            continue
+        if key and current == section and re.match(rf'^"?{re.escape(key)}"?\s*=', line):
+            return n
+    return header_line
+
+
+def _env_overrides(data: dict[str, Any]) -> dict[str, str]:
+    """Apply MARKWATCH_<SECTION>_<KEY> onto data; return {"section.key": env var name} applied."""
+    applied = {}
+    for section, model in _sections().items():
+        for key, f in model.model_fields.items():
+            var = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+            if var not in os.environ:
+                continue
+            value: Any = os.environ[var]
+            if "list" in str(f.annotation):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            elif str(f.annotation).startswith("dict"):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise ConfigError(f"{var} (environment): key '{section}.{key}': not a JSON object") from None
+            sect = data.setdefault(section, {})
+            if not isinstance(sect, dict):
+                raise ConfigError(f"{var}: section [{section}] in the file is not a table")
+            sect[key] = value
+            applied[f"{section}.{key}"] = var
+    return applied
+
+
+def find_config(explicit: str | Path | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(ENV_FILE):
+        return Path(os.environ[ENV_FILE])
+    default = Path(DEFAULT_FILE)
+    return default if default.exists() else None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Find, parse, override from the environment and validate; raise ConfigError on any problem."""
+    file = find_config(path)
+    text = ""
+    data: dict[str, Any] = {}
+    source = "<defaults>"
+    if file is not None:
+        source = str(file)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{file}: configuration file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot read configuration file: {exc}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+            where = f"{file}:{m.group(1)}" if m else str(file)
+            msg = re.sub(r"\s*\(at line .*\)$", "", str(exc)) or "invalid TOML"
+            raise ConfigError(f"{where}: invalid TOML: {msg}") from None
+    applied = _env_overrides(data)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        section = loc[0] if loc else None
+        key = loc[1] if len(loc) > 1 else None
+        dotted = ".".join(loc[:2])
+        msg = "unknown key" if err["type"] == "extra_forbid" or err["type"] == "extra_forbidden" else err["msg"]
+        if dotted in applied:
+            raise ConfigError(f"{applied[dotted]} (environment): key {dotted!r}: {msg}") from None
+        line = _line_of(text, section, key) if text else None
+        where = f"{source}:{line}" if line else source
+        raise ConfigError(f"{where}: key {dotted!r}: {msg}") from None
+    settings._source = source
+    return settings

@@ -1,0 +1,237 @@
+"""One scan: crawl → screen → store for every source, then the email digests, recorded as a run.
+
+The spiders run in this process on Scrapy's CrawlerProcess (all sources concurrently on one
+Twisted reactor). The reactor cannot be restarted, so a process runs at most one scan:
+`markwatch scan` is one process per scan, and `markwatch schedule` starts a child process for
+each scan it runs.
+
+State lives in ``[scan] state_dir``: ``scan.lock`` (one scan at a time), ``runs.sqlite`` (the run
+log), ``fingerprints.sqlite`` (incremental scans) and ``jobs/<source>/`` (Scrapy JOBDIR and the
+resume journal). A source's job folder is removed when the source finishes; a killed or stopped
+scan leaves it, and the next scan resumes from it without duplicating alerts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler.resume import JOURNAL
+from crawler.run import LOOPBACK_SETTINGS, SourceStats
+from crawler.sources import Source, available_sources, find_source
+from markwatch.config import Settings
+from markwatch.errors import ConfigError
+from markwatch.runs import RunLog
+from markwatch.scan_stages import ITEM_PIPELINES, STAGE_KEY, STAGES
+from markwatch.scanlock import ScanLock
+
+COUNTS = ("pages", "items", "dropped", "screened", "hits", "alerts_new", "alerts_updated", "failed_requests",
+          "resume_skipped")
+
+
+@dataclass
+class ScanReport:
+    """What a scan did; ``exit_code`` is 0 when every source finished, else 1."""
+
+    run_id: int
+    status: str
+    sources: list[SourceStats]
+    stages: dict[str, float]
+    duration: float
+    resumed: bool = False
+    emails_sent: int = 0
+    email_transport: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "ok" else 1
+
+    def totals(self) -> dict[str, int]:
+        out = {k: sum(int(getattr(s, k)) for s in self.sources) for k in COUNTS}
+        out["degraded"] = sum(1 for s in self.sources if s.degraded)
+        out["emails_sent"] = self.emails_sent
+        return out
+
+
+def resolve_sources(settings: Settings, names: list[str] | None = None) -> list[Source]:
+    """`--source` names, else `[scan] sources`, else every available source; ConfigError on a bad one."""
+    dirs = [str(d) for d in settings.scan.sources_dirs]
+    wanted = list(names or settings.scan.sources)
+    if not wanted:
+        found = available_sources(dirs)
+        if not found:
+            raise ConfigError(f"{settings.source}: key 'scan.sources': no sources configured or found")
+        return list(found.values())
+    seen: dict[str, Source] = {}
+    for name in wanted:
+        src = find_source(name, dirs)
+        if src.name in seen:
+            raise ConfigError(f"{settings.source}: key 'scan.sources': source {src.name!r} listed twice")
+        seen[src.name] = src
+    return list(seen.values())
+
+
+def crawl_overrides(settings: Settings) -> dict[str, Any]:
+    """Scrapy settings the scan sets on top of the crawler's (they win over a source's own)."""
+    sc = settings.scan
+    out: dict[str, Any] = dict(LOOPBACK_SETTINGS) if sc.loopback else {}
+    out["LOG_LEVEL"] = sc.log_level
+    if sc.log_file:
+        sc.log_file.parent.mkdir(parents=True, exist_ok=True)
+        out["LOG_FILE"] = str(sc.log_file)
+    if sc.concurrency:
+        out["CONCURRENT_REQUESTS_PER_DOMAIN"] = sc.concurrency
+    if sc.delay is not None:
+        out["DOWNLOAD_DELAY"] = sc.delay
+    if sc.terms_per_mark:
+        out["MARKWATCH_TERMS_PER_MARK"] = sc.terms_per_mark
+    out["MARKWATCH_MIN_SCORE"] = sc.min_score
+    out["ITEM_PIPELINES"] = dict(ITEM_PIPELINES)
+    out.update(sc.scrapy)
+    return out
+
+
+def _crawl(settings: Settings, sources: list[Source], *, jobdir: Path | None, base_url: str | None,
+           date: str | None, run_key: str, on_start: Callable[[list], None] | None) -> list[tuple[Source, Any]]:
+    """Run every source to its end on one CrawlerProcess; returns (source, crawler) pairs."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.run import build_settings, schedule_sources
+    from markwatch.distributed import redis_settings
+
+    sc = settings.scan
+    base = build_settings(marks=settings.marks.path, store=settings.store, fingerprint_db=sc.fingerprint_db(),
+                          sources_dirs=[str(d) for d in sc.sources_dirs], overrides=crawl_overrides(settings))
+    process = CrawlerProcess(base)
+    pairs = []
+    for src in sources:
+        s = base.copy()
+        if settings.queue.backend == "redis":
+            for k, v in redis_settings(settings.queue, run_key, src.name).items():
+                s.set(k, v, priority="cmdline")
+        pairs += schedule_sources(process, [src], settings=s, jobdir=jobdir, base_urls=base_url, date=date,
+                                  days=sc.days)
+    if on_start:
+        on_start(pairs)
+    process.start()
+    return pairs
+
+
+def _stages_of(crawlers: list[Any]) -> dict[str, float]:
+    out = dict.fromkeys(STAGES, 0.0)
+    for c in crawlers:
+        for st in STAGES:
+            out[st] += float(c.stats.get_value(STAGE_KEY + st, 0.0) or 0.0) if c.stats else 0.0
+    return out
+
+
+def _status(stats: list[SourceStats], errors: list[str]) -> str:
+    if any(s.finish_reason == "shutdown" for s in stats):
+        return "interrupted"
+    if errors or any(s.degraded or s.finish_reason != "finished" for s in stats):
+        return "degraded"
+    return "ok"
+
+
+def run_scan(settings: Settings, *, sources: list[str] | None = None, base_url: str | None = None,
+             date: str | None = None, trigger: str = "cli", run_key: str | None = None,
+             on_start: Callable[[list], None] | None = None) -> ScanReport:
+    """Scan, notify and record. Raises ConfigError (exit 2) or ScanBusy (another scan holds the lock)."""
+    from crawler.pipelines.screen import matcher_for
+    from crawler.run import stats_of
+    from markwatch.marksfile import load_marks
+
+    t0 = time.perf_counter()
+    marks = load_marks(settings.marks.path)
+    srcs = resolve_sources(settings, sources)
+    if settings.scan.notify and settings.notify.enabled:
+        from alerts.notify.service import build_transport
+
+        build_transport(settings)  # a bad [smtp]/[notify] combination fails before the crawl, not after
+    if date:
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            raise ConfigError(f"--date {date!r}: not a date (YYYY-MM-DD)") from None
+    base_url = base_url or settings.scan.base_url
+    run_key = run_key or settings.queue.run_key or (date or dt.date.today().isoformat())
+    state = settings.scan.state_dir
+    redis_mode = settings.queue.backend == "redis"
+    if redis_mode:
+        from markwatch.distributed import check_redis
+
+        check_redis(settings.queue)
+    lock = ScanLock(state)
+    lock.acquire()
+    try:
+        with RunLog(state / "runs.sqlite") as log:
+            log.mark_killed()
+            jobdir = None if redis_mode else state / "jobs"
+            resumed = bool(jobdir) and any((jobdir / s.name / JOURNAL).exists() for s in srcs)
+            run_id = log.start([s.name for s in srcs], trigger, resumed)
+            stages: dict[str, float] = {}
+            t = time.perf_counter()
+            matcher_for(str(settings.marks.path))  # build once, timed apart from the crawl
+            stages["setup"] = (time.perf_counter() - t) + (t - t0)
+            errors: list[str] = []
+            stats: list[SourceStats] = []
+            t = time.perf_counter()
+            try:
+                pairs = _crawl(settings, srcs, jobdir=jobdir, base_url=base_url, date=date, run_key=run_key,
+                               on_start=on_start)
+                stats = [stats_of(src, c) for src, c in pairs]
+                pipeline = _stages_of([c for _, c in pairs])
+            except Exception as exc:  # a crawl that cannot run at all is a failed run, recorded as such
+                errors.append(f"crawl failed: {type(exc).__name__}: {exc}")
+                pipeline = dict.fromkeys(STAGES, 0.0)
+            crawl_wall = time.perf_counter() - t
+            stages["crawl"] = max(0.0, crawl_wall - sum(pipeline.values()))
+            stages.update(pipeline)
+            if redis_mode and stats:
+                from markwatch.distributed import expire_keys
+
+                try:
+                    expire_keys(settings.queue, run_key, [s.name for s in srcs])
+                except Exception as exc:  # the scan's work is done; only the cleanup hint failed
+                    errors.append(f"queue expiry not set: {exc}")
+            report = ScanReport(run_id, "running", stats, stages, 0.0, resumed)
+            t = time.perf_counter()
+            if settings.scan.notify and stats:
+                _notify(settings, marks, report, errors)
+            stages["notify"] = time.perf_counter() - t
+            if jobdir:
+                for s in stats:
+                    if s.finish_reason == "finished" and not s.degraded:
+                        shutil.rmtree(jobdir / s.source, ignore_errors=True)
+            report.errors = errors
+            report.status = "failed" if not stats else _status(stats, errors)
+            report.duration = time.perf_counter() - t0
+            stages["total"] = report.duration
+            report.stages = {k: round(v, 3) for k, v in stages.items()}
+            log.finish(run_id, report.status, totals=report.totals(), per_source=[asdict(s) for s in stats],
+                       stages=report.stages, errors=errors, duration=report.duration)
+            return report
+    finally:
+        lock.release()
+
+
+def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[str]) -> None:
+    """Send the digests; a delivery problem is an error of the run, not a crash of the scan."""
+    from alerts.notify.ledger import LedgerBusy
+    from alerts.notify.service import notify
+
+    try:
+        result = notify(settings, marks=marks)
+    except (LedgerBusy, OSError) as exc:
+        errors.append(f"email digests not sent: {exc}")
+        return
+    report.email_transport = f"{result.transport}: {result.destination}"
+    report.emails_sent = sum(1 for o in result.outcomes if o.state == "sent")
+    for o in result.failed:
+        errors.append(f"digest to {o.recipient} not delivered: {o.error}")

@@ -1,0 +1,104 @@
+"""What a scan shows: live counts per source while it runs, a summary table when it ends.
+
+Source names and degradation reasons come from files and sites, so every cell is a rich ``Text``
+(no markup is interpreted) with control and zero-width characters made visible.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from markwatch.cmd_alerts import visible
+from markwatch.scan import ScanReport
+
+_LIVE = [("Pages", "response_received_count"), ("Items", "item_scraped_count"), ("Hits", "markwatch/hits"),
+         ("New alerts", "markwatch/alerts_new"), ("Failed", "markwatch/failed_requests")]
+
+
+class LiveCounts:
+    """A renderable that reads each crawler's stats when rich refreshes (from rich's own thread)."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[Any, Any]] = []
+
+    def __rich__(self) -> Table:
+        table = Table(title="Scanning…", title_justify="left")
+        table.add_column("Source")
+        for name, _ in _LIVE:
+            table.add_column(name, justify="right")
+        table.add_column("State")
+        for src, crawler in list(self.pairs):
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            state = ("degraded" if stats.get("markwatch/degraded") else
+                     stats.get("finish_reason") or ("running" if stats else "starting"))
+            table.add_row(Text(visible(src.name)), *(str(int(stats.get(k, 0) or 0)) for _, k in _LIVE),
+                          Text(str(state)))
+        return table
+
+
+class Progress:
+    """Live per-source counts on a terminal; nothing when output is a file or a pipe."""
+
+    def __init__(self, console: Console, enabled: bool = True) -> None:
+        self.console = console
+        self.view = LiveCounts()
+        self.live: Live | None = None
+        self.enabled = enabled and console.is_terminal
+        self._lock = threading.Lock()
+
+    def on_start(self, pairs: list) -> None:
+        self.view.pairs = pairs
+        if self.enabled:
+            self.live = Live(self.view, console=self.console, refresh_per_second=4, transient=True)
+            self.live.start()
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+def _status_cell(s) -> Text:
+    if s.degraded:
+        return Text(visible(f"degraded: {s.degraded_reason}", 80), style="yellow")
+    if s.finish_reason == "finished":
+        return Text("ok", style="green")
+    return Text(visible(s.finish_reason or "?", 40), style="red")
+
+
+def summary(report: ScanReport) -> Group:
+    """The end-of-scan table (one row per source and a total) and the lines under it."""
+    table = Table(title=Text(f"Scan #{report.run_id}: {report.status}" + (" (resumed)" if report.resumed else "")),
+                  title_justify="left", show_footer=True)
+    tot = report.totals()
+    cols = [("Pages", "pages"), ("Items", "items"), ("Screened", "screened"), ("Hits", "hits"),
+            ("New", "alerts_new"), ("Updated", "alerts_updated"), ("Errors", "failed_requests")]
+    table.add_column("Source", footer="total")
+    table.add_column("Status", footer=f"{tot['degraded']} degraded")
+    for title, key in cols:
+        table.add_column(title, justify="right", footer=str(tot[key]))
+    table.add_column("Time", justify="right", footer=f"{report.duration:.1f} s")
+    for s in report.sources:
+        table.add_row(Text(visible(s.source)), _status_cell(s), *(str(getattr(s, k)) for _, k in cols),
+                      f"{s.elapsed_seconds:.1f} s")
+    lines: list[Any] = [table]
+    mail = f"Emails: {report.emails_sent} digest(s) sent"
+    if report.email_transport:
+        mail += f" via {report.email_transport}"
+    lines.append(Text(visible(mail)))
+    if any(s.resume_skipped for s in report.sources):
+        lines.append(Text(f"Resumed: {sum(s.resume_skipped for s in report.sources)} finished pages not fetched "
+                          "again"))
+    st = report.stages
+    order = ["setup", "crawl", "parse", "incremental", "screen", "store", "record", "notify"]
+    lines.append(Text("Stages: " + ", ".join(f"{k} {st.get(k, 0.0):.1f} s" for k in order)
+                      + f" (total {st.get('total', report.duration):.1f} s)"))
+    for err in report.errors:
+        lines.append(Text(visible("error: " + err, 500), style="red"))
+    return Group(*lines)

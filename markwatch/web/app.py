@@ -1,0 +1,119 @@
+"""Build the review site: middleware, state, error pages and the two routers (pages, API)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from alerts.store import AlertNotFound, StoreUnavailable
+from markwatch.config import Settings
+from markwatch.web.access import guarded, lazy
+from markwatch.web.display import templates
+from markwatch.web.filters import FilterError
+from markwatch.web.security import SecurityHeaders, Throttle, Users, csrf_token, session_user
+
+log = logging.getLogger("markwatch.web")
+HERE = Path(__file__).parent
+
+
+class LoginRequired(Exception):
+    """A page asked for by someone not signed in: send them to the sign-in form."""
+
+
+def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> FastAPI:
+    """The ASGI app over ``store`` (default: the configured one) and the evidence file.
+
+    Passing ``store``/``evidence`` lets tests and embedders reuse stores they opened; the app then
+    leaves closing them to the caller.
+    """
+    from alerts import open_evidence, open_store
+    from markwatch.web import api, pages
+
+    review = settings.review
+    owned = store is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if owned:
+            app.state.store.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="markwatch review API",
+        version="1",
+        description="Alerts of imitated marks (傍名牌): search, read and review them. "
+        "Sign in with the site's session cookie (POSTs then need the X-CSRF-Token header) "
+        "or send HTTP Basic credentials of a `[review.users]` analyst.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.store = guarded(store if store is not None else open_store(settings))
+    app.state.evidence = lazy(lambda: evidence if evidence is not None else open_evidence(settings))
+    app.state.settings = settings
+    app.state.users = Users(review.users)
+    app.state.throttle = Throttle()
+    app.state.templates = templates()
+    secret = review.secret_key.get_secret_value() if review.secret_key else secrets.token_urlsafe(48)
+
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="markwatch_session",
+        max_age=int(review.session_hours * 3600),
+        same_site="strict",
+        https_only=review.cookies_secure,
+    )
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    def page_error(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=status)
+        return app.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "message": message, "user": session_user(request), "csrf": csrf_token(request)},
+            status_code=status,
+        )
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import urlencode
+
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+    @app.exception_handler(AlertNotFound)
+    async def _missing(request: Request, exc: AlertNotFound) -> Response:
+        return page_error(request, 404, "No such alert.")
+
+    @app.exception_handler(StoreUnavailable)
+    async def _down(request: Request, exc: StoreUnavailable) -> Response:
+        log.warning("store unavailable: %s", exc)
+        return page_error(request, 503, "The alert store cannot be reached right now; try again in a moment.")
+
+    @app.exception_handler(FilterError)
+    async def _filter(request: Request, exc: FilterError) -> Response:
+        return page_error(request, 400, f"Filter not understood — {exc}")
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return page_error(request, exc.status_code, str(exc.detail))
+
+    return app

@@ -1,0 +1,112 @@
+"""How crawled text reaches a page: always escaped, invisible characters made visible.
+
+Infringers write names with zero-width joiners, bidi overrides and HTML. Jinja2 autoescapes every
+``{{ }}``; ``reveal`` additionally shows control, format and odd space characters as a small
+``U+200B`` badge so an analyst sees what the crawler saw; ``highlight`` marks the matched span;
+``safe_href`` lets only http(s) URLs become links.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from alerts.model import Alert
+
+HERE = Path(__file__).parent
+
+STATUS_LABELS = {
+    "new": "New",
+    "confirmed": "Confirmed",
+    "dismissed": "Dismissed",
+    "escalated": "Escalated",
+    "resolved": "Resolved",
+}
+
+
+def _invisible(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") or (cat == "Zs" and ch != " ")
+
+
+def reveal(text: Any, limit: int | None = None) -> Markup:
+    """Escaped text with invisible characters shown as badges; cut at ``limit`` characters."""
+    s = "" if text is None else str(text)
+    cut = limit is not None and len(s) > limit
+    if cut:
+        s = s[:limit]
+    out: list[str] = []
+    plain: list[str] = []
+    for ch in s:
+        if _invisible(ch):
+            if plain:
+                out.append(str(escape("".join(plain))))
+                plain = []
+            out.append(f'<span class="cc" title="invisible character">U+{ord(ch):04X}</span>')
+        else:
+            plain.append(ch)
+    if plain:
+        out.append(str(escape("".join(plain))))
+    if cut:
+        out.append('<span class="cut">…</span>')
+    return Markup("".join(out))
+
+
+def highlight(alert: Alert, limit: int | None = None) -> Markup:
+    """The subject's name or title with the matched text (or the trade name) in ``<mark>``."""
+    text = alert.subject.text
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+        tail = Markup('<span class="cut">…</span>')
+    else:
+        tail = Markup("")
+    for needle in (alert.matched, alert.subject.trade_name, alert.mark):
+        if needle and needle in text:
+            i = text.index(needle)
+            j = i + len(needle)
+            return reveal(text[:i]) + Markup("<mark>") + reveal(text[i:j]) + Markup("</mark>") + reveal(text[j:]) + tail
+    return reveal(text) + tail
+
+
+def safe_href(url: Any) -> str | None:
+    """The URL when it is a plain http(s) URL, else None (javascript:, data:, odd characters…)."""
+    if not isinstance(url, str) or len(url) > 4000:
+        return None
+    if any(_invisible(c) or c in " <>\"'`\\" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def when(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return dt.strftime(fmt) + " UTC" if dt else "—"
+
+
+def as_json(value: Any) -> str:
+    """A source-item value as text: strings as they are, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def templates() -> Jinja2Templates:
+    t = Jinja2Templates(directory=str(HERE / "templates"))
+    env = t.env
+    env.autoescape = True  # every template, whatever its extension
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters.update(reveal=reveal, when=when, as_json=as_json, safe_href=safe_href)
+    env.globals.update(highlight=highlight, STATUS_LABELS=STATUS_LABELS, safe_href=safe_href)
+    return t

@@ -1,0 +1,124 @@
+"""`markwatch match` and `markwatch evaluate` end to end, through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKS = ROOT / "markwatch" / "demo" / "marks.yaml"
+
+
+def run(args: list[str], stdin: bytes = b"", timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "markwatch", *args], input=stdin, capture_output=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def test_one_json_line_per_input_line_in_order():
+    lines = [
+        "湖北一正药业有限公司",
+        "",
+        json.dumps({"kind": "listing", "text": "卫尤辣条 香辣 20包", "price": "¥9.90"}, ensure_ascii=False),
+        "{not json",
+        "广州成立白云贸易有限公司",
+        json.dumps({"kind": "listing", "text": "<script>alert(1)</script>苏伯尔炒锅\u2028\u200b"}),
+        json.dumps({"kind": "spaceship", "text": "x"}),
+        json.dumps([1, 2]),
+    ]
+    raw = ("\n".join(lines) + "\n").encode() + b"\xff\xfe\xfa broken bytes\r\n"
+    proc = run(["match", "--marks", str(MARKS)], raw)
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = proc.stdout.decode().split("\n")
+    assert out[-1] == ""
+    results = [json.loads(x) for x in out[:-1]]
+    assert len(results) == len(lines) + 1
+    assert [r["flagged"] for r in results] == [True, False, True, False, False, True, False, False, False]
+    assert results[0]["mark"] == "一正" and results[0]["reasons"]
+    assert results[1]["error"] == "blank line"
+    assert results[2]["mark"] == "卫龙" and results[2]["hits"][0]["matched"] == "卫尤"
+    assert "malformed JSON" in results[3]["error"]
+    assert results[5]["mark"] == "苏泊尔"
+    assert "error" in results[6] and "error" in results[7]
+    assert "\ufffd" in results[8]["text"]
+    for r in results:
+        assert set(r) >= {"text", "flagged", "mark", "score", "reasons", "hits"}
+
+
+def test_threshold_option():
+    line = "湖北衣正药业有限公司\n".encode()
+    loose = json.loads(run(["match", "--marks", str(MARKS), "--threshold", "0.5"], line).stdout)
+    strict = json.loads(run(["match", "--marks", str(MARKS), "--threshold", "0.99"], line).stdout)
+    assert loose["flagged"] and not strict["flagged"]
+
+
+def test_streams_before_input_ends():
+    """Output for the first lines arrives while the input is still open (no reading it all first)."""
+    import threading
+
+    proc = subprocess.Popen([sys.executable, "-m", "markwatch", "match", "--marks", str(MARKS)], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdin and proc.stdout
+    release = threading.Event()
+
+    def feed() -> None:
+        proc.stdin.write(("湖北一正药业有限公司\n" * 5000).encode())
+        proc.stdin.flush()
+        release.wait(120)  # keep stdin open until the reader has seen output
+        proc.stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        first = proc.stdout.readline()
+        assert json.loads(first)["mark"] == "一正"
+        assert writer.is_alive()  # stdin is still open: the command did not wait for EOF
+        release.set()
+        rest = proc.stdout.read().decode().count("\n")
+        assert rest == 4999
+        assert proc.wait(timeout=120) == 0
+    finally:
+        release.set()
+        proc.kill()
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("marks:\n  - name: 一正\n", "mark '一正' key 'owner': Field required"),
+    ("marks:\n  - name: 一正\n    owner: X\n    classes: [5, 99]\n", ":4: mark '一正' key 'classes'"),
+    ("marks:\n  - name: 一正\n    owner: X\n    colour: red\n", ":4: mark '一正' key 'colour': unknown key"),
+    ("marks: [\n", "invalid YAML"),
+    ("marks:\n  - name: A\n    owner: X\n    notify: [not-an-address]\n", "key 'notify': Value error, not an email address"),
+])
+def test_bad_marks_file_is_one_clear_line_and_exit_2(tmp_path, content, expect):
+    f = tmp_path / "marks.yaml"
+    f.write_text(content, encoding="utf-8")
+    proc = run(["match", "--marks", str(f)], b"x\n")
+    assert proc.returncode == 2
+    err = proc.stderr.decode().strip()
+    assert len(err.splitlines()) == 1, err
+    assert str(f) in err and expect in err, err
+
+
+def test_missing_marks_file(tmp_path):
+    proc = run(["match", "--marks", str(tmp_path / "nope.yaml")], b"x\n")
+    assert proc.returncode == 2 and "marks file not found" in proc.stderr.decode()
+
+
+def test_evaluate_reports_matcher_and_both_baselines(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    rows = [
+        {"id": "a", "kind": "enterprise", "text": "湖北衣正药业有限公司", "expected": "一正", "category": "homophone"},
+        {"id": "b", "kind": "enterprise", "text": "广州成立白云贸易有限公司", "expected": None,
+         "category": "neg_word_boundary"},
+    ]
+    cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    proc = run(["evaluate", "--marks", str(MARKS), "--cases", str(cases), "--format", "json"])
+    assert proc.returncode == 0, proc.stderr.decode()
+    report = json.loads(proc.stdout)
+    assert report["matcher"]["recall"] == 1.0 and report["matcher"]["false_positive_rate"] == 0.0
+    assert report["baseline_substring"]["recall"] == 0.0
+    assert report["baseline_substring"]["false_positive_rate"] == 1.0  # 立白 is a substring of 成立白云
+    assert "baseline_partial_ratio_66" in report
