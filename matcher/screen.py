@@ -68,8 +68,11 @@ class _Automaton:
             into |= self.owners[idx]
 
 
+_NOT_LATIN = re.compile("[^a-z0-9]+")
+
+
 def _latin_compact(folded: str) -> str:
-    return "".join(ch for ch in skeleton(folded) if ch.isascii() and ch.isalnum())
+    return _NOT_LATIN.sub("", skeleton(folded))
 
 
 class Matcher:
@@ -101,6 +104,7 @@ class Matcher:
         sounds: dict[str, set[int]] = {}
         latin: dict[str, set[int]] = {}
         skips: dict[str, set[int]] = {}
+        homos: dict[str, set[int]] = {}
         la = lookalikes()
         for i, info in enumerate(self.info):
             name = info.folded
@@ -118,8 +122,8 @@ class Matcher:
                 keys |= {x + b for x, s in la.get(a, {}).items() if s >= _SHAPE_INDEX_MIN}
                 keys |= {a + y for y, s in la.get(b, {}).items() if s >= _SHAPE_INDEX_MIN}
                 # one character kept, the other a homophone (衣正 for 一正)
-                keys |= {x + b for x in phonetic.homophones_of(a)}
-                keys |= {a + y for y in phonetic.homophones_of(b)}
+                for key in {x + b for x in phonetic.homophones_of(a)} | {a + y for y in phonetic.homophones_of(b)}:
+                    homos.setdefault(key, set()).add(i)
             else:
                 keys = set()
                 for k in range(n - 1):
@@ -136,31 +140,51 @@ class Matcher:
             options = [sorted(self.sound.variants(c))[:3] for c in name]
             for combo in itertools.islice(itertools.product(*options), 16):
                 sounds.setdefault("".join(combo), set()).add(i)
-        self._chars = _Automaton(chars)
         for i, info in enumerate(self.info):
             if len(info.folded) == 2 and all(is_han(c) for c in info.folded):
                 skips.setdefault(info.folded, set()).add(i)  # one inserted (卫小龙)
-        self._skips = _Automaton(skips)
-        self._sounds = _Automaton(sounds)
+        # One automaton for everything scanned on Chinese text: each pattern says
+        # which marks it raises outright and which only as a sound-alike.
+        strong: dict[str, set[int]] = {}
+        for table in (chars, skips):
+            for k, v in table.items():
+                strong.setdefault(k, set()).update(v)
+        keyed: dict[str, tuple[frozenset[int], frozenset[int], frozenset[int]]] = {}
+        for k in set(strong) | set(homos) | set(sounds):
+            keyed[k] = (frozenset(strong.get(k, ())), frozenset(homos.get(k, ())) - frozenset(strong.get(k, ())),
+                        frozenset(sounds.get(k, ())))
+        self._patterns = list(keyed)
+        self._owners = [keyed[k] for k in self._patterns]
+        self._automaton = ac.AhoCorasick(self._patterns) if self._patterns else None
         self._latin = _Automaton(latin)
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
-        """Marks worth aligning against folded text: a few Aho-Corasick passes, no Python per mark."""
+        """Marks worth aligning against folded text: one Aho-Corasick pass over the
+        text, its characters two apart (the even and odd slices: one character
+        inserted or swapped) and its sound projection; no Python loop per mark."""
         found: set[int] = set()
-        self._chars.scan(folded, found)
+        by_homophone: set[int] = set()
         by_sound: set[int] = set()
-        self._sounds.scan(self.sound.project(folded), by_sound)
+        if self._automaton is not None and folded:
+            hay = "\x00".join((folded, folded[0::2], folded[1::2], self.sound.project(folded)))
+            owners = self._owners
+            for idx, _s, _e in self._automaton.find_matches_as_indexes(hay, overlapping=True):
+                st, ho, so = owners[idx]
+                found |= st
+                by_homophone |= ho
+                by_sound |= so
         by_sound -= found
-        if by_sound:
-            # Sound alone counts only among the same goods: keep those marks only
-            # when the text names one of their fields.
+        by_homophone -= found
+        if by_sound or by_homophone:
+            # Sound confuses only among the same goods: keep a sound-alike only when
+            # the text names the mark's field (or, with one character kept, no field).
             field = folded + " " + category if category else folded
             classes = context.classes_in(field)
-            found |= {i for i in by_sound if (classes & self.info[i].classes)
-                      or any(w in field for w in self.info[i].industries)}
-        if len(folded) >= 3:
-            # characters two apart: one inserted into or swapped out of a mark
-            self._skips.scan("\x00".join(map(str.__add__, folded, folded[2:])), found)
+            info = self.info
+            found |= {i for i in by_sound if (classes & info[i].classes)
+                      or any(w in field for w in info[i].industries)}
+            found |= {i for i in by_homophone if not classes or (classes & info[i].classes)
+                      or any(w in field for w in info[i].industries)}
         if _HAS_LATIN.search(folded):
             self._latin.scan(_latin_compact(folded), found)
         return found
@@ -315,18 +339,6 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
     if not relevant and not exact and not latin and not any(
             k in ("same", "shape", "sound_shape") for k in al.kinds):
         return None
-    # A word that merely contains the mark's characters (成立白云, 老板娘).
-    if not latin:
-        # In an enterprise name the parsed structure outranks jieba: segment only
-        # the trade name, so 一正|大药房 is not read as 一|正大|药房.
-        ts = ctx.trade_span()
-        if ts and ts[0] <= al.start and al.end <= ts[1]:
-            seg = ctx.folded[ts[0]:ts[1]]
-            crossing = matcher.segmenter.crossing_word(seg, al.start - ts[0], al.end - ts[0], ctx.tokens(seg))
-        else:
-            crossing = matcher.segmenter.crossing_word(ctx.folded, al.start, al.end, ctx.tokens(ctx.folded))
-        if crossing and crossing != window and not _compound_of(crossing, window):
-            return None
     # Compatibility and descriptive use (适用于九阳豆浆机, 小米手机壳) is fair use.
     if ctx.cue is None and context.descriptive_use(ctx.folded, al.start, al.end):
         return None
@@ -337,8 +349,12 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
     if known and not relevant:
         if not mark.well_known or info.common_word or own_meaning:
             return None
+        # Across classes only a copy or a visual imitation misleads, not a mere sound-alike.
+        # One character of a longer mark swapped is similar only in the same field.
+        if not (exact or latin) and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds)):
+            return None
         notes.append("cross_class")
-        score *= 0.95 if exact or latin else 0.72
+        score *= 0.95 if exact or latin else 0.8
     elif not known and not relevant:
         if not mark.well_known:
             score *= 0.85
@@ -380,6 +396,18 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
                 score *= 0.95
         elif ts and ctx.parts and ctx.parts.industry and window in ctx.parts.industry:
             score *= 0.8
+    # Last, as it is the costliest: a word that merely contains the mark's characters (成立白云, 老板娘).
+    if not latin:
+        # In an enterprise name the parsed structure outranks jieba: segment only
+        # the trade name, so 一正|大药房 is not read as 一|正大|药房.
+        ts = ctx.trade_span()
+        if ts and ts[0] <= al.start and al.end <= ts[1]:
+            seg = ctx.folded[ts[0]:ts[1]]
+            crossing = matcher.segmenter.crossing_word(seg, al.start - ts[0], al.end - ts[0], ctx.tokens(seg))
+        else:
+            crossing = matcher.segmenter.crossing_word(ctx.folded, al.start, al.end, ctx.tokens(ctx.folded))
+        if crossing and crossing != window and not _compound_of(crossing, window):
+            return None
     return score, notes
 
 

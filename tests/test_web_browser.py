@@ -98,6 +98,7 @@ def shot(driver, name: str) -> Path:
 
 def sign_in(site) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     d = site["driver"]
     d.get(site["base"] + "/alerts?status=new")
@@ -106,7 +107,8 @@ def sign_in(site) -> None:
     d.find_element(By.ID, "username").send_keys("li")
     d.find_element(By.ID, "password").send_keys(PASSWORD)
     d.find_element(By.ID, "signin").click()
-    assert "/alerts" in d.current_url and "/login" not in d.current_url
+    WebDriverWait(d, 15).until(lambda _: "/login" not in d.current_url)
+    assert "/alerts" in d.current_url
 
 
 def nothing_ran(driver) -> None:
@@ -120,7 +122,7 @@ def nothing_ran(driver) -> None:
 
 def test_sign_in_filter_open_and_confirm(site):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     d = site["driver"]
     d.delete_all_cookies()
@@ -130,7 +132,8 @@ def test_sign_in_filter_open_and_confirm(site):
     Select(d.find_element(By.ID, "f-mark")).select_by_value("九阳")
     Select(d.find_element(By.ID, "f-kind")).select_by_value("enterprise")
     d.find_element(By.ID, "apply").click()
-    rows = d.find_elements(By.CSS_SELECTOR, "#alerts tbody tr")
+    WebDriverWait(d, 15).until(lambda _: "kind=enterprise" in d.current_url)
+    rows = WebDriverWait(d, 15).until(lambda _: d.find_elements(By.CSS_SELECTOR, "#alerts tbody tr"))
     marks = {r.find_element(By.CSS_SELECTOR, "td.mark").text.split()[0] for r in rows}
     assert rows and marks == {"九阳"}
     assert "九牧王卫浴" not in d.page_source
@@ -139,7 +142,7 @@ def test_sign_in_filter_open_and_confirm(site):
     target = next(r for r in rows if "上海九阳电器有限公司" in r.text)
     alert_id = target.get_attribute("data-id")
     target.find_element(By.CSS_SELECTOR, "a.title").click()
-    assert f"/alerts/{alert_id}" in d.current_url
+    WebDriverWait(d, 15).until(lambda _: f"/alerts/{alert_id}" in d.current_url)
     assert d.find_element(By.CSS_SELECTOR, "#subject mark").text == "九阳"
     assert "New" in d.find_element(By.ID, "status").text
     assert "verified" in d.find_element(By.ID, "sha").text
@@ -147,7 +150,7 @@ def test_sign_in_filter_open_and_confirm(site):
 
     d.find_element(By.ID, "note").send_keys("字号与九阳相同，行业相同")
     d.find_element(By.ID, "confirm").click()  # the next alert of the filter opens
-    assert alert_id not in d.current_url
+    WebDriverWait(d, 15).until(lambda _: alert_id not in d.current_url)
     d.get(f"{site['base']}/alerts/{alert_id}")
     assert "Confirmed" in d.find_element(By.ID, "status").text
     history = d.find_element(By.ID, "history").text

@@ -55,7 +55,6 @@ def alert(text: str, mark: str = "九阳", score: float = 0.9, kind: str = "ente
 def sample_alerts(evidence: EvidenceStore | None = None) -> list:
     """A small, varied queue, including crawled text written to attack the page."""
     ev_id = None
-    hostile_ev = None
     if evidence is not None:
         ev_id = evidence.put(
             "https://gsxt.example/corp/123", T0, 200, {"Content-Type": "text/html; charset=utf-8"},

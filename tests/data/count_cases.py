@@ -1,12 +1,15 @@
-"""Print the per-category counts of eval_cases.jsonl as the Markdown table kept in README.md.
+"""Print the per-category counts of a cases file as the Markdown table kept in README.md.
 
-Run `python tests/data/count_cases.py` after editing the cases and paste the output between the
-`counts:start` / `counts:end` markers; tests/test_eval_data.py fails while the two disagree.
+Run `python tests/data/count_cases.py` after editing eval_cases.jsonl and paste the output between
+the `counts:start` / `counts:end` markers; tests/test_eval_data.py fails while the two disagree.
+`python tests/data/count_cases.py tests/data/holdout_cases.jsonl` prints the held-out set's table
+(`holdout-counts` markers, checked by tests/test_holdout_data.py).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -46,4 +49,4 @@ def table(rows: list[dict]) -> str:
 
 
 if __name__ == "__main__":
-    print(table(load()))
+    print(table(load(Path(sys.argv[1]) if len(sys.argv) > 1 else CASES)))
