@@ -27,12 +27,13 @@ def _class_automaton() -> tuple[ac.AhoCorasick, list[frozenset[int]]]:
     return ac.AhoCorasick(patterns, matchkind=ac.MatchKind.LeftmostLongest), [frozenset(by_word[p]) for p in patterns]
 
 
-def classes_in(text: str) -> set[int]:
+def classes_in(text: str, min_len: int = 1) -> set[int]:
     """Nice classes named by industry words in folded text (longest words win)."""
     automaton, classes = _class_automaton()
     found: set[int] = set()
-    for idx, _s, _e in automaton.find_matches_as_indexes(text):
-        found |= classes[idx]
+    for idx, s, e in automaton.find_matches_as_indexes(text):
+        if e - s >= min_len:
+            found |= classes[idx]
     return found
 
 

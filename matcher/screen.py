@@ -292,6 +292,9 @@ class _Context:
             scope = self.parts.industry or ""
         cat = fold(subject.category) if subject.category else ""
         self.classes = context.classes_in(scope + " " + cat) if (scope or cat) else set()
+        if not self.classes and self.parts is not None and self.parts.trade_name and not self.parts.industry:
+            # No industry part (小熊培训学校): read the field from whole words in the rest of the name.
+            self.classes = context.classes_in(self.parts.trade_name, min_len=2)
         if self.is_enterprise and not self.classes and not self.enterprise_like:
             self.classes = context.classes_in(self.folded)
         self.cue = context.counterfeit_cue(self.folded) if subject.kind == "listing" else None
