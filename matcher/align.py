@@ -84,6 +84,12 @@ def _relation(a: str, b: str) -> tuple[float, str]:
     return 0.0, DIFF
 
 
+@lru_cache(maxsize=1)
+def _common() -> frozenset[str]:
+    """Characters whose relations _related() lists; others are judged on the spot."""
+    return frozenset(phonetic.common_chars())
+
+
 def _weights(n: int) -> list[float]:
     return [1.5] + [1.0] * (n - 1)
 
@@ -120,13 +126,20 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     sorted_mark = sorted(mark)
     mark_chars = set(mark)
     first = mark[0]
-    for i in range(len(text) - n + 1):
+    related = _related(first)
+    # Windows can only start where the first character is related (or, for a
+    # reordering, is one of the mark's characters): find those in one pass.
+    starts = [i for i, c in enumerate(text)
+              if c == first or c in related or c in mark_chars or (is_han(c) and c not in _common())]
+    last = len(text) - n
+    for i in starts:
+        if i > last:
+            break
         window = text[i:i + n]
         if window == mark:
             continue
-        # The first character may never be unrelated, so most windows stop here.
         if relation(first, window[0])[1] == DIFF:
-            if window[0] in mark_chars and sorted(window) == sorted_mark:
+            if sorted(window) == sorted_mark:
                 found.append(Alignment(i, i + n, 0.82 if n >= 3 else 0.7, (SAME,) * n, "reorder", window))
             continue
         got = _score(mark, window)
@@ -136,7 +149,9 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
             found.append(Alignment(i, i + n, sim, kinds, edit, window))
         elif sorted(window) == sorted_mark:
             found.append(Alignment(i, i + n, 0.82 if n >= 3 else 0.7, (SAME,) * n, "reorder", window))
-    for i in range(len(text) - n):
+    for i in starts:
+        if i > last - 1:
+            break
         window = text[i:i + n + 1]
         if not is_han(window[0]) or not is_han(window[-1]) or relation(first, window[0])[1] == DIFF:
             continue

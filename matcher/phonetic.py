@@ -154,3 +154,9 @@ def near_homophones_of(c: str) -> tuple[str, ...]:
         out.update(_by_fuzzy().get(fuzzy(r), ()))
     out.discard(c)
     return tuple(sorted(out))
+
+
+@cache
+def common_chars() -> tuple[str, ...]:
+    """The GB 2312 characters, among which homophones are looked for."""
+    return tuple(c for chars in _by_reading().values() for c in chars)

@@ -92,7 +92,9 @@ def char_map() -> dict[str, tuple[str, str]]:
         if c in gbset or c in mapping or not is_han(c):
             continue
         for field in ("kSimplifiedVariant", "kZVariant", "kSemanticVariant"):
-            targets = [t for t in cps(f.get(field, "")) if t in gbset]
+            listed = cps(f.get(field, ""))
+            # directly a common character, or a variant of one that is already mapped (衞 → 衛 → 卫)
+            targets = [t for t in listed if t in gbset] or [mapping[t][0] for t in listed if t in mapping]
             if targets:
                 mapping[c] = (targets[0], "traditional" if field == "kSimplifiedVariant" else "variant")
                 break
