@@ -30,6 +30,7 @@ from matcher.types import Hit, NameParts, Subject
 
 _HAS_LATIN = re.compile("[a-z]")
 DEFAULT_THRESHOLD = 0.6
+_SEGMENT_MARGIN = 6  # characters either side of a match given to jieba
 _MAX_TEXT = 2000  # characters of a subject that are screened; the rest is noise
 _SHAPE_INDEX_MIN = 0.8
 
@@ -408,7 +409,10 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
             seg = ctx.folded[ts[0]:ts[1]]
             crossing = matcher.segmenter.crossing_word(seg, al.start - ts[0], al.end - ts[0], ctx.tokens(seg))
         else:
-            crossing = matcher.segmenter.crossing_word(ctx.folded, al.start, al.end, ctx.tokens(ctx.folded))
+            # Only words touching the match matter: segment a few characters around it.
+            lo, hi = max(0, al.start - _SEGMENT_MARGIN), al.end + _SEGMENT_MARGIN
+            seg = ctx.folded[lo:hi]
+            crossing = matcher.segmenter.crossing_word(seg, al.start - lo, al.end - lo, ctx.tokens(seg))
         if crossing and crossing != window and not _compound_of(crossing, window):
             return None
     return score, notes
