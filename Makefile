@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# A full scan of the demo world (started on a free loopback port, stopped after) with
+# markwatch/demo/markwatch.toml: SQLite under var/demo/, digests as .eml in var/demo/outbox/.
 demo: venv
-	$(BIN)/markwatch match --marks markwatch/demo/marks.yaml --table < markwatch/demo/names.txt
+	$(BIN)/markwatch scan --demo --no-progress
 
 # The Elasticsearch tests need a node: start one (scripts/es-node) unless MARKWATCH_ES_URL names a cluster.
 test: venv

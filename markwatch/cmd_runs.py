@@ -47,6 +47,8 @@ def runs_command(
         typer.echo(json.dumps([r.to_dict() for r in runs], ensure_ascii=False, indent=1))
         return
     out = Console()
+    if not out.is_terminal:
+        out = Console(width=max(out.width, 160))  # logs and pipes get the whole table
     if not runs:
         out.print(Text(f"No scans recorded yet ({path})."))
         return
@@ -61,7 +63,7 @@ def runs_command(
         table.add_row(str(r.id), r.started_at.replace("+00:00", ""),
                       f"{r.duration:.1f} s" if r.duration is not None else "–",
                       Text(r.status + (" (resumed)" if r.resumed else ""), style=_STYLE.get(r.status, "")),
-                      r.trigger, Text(visible(", ".join(r.sources), 60)), str(t.get("pages", "–")),
+                      r.trigger, Text(visible(", ".join(r.sources), 60), overflow="fold"), str(t.get("pages", "–")),
                       str(t.get("hits", "–")), str(t.get("alerts_new", "–")), str(t.get("alerts_updated", "–")),
                       str(t.get("emails_sent", "–")), str(t.get("degraded", "–")), Text(visible(err, 120)))
     out.print(table)

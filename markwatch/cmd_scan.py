@@ -26,7 +26,7 @@ def scan_command(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Replace every source's {base} URL.")] = None,
     date: Annotated[str | None, typer.Option("--date", help="Scan date for feed sources (YYYY-MM-DD).")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Start the demo world and scan it with the demo config.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Scan the demo world (demo config).")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Live counts on a terminal.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
     trigger: Annotated[str, typer.Option("--trigger", hidden=True)] = "cli",
@@ -38,6 +38,8 @@ def scan_command(
     from markwatch.scanlock import ScanBusy
 
     out = Console()
+    if not out.is_terminal:
+        out = Console(width=max(out.width, 140))  # a log file or pipe gets the whole table, unwrapped
     world = None
     try:
         if demo:

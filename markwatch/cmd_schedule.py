@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 def schedule_command(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")] = None,
-    list_: Annotated[bool, typer.Option("--list", help="Show the stored job and its next run times, then exit.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="Show the next run times, then exit.")] = False,
     count: Annotated[int, typer.Option("--count", min=1, max=50, help="With --list: how many run times.")] = 5,
 ) -> None:
     """Run scans on the configured cron (default 02:00 Asia/Shanghai) until SIGTERM."""

@@ -79,7 +79,7 @@ def summary(report: ScanReport) -> Group:
     tot = report.totals()
     cols = [("Pages", "pages"), ("Items", "items"), ("Screened", "screened"), ("Hits", "hits"),
             ("New", "alerts_new"), ("Updated", "alerts_updated"), ("Errors", "failed_requests")]
-    table.add_column("Source", footer="total")
+    table.add_column("Source", footer="total", no_wrap=True)
     table.add_column("Status", footer=f"{tot['degraded']} degraded")
     for title, key in cols:
         table.add_column(title, justify="right", footer=str(tot[key]))

@@ -2,6 +2,10 @@
 
 A child process, not a thread, so the server and the crawler do not share one interpreter lock.
 The captcha burst limit is off: the demo shows a clean night; tests turn the hostility up.
+
+Port: 8700 (the shipped sources' own base_url) when it is free, else any free port. A listing's
+identity is its URL, so a demo rerun on the same port finds the same listings (incremental: no new
+alerts); on another port the listings count as new ones.
 """
 
 from __future__ import annotations
@@ -19,16 +23,17 @@ class DemoWorld:
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
-    def start(self) -> DemoWorld:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crawler.demo.server", "--host", "127.0.0.1", "--port", "0",
-             "--burst-limit", "", *self.args], stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
-        if not line.startswith("http://"):
+    def start(self, ports: tuple[int, ...] = (8700, 0)) -> DemoWorld:
+        for port in ports:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler.demo.server", "--host", "127.0.0.1", "--port", str(port),
+                 "--burst-limit", "", *self.args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
+            if line.startswith("http://"):
+                self.url = line
+                return self
             self.stop()
-            raise RuntimeError("the demo world did not start")
-        self.url = line
-        return self
+        raise RuntimeError("the demo world did not start")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
