@@ -186,6 +186,7 @@ class QueueSettings(BaseModel):
     key_prefix: str = Field(default="markwatch", pattern=r"^[A-Za-z0-9_.:-]{1,60}$")
     run_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,60}$")  # default: the scan date
     expire_days: int = Field(default=7, ge=1)  # shared queue and seen-set kept this long after a scan
+    idle_grace: float = Field(default=20.0, ge=0)  # seconds a worker with nothing to do waits for peers' requests
 
 
 class Settings(BaseModel):

@@ -35,7 +35,51 @@ def redis_settings(queue: QueueSettings, run_key: str, source: str) -> dict[str,
         "SCHEDULER_DUPEFILTER_KEY": keys["dupefilter"],
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "REDIS_URL": queue.redis_url,
+        "EXTENSIONS": {"markwatch.distributed.WaitForPeers": 500},
+        "MARKWATCH_QUEUE_IDLE_GRACE": queue.idle_grace,
     }
+
+
+class WaitForPeers:
+    """Keep an idle worker open while the shared queue may still fill.
+
+    A worker that joins while the others are between pages finds the queue
+    empty for a moment; Scrapy would close it at once. It stays while the queue
+    has requests, and for `idle_grace` seconds after it last had work.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        import time
+
+        from scrapy import signals
+
+        self.crawler = crawler
+        self.grace = float(crawler.settings.getfloat("MARKWATCH_QUEUE_IDLE_GRACE", 20.0))
+        self._clock = time.monotonic
+        self.idle_since: float | None = None
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self.request_scheduled, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WaitForPeers:
+        return cls(crawler)
+
+    def request_scheduled(self, *args: Any, **kwargs: Any) -> None:
+        self.idle_since = None
+
+    def spider_idle(self, spider: Any) -> None:
+        from scrapy.exceptions import DontCloseSpider
+
+        scheduler = getattr(self.crawler.engine, "scheduler", None)
+        if scheduler is not None and len(scheduler) > 0:
+            self.idle_since = None
+            raise DontCloseSpider
+        now = self._clock()
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.grace:
+            raise DontCloseSpider
 
 
 def expire_keys(queue: QueueSettings, run_key: str, sources: list[str]) -> None:

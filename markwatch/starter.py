@@ -78,4 +78,5 @@ STARTER = '''\
 # key_prefix = "markwatch"
 # run_key = "2025-06-30"                    # default: the scan date, so one night's workers meet
 # expire_days = 7
+# idle_grace = 20        # seconds an idle worker waits for requests from the others
 '''

@@ -50,12 +50,13 @@ def test_two_workers_share_one_queue(tmp_path, redis_url):
     import redis
 
     srv = start_server(fail_every=0, slow_every=0, listings=300)
-    queue = f'[queue]\nbackend = "redis"\nredis_url = "{redis_url}"\nkey_prefix = "mwtest"\n'
+    queue = f'[queue]\nbackend = "redis"\nredis_url = "{redis_url}"\nkey_prefix = "mwtest"\nidle_grace = 5\n'
     try:
         rc, ref = scan_json(write_config(tmp_path / "ref", srv.url, ["demo-market-browse"]))
         assert rc == 0
         before = Counter(srv.state.hits)
-        cfgs = [write_config(tmp_path / f"w{i}", srv.url, ["demo-market-browse"], f"delay = 0.01\n{queue}")
+        # A per-request delay keeps the queue from draining before the second worker has started.
+        cfgs = [write_config(tmp_path / f"w{i}", srv.url, ["demo-market-browse"], f"delay = 0.1\n{queue}")
                 for i in (1, 2)]
         procs = [subprocess.Popen([sys.executable, "-m", "markwatch", "scan", "--config", str(c), "--date", TODAY,
                                    "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
