@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from markwatch.errors import ConfigError
-from markwatch.marksfile import _line_of
+from markwatch.marksfile import yaml_line
 
 SHIPPED_DIR = Path(__file__).parent / "sources"
 
@@ -180,7 +180,7 @@ def parse_source(text: str, path: str = "<source>") -> Source:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if p != "json")
         loc = tuple(err["loc"]) if not loc else loc
-        line = _line_of(root, loc)
+        line = yaml_line(root, loc)
         key = ".".join(str(p) for p in loc) or "(top)"
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(f"{path}:{line or 1}: key {key!r}: {msg}") from None

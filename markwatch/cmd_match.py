@@ -160,6 +160,8 @@ def register(app: typer.Typer) -> None:
 def _match_table(matcher: Any, stream: IO[bytes]) -> None:
     import io
 
+    from markwatch.cmd_alerts import visible
+
     sink = io.StringIO()
     console = Console()
     table = Table(title="markwatch: suspected imitations", show_lines=False)
@@ -173,21 +175,8 @@ def _match_table(matcher: Any, stream: IO[bytes]) -> None:
         if result["flagged"]:
             flagged += 1
             reasons = "; ".join(r["en"] for r in result["reasons"])
-            table.add_row(str(n), escape(_printable(result["text"])), escape(result["mark"]),
-                          f"{result['score']:.2f}", escape(_printable(reasons)))
+            table.add_row(str(n), escape(visible(result["text"])), escape(result["mark"]),
+                          f"{result['score']:.2f}", escape(visible(reasons)))
     console.print(table)
     console.print(f"screened {screened} names, flagged {flagged}")
 
-
-def _printable(text: str) -> str:
-    """Show hostile text safely on a terminal: no control or invisible characters."""
-    import unicodedata
-
-    out = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)

@@ -50,7 +50,7 @@ Predictor = Callable[[dict], str | None]
 
 def _subject(case: dict) -> Subject:
     return Subject(text=case["text"], kind=case.get("kind", "enterprise"), seller=case.get("seller"),
-                   category=case.get("category_hint") or case.get("category_text"))
+                   category=case.get("category_hint"))
 
 
 def matcher_predictor(marks: list[Mark], threshold: float) -> Predictor:

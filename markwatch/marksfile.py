@@ -15,7 +15,7 @@ from markwatch.errors import ConfigError
 from matcher.marks import Mark, MarksFile
 
 
-def _line_of(root: yaml.Node | None, loc: tuple) -> int | None:
+def yaml_line(root: yaml.Node | None, loc: tuple) -> int | None:
     """Follow a pydantic error location through the YAML node tree to a line number."""
     node = root
     line = node.start_mark.line + 1 if node is not None else None
@@ -50,7 +50,7 @@ def parse_marks(text: str, source: str = "<marks>") -> list[Mark]:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        line = _line_of(root, loc)
+        line = yaml_line(root, loc)
         where = f"{source}:{line}" if line else source
         mark_name = ""
         if len(loc) >= 2 and loc[0] == "marks" and isinstance(loc[1], int):

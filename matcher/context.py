@@ -62,9 +62,3 @@ def descriptive_use(text: str, start: int, end: int) -> str | None:
             return w
     return None
 
-
-def genuine_cue(text: str) -> str | None:
-    for w in _words("genuine_cues"):
-        if w in text:
-            return w
-    return None

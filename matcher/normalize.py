@@ -115,9 +115,6 @@ def trace(text: str) -> Traced:
     return Traced(joined, tuple(origin), tuple(why))
 
 
-def separators_removed(text: str) -> bool:
-    return _SEP_RE.search(text.translate(_TABLE)) is not None
-
 
 def is_han(c: str) -> bool:
     return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"

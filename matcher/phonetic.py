@@ -58,12 +58,6 @@ def fuzzy(syllable: str) -> str:
     return s
 
 
-def sound(c: str) -> str:
-    """The main toneless reading, or '' for a character without one."""
-    r = readings(c)
-    return r[0] if r else ""
-
-
 def same_sound(a: str, b: str) -> bool:
     ra, rb = readings(a), readings(b)
     return bool(ra and rb and set(ra) & set(rb))

@@ -48,25 +48,24 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
         ins = shown[al.inserted]
         out.append(Reason("insertion", f"{shown} 在“{m}”中插入了“{ins}”", f"{shown} inserts {ins} into {m}"))
     else:
-        seq = shown if al.edit != "insertion" else shown[:al.inserted] + shown[al.inserted + 1:]
         sound_pos = [k for k, kind in enumerate(al.kinds) if kind in (HOMOPHONE, SOUND_SHAPE)]
         shape_pos = [k for k, kind in enumerate(al.kinds) if kind in (SHAPE, SOUND_SHAPE)]
         near_pos = [k for k, kind in enumerate(al.kinds) if kind == NEAR_SOUND]
         if sound_pos:
-            out.append(Reason("homophone", f"{seq}（{_py(seq)}）与“{m}”（{_py(m)}）读音相同",
-                              f"homophone: {seq} ({_py(seq)}) sounds like {m} ({_py(m)})"))
+            out.append(Reason("homophone", f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相同",
+                              f"homophone: {shown} ({_py(shown)}) sounds like {m} ({_py(m)})"))
         if near_pos:
-            out.append(Reason("near_sound", f"{seq}（{_py(seq)}）与“{m}”（{_py(m)}）读音相近",
-                              f"near sound: {seq} ({_py(seq)}) sounds close to {m} ({_py(m)})"))
+            out.append(Reason("near_sound", f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相近",
+                              f"near sound: {shown} ({_py(shown)}) sounds close to {m} ({_py(m)})"))
         if shape_pos:
-            pairs = "、".join(f"{seq[k]}/{m[k]}" for k in shape_pos if k < len(m))
-            out.append(Reason("shape", f"{seq} 与“{m}”字形相近（{pairs}）",
-                              f"look-alike characters: {seq} looks like {m} ({pairs})"))
+            pairs = "、".join(f"{shown[k]}/{m[k]}" for k in shape_pos if k < len(m))
+            out.append(Reason("shape", f"{shown} 与“{m}”字形相近（{pairs}）",
+                              f"look-alike characters: {shown} looks like {m} ({pairs})"))
         if al.edit == "swap":
             similar = (SAME, HOMOPHONE, SHAPE, SOUND_SHAPE, NEAR_SOUND)
             k = next(i for i, kind in enumerate(al.kinds) if kind not in similar)
-            out.append(Reason("one_char_swap", f"{seq} 与“{m}”仅一字之差（{seq[k]}/{m[k]}）",
-                              f"{seq} differs from {m} in one character only ({seq[k]} for {m[k]})"))
+            out.append(Reason("one_char_swap", f"{shown} 与“{m}”仅一字之差（{shown[k]}/{m[k]}）",
+                              f"{shown} differs from {m} in one character only ({shown[k]} for {m[k]})"))
 
     for note in notes:
         if note == "whole_trade_name":

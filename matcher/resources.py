@@ -44,7 +44,7 @@ def regions() -> frozenset[str]:
             names.add(short)
         if "自治" in name:
             names.add(name[:2])
-    names.update({"中国", "中华", "全国", "国际"} - {"中华", "国际"})
+    names.update({"中国", "全国"})
     return frozenset(names)
 
 

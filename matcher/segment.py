@@ -51,16 +51,6 @@ class Segmenter:
         its own meaning (老板, 小米, 三元), unlike 华为 or 伊利."""
         return self.dictionary_freq(word) >= min_freq and self._pos.get(word, "") not in _PROPER
 
-    def boundaries(self, text: str) -> set[int]:
-        with self._lock:
-            tokens = self._tok.lcut(text, HMM=False)
-        out = {0}
-        pos = 0
-        for t in tokens:
-            pos += len(t)
-            out.add(pos)
-        return out
-
     def tokens(self, text: str) -> list[str]:
         with self._lock:
             return self._tok.lcut(text, HMM=False)

@@ -60,11 +60,12 @@ def _positive(tag: str) -> bool:
     return not tag.startswith("neg_")
 
 
-def test_every_line_is_a_well_typed_case(cases: list[dict]) -> None:
+def check_well_typed(cases: list[dict], id_pattern: str) -> None:
+    """The shape every case of an evaluation file must have (shared with the held-out set's tests)."""
     for c in cases:
         where = c.get("id", "?")
         assert set(c) == KEYS, f"{where}: keys {sorted(set(c) ^ KEYS)} wrong"
-        assert re.fullmatch(r"c\d{4}", c["id"]), where
+        assert re.fullmatch(id_pattern, c["id"]), where
         assert c["kind"] in ("enterprise", "listing"), where
         assert isinstance(c["text"], str) and c["text"].strip(), where
         assert isinstance(c["note"], str) and c["note"].strip(), where
@@ -76,11 +77,19 @@ def test_every_line_is_a_well_typed_case(cases: list[dict]) -> None:
             assert c["seller"] is None or isinstance(c["seller"], str), where
 
 
-def test_ids_and_texts_are_unique(cases: list[dict]) -> None:
+def check_unique(cases: list[dict]) -> None:
     ids = Counter(c["id"] for c in cases)
     assert [i for i, k in ids.items() if k > 1] == []
     texts = Counter(c["text"] for c in cases)
     assert [t for t, k in texts.items() if k > 1] == []
+
+
+def test_every_line_is_a_well_typed_case(cases: list[dict]) -> None:
+    check_well_typed(cases, r"c\d{4}")
+
+
+def test_ids_and_texts_are_unique(cases: list[dict]) -> None:
+    check_unique(cases)
 
 
 def test_expected_marks_exist_in_the_marks_file(cases: list[dict]) -> None:

@@ -12,7 +12,17 @@ import re
 from collections import Counter
 
 import pytest
-from test_eval_data import CASES, DATA, INVISIBLE, KEYS, MARKS, README, _positive, _section
+from test_eval_data import (
+    CASES,
+    DATA,
+    INVISIBLE,
+    MARKS,
+    README,
+    _positive,
+    _section,
+    check_unique,
+    check_well_typed,
+)
 
 from markwatch.marksfile import load_marks
 
@@ -43,26 +53,11 @@ def documented_tags() -> set[str]:
 
 
 def test_every_line_is_a_well_typed_case(cases: list[dict]) -> None:
-    for c in cases:
-        where = c.get("id", "?")
-        assert set(c) == KEYS, f"{where}: keys {sorted(set(c) ^ KEYS)} wrong"
-        assert re.fullmatch(r"h\d{4}", c["id"]), where
-        assert c["kind"] in ("enterprise", "listing"), where
-        assert isinstance(c["text"], str) and c["text"].strip(), where
-        assert isinstance(c["note"], str) and c["note"].strip(), where
-        assert c["expected"] is None or isinstance(c["expected"], str), where
-        if c["kind"] == "enterprise":
-            assert c["seller"] is None and c["category_hint"] is None, f"{where}: enterprise with listing fields"
-        else:
-            assert isinstance(c["category_hint"], str) and c["category_hint"], f"{where}: listing without hint"
-            assert c["seller"] is None or isinstance(c["seller"], str), where
+    check_well_typed(cases, r"h\d{4}")
 
 
 def test_ids_and_texts_are_unique(cases: list[dict]) -> None:
-    ids = Counter(c["id"] for c in cases)
-    assert [i for i, k in ids.items() if k > 1] == []
-    texts = Counter(c["text"] for c in cases)
-    assert [t for t, k in texts.items() if k > 1] == []
+    check_unique(cases)
 
 
 def test_no_text_repeats_a_tuning_case(cases: list[dict]) -> None:
