@@ -22,6 +22,7 @@ demo: venv
 
 # The Elasticsearch tests need a node: start one (scripts/es-node) unless MARKWATCH_ES_URL names a cluster.
 test: venv
+	scripts/test-deps
 	@if [ -n "$$MARKWATCH_ES_URL" ]; then $(BIN)/python -m pytest -q; else \
 	  url=$$(scripts/es-node start --name make-test) || exit 1; \
 	  MARKWATCH_ES_URL=$$url $(BIN)/python -m pytest -q; rc=$$?; \
