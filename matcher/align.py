@@ -6,6 +6,13 @@ directly, windows one longer with one inserted character (插字), and windows
 with the same characters in another order (reorder). CNIPA practice: the first
 character weighs most; with three or more characters one may differ, but not
 the first; a two-character mark tolerates no unrelated character.
+
+align() runs for every candidate mark of every screened name, so what depends
+on the mark alone is built once (_Plan): where windows may start, and for each
+position a table giving relation() of any common character by one lookup.
+Windows are given up at the first position that rules them out, and Alignment
+objects are made only for the results returned. The result is exactly that of
+the plain reading above (see tests/test_matcher_align_speed_equivalence.py).
 """
 
 from __future__ import annotations
@@ -32,26 +39,46 @@ class Alignment:
     inserted: int = -1  # index in the window of an inserted character
 
 
+_SETTERS = tuple(getattr(Alignment, f).__set__ for f in Alignment.__slots__)
+
+
+def _alignment(start: int, end: int, similarity: float, kinds: tuple[str, ...], edit: str, window: str,
+               inserted: int) -> Alignment:
+    """Alignment(...), without the frozen dataclass's seven object.__setattr__ calls."""
+    a = object.__new__(Alignment)
+    set_start, set_end, set_similarity, set_kinds, set_edit, set_window, set_inserted = _SETTERS
+    set_start(a, start)
+    set_end(a, end)
+    set_similarity(a, similarity)
+    set_kinds(a, kinds)
+    set_edit(a, edit)
+    set_window(a, window)
+    set_inserted(a, inserted)
+    return a
+
+
 _SAME_REL = (1.0, SAME)
 _DIFF_REL = (0.0, DIFF)
 
 
 @lru_cache(maxsize=8192)
 def _related(a: str) -> dict[str, tuple[float, str]]:
-    """Every common character related to mark character a, with how closely.
-
-    Built once per mark character, so that aligning costs a dict lookup per
-    position however many texts are screened.
-    """
+    """Every common character related to mark character a, with how closely."""
     out: dict[str, tuple[float, str]] = {}
     if not is_han(a):
         return out
-    candidates = set(phonetic.homophones_of(a)) | set(lookalikes().get(a, {})) | set(phonetic.near_homophones_of(a))
-    for b in candidates:
+    for b in _candidates(a):
         rel = _relation(a, b)
         if rel[1] != DIFF:
             out[b] = rel
     return out
+
+
+@lru_cache(maxsize=8192)
+def _candidates(a: str) -> frozenset[str]:
+    """Common characters _related() considers: homophones, look-alikes, near sounds."""
+    return frozenset(phonetic.homophones_of(a)) | frozenset(lookalikes().get(a, {})) | frozenset(
+        phonetic.near_homophones_of(a))
 
 
 def relation(a: str, b: str) -> tuple[float, str]:
@@ -90,11 +117,70 @@ def _common() -> frozenset[str]:
     return frozenset(phonetic.common_chars())
 
 
+def _relations(a: str, candidates: frozenset[str]) -> dict[str, tuple[float, str]]:
+    """_relation(a, b) for the candidates b it does not find DIFF, in one pass:
+    the same tests as phonetic.same_sound and near_sound, with a's side done once."""
+    out: dict[str, tuple[float, str]] = {}
+    if not is_han(a):
+        return out
+    ra = phonetic.readings(a)
+    shapes = lookalikes().get(a, {})
+    sounds = frozenset(ra)
+    fuzzy = phonetic.fuzzy
+    near = frozenset(fuzzy(x) for x in ra)
+    for b in candidates:
+        if not is_han(b):
+            continue
+        rb = phonetic.readings(b)
+        sound = bool(ra and rb and not sounds.isdisjoint(rb))
+        shape = shapes.get(b, 0.0)
+        if sound and shape >= 0.75:
+            out[b] = (0.95, SOUND_SHAPE)
+        elif sound:
+            out[b] = (0.85, HOMOPHONE)
+        elif shape >= 0.8:
+            out[b] = (0.65 + 0.25 * shape, SHAPE)
+        elif ra and rb and any(fuzzy(x) in near for x in rb):
+            out[b] = (0.72, NEAR_SOUND)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _sound_index() -> dict[str, frozenset[str]]:
+    """Fuzzy syllable → the common characters with any reading (not only the main
+    one) that fuzzes to it."""
+    out: dict[str, set[str]] = {}
+    for c in _common():
+        for r in phonetic.readings(c):
+            out.setdefault(phonetic.fuzzy(r), set()).add(c)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=8192)
+def _table(a: str) -> dict[str, tuple[float, str]]:
+    """relation(a, b) for a itself and for every common b not DIFF to a.
+
+    _relation() relates characters only by sound (the same or a near reading,
+    any reading: always a near one) or by shape (a listed look-alike), so these
+    candidates are all the common characters it can relate: any other common
+    character is DIFF without asking, and only _RARE ones still need _relation().
+    """
+    candidates = set(lookalikes().get(a, {}))
+    if is_han(a):
+        index = _sound_index()
+        for r in phonetic.readings(a):
+            candidates.update(index.get(phonetic.fuzzy(r), ()))
+    out = _relations(a, frozenset(candidates))
+    out[a] = _SAME_REL
+    return out
+
+
 def _weights(n: int) -> list[float]:
     return [1.5] + [1.0] * (n - 1)
 
 
 def _score(mark: str, window: str) -> tuple[float, tuple[str, ...]] | None:
+    """The plain scoring of a window; align() has the same inline, giving up sooner."""
     n = len(mark)
     rels = [relation(a, b) for a, b in zip(mark, window, strict=True)]
     kinds = tuple(k for _, k in rels)
@@ -105,10 +191,105 @@ def _score(mark: str, window: str) -> tuple[float, tuple[str, ...]] | None:
         if any(k != SAME for i, k in enumerate(kinds) if i != diffs[0]):
             return None
     w = _weights(n)
-    sim = sum(wi * v for wi, (v, _) in zip(w, rels, strict=True)) / sum(w)
+    sim = sum([wi * v for wi, (v, _) in zip(w, rels, strict=True)]) / sum(w)
     if SAME not in kinds:
         sim *= 0.8  # sound or shape alone, no character in common
     return sim, kinds
+
+
+# Filled in with the first plan (they need the pinyin tables): _HAN holds the
+# characters is_han() accepts (in the BMP, and planes 2-3 should it grow to CJK
+# Ext. B+), _RARE_HAN those outside the common set (a window may start at any),
+# _RARE those of them below U+A000 (relation() asks _relation() about them).
+_HAN: frozenset[str] = frozenset()
+_RARE_HAN: frozenset[str] = frozenset()
+_RARE: frozenset[str] = frozenset()
+
+
+def _load_sets() -> None:
+    global _HAN, _RARE_HAN, _RARE
+    common = _common()
+    _HAN = frozenset(c for c in map(chr, [*range(0x10000), *range(0x20000, 0x32000)]) if is_han(c))
+    _RARE_HAN = _HAN - common
+    _RARE = frozenset(c for c in _RARE_HAN if "\u3400" <= c <= "\u9fff")
+
+
+class _Plan:
+    """What align() needs that depends on the mark alone."""
+
+    __slots__ = ("mark", "n", "first", "second", "tables", "table0", "table1", "starts", "mark_chars",
+                 "sorted_mark", "wsum", "reorder_sim", "factor", "ins2_sim", "same_kinds")
+
+    def __init__(self, mark: str) -> None:
+        n = len(mark)
+        self.mark = mark
+        self.n = n
+        self.first = mark[0]
+        self.second = mark[1]
+        self.tables = [_table(a) for a in mark]
+        self.table0 = self.tables[0]
+        self.table1 = self.tables[1]
+        self.mark_chars = frozenset(mark)
+        # where a window may start: the first character, one related to it, or
+        # (for a reordering) any of the mark's; rare han ones are checked apart
+        self.starts = frozenset(b for b in _candidates(mark[0]) if b in self.table0) | self.mark_chars
+        self.sorted_mark = sorted(mark)
+        self.wsum = sum(_weights(n))
+        self.reorder_sim = 0.82 if n >= 3 else 0.7
+        self.factor = 0.88 if n >= 3 else 0.8
+        self.same_kinds = (SAME,) * n
+        self.ins2_sim = sum([wi * 1.0 for wi in _weights(n)]) / self.wsum * self.factor
+
+
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(mark: str) -> _Plan:
+    if not _HAN:
+        _load_sets()
+    if len(_PLANS) >= 50_000:
+        _PLANS.clear()
+    got = _PLANS[mark] = _Plan(mark)
+    return got
+
+
+def _insertions(p: _Plan, w: str, r0: tuple[float, str], i: int, hits: list) -> None:
+    """Windows w of n+1 >= 4 characters, one of them (j) inserted: position k < j of
+    the mark faces w[k], k >= j faces w[k + 1]; each j the plain loop would keep."""
+    n = p.n
+    mark = p.mark
+    tables = p.tables
+    right: list = [None] * n
+    q = 0  # the last position that differs when facing w[k + 1]: j must follow it
+    for k in range(n - 1, 0, -1):
+        b = w[k + 1]
+        r = tables[k].get(b)
+        if r is None:
+            r = _relation(mark[k], b) if b in _RARE else _DIFF_REL
+        if r[1] == DIFF:
+            q = k
+            break
+        right[k] = r
+    if q == n - 1:
+        return
+    left = [r0]  # positions before the first that differs facing w[k]: j may not pass it
+    for k in range(1, n - 1):
+        b = w[k]
+        r = tables[k].get(b)
+        if r is None:
+            r = _relation(mark[k], b) if b in _RARE else _DIFF_REL
+        if r[1] == DIFF:
+            break
+        left.append(r)
+    for j in range(q + 1, len(left) + 1):
+        if w[j] not in _HAN:
+            continue
+        rels = left[:j] + right[j:]
+        kinds = tuple([r[1] for r in rels])
+        sim = sum([1.5 * r0[0], *[r[0] for r in rels[1:]]]) / p.wsum
+        if SAME not in kinds:
+            sim *= 0.8
+        hits.append((-(sim * p.factor), i, 2, j, kinds, "insertion", w))
 
 
 def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
@@ -116,56 +297,102 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     n = len(mark)
     if n == 0 or len(text) < n:
         return []
-    found: list[Alignment] = []
     first = text.find(mark)
-    while first >= 0:
-        found.append(Alignment(first, first + n, 1.0, (SAME,) * n, "exact", mark))
-        first = text.find(mark, first + 1)
     if n == 1:
+        found: list[Alignment] = []
+        while first >= 0:
+            found.append(Alignment(first, first + 1, 1.0, (SAME,), "exact", mark))
+            first = text.find(mark, first + 1)
         return found[:limit]
-    sorted_mark = sorted(mark)
-    mark_chars = set(mark)
-    first = mark[0]
-    related = _related(first)
-    # Windows can only start where the first character is related (or, for a
-    # reordering, is one of the mark's characters): find those in one pass.
-    starts = [i for i, c in enumerate(text)
-              if c == first or c in related or c in mark_chars or (is_han(c) and c not in _common())]
+    p = _PLANS.get(mark) or _plan(mark)
+    # Hits are (-similarity, start, phase, j, kinds, edit, window): sorted, they come
+    # best first, then by start, then in the order the plain loops would find them
+    # (exact, then same-length windows, then insertions by j).
+    hits: list = []
+    while first >= 0:
+        hits.append((-1.0, first, 0, 0, p.same_kinds, "exact", mark))
+        first = text.find(mark, first + 1)
     last = len(text) - n
-    for i in starts:
-        if i > last:
-            break
-        window = text[i:i + n]
-        if window == mark:
-            continue
-        if relation(first, window[0])[1] == DIFF:
-            if sorted(window) == sorted_mark:
-                found.append(Alignment(i, i + n, 0.82 if n >= 3 else 0.7, (SAME,) * n, "reorder", window))
-            continue
-        got = _score(mark, window)
-        if got is not None:
-            sim, kinds = got
-            edit = "swap" if DIFF in kinds else "variant"
-            found.append(Alignment(i, i + n, sim, kinds, edit, window))
-        elif sorted(window) == sorted_mark:
-            found.append(Alignment(i, i + n, 0.82 if n >= 3 else 0.7, (SAME,) * n, "reorder", window))
-    for i in starts:
-        if i > last - 1:
-            break
-        window = text[i:i + n + 1]
-        if not is_han(window[0]) or not is_han(window[-1]) or relation(first, window[0])[1] == DIFF:
-            continue
-        for j in range(1, n):
-            if not is_han(window[j]):
+    starts = p.starts
+    rare = _RARE_HAN
+    han = _HAN
+    table0 = p.table0
+    for i in [i for i, c in enumerate(text[:last + 1]) if c in starts or c in rare]:
+        c = text[i]
+        r0 = table0.get(c)
+        if r0 is None:
+            r0 = _relation(p.first, c) if c in _RARE else _DIFF_REL
+        if n == 2:
+            b = text[i + 1]
+            if r0[1] == DIFF:
+                r1 = _DIFF_REL
+            else:
+                r1 = p.table1.get(b)
+                if r1 is None:
+                    r1 = _relation(p.second, b) if b in _RARE else _DIFF_REL
+            if r1[1] != DIFF:
+                if c != p.first or b != p.second:  # not the mark itself
+                    kinds = (r0[1], r1[1])
+                    sim = sum([1.5 * r0[0], r1[0]]) / p.wsum
+                    if SAME not in kinds:
+                        sim *= 0.8
+                    hits.append((-sim, i, 1, 0, kinds, "variant", c + b))
+            elif c == p.second and b == p.first and c != b:
+                hits.append((-p.reorder_sim, i, 1, 0, p.same_kinds, "reorder", c + b))
+            if r0[1] == DIFF or i == last or c not in han:
                 continue
-            rest = window[:j] + window[j + 1:]
-            got = _score(mark, rest)
-            if got is None:
-                continue
-            sim, kinds = got
-            if DIFF in kinds or (n == 2 and kinds != (SAME, SAME)):
-                continue
-            factor = 0.88 if n >= 3 else 0.8
-            found.append(Alignment(i, i + n + 1, sim * factor, kinds, "insertion", window, j))
-    found.sort(key=lambda a: (-a.similarity, a.start))
-    return found[:limit]
+            e = text[i + 2]
+            if c == p.first and e == p.second and b in han and e in han:
+                hits.append((-p.ins2_sim, i, 2, 1, p.same_kinds, "insertion", c + b + e))
+            continue
+        w = text[i:i + n]
+        if r0[1] == DIFF:
+            if c in p.mark_chars and w != mark and sorted(w) == p.sorted_mark:
+                hits.append((-p.reorder_sim, i, 1, 0, p.same_kinds, "reorder", w))
+            continue
+        if w != mark:
+            # _score(mark, w), given up at the first position that rules w out
+            rels = [r0]
+            diff = 0
+            others_same = r0[1] == SAME
+            tables = p.tables
+            for k in range(1, n):
+                b = w[k]
+                r = tables[k].get(b)
+                if r is None:
+                    r = _relation(mark[k], b) if b in _RARE else _DIFF_REL
+                kind = r[1]
+                if kind == DIFF:
+                    if diff:
+                        break
+                    diff = k
+                elif kind != SAME:
+                    if diff:
+                        break
+                    others_same = False
+                rels.append(r)
+            if len(rels) == n and (others_same or not diff):
+                kinds = tuple([r[1] for r in rels])
+                sim = sum([1.5 * r0[0], *[r[0] for r in rels[1:]]]) / p.wsum
+                if SAME not in kinds:
+                    sim *= 0.8  # sound or shape alone, no character in common
+                hits.append((-sim, i, 1, 0, kinds, "swap" if diff else "variant", w))
+            elif c in p.mark_chars and sorted(w) == p.sorted_mark:
+                hits.append((-p.reorder_sim, i, 1, 0, p.same_kinds, "reorder", w))
+        # one inserted character: the window is one longer and begins and ends with han
+        if i == last or c not in han:
+            continue
+        e = text[i + n]
+        if e not in han:
+            continue
+        r = p.tables[n - 1].get(e)
+        if r is None:
+            r = _relation(mark[n - 1], e) if e in _RARE else _DIFF_REL
+        if r[1] != DIFF:
+            _insertions(p, text[i:i + n + 1], r0, i, hits)
+    if not hits:
+        return []
+    if len(hits) > 1:
+        hits.sort()
+    return [_alignment(i, i + len(w), -neg, kinds, edit, w, j if phase == 2 else -1)
+            for neg, i, phase, j, kinds, edit, w in hits[:limit]]

@@ -43,22 +43,33 @@ def _words(key: str) -> tuple[str, ...]:
 
 
 def counterfeit_cue(text: str) -> str | None:
-    """The first counterfeit cue word (高仿, A货, 1:1, 原单, 同款…) in folded text."""
-    for w in _words("counterfeit_cues"):
-        if w in text:
-            return w
-    return None
+    """The first counterfeit cue word (高仿, A货, 1:1, 原单, 同款…) in folded text,
+    the longest where two start together: the same every run."""
+    found = [(text.find(w), -len(w), w) for w in _words("counterfeit_cues") if w in text]
+    return min(found)[2] if found else None
 
 
 def descriptive_use(text: str, start: int, end: int) -> str | None:
     """A compatibility or descriptive word right before or after the match (适用于…, …手机壳)."""
     before = text[max(0, start - 6):start].rstrip(" ")
     after = text[end:end + 6].lstrip(" ")
-    for w in _words("descriptive_before"):
-        if before.endswith(w):
-            return w
-    for w in _words("descriptive_after"):
-        if after.startswith(w):
-            return w
+    words, lengths = _affix_index("descriptive_before")
+    for n in lengths:
+        if before[-n:] in words and len(before) >= n:
+            return before[-n:]
+    words, lengths = _affix_index("descriptive_after")
+    for n in lengths:
+        if after[:n] in words and len(after) >= n:
+            return after[:n]
     return None
+
+
+@cache
+def _affix_index(key: str) -> tuple[frozenset[str], tuple[int, ...]]:
+    """A word list as a set and its lengths, longest first: looking up the suffix (or
+    prefix) of each length finds the word a scan in _words() order would, since two
+    words of one length cannot both end the same text."""
+    words = _words(key)
+    assert all(words), key
+    return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
 

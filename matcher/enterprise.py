@@ -10,7 +10,8 @@ Works on folded text (see matcher.normalize), where brackets are ASCII.
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Callable, Iterable
+from functools import cache, lru_cache
 
 from matcher.resources import enterprise_words, nice_classes, region_codes, regions
 from matcher.types import NameParts
@@ -43,6 +44,38 @@ def _region_lengths() -> tuple[int, ...]:
     return tuple(sorted({len(r) for r in regions()}, reverse=True))
 
 
+def _lengths_by(words: Iterable[str], key: Callable[[str], str]) -> dict[str, tuple[int, ...]]:
+    """key(word) → lengths of the words with that key, longest first: only these
+    lengths can match a string with the same key, so the rest are never sliced."""
+    out: dict[str, set[int]] = {}
+    for w in words:
+        out.setdefault(key(w), set()).add(len(w))
+    return {k: tuple(sorted(v, reverse=True)) for k, v in out.items()}
+
+
+@cache
+def _region_starts() -> dict[str, tuple[int, ...]]:
+    """First two characters → lengths of the region names starting so (all have ≥ 2)."""
+    assert all(len(r) >= 2 for r in regions())
+    return _lengths_by(regions(), lambda r: r[:2])
+
+
+@cache
+def _suffix_index() -> tuple[frozenset[str], tuple[int, ...], frozenset[str], tuple[int, ...], frozenset[str]]:
+    """Forms and branches as sets with their lengths, longest first, for suffix lookups."""
+    forms, branches = _forms(), _branches()
+    assert all(forms) and all(branches)
+    return (frozenset(forms), tuple(sorted({len(f) for f in forms}, reverse=True)),
+            frozenset(branches), tuple(sorted({len(b) for b in branches}, reverse=True)),
+            frozenset(forms) | frozenset(branches))
+
+
+@lru_cache(maxsize=16384)
+def _inside(cand: str, within: tuple[str, ...]) -> tuple[str, ...]:
+    """The adcodes cand can stand for that lie strictly inside one of within."""
+    return tuple(c for c in region_codes().get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
+
+
 def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
     for n in lengths:
         if len(s) - n >= 2 and s[:n] in names:
@@ -56,18 +89,17 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
     Each further division must lie inside the one before it (by adcode), so
     that 唐山市三元… keeps 三元 (a district of 三明, not of 唐山) as a trade name.
     """
-    codes = region_codes()
     names = regions()
-    lengths = _region_lengths()
+    starts = _region_starts()
     region = ""
     within: tuple[str, ...] = ("",)
     while True:
         r = None
-        for n in lengths:
+        for n in starts.get(s[:2], ()):
             cand = s[:n]
             if len(s) - n < 2 or cand not in names:
                 continue
-            inside = tuple(c for c in codes.get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
+            inside = _inside(cand, within)
             if inside or cand == "中国":
                 r = cand
                 break
@@ -85,6 +117,13 @@ def _industry_index() -> tuple[frozenset[str], tuple[int, ...]]:
     return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
 
 
+@cache
+def _industry_ends() -> dict[str, tuple[int, ...]]:
+    """Last character → lengths of the industry words ending in it (all have ≥ 2)."""
+    assert all(len(w) >= 2 for w in industry_words())
+    return _lengths_by(industry_words(), lambda w: w[-1])
+
+
 def _longest_suffix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
     for n in lengths:
         if len(s) - n >= 2 and s[-n:] in names:
@@ -96,9 +135,13 @@ def parse_name(folded: str) -> NameParts:
     """Parse a folded enterprise name; parts that are absent are ''."""
     s = folded.strip()
     branch = ""
+    form_set, form_lengths, branch_set, branch_lengths, _ = _suffix_index()
     # A branch: "<whole name of the parent>…分公司" → keep the parent, note the branch.
-    for b in _branches():
-        if s.endswith(b) and len(s) > len(b) + 2:
+    # (Suffixes are looked up by length, longest first: two words of one length
+    # cannot both end s, so this finds the same word as a scan in _branches() order.)
+    for n in branch_lengths:
+        if len(s) > n + 2 and s[-n:] in branch_set:
+            b = s[-n:]
             head = s[: -len(b)]
             for f in _forms():
                 idx = head.rfind(f)
@@ -111,10 +154,10 @@ def parse_name(folded: str) -> NameParts:
                 s = head
             break
     form = ""
-    for f in _forms():
-        if s.endswith(f) and len(s) > len(f):
-            form = f
-            s = s[: -len(f)]
+    for n in form_lengths:
+        if len(s) > n and s[-n:] in form_set:
+            form = s[-n:]
+            s = s[:-n]
             break
     region, s = _strip_region_prefix(s)
     bracket_region = ""
@@ -123,8 +166,9 @@ def parse_name(folded: str) -> NameParts:
         bracket_region = m.group(1)
         s = s[: m.start()] + s[m.end():]
     industry = ""
-    words, lengths = _industry_index()
-    while (w := _longest_suffix(s, words, lengths)) is not None:
+    words = _industry_index()[0]
+    ends = _industry_ends()
+    while s and (w := _longest_suffix(s, words, ends.get(s[-1], ()))) is not None:
         industry = w + industry
         s = s[: -len(w)]
     trade = s
@@ -133,4 +177,7 @@ def parse_name(folded: str) -> NameParts:
 
 
 def looks_like_enterprise(folded: str) -> bool:
-    return any(folded.endswith(f) for f in _forms()) or any(folded.endswith(b) for b in _branches())
+    """Ends in an organisation form or a branch word."""
+    _, form_lengths, _, branch_lengths, suffixes = _suffix_index()
+    return (any(folded[-n:] in suffixes for n in form_lengths)
+            or any(folded[-n:] in suffixes for n in branch_lengths))

@@ -19,7 +19,7 @@ from matcher.resources import charmap
 # Reasons a character was changed, in the order they are reported.
 FULLWIDTH, TRADITIONAL, VARIANT, NUMERAL, CONFUSABLE = "fullwidth", "traditional", "variant", "numeral", "confusable"
 
-_LATIN_SKELETON = {"i": "l", "1": "l", "|": "l", "0": "o"}
+LATIN_SKELETON = {"i": "l", "1": "l", "|": "l", "0": "o"}
 _SEPARATORS = " \t\r\n\u3000-_·•・.,，。、/\\|*~+=#@!！:：;；'\"`^&…—–"
 _SEP_CLASS = re.escape(_SEPARATORS)
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -65,9 +65,19 @@ class _Table(dict):
 _TABLE = _Table()
 
 
-def fold(text: str) -> str:
-    """Canonical form used for matching; idempotent."""
+def fold_python(text: str) -> str:
+    """Canonical form used for matching; idempotent. `fold` is this, or the same in C++."""
     return _SEP_RE.sub("", text.translate(_TABLE))
+
+
+try:
+    from matcher._accel import Folder
+except ImportError:  # not compiled: see setup.py
+    FOLDER = None
+    fold = fold_python
+else:
+    FOLDER = Folder(_TABLE, _SEPARATORS)
+    fold = FOLDER.fold
 
 
 def skeleton(text: str) -> str:
@@ -75,7 +85,7 @@ def skeleton(text: str) -> str:
     return text.translate(_SKELETON_TABLE)
 
 
-_SKELETON_TABLE = str.maketrans(_LATIN_SKELETON)
+_SKELETON_TABLE = str.maketrans(LATIN_SKELETON)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pypinyin import Style, lazy_pinyin
 
 from matcher.align import HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
@@ -10,7 +12,10 @@ from matcher.normalize import Traced
 from matcher.types import Reason
 
 
+@lru_cache(maxsize=8192)
 def _py(text: str) -> str:
+    """Toned pinyin of a whole window, cached: pypinyin reads phrases, so the
+    string (not each character) is the key, and mark names recur on every hit."""
     return " ".join(lazy_pinyin(text, style=Style.TONE, errors="ignore"))
 
 

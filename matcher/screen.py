@@ -22,7 +22,7 @@ from matcher import context, phonetic
 from matcher.align import Alignment, align
 from matcher.enterprise import looks_like_enterprise, parse_name
 from matcher.marks import Mark
-from matcher.normalize import Traced, fold, is_han, skeleton, trace
+from matcher.normalize import FOLDER, LATIN_SKELETON, Traced, fold, is_han, skeleton, trace
 from matcher.reasons import build_reasons
 from matcher.resources import lookalikes, regions
 from matcher.segment import Segmenter
@@ -158,11 +158,17 @@ class Matcher:
         self._owners = [keyed[k] for k in self._patterns]
         self._automaton = ac.AhoCorasick(self._patterns) if self._patterns else None
         self._latin = _Automaton(latin)
+        self._scan = self._scan_python
+        if FOLDER is not None:
+            from matcher._accel import CandidateIndex
 
-    def candidates(self, folded: str, category: str = "") -> set[int]:
-        """Marks worth aligning against folded text: one Aho-Corasick pass over the
-        text, its characters two apart (the even and odd slices: one character
-        inserted or swapped) and its sound projection; no Python loop per mark."""
+            index = CandidateIndex(FOLDER, self._patterns, self._owners, self.sound.table, self._latin.patterns,
+                                   self._latin.owners, {ord(k): v for k, v in LATIN_SKELETON.items()})
+            self._scan = index.scan
+
+    def _scan_python(self, folded: str) -> tuple[set[int], set[int], set[int]] | None:
+        """(strong, homophone-only, sound-only) marks whose keys occur, Latin alias hits
+        among the strong; None when none do. matcher._accel does the same in C++."""
         found: set[int] = set()
         by_homophone: set[int] = set()
         by_sound: set[int] = set()
@@ -174,6 +180,20 @@ class Matcher:
                 found |= st
                 by_homophone |= ho
                 by_sound |= so
+        if _HAS_LATIN.search(folded):
+            self._latin.scan(_latin_compact(folded), found)
+        if not (found or by_homophone or by_sound):
+            return None
+        return found, by_homophone, by_sound
+
+    def candidates(self, folded: str, category: str = "") -> set[int]:
+        """Marks worth aligning against folded text: one pass over the text, its
+        characters two apart (the even and odd slices: one character inserted or
+        swapped) and its sound projection; no Python loop per mark."""
+        keys = self._scan(folded)
+        if keys is None:
+            return set()
+        found, by_homophone, by_sound = keys
         by_sound -= found
         by_homophone -= found
         if by_sound or by_homophone:
@@ -186,8 +206,6 @@ class Matcher:
                       or any(w in field for w in info[i].industries)}
             found |= {i for i in by_homophone if not classes or (classes & info[i].classes)
                       or any(w in field for w in info[i].industries)}
-        if _HAS_LATIN.search(folded):
-            self._latin.scan(_latin_compact(folded), found)
         return found
 
     # -- stage 2: judgement --------------------------------------------------
@@ -287,7 +305,7 @@ class _Context:
         self.is_enterprise = subject.kind == "enterprise"
         self.parts: NameParts | None = parse_name(self.folded) if self.is_enterprise else None
         self.enterprise_like = self.is_enterprise and self.parts is not None and (
-            looks_like_enterprise(self.folded) or bool(self.parts.industry))
+            bool(self.parts.industry) or looks_like_enterprise(self.folded))
         scope = self.folded
         if self.parts is not None and self.enterprise_like:
             scope = self.parts.industry or ""
@@ -406,12 +424,14 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
         # the trade name, so 一正|大药房 is not read as 一|正大|药房.
         ts = ctx.trade_span()
         if ts and ts[0] <= al.start and al.end <= ts[1]:
-            seg = ctx.folded[ts[0]:ts[1]]
-            crossing = matcher.segmenter.crossing_word(seg, al.start - ts[0], al.end - ts[0], ctx.tokens(seg))
+            lo, hi = ts
         else:
             # Only words touching the match matter: segment a few characters around it.
             lo, hi = max(0, al.start - _SEGMENT_MARGIN), al.end + _SEGMENT_MARGIN
-            seg = ctx.folded[lo:hi]
+        seg = ctx.folded[lo:hi]
+        if al.start == lo and al.end - lo == len(seg):
+            crossing = None  # the match is the whole segment: no word can straddle its edges
+        else:
             crossing = matcher.segmenter.crossing_word(seg, al.start - lo, al.end - lo, ctx.tokens(seg))
         if crossing and crossing != window and not _compound_of(crossing, window):
             return None

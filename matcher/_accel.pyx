@@ -1,0 +1,296 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# distutils: language = c++
+"""C-speed versions of the two steps every screened name goes through: folding
+the text, and finding the marks worth aligning (the candidate stage).
+
+Most names are near no mark, so these two steps are nearly all of the cost of a
+nightly scan. The pure-Python paths in normalize.py and screen.py define the
+results; this module must give exactly the same ones (tests/test_matcher_accel.py)
+and is used whenever it was compiled (setup.py builds it when a C++ compiler is
+present). Written by hand, as no maintained package folds per character with
+these tables or scans several projections of one text for bigram-keyed patterns.
+"""
+
+cimport cython
+from cython.operator cimport dereference as deref
+from libc.stdint cimport uint32_t, uint64_t
+from libcpp.unordered_map cimport unordered_map
+from libcpp.vector cimport vector
+from cpython.unicode cimport PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
+
+cdef uint32_t UNKNOWN = 0xFFFFFFFF
+cdef uint32_t EMPTY = 0xFFFFFFFE
+cdef uint32_t MULTI = 0xFFFFFFFD
+cdef unsigned char SEP = 1
+cdef int FILTER_BITS = 20  # 128 KiB: stays in cache, rejects most pairs before the map is touched
+
+
+cdef inline uint64_t _pair_slot(uint64_t key) noexcept nogil:
+    return (key * 0x9E3779B97F4A7C15ULL) >> (64 - FILTER_BITS)
+
+
+cdef inline bint _han_re(uint32_t c) noexcept nogil:
+    """The Han ranges of normalize._SEP_RE (not is_han(): 4DC0–4DFF differs)."""
+    return (0x3400 <= c <= 0x4DBF) or (0x4E00 <= c <= 0x9FFF) or (0xF900 <= c <= 0xFAFF)
+
+
+cdef inline void _append(vector[uint32_t]& out, str s):
+    cdef Py_UCS4 ch
+    for ch in s:
+        out.push_back(ch)
+
+
+cdef str _to_str(vector[uint32_t]& buf):
+    if buf.size() == 0:
+        return ""
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf.data(), buf.size())
+
+
+cdef class Folder:
+    """normalize.fold(): the per-character table, then separators between Han removed.
+
+    The table is the same lazily filled mapping str.translate uses; its answers
+    for BMP code points are remembered in a flat array.
+    """
+
+    cdef object table
+    cdef vector[uint32_t] bmp
+    cdef vector[unsigned char] flags
+    cdef vector[uint32_t] raw, out  # scratch, reused: no allocation per call (the GIL is held throughout)
+
+    def __init__(self, table, str separators):
+        cdef Py_UCS4 ch
+        self.table = table
+        self.bmp.assign(0x10000, UNKNOWN)
+        self.flags.assign(0x10000, 0)
+        for ch in separators:
+            self.flags[ch] = SEP
+
+    cdef uint32_t _learn(self, uint32_t cp) except? 0xFFFFFFFC:
+        cdef str s = self.table[cp]
+        cdef uint32_t v
+        if len(s) == 0:
+            v = EMPTY
+        elif len(s) == 1:
+            v = ord(s)
+        else:
+            v = MULTI
+        self.bmp[cp] = v
+        return v
+
+    cdef int fold_into(self, str text, vector[uint32_t]& raw, vector[uint32_t]& out) except -1:
+        cdef Py_UCS4 ch
+        cdef uint32_t cp, v
+        cdef size_t i, j, n
+        raw.clear()
+        for ch in text:
+            cp = ch
+            if cp < 0x10000:
+                v = self.bmp[cp]
+                if v == UNKNOWN:
+                    v = self._learn(cp)
+                if v == EMPTY:
+                    continue
+                if v != MULTI:
+                    raw.push_back(v)
+                    continue
+            _append(raw, self.table[cp])
+        out.clear()
+        n = raw.size()
+        i = 0
+        while i < n:
+            cp = raw[i]
+            if cp < 0x10000 and self.flags[cp] & SEP:
+                j = i
+                while j < n and raw[j] < 0x10000 and self.flags[raw[j]] & SEP:
+                    j += 1
+                if not (i > 0 and j < n and _han_re(raw[i - 1]) and _han_re(raw[j])):
+                    while i < j:
+                        out.push_back(raw[i])
+                        i += 1
+                i = j
+                continue
+            out.push_back(cp)
+            i += 1
+        return 0
+
+    def fold(self, str text) -> str:
+        self.fold_into(text, self.raw, self.out)
+        return _to_str(self.out)
+
+
+cdef class _Patterns:
+    """Exact patterns keyed by their first two code points (one-character patterns
+    by their only one); every occurrence is reported, overlapping ones included,
+    as an overlapping Aho-Corasick scan would."""
+
+    cdef vector[vector[uint32_t]] pats
+    cdef unordered_map[uint64_t, vector[int]] by_pair
+    cdef unordered_map[uint32_t, vector[int]] by_char
+    cdef vector[uint64_t] pair_filter
+
+    def __init__(self, list patterns):
+        cdef int idx
+        cdef str p
+        cdef vector[uint32_t] cps
+        cdef uint64_t key, slot
+        self.pair_filter.assign((<size_t>1 << FILTER_BITS) // 64, 0)
+        for idx, p in enumerate(patterns):
+            cps.clear()
+            _append(cps, p)
+            self.pats.push_back(cps)
+            if cps.size() == 1:
+                self.by_char[cps[0]].push_back(idx)
+            elif cps.size() >= 2:
+                key = (<uint64_t>cps[0] << 32) | cps[1]
+                self.by_pair[key].push_back(idx)
+                slot = _pair_slot(key)
+                self.pair_filter[slot >> 6] |= (<uint64_t>1) << (slot & 63)
+
+    cdef void find(self, vector[uint32_t]& text, vector[int]& found):
+        cdef size_t i, k, n = text.size(), m
+        cdef uint64_t key, slot
+        cdef int idx
+        cdef size_t j
+        cdef vector[int]* lst
+        cdef bint single = not self.by_char.empty()
+        cdef unordered_map[uint64_t, vector[int]].iterator it
+        cdef unordered_map[uint32_t, vector[int]].iterator it1
+        for i in range(n):
+            if single:
+                it1 = self.by_char.find(text[i])
+                if it1 != self.by_char.end():
+                    lst = &deref(it1).second
+                    for j in range(lst.size()):
+                        found.push_back(deref(lst)[j])
+            if i + 1 >= n:
+                continue
+            key = (<uint64_t>text[i] << 32) | text[i + 1]
+            slot = _pair_slot(key)
+            if not (self.pair_filter[slot >> 6] >> (slot & 63)) & 1:
+                continue
+            it = self.by_pair.find(key)
+            if it == self.by_pair.end():
+                continue
+            lst = &deref(it).second
+            for j in range(lst.size()):
+                idx = deref(lst)[j]
+                m = self.pats[idx].size()
+                if m == 2:
+                    found.push_back(idx)
+                    continue
+                if i + m > n:
+                    continue
+                k = 2
+                while k < m and self.pats[idx][k] == text[i + k]:
+                    k += 1
+                if k == m:
+                    found.push_back(idx)
+
+
+cdef class CandidateIndex:
+    """Screen.Matcher's candidate stage: the folded text, its even and odd
+    characters and its sound projection against the Chinese keys; the Latin
+    skeleton against the alias keys."""
+
+    cdef Folder folder
+    cdef _Patterns keys
+    cdef vector[vector[int]] strong, homophone, sound
+    cdef vector[uint32_t] sound_bmp
+    cdef unordered_map[uint32_t, uint32_t] sound_of
+    cdef _Patterns latin
+    cdef vector[vector[int]] latin_owners
+    cdef uint32_t skeleton[128]
+    cdef vector[uint32_t] f, half, proj, compact  # scratch, reused (the GIL is held throughout)
+    cdef vector[int] hits, latin_hits
+
+    def __init__(self, Folder folder, list patterns, list owners, dict sound_table,
+                 list latin_patterns, list latin_owners, dict skeleton):
+        cdef vector[int] v
+        cdef int cp
+        self.folder = folder
+        self.keys = _Patterns(patterns)
+        for st, ho, so in owners:
+            self.strong.push_back(sorted(st))
+            self.homophone.push_back(sorted(ho))
+            self.sound.push_back(sorted(so))
+        self.sound_bmp.assign(0x10000, 0)
+        for cp, code in sound_table.items():
+            if cp < 0x10000:
+                self.sound_bmp[cp] = ord(code)
+            else:
+                self.sound_of[cp] = ord(code)
+        self.latin = _Patterns(latin_patterns)
+        for o in latin_owners:
+            self.latin_owners.push_back(sorted(o))
+        for cp in range(128):
+            self.skeleton[cp] = cp
+        for k, val in skeleton.items():
+            self.skeleton[k] = ord(val)
+
+    def fold(self, str text) -> str:
+        return self.folder.fold(text)
+
+    def scan(self, str folded):
+        """(strong, homophone-only, sound-only) mark indexes, with Latin alias
+        hits among the strong; None when no key occurs at all."""
+        return self._scan(folded, self.f, self.half, self.proj, self.compact, self.hits, self.latin_hits)
+
+    cdef object _scan(self, str folded, vector[uint32_t]& f, vector[uint32_t]& half, vector[uint32_t]& proj,
+                      vector[uint32_t]& compact, vector[int]& hits, vector[int]& latin_hits):
+        cdef Py_UCS4 ch
+        cdef uint32_t c
+        cdef size_t i, n
+        cdef bint has_latin = False
+        cdef unordered_map[uint32_t, uint32_t].iterator it
+        cdef int p, o
+        f.clear(); half.clear(); proj.clear(); compact.clear(); hits.clear(); latin_hits.clear()
+        for ch in folded:
+            f.push_back(ch)
+            if 0x61 <= ch <= 0x7A:
+                has_latin = True
+        n = f.size()
+        if n == 0:
+            return None
+        self.keys.find(f, hits)
+        i = 0
+        while i < n:
+            half.push_back(f[i])
+            i += 2
+        self.keys.find(half, hits)
+        half.clear()
+        i = 1
+        while i < n:
+            half.push_back(f[i])
+            i += 2
+        self.keys.find(half, hits)
+        for i in range(n):
+            c = f[i]
+            if c < 0x10000:
+                proj.push_back(self.sound_bmp[c] if self.sound_bmp[c] else c)
+            else:
+                it = self.sound_of.find(c)
+                proj.push_back(c if it == self.sound_of.end() else deref(it).second)
+        self.keys.find(proj, hits)
+        if has_latin:
+            for i in range(n):
+                c = f[i]
+                if c < 128:
+                    c = self.skeleton[c]
+                    if (0x61 <= c <= 0x7A) or (0x30 <= c <= 0x39):
+                        compact.push_back(c)
+            self.latin.find(compact, latin_hits)
+        if hits.empty() and latin_hits.empty():
+            return None
+        found, by_homophone, by_sound = set(), set(), set()
+        for p in hits:
+            for o in self.strong[p]:
+                found.add(o)
+            for o in self.homophone[p]:
+                by_homophone.add(o)
+            for o in self.sound[p]:
+                by_sound.add(o)
+        for p in latin_hits:
+            for o in self.latin_owners[p]:
+                found.add(o)
+        return found, by_homophone, by_sound
