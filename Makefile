@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint bench clean
+.PHONY: demo test test-deps venv lint bench clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py compiles the matcher's fast path (matcher/_accel.pyx) when a C++ compiler is present.
+$(STAMP): pyproject.toml setup.py matcher/_accel.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -21,12 +22,15 @@ demo: venv
 	$(BIN)/markwatch scan --demo --no-progress
 
 # The Elasticsearch tests need a node: start one (scripts/es-node) unless MARKWATCH_ES_URL names a cluster.
-test: venv
-	scripts/test-deps
+test: test-deps venv
 	@if [ -n "$$MARKWATCH_ES_URL" ]; then $(BIN)/python -m pytest -q; else \
 	  url=$$(scripts/es-node start --name make-test) || exit 1; \
 	  MARKWATCH_ES_URL=$$url $(BIN)/python -m pytest -q; rc=$$?; \
 	  scripts/es-node stop --name make-test; exit $$rc; fi
+
+# Debian packages first, so that the compiler is there when the venv is built.
+test-deps:
+	scripts/test-deps
 
 lint: venv
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from matcher import Mark, Matcher, Subject
+from matcher.normalize import FOLDER
 
 
 class EvaluationError(Exception):
@@ -145,6 +146,7 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
 def run_evaluation(marks: list[Mark], cases: list[dict], threshold: float = 0.6) -> dict[str, Any]:
     return {
         "threshold": threshold,
+        "compiled": FOLDER is not None,
         "matcher": score(cases, matcher_predictor(marks, threshold)),
         "baseline_substring": score(cases, substring_predictor(marks)),
         "baseline_partial_ratio_66": score(cases, fuzzy_predictor(marks)),
@@ -152,7 +154,8 @@ def run_evaluation(marks: list[Mark], cases: list[dict], threshold: float = 0.6)
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:
-    summary = Table(title=f"Evaluation (threshold {report['threshold']})")
+    path = "compiled fast path" if report.get("compiled") else "pure Python"
+    summary = Table(title=f"Evaluation (threshold {report['threshold']}, matcher: {path})")
     for col in ("system", "precision", "recall", "false-positive rate", "TP", "FP", "wrong mark", "cases"):
         summary.add_column(col, justify="right" if col != "system" else "left")
     for key, label in (("matcher", "markwatch matcher"), ("baseline_substring", "baseline: substring"),
