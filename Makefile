@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-# setup.py compiles the matcher's fast path (matcher/_accel.pyx) when a C++ compiler is present.
-$(STAMP): pyproject.toml setup.py matcher/_accel.pyx
+# setup.py compiles the matcher's per-name path when a C++ compiler is present, so an
+# edited matcher module means a rebuild.
+$(STAMP): pyproject.toml setup.py matcher/_accel.pyx $(wildcard matcher/*.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

@@ -17,6 +17,7 @@ the plain reading above (see tests/test_matcher_align_speed_equivalence.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -251,6 +252,14 @@ def _plan(mark: str) -> _Plan:
         _PLANS.clear()
     got = _PLANS[mark] = _Plan(mark)
     return got
+
+
+def prepare(marks: Iterable[str]) -> None:
+    """Build the marks' plans now (their relation tables cost ~0.3 ms per character)
+    rather than while the first names are being screened."""
+    for mark in marks:
+        if len(mark) >= 2 and mark not in _PLANS:
+            _plan(mark)
 
 
 def _insertions(p: _Plan, w: str, r0: tuple[float, str], i: int, hits: list) -> None:

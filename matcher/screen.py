@@ -19,7 +19,7 @@ from functools import cache
 import ahocorasick_rs as ac
 
 from matcher import context, phonetic
-from matcher.align import Alignment, align
+from matcher.align import Alignment, align, prepare
 from matcher.enterprise import looks_like_enterprise, parse_name
 from matcher.marks import Mark
 from matcher.normalize import FOLDER, LATIN_SKELETON, Traced, fold, is_han, skeleton, trace
@@ -97,6 +97,7 @@ class Matcher:
                 classes=frozenset(m.classes), industries=tuple(fold(w) for w in m.industries),
             ))
         self._build_index()
+        prepare(info.folded for info in self.info)
 
     # -- stage 1: candidates -------------------------------------------------
 
