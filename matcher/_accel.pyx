@@ -56,7 +56,6 @@ cdef class Folder:
     cdef object table
     cdef vector[uint32_t] bmp
     cdef vector[unsigned char] flags
-    cdef vector[uint32_t] raw, out  # scratch, reused: no allocation per call (the GIL is held throughout)
 
     def __init__(self, table, str separators):
         cdef Py_UCS4 ch
@@ -82,7 +81,7 @@ cdef class Folder:
         cdef Py_UCS4 ch
         cdef uint32_t cp, v
         cdef size_t i, j, n
-        raw.clear()
+        raw.reserve(len(text))
         for ch in text:
             cp = ch
             if cp < 0x10000:
@@ -95,8 +94,8 @@ cdef class Folder:
                     raw.push_back(v)
                     continue
             _append(raw, self.table[cp])
-        out.clear()
         n = raw.size()
+        out.reserve(n)
         i = 0
         while i < n:
             cp = raw[i]
@@ -115,8 +114,10 @@ cdef class Folder:
         return 0
 
     def fold(self, str text) -> str:
-        self.fold_into(text, self.raw, self.out)
-        return _to_str(self.out)
+        # Buffers are per call: the table may run Python code, so another thread may fold meanwhile.
+        cdef vector[uint32_t] raw, out
+        self.fold_into(text, raw, out)
+        return _to_str(out)
 
 
 cdef class _Patterns:
@@ -201,8 +202,6 @@ cdef class CandidateIndex:
     cdef _Patterns latin
     cdef vector[vector[int]] latin_owners
     cdef uint32_t skeleton[128]
-    cdef vector[uint32_t] f, half, proj, compact  # scratch, reused (the GIL is held throughout)
-    cdef vector[int] hits, latin_hits
 
     def __init__(self, Folder folder, list patterns, list owners, dict sound_table,
                  list latin_patterns, list latin_owners, dict skeleton):
@@ -234,7 +233,14 @@ cdef class CandidateIndex:
     def scan(self, str folded):
         """(strong, homophone-only, sound-only) mark indexes, with Latin alias
         hits among the strong; None when no key occurs at all."""
-        return self._scan(folded, self.f, self.half, self.proj, self.compact, self.hits, self.latin_hits)
+        cdef vector[uint32_t] f, half, proj, compact
+        cdef vector[int] hits, latin_hits
+        cdef size_t n = len(folded)
+        f.reserve(n)
+        half.reserve(n // 2 + 1)
+        proj.reserve(n)
+        hits.reserve(16)
+        return self._scan(folded, f, half, proj, compact, hits, latin_hits)
 
     cdef object _scan(self, str folded, vector[uint32_t]& f, vector[uint32_t]& half, vector[uint32_t]& proj,
                       vector[uint32_t]& compact, vector[int]& hits, vector[int]& latin_hits):
@@ -244,7 +250,6 @@ cdef class CandidateIndex:
         cdef bint has_latin = False
         cdef unordered_map[uint32_t, uint32_t].iterator it
         cdef int p, o
-        f.clear(); half.clear(); proj.clear(); compact.clear(); hits.clear(); latin_hits.clear()
         for ch in folded:
             f.push_back(ch)
             if 0x61 <= ch <= 0x7A:

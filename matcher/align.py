@@ -180,24 +180,6 @@ def _weights(n: int) -> list[float]:
     return [1.5] + [1.0] * (n - 1)
 
 
-def _score(mark: str, window: str) -> tuple[float, tuple[str, ...]] | None:
-    """The plain scoring of a window; align() has the same inline, giving up sooner."""
-    n = len(mark)
-    rels = [relation(a, b) for a, b in zip(mark, window, strict=True)]
-    kinds = tuple(k for _, k in rels)
-    diffs = [i for i, k in enumerate(kinds) if k == DIFF]
-    if diffs:
-        if n < 3 or len(diffs) > 1 or diffs[0] == 0:
-            return None
-        if any(k != SAME for i, k in enumerate(kinds) if i != diffs[0]):
-            return None
-    w = _weights(n)
-    sim = sum([wi * v for wi, (v, _) in zip(w, rels, strict=True)]) / sum(w)
-    if SAME not in kinds:
-        sim *= 0.8  # sound or shape alone, no character in common
-    return sim, kinds
-
-
 # Filled in with the first plan (they need the pinyin tables): _HAN holds the
 # characters is_han() accepts (in the BMP, and planes 2-3 should it grow to CJK
 # Ext. B+), _RARE_HAN those outside the common set (a window may start at any),
@@ -360,7 +342,7 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
                 hits.append((-p.reorder_sim, i, 1, 0, p.same_kinds, "reorder", w))
             continue
         if w != mark:
-            # _score(mark, w), given up at the first position that rules w out
+            # the plain scoring of w (see the align equivalence test), given up at the first position ruling w out
             rels = [r0]
             diff = 0
             others_same = r0[1] == SAME
