@@ -53,17 +53,34 @@ cdef class Folder:
     for BMP code points are remembered in a flat array.
     """
 
-    cdef object table
+    cdef object table, reason_of
+    cdef list reasons
     cdef vector[uint32_t] bmp
+    cdef vector[unsigned char] reason_bmp
     cdef vector[unsigned char] flags
 
-    def __init__(self, table, str separators):
+    def __init__(self, table, str separators, reason_of):
         cdef Py_UCS4 ch
         self.table = table
+        self.reason_of = reason_of
+        self.reasons = []
         self.bmp.assign(0x10000, UNKNOWN)
+        self.reason_bmp.assign(0x10000, 255)
         self.flags.assign(0x10000, 0)
         for ch in separators:
             self.flags[ch] = SEP
+
+    cdef str _reason(self, Py_UCS4 ch):
+        cdef unsigned char k = self.reason_bmp[ch] if ch < 0x10000 else 255
+        if k != 255:
+            return self.reasons[k]
+        why = self.reason_of(ch)
+        if why not in self.reasons:
+            self.reasons.append(why)
+        k = self.reasons.index(why)
+        if ch < 0x10000 and k < 255:
+            self.reason_bmp[ch] = k
+        return why
 
     cdef uint32_t _learn(self, uint32_t cp) except? 0xFFFFFFFC:
         cdef str s = self.table[cp]
@@ -77,13 +94,18 @@ cdef class Folder:
         self.bmp[cp] = v
         return v
 
-    cdef int fold_into(self, str text, vector[uint32_t]& raw, vector[uint32_t]& out) except -1:
+    cdef int fold_into(self, str text, vector[uint32_t]& raw, vector[uint32_t]& out,
+                       vector[Py_ssize_t]* source=NULL, vector[size_t]* kept=NULL) except -1:
+        """Fold text into out; with source and kept, also the index in text of each
+        character of raw, and the index in raw of each character of out."""
         cdef Py_UCS4 ch
         cdef uint32_t cp, v
         cdef size_t i, j, n
+        cdef Py_ssize_t at = -1
         raw.reserve(len(text))
         for ch in text:
             cp = ch
+            at += 1
             if cp < 0x10000:
                 v = self.bmp[cp]
                 if v == UNKNOWN:
@@ -92,8 +114,12 @@ cdef class Folder:
                     continue
                 if v != MULTI:
                     raw.push_back(v)
+                    if source != NULL:
+                        source.push_back(at)
                     continue
             _append(raw, self.table[cp])
+            if source != NULL:
+                source.resize(raw.size(), at)
         n = raw.size()
         out.reserve(n)
         i = 0
@@ -106,12 +132,29 @@ cdef class Folder:
                 if not (i > 0 and j < n and _han_re(raw[i - 1]) and _han_re(raw[j])):
                     while i < j:
                         out.push_back(raw[i])
+                        if kept != NULL:
+                            kept.push_back(i)
                         i += 1
                 i = j
                 continue
             out.push_back(cp)
+            if kept != NULL:
+                kept.push_back(i)
             i += 1
         return 0
+
+    def trace(self, str text) -> tuple:
+        """normalize.trace(): (folded text, index in text of each folded character,
+        why each one changed)."""
+        cdef vector[uint32_t] raw, out
+        cdef vector[Py_ssize_t] source
+        cdef vector[size_t] kept
+        cdef size_t k, m
+        self.fold_into(text, raw, out, &source, &kept)
+        m = kept.size()
+        origin = [source[kept[k]] for k in range(m)]
+        why = [self._reason(text[source[kept[k]]]) for k in range(m)]
+        return _to_str(out), tuple(origin), tuple(why)
 
     def fold(self, str text) -> str:
         # Buffers are per call: the table may run Python code, so another thread may fold meanwhile.

@@ -76,7 +76,7 @@ except ImportError:  # not compiled: see setup.py
     FOLDER = None
     fold = fold_python
 else:
-    FOLDER = Folder(_TABLE, _SEPARATORS)
+    FOLDER = Folder(_TABLE, _SEPARATORS, lambda c: _fold_char(c)[1])
     fold = FOLDER.fold
 
 
@@ -104,6 +104,13 @@ class Traced:
 
 
 def trace(text: str) -> Traced:
+    """fold() with the way back: each folded character's index in text, and why it changed."""
+    if FOLDER is not None:
+        return Traced(*FOLDER.trace(text))
+    return trace_python(text)
+
+
+def trace_python(text: str) -> Traced:
     chars: list[str] = []
     origin: list[int] = []
     why: list[str] = []

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from markwatch.marksfile import load_marks
 from matcher import Matcher
-from matcher.normalize import FOLDER, fold, fold_python
+from matcher.normalize import FOLDER, fold, fold_python, trace, trace_python
 
 ROOT = Path(__file__).resolve().parents[1]
 _MATCHER = Matcher(load_marks(ROOT / "markwatch/demo/marks.yaml"))
@@ -41,10 +41,18 @@ def test_fold_agrees_with_the_python_fold(text):
     assert fold(text) == fold_python(text)
 
 
-def test_fold_agrees_on_every_case_and_on_odd_separators():
-    samples = _corpus() + ["茅 台", "九-阳", "卫·龙", "茅 -x", "- 茅台 -", "中\u3000\u3000国", "ａ　ｂ", "𠀀 · 𠀁", "", " "]
+@given(texts)
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+def test_trace_agrees_with_the_python_trace(text):
+    assert trace(text) == trace_python(text)
+
+
+def test_fold_and_trace_agree_on_every_case_and_on_odd_separators():
+    samples = _corpus() + ["茅 台", "九-阳", "卫·龙", "茅 -x", "- 茅台 -", "中\u3000\u3000国", "ａ　ｂ", "𠀀 · 𠀁", "", " ",
+                           "ﬁ壹貳", "e\u0301", "卫\u200b龙"]
     for text in samples:
         assert fold(text) == fold_python(text), text
+        assert trace(text) == trace_python(text), text
 
 
 def test_candidate_keys_agree_with_the_python_scan():
