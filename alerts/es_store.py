@@ -29,7 +29,16 @@ from elasticsearch import ApiError, AuthenticationException, AuthorizationExcept
 from alerts.es_mapping import MAPPING_VERSION, template_body
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
-from alerts.store import AlertNotFound, AlertQuery, AlertStore, Counts, Page, StoreUnavailable, UpsertResult
+from alerts.store import (
+    AlertQuery,
+    AlertStore,
+    Counts,
+    Page,
+    StoreUnavailable,
+    UpsertResult,
+    check_status,
+    not_found,
+)
 from alerts.textsearch import search_terms
 from markwatch.errors import UserError
 
@@ -305,10 +314,7 @@ class ElasticsearchAlertStore(AlertStore):
     def review(
         self, ids: Iterable[str], status: str, note: str = "", who: str = "analyst", now: datetime | None = None
     ) -> list[Alert]:
-        from alerts.model import STATUSES
-
-        if status not in STATUSES:
-            raise UserError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+        check_status(status)
         wanted = list(dict.fromkeys(ids))
         when = utc(now or datetime.now().astimezone())
         done: dict[str, Alert] = {}
@@ -317,8 +323,7 @@ class ElasticsearchAlertStore(AlertStore):
             stored = self._mget(todo)
             missing = [i for i in todo if i not in stored]
             if missing:
-                more = f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""
-                raise AlertNotFound(f"no alert with id {missing[0]!r}{more}")
+                raise not_found(missing)
             actions = []
             for alert_id in todo:
                 old, seq, term = stored[alert_id]

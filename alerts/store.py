@@ -38,6 +38,18 @@ class AlertNotFound(UserError):
     """An alert id that the store does not hold."""
 
 
+def check_status(status: str) -> None:
+    """A review status every store accepts, or a UserError naming the valid ones."""
+    if status not in STATUSES:
+        raise UserError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+
+
+def not_found(missing: list[str]) -> AlertNotFound:
+    """One error for a review naming ids that are not stored: the first, and how many more."""
+    more = f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""
+    return AlertNotFound(f"no alert with id {missing[0]!r}{more}")
+
+
 class StoreUnavailable(UserError):
     """The store cannot be reached (e.g. Elasticsearch down) and the request needs it now."""
 
@@ -127,15 +139,12 @@ class AlertStore(abc.ABC):
     ) -> list[Alert]:
         from alerts.model import reviewed, utc
 
-        if status not in STATUSES:
-            raise UserError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+        check_status(status)
         wanted = list(dict.fromkeys(ids))
         found = self.get_many(wanted)
         missing = sorted(set(wanted) - {a.id for a in found})
         if missing:
-            raise AlertNotFound(
-                f"no alert with id {missing[0]!r}" + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else "")
-            )
+            raise not_found(missing)
         when = utc(now or datetime.now().astimezone())
         new = [reviewed(a, status, note, who, when) for a in found]
         self._save_reviewed(found, new)

@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import ahocorasick_rs as ac
 
@@ -157,7 +157,6 @@ class Matcher:
                         frozenset(sounds.get(k, ())))
         self._patterns = list(keyed)
         self._owners = [keyed[k] for k in self._patterns]
-        self._automaton = ac.AhoCorasick(self._patterns) if self._patterns else None
         self._latin = _Automaton(latin)
         self._scan = self._scan_python
         if FOLDER is not None:
@@ -166,6 +165,11 @@ class Matcher:
             index = CandidateIndex(FOLDER, self._patterns, self._owners, self.sound.table, self._latin.patterns,
                                    self._latin.owners, {ord(k): v for k, v in LATIN_SKELETON.items()})
             self._scan = index.scan
+
+    @cached_property
+    def _automaton(self) -> ac.AhoCorasick | None:
+        """The keys for the pure-Python scan, built only when that scan runs."""
+        return ac.AhoCorasick(self._patterns) if self._patterns else None
 
     def _scan_python(self, folded: str) -> tuple[set[int], set[int], set[int]] | None:
         """(strong, homophone-only, sound-only) marks whose keys occur, Latin alias hits

@@ -36,16 +36,21 @@ def raw_lines() -> list[str]:
     return CASES.read_text(encoding="utf-8").splitlines()
 
 
-@pytest.fixture(scope="module")
-def cases(raw_lines: list[str]) -> list[dict]:
+def parse_cases(raw_lines: list[str], name: str) -> list[dict]:
+    """One case per line; a blank or broken line fails with the file name and line number."""
     out = []
     for n, line in enumerate(raw_lines, 1):
-        assert line.strip(), f"eval_cases.jsonl:{n}: blank line"
+        assert line.strip(), f"{name}:{n}: blank line"
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            pytest.fail(f"eval_cases.jsonl:{n}: invalid JSON: {exc}")
+            pytest.fail(f"{name}:{n}: invalid JSON: {exc}")
     return out
+
+
+@pytest.fixture(scope="module")
+def cases(raw_lines: list[str]) -> list[dict]:
+    return parse_cases(raw_lines, "eval_cases.jsonl")
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from test_eval_data import (
     _section,
     check_unique,
     check_well_typed,
+    parse_cases,
 )
 
 from markwatch.marksfile import load_marks
@@ -36,14 +37,7 @@ def raw_lines() -> list[str]:
 
 @pytest.fixture(scope="module")
 def cases(raw_lines: list[str]) -> list[dict]:
-    out = []
-    for n, line in enumerate(raw_lines, 1):
-        assert line.strip(), f"holdout_cases.jsonl:{n}: blank line"
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            pytest.fail(f"holdout_cases.jsonl:{n}: invalid JSON: {exc}")
-    return out
+    return parse_cases(raw_lines, "holdout_cases.jsonl")
 
 
 @pytest.fixture(scope="module")
