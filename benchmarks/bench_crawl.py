@@ -26,12 +26,32 @@ SOURCES = ["demo-registry-daily", "demo-market-browse"]
 
 
 def crawl(url: str, today: str, work: Path, concurrency: int, pipeline: bool) -> dict:
-    cmd = [sys.executable, "-m", "crawler.run", *SOURCES, "--base-url", url, "--date", today, "--days", "60",
-           "--loopback", "--set", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
-           "--set", f"CONCURRENT_REQUESTS={concurrency * 2}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.run",
+        *SOURCES,
+        "--base-url",
+        url,
+        "--date",
+        today,
+        "--days",
+        "60",
+        "--loopback",
+        "--set",
+        f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+        "--set",
+        f"CONCURRENT_REQUESTS={concurrency * 2}",
+    ]
     if pipeline:
-        cmd += ["--marks", str(MARKS), "--store", str(work / "alerts.sqlite"),
-                "--fingerprint-db", str(work / "fp.sqlite")]
+        cmd += [
+            "--marks",
+            str(MARKS),
+            "--store",
+            str(work / "alerts.sqlite"),
+            "--fingerprint-db",
+            str(work / "fp.sqlite"),
+        ]
     else:
         cmd += ["--set", "ITEM_PIPELINES={}"]
     t = time.perf_counter()
@@ -40,17 +60,39 @@ def crawl(url: str, today: str, work: Path, concurrency: int, pipeline: bool) ->
     stats = json.loads(out)
     pages = sum(s["pages"] for s in stats)
     crawl_s = max(s["elapsed_seconds"] for s in stats)
-    return {"pages": pages, "items": sum(s["items"] for s in stats), "hits": sum(s["hits"] for s in stats),
-            "alerts": sum(s["alerts_new"] for s in stats), "crawl_s": crawl_s, "wall_s": wall,
-            "pps": pages / crawl_s if crawl_s else 0.0}
+    return {
+        "pages": pages,
+        "items": sum(s["items"] for s in stats),
+        "hits": sum(s["hits"] for s in stats),
+        "alerts": sum(s["alerts_new"] for s in stats),
+        "crawl_s": crawl_s,
+        "wall_s": wall,
+        "pps": pages / crawl_s if crawl_s else 0.0,
+    }
 
 
 def serve(a) -> tuple[subprocess.Popen, str]:
     """A fresh server per run, so both runs meet the same 500s and slow pages."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler.demo.server", "--port", "0", "--today", a.today,
-         "--companies", str(a.companies), "--listings", str(a.listings), "--burst-limit", ""],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "crawler.demo.server",
+            "--port",
+            "0",
+            "--today",
+            a.today,
+            "--companies",
+            str(a.companies),
+            "--listings",
+            str(a.listings),
+            "--burst-limit",
+            "",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return server, server.stdout.readline().strip()
 
 
@@ -71,8 +113,10 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
-        print(f"{name:>8}: {r['pages']} pages, {r['items']} items, {r['hits']} hits, "
-              f"{r['alerts']} alerts in {r['crawl_s']:.1f} s → {r['pps']:.1f} pages/s")
+        print(
+            f"{name:>8}: {r['pages']} pages, {r['items']} items, {r['hits']} hits, "
+            f"{r['alerts']} alerts in {r['crawl_s']:.1f} s → {r['pps']:.1f} pages/s"
+        )
     ratio = results["pipeline"]["pps"] / results["bare"]["pps"]
     print(f"pipeline keeps {ratio:.0%} of the bare crawl's rate (target ≥ 80%)")
 

@@ -44,11 +44,46 @@ def char_weights() -> tuple[list[str], list[float]]:
     return chars, [freq[c] ** 0.5 for c in chars]
 
 
-INDUSTRIES = ["科技", "贸易", "食品", "医药", "电器", "服饰", "餐饮管理", "建材", "物流", "文化传播", "酒业",
-              "饮品", "日化", "电子", "机械设备", "农业", "小家电", "鞋业", "体育用品", "调味品"]
+INDUSTRIES = [
+    "科技",
+    "贸易",
+    "食品",
+    "医药",
+    "电器",
+    "服饰",
+    "餐饮管理",
+    "建材",
+    "物流",
+    "文化传播",
+    "酒业",
+    "饮品",
+    "日化",
+    "电子",
+    "机械设备",
+    "农业",
+    "小家电",
+    "鞋业",
+    "体育用品",
+    "调味品",
+]
 FORMS = ["有限公司", "有限责任公司", "股份有限公司", "商行", "经营部", "店", "合伙企业（有限合伙）"]
-PRODUCTS = ["豆浆机", "运动鞋", "辣条", "矿泉水", "洗衣液", "手机壳", "白酒", "炒锅", "面条", "牛奶", "空调",
-            "感冒灵颗粒", "充电器", "卫衣", "茶叶"]
+PRODUCTS = [
+    "豆浆机",
+    "运动鞋",
+    "辣条",
+    "矿泉水",
+    "洗衣液",
+    "手机壳",
+    "白酒",
+    "炒锅",
+    "面条",
+    "牛奶",
+    "空调",
+    "感冒灵颗粒",
+    "充电器",
+    "卫衣",
+    "茶叶",
+]
 CUES = ["高仿", "原单", "同款", "", "", "", "", "", "", ""]
 
 
@@ -62,9 +97,16 @@ def make_marks(rng: random.Random, n: int, pool: tuple[list[str], list[float]]) 
         names.add(trade_name(rng, pool, rng.choice((2, 2, 3, 3, 4))))
     out = []
     for i, name in enumerate(sorted(names)):
-        out.append(Mark(name=name, owner=f"{name}集团有限公司", well_known=rng.random() < 0.3,
-                        classes=rng.sample(range(1, 46), 2), whitelist=[f"{name}集团有限公司"],
-                        aliases=[f"BRAND{i:04d}"] if rng.random() < 0.2 else []))
+        out.append(
+            Mark(
+                name=name,
+                owner=f"{name}集团有限公司",
+                well_known=rng.random() < 0.3,
+                classes=rng.sample(range(1, 46), 2),
+                whitelist=[f"{name}集团有限公司"],
+                aliases=[f"BRAND{i:04d}"] if rng.random() < 0.2 else [],
+            )
+        )
     return out
 
 
@@ -73,7 +115,7 @@ def imitate(rng: random.Random, name: str) -> str:
     k = rng.randrange(len(name))
     trick = rng.random()
     if trick < 0.3 and la.get(name[k]):
-        return name[:k] + rng.choice(list(la[name[k]])) + name[k + 1:]
+        return name[:k] + rng.choice(list(la[name[k]])) + name[k + 1 :]
     if trick < 0.5:
         return name[:k] + "\u200b" + name[k:]
     if trick < 0.7:
@@ -81,8 +123,9 @@ def imitate(rng: random.Random, name: str) -> str:
     return name
 
 
-def make_texts(rng: random.Random, marks: list[Mark], n: int,
-               pool: tuple[list[str], list[float]]) -> list[tuple[str, str]]:
+def make_texts(
+    rng: random.Random, marks: list[Mark], n: int, pool: tuple[list[str], list[float]]
+) -> list[tuple[str, str]]:
     region_list = sorted(r for r in regions() if 2 <= len(r) <= 4)
     out = []
     for _ in range(n):
@@ -136,8 +179,10 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"marks: {len(marks)}; index build {build:.2f} s")
     print(f"matcher: {'compiled fast path (matcher._accel)' if FOLDER is not None else 'pure Python'}")
-    print(f"screened {len(subjects):,} names in {elapsed:.1f} s of CPU ({wall:.1f} s wall): "
-          f"{rate:,.0f} names/s on one core; flagged {hits:,}")
+    print(
+        f"screened {len(subjects):,} names in {elapsed:.1f} s of CPU ({wall:.1f} s wall): "
+        f"{rate:,.0f} names/s on one core; flagged {hits:,}"
+    )
     print(f"naive baseline (partial_ratio vs every mark form, {args.sample:,}-name sample): {base:,.0f} names/s")
     print(f"ratio: {rate / base:,.1f}x")
     print(f"peak RSS: {rss_mb:,.0f} MB")

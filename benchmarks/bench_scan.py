@@ -21,20 +21,60 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKS = ROOT / "markwatch" / "demo" / "marks.yaml"
-SOURCES = ["demo-registry", "demo-registry-api", "demo-registry-daily", "demo-provider-jsonl", "demo-provider-csv",
-           "demo-market", "demo-market-api", "demo-market-browse"]
+SOURCES = [
+    "demo-registry",
+    "demo-registry-api",
+    "demo-registry-daily",
+    "demo-provider-jsonl",
+    "demo-provider-csv",
+    "demo-market",
+    "demo-market-api",
+    "demo-market-browse",
+]
 
 
 def serve(a) -> tuple[subprocess.Popen, str]:
-    p = subprocess.Popen([sys.executable, "-m", "crawler.demo.server", "--port", "0", "--today", a.today,
-                          "--companies", str(a.companies), "--listings", str(a.listings), "--burst-limit", ""],
-                         cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crawler.demo.server",
+            "--port",
+            "0",
+            "--today",
+            a.today,
+            "--companies",
+            str(a.companies),
+            "--listings",
+            str(a.listings),
+            "--burst-limit",
+            "",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return p, p.stdout.readline().strip()
 
 
 def bare(url: str, a) -> tuple[float, int]:
-    cmd = [sys.executable, "-m", "crawler.run", *SOURCES, "--base-url", url, "--date", a.today, "--days",
-           str(a.days), "--loopback", "--marks", str(MARKS), "--set", "ITEM_PIPELINES={}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.run",
+        *SOURCES,
+        "--base-url",
+        url,
+        "--date",
+        a.today,
+        "--days",
+        str(a.days),
+        "--loopback",
+        "--marks",
+        str(MARKS),
+        "--set",
+        "ITEM_PIPELINES={}",
+    ]
     t = time.perf_counter()
     stats = json.loads(subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
     return time.perf_counter() - t, sum(s["pages"] for s in stats)
@@ -42,13 +82,19 @@ def bare(url: str, a) -> tuple[float, int]:
 
 def full(url: str, a, work: Path) -> tuple[float, dict]:
     cfg = work / "markwatch.toml"
-    cfg.write_text(f'[marks]\npath = "{MARKS}"\n[store]\nsqlite_path = "{work}/alerts.sqlite"\n'
-                   f'[notify]\noutbox_dir = "{work}/outbox"\n[scan]\nsources = {json.dumps(SOURCES)}\n'
-                   f'state_dir = "{work}/state"\nbase_url = "{url}"\ndays = {a.days}\nloopback = true\n',
-                   encoding="utf-8")
+    cfg.write_text(
+        f'[marks]\npath = "{MARKS}"\n[store]\nsqlite_path = "{work}/alerts.sqlite"\n'
+        f'[notify]\noutbox_dir = "{work}/outbox"\n[scan]\nsources = {json.dumps(SOURCES)}\n'
+        f'state_dir = "{work}/state"\nbase_url = "{url}"\ndays = {a.days}\nloopback = true\n',
+        encoding="utf-8",
+    )
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "markwatch", "scan", "--config", str(cfg), "--date", a.today, "--json"],
-                       cwd=ROOT, capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "markwatch", "scan", "--config", str(cfg), "--date", a.today, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t
     if p.returncode not in (0, 1):
         raise SystemExit(p.stderr[-2000:])
@@ -77,9 +123,11 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     tot = rep["totals"]
-    print(f"markwatch scan: status {rep['status']}, {wall:.1f} s wall (process), {tot['pages']} pages, "
-          f"{tot['items']} items, {tot['screened']} screened, {tot['hits']} hits, {tot['alerts_new']} new alerts, "
-          f"{tot['emails_sent']} digests, {tot['degraded']} degraded")
+    print(
+        f"markwatch scan: status {rep['status']}, {wall:.1f} s wall (process), {tot['pages']} pages, "
+        f"{tot['items']} items, {tot['screened']} screened, {tot['hits']} hits, {tot['alerts_new']} new alerts, "
+        f"{tot['emails_sent']} digests, {tot['degraded']} degraded"
+    )
     st = rep["stages"]
     for k in ("setup", "crawl", "parse", "incremental", "screen", "store", "record", "notify"):
         print(f"  {k:<12} {st.get(k, 0.0):7.1f} s  {st.get(k, 0.0) / st['total']:6.1%}")

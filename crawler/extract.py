@@ -87,8 +87,13 @@ def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
         sel = Selector(text=text_of(response, encoding), type="html", base_url=response.url)
         if not page.rows:
             return [sel]
-        return list(sel.xpath(page.rows[6:]) if page.rows.startswith("xpath:") else
-                    sel.xpath(page.rows) if page.rows.startswith(("/", "(")) else sel.css(page.rows))
+        return list(
+            sel.xpath(page.rows[6:])
+            if page.rows.startswith("xpath:")
+            else sel.xpath(page.rows)
+            if page.rows.startswith(("/", "("))
+            else sel.css(page.rows)
+        )
     text = text_of(response, encoding or "utf-8-sig")
     if fmt == "json":
         try:

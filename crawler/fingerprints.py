@@ -42,8 +42,9 @@ class FingerprintDB:
         self.db.executescript(SCHEMA)
 
     def get(self, source: str, identity: str) -> str | None:
-        row = self.db.execute("SELECT fingerprint FROM seen WHERE source=? AND identity=?",
-                              (source, identity)).fetchone()
+        row = self.db.execute(
+            "SELECT fingerprint FROM seen WHERE source=? AND identity=?", (source, identity)
+        ).fetchone()
         return row[0] if row else None
 
     def record(self, source: str, identity: str, fp: str) -> None:
@@ -51,7 +52,9 @@ class FingerprintDB:
         self.db.execute(
             "INSERT INTO seen (source, identity, fingerprint, first_seen, last_seen) VALUES (?,?,?,?,?) "
             "ON CONFLICT(source, identity) DO UPDATE SET fingerprint=excluded.fingerprint, "
-            "last_seen=excluded.last_seen", (source, identity, fp, now, now))
+            "last_seen=excluded.last_seen",
+            (source, identity, fp, now, now),
+        )
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM seen").fetchone()[0]

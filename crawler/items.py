@@ -27,8 +27,7 @@ class Registration(_Common):
     """A registered enterprise (企业登记信息)."""
 
     KEY_FIELDS = ("name",)
-    CONTENT_FIELDS = ("name", "uscc", "legal_rep", "capital", "established", "status", "authority",
-                      "address", "scope")
+    CONTENT_FIELDS = ("name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope")
 
     name = scrapy.Field()
     uscc = scrapy.Field()  # 统一社会信用代码

@@ -31,8 +31,11 @@ SPIDERS = {"registry": RegistrySpider, "marketplace": MarketplaceSpider}
 
 # Fast, impolite settings for loopback only (tests, benchmarks, the demo world).
 LOOPBACK_SETTINGS: dict[str, Any] = {
-    "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "MARKWATCH_RETRY_BACKOFF": 0.05, "LOG_LEVEL": "WARNING",
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "MARKWATCH_RETRY_BACKOFF": 0.05,
+    "LOG_LEVEL": "WARNING",
 }
 
 
@@ -65,21 +68,36 @@ def stats_of(source: Source, crawler: Crawler) -> SourceStats:
     s = crawler.stats.get_stats() if crawler.stats else {}
     g = lambda k: int(s.get(k, 0) or 0)  # noqa: E731
     return SourceStats(
-        source=source.name, kind=source.kind, pages=g("response_received_count"),
-        items=g("item_scraped_count"), dropped=g("item_dropped_count"),
-        new_items=g("markwatch/items_new"), updated_items=g("markwatch/items_updated"),
-        unchanged_items=g("markwatch/items_unchanged"), screened=g("markwatch/screened"),
-        hits=g("markwatch/hits"), alerts_new=g("markwatch/alerts_new"),
-        alerts_updated=g("markwatch/alerts_updated"), failed_requests=g("markwatch/failed_requests"),
-        resume_skipped=g("markwatch/resume_skipped"), robots_forbidden=g("robotstxt/forbidden"),
+        source=source.name,
+        kind=source.kind,
+        pages=g("response_received_count"),
+        items=g("item_scraped_count"),
+        dropped=g("item_dropped_count"),
+        new_items=g("markwatch/items_new"),
+        updated_items=g("markwatch/items_updated"),
+        unchanged_items=g("markwatch/items_unchanged"),
+        screened=g("markwatch/screened"),
+        hits=g("markwatch/hits"),
+        alerts_new=g("markwatch/alerts_new"),
+        alerts_updated=g("markwatch/alerts_updated"),
+        failed_requests=g("markwatch/failed_requests"),
+        resume_skipped=g("markwatch/resume_skipped"),
+        robots_forbidden=g("robotstxt/forbidden"),
         degraded=bool(s.get("markwatch/degraded")),
-        degraded_reason=str(s.get("markwatch/degraded_reason", "")), finish_reason=str(s.get("finish_reason", "")),
+        degraded_reason=str(s.get("markwatch/degraded_reason", "")),
+        finish_reason=str(s.get("finish_reason", "")),
         elapsed_seconds=round(float(s.get("elapsed_time_seconds", 0.0) or 0.0), 3),
     )
 
 
-def build_settings(*, marks: str | Path | None = None, store: Any = None, fingerprint_db: str | Path | None = None,
-                   sources_dirs: list[str] | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+def build_settings(
+    *,
+    marks: str | Path | None = None,
+    store: Any = None,
+    fingerprint_db: str | Path | None = None,
+    sources_dirs: list[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
     """The project's settings plus markwatch's, caller overrides winning over a source's own."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -104,11 +122,18 @@ def _resolve(sources, sources_dirs) -> list[Source]:
     return out
 
 
-def schedule_sources(runner: CrawlerRunner | CrawlerProcess, sources: list[str | Source], *,
-                     settings: Settings, jobdir: str | Path | None = None,
-                     base_urls: str | dict[str, str] | None = None, date: str | None = None, days: int = 1,
-                     keywords: list[str] | None = None,
-                     sources_dirs: list[str] | None = None) -> list[tuple[Source, Crawler]]:
+def schedule_sources(
+    runner: CrawlerRunner | CrawlerProcess,
+    sources: list[str | Source],
+    *,
+    settings: Settings,
+    jobdir: str | Path | None = None,
+    base_urls: str | dict[str, str] | None = None,
+    date: str | None = None,
+    days: int = 1,
+    keywords: list[str] | None = None,
+    sources_dirs: list[str] | None = None,
+) -> list[tuple[Source, Crawler]]:
     """Start one crawler per source on *runner*; each gets its own JOBDIR under *jobdir*."""
     pairs = []
     for src in _resolve(sources, sources_dirs):
@@ -126,22 +151,41 @@ def schedule_sources(runner: CrawlerRunner | CrawlerProcess, sources: list[str |
     return pairs
 
 
-def crawl_sources(sources: list[str | Source], *, marks: str | Path | None = None, store: Any = None,
-                  fingerprint_db: str | Path | None = None, jobdir: str | Path | None = None,
-                  base_urls: str | dict[str, str] | None = None, date: str | None = None, days: int = 1,
-                  keywords: list[str] | None = None, sources_dirs: list[str] | None = None,
-                  settings: dict[str, Any] | None = None) -> list[SourceStats]:
+def crawl_sources(
+    sources: list[str | Source],
+    *,
+    marks: str | Path | None = None,
+    store: Any = None,
+    fingerprint_db: str | Path | None = None,
+    jobdir: str | Path | None = None,
+    base_urls: str | dict[str, str] | None = None,
+    date: str | None = None,
+    days: int = 1,
+    keywords: list[str] | None = None,
+    sources_dirs: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> list[SourceStats]:
     """Crawl the sources concurrently to the end and return one SourceStats per source.
 
     A degraded source (captcha, repeated failures) stops alone; the others go on.
     Blocking; starts the reactor, so once per process.
     """
     sources = _resolve(sources, sources_dirs)  # a bad source file fails here, before any logging setup
-    s = build_settings(marks=marks, store=store, fingerprint_db=fingerprint_db, sources_dirs=sources_dirs,
-                       overrides=settings)
+    s = build_settings(
+        marks=marks, store=store, fingerprint_db=fingerprint_db, sources_dirs=sources_dirs, overrides=settings
+    )
     process = CrawlerProcess(s)
-    pairs = schedule_sources(process, sources, settings=s, jobdir=jobdir, base_urls=base_urls, date=date,
-                             days=days, keywords=keywords, sources_dirs=sources_dirs)
+    pairs = schedule_sources(
+        process,
+        sources,
+        settings=s,
+        jobdir=jobdir,
+        base_urls=base_urls,
+        date=date,
+        days=days,
+        keywords=keywords,
+        sources_dirs=sources_dirs,
+    )
     process.start()
     return [stats_of(src, crawler) for src, crawler in pairs]
 
@@ -172,10 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     overrides = dict(LOOPBACK_SETTINGS) if a.loopback else {}
     overrides.update(dict(a.set))
     try:
-        stats = crawl_sources(a.sources, marks=a.marks, store=a.store, fingerprint_db=a.fingerprint_db,
-                              jobdir=a.jobdir, base_urls=a.base_url, date=a.date, days=a.days,
-                              keywords=a.keywords.split(",") if a.keywords else None,
-                              sources_dirs=a.sources_dir, settings=overrides)
+        stats = crawl_sources(
+            a.sources,
+            marks=a.marks,
+            store=a.store,
+            fingerprint_db=a.fingerprint_db,
+            jobdir=a.jobdir,
+            base_urls=a.base_url,
+            date=a.date,
+            days=a.days,
+            keywords=a.keywords.split(",") if a.keywords else None,
+            sources_dirs=a.sources_dir,
+            settings=overrides,
+        )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -22,8 +22,7 @@ Kind = Literal["registry", "marketplace"]
 Mode = Literal["search", "feed", "browse"]
 Format = Literal["html", "json", "jsonl", "csv"]
 
-REGISTRY_FIELDS = {"name", "uscc", "legal_rep", "capital", "established", "status", "authority",
-                   "address", "scope"}
+REGISTRY_FIELDS = {"name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope"}
 LISTING_FIELDS = {"title", "price", "currency", "seller", "seller_url", "url", "category", "images"}
 
 
@@ -146,8 +145,9 @@ class Source(BaseModel):
             specs.update(self.detail.fields)
         unknown = sorted(set(specs) - allowed)
         if unknown:
-            raise ValueError(f"unknown field {unknown[0]!r} for a {self.kind} source "
-                             f"(known: {', '.join(sorted(allowed))})")
+            raise ValueError(
+                f"unknown field {unknown[0]!r} for a {self.kind} source (known: {', '.join(sorted(allowed))})"
+            )
         if self.mode == "feed" and self.kind != "registry":
             raise ValueError("mode 'feed' is for registry sources")
         if self.mode == "search" and "{keyword}" not in self.pages.url:

@@ -79,8 +79,15 @@ def match_stream(matcher: Any, stream: IO[bytes], out: IO[str], flush_each: bool
         fields, error = parse_line(line)
         result: dict[str, Any]
         if fields is None:
-            result = {"text": line, "flagged": False, "mark": None, "score": 0.0, "reasons": [], "hits": [],
-                      "error": error}
+            result = {
+                "text": line,
+                "flagged": False,
+                "mark": None,
+                "score": 0.0,
+                "reasons": [],
+                "hits": [],
+                "error": error,
+            }
         else:
             try:
                 hits = matcher.screen(Subject(**fields))
@@ -107,8 +114,9 @@ def register(app: typer.Typer) -> None:
     @app.command("match")
     def match(
         marks: Path = typer.Option(DEMO_MARKS, "--marks", "-m", help="Protected-marks YAML file."),
-        threshold: float = typer.Option(0.6, "--threshold", "-t", min=0.0, max=1.0,
-                                        help="Lowest score that flags a name."),
+        threshold: float = typer.Option(
+            0.6, "--threshold", "-t", min=0.0, max=1.0, help="Lowest score that flags a name."
+        ),
         table: bool = typer.Option(False, "--table", help="Print the flagged names as a table, not JSON lines."),
     ) -> None:
         """Screen names read from stdin, one per line (JSON lines or plain text).
@@ -134,8 +142,9 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate(
         marks: Path = typer.Option(DEMO_MARKS, "--marks", "-m", help="Protected-marks YAML file."),
-        cases: Path = typer.Option(Path("tests/data/eval_cases.jsonl"), "--cases", "-c",
-                                   help="Labelled cases, JSON lines."),
+        cases: Path = typer.Option(
+            Path("tests/data/eval_cases.jsonl"), "--cases", "-c", help="Labelled cases, JSON lines."
+        ),
         threshold: float = typer.Option(0.6, "--threshold", "-t", min=0.0, max=1.0),
         fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
     ) -> None:
@@ -175,8 +184,12 @@ def _match_table(matcher: Any, stream: IO[bytes]) -> None:
         if result["flagged"]:
             flagged += 1
             reasons = "; ".join(r["en"] for r in result["reasons"])
-            table.add_row(str(n), escape(visible(result["text"])), escape(result["mark"]),
-                          f"{result['score']:.2f}", escape(visible(reasons)))
+            table.add_row(
+                str(n),
+                escape(visible(result["text"])),
+                escape(result["mark"]),
+                f"{result['score']:.2f}",
+                escape(visible(reasons)),
+            )
     console.print(table)
     console.print(f"screened {screened} names, flagged {flagged}")
-

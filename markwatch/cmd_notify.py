@@ -13,7 +13,11 @@ from rich.text import Text
 from markwatch.errors import ConfigError, UserError
 
 _STYLE = {
-    "sent": "green", "failed": "red", "uncertain": "yellow", "would-send": "cyan", "would-resend": "cyan",
+    "sent": "green",
+    "failed": "red",
+    "uncertain": "yellow",
+    "would-send": "cyan",
+    "would-resend": "cyan",
 }
 
 
@@ -54,8 +58,9 @@ def notify_command(
         table.add_column(col, justify="right" if col == "Alerts" else "left")
     for o in report.outcomes:
         state = o.state + (" (re-send)" if o.retry else "")
-        table.add_row(Text(o.recipient), str(o.alerts), Text(state, style=_STYLE.get(o.state, "")),
-                      Text(o.error or o.subject))
+        table.add_row(
+            Text(o.recipient), str(o.alerts), Text(state, style=_STYLE.get(o.state, "")), Text(o.error or o.subject)
+        )
     out.print(table)
     if dry_run and show:
         for o in report.outcomes:

@@ -13,8 +13,14 @@ from rich.text import Text
 
 from markwatch.errors import ConfigError
 
-_STYLE = {"ok": "green", "degraded": "yellow", "interrupted": "yellow", "failed": "red", "killed": "red",
-          "running": "cyan"}
+_STYLE = {
+    "ok": "green",
+    "degraded": "yellow",
+    "interrupted": "yellow",
+    "failed": "red",
+    "killed": "red",
+    "running": "cyan",
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -53,17 +59,43 @@ def runs_command(
         out.print(Text(f"No scans recorded yet ({path})."))
         return
     table = Table(title=Text(f"Scans ({path})"), title_justify="left")
-    for col in ("#", "Started (UTC)", "Duration", "Status", "Trigger", "Sources", "Pages", "Hits", "New",
-                "Updated", "Emails", "Degraded", "Errors"):
-        table.add_column(col, justify="right" if col in ("#", "Duration", "Pages", "Hits", "New", "Updated",
-                                                         "Emails", "Degraded") else "left")
+    for col in (
+        "#",
+        "Started (UTC)",
+        "Duration",
+        "Status",
+        "Trigger",
+        "Sources",
+        "Pages",
+        "Hits",
+        "New",
+        "Updated",
+        "Emails",
+        "Degraded",
+        "Errors",
+    ):
+        table.add_column(
+            col,
+            justify="right"
+            if col in ("#", "Duration", "Pages", "Hits", "New", "Updated", "Emails", "Degraded")
+            else "left",
+        )
     for r in runs:
         t = r.totals
         err = "; ".join(r.errors)
-        table.add_row(str(r.id), r.started_at.replace("+00:00", ""),
-                      f"{r.duration:.1f} s" if r.duration is not None else "–",
-                      Text(r.status + (" (resumed)" if r.resumed else ""), style=_STYLE.get(r.status, "")),
-                      r.trigger, Text(visible(", ".join(r.sources), 60), overflow="fold"), str(t.get("pages", "–")),
-                      str(t.get("hits", "–")), str(t.get("alerts_new", "–")), str(t.get("alerts_updated", "–")),
-                      str(t.get("emails_sent", "–")), str(t.get("degraded", "–")), Text(visible(err, 120)))
+        table.add_row(
+            str(r.id),
+            r.started_at.replace("+00:00", ""),
+            f"{r.duration:.1f} s" if r.duration is not None else "–",
+            Text(r.status + (" (resumed)" if r.resumed else ""), style=_STYLE.get(r.status, "")),
+            r.trigger,
+            Text(visible(", ".join(r.sources), 60), overflow="fold"),
+            str(t.get("pages", "–")),
+            str(t.get("hits", "–")),
+            str(t.get("alerts_new", "–")),
+            str(t.get("alerts_updated", "–")),
+            str(t.get("emails_sent", "–")),
+            str(t.get("degraded", "–")),
+            Text(visible(err, 120)),
+        )
     out.print(table)

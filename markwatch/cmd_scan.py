@@ -54,8 +54,9 @@ def scan_command(
             settings = load_settings(config)
         view = Progress(out, enabled=progress and not as_json)
         try:
-            report = run_scan(settings, sources=source or None, base_url=base_url, date=date, trigger=trigger,
-                              on_start=view.on_start)
+            report = run_scan(
+                settings, sources=source or None, base_url=base_url, date=date, trigger=trigger, on_start=view.on_start
+            )
         finally:
             view.stop()
     except ConfigError as exc:

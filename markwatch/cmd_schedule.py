@@ -55,15 +55,17 @@ def schedule_command(
     table.add_column("Next runs")
     if job is None:
         times = next_times(trigger, count)
-        table.add_row(Text("(not stored yet: start `markwatch schedule`)"), Text(sc.cron),
-                      "\n".join(t.isoformat(sep=" ") for t in times))
+        table.add_row(
+            Text("(not stored yet: start `markwatch schedule`)"),
+            Text(sc.cron),
+            "\n".join(t.isoformat(sep=" ") for t in times),
+        )
     else:
         first = stored_next.astimezone(trigger.timezone) if stored_next else None
         rest = next_times(stored_trigger, count - 1, first) if first else []
         times = ([first] if first else []) + rest
         changed = "" if repr(stored_trigger) == repr(trigger) else " (config changed: applied at next start)"
-        table.add_row(Text(JOB_ID), Text(sc.cron + changed), "\n".join(t.isoformat(sep=" ") for t in times)
-                      or "paused")
+        table.add_row(Text(JOB_ID), Text(sc.cron + changed), "\n".join(t.isoformat(sep=" ") for t in times) or "paused")
     out.print(table)
     if os.environ.get("MARKWATCH_SCHEDULE_DEBUG"):
         out.print(repr(stored_trigger))

@@ -37,7 +37,8 @@ def serve_command(
     port: Annotated[int | None, typer.Option("--port", min=0, max=65535, help="Port (default: [review] port).")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")] = None,
     hash_password: Annotated[
-        bool, typer.Option("--hash-password", help="Print a password hash for [review.users] (prompt or stdin)."),
+        bool,
+        typer.Option("--hash-password", help="Print a password hash for [review.users] (prompt or stdin)."),
     ] = False,
 ) -> None:
     """Serve the review queue, alert pages, overview and JSON API to signed-in analysts."""

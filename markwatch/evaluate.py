@@ -50,8 +50,12 @@ Predictor = Callable[[dict], str | None]
 
 
 def _subject(case: dict) -> Subject:
-    return Subject(text=case["text"], kind=case.get("kind", "enterprise"), seller=case.get("seller"),
-                   category=case.get("category_hint"))
+    return Subject(
+        text=case["text"],
+        kind=case.get("kind", "enterprise"),
+        seller=case.get("seller"),
+        category=case.get("category_hint"),
+    )
 
 
 def matcher_predictor(marks: list[Mark], threshold: float) -> Predictor:
@@ -123,8 +127,11 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
     categories = {}
     for cat, c in sorted(per_cat.items()):
         if cat.startswith("neg"):
-            categories[cat] = {"n": c["n"], "false_alarms": c["flagged"],
-                               "false_positive_rate": round(c["flagged"] / c["n"], 4)}
+            categories[cat] = {
+                "n": c["n"],
+                "false_alarms": c["flagged"],
+                "false_positive_rate": round(c["flagged"] / c["n"], 4),
+            }
         else:
             categories[cat] = {"n": c["n"], "found": c["found"], "recall": round(c["found"] / c["n"], 4)}
     return {
@@ -158,11 +165,22 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     summary = Table(title=f"Evaluation (threshold {report['threshold']}, matcher: {path})")
     for col in ("system", "precision", "recall", "false-positive rate", "TP", "FP", "wrong mark", "cases"):
         summary.add_column(col, justify="right" if col != "system" else "left")
-    for key, label in (("matcher", "markwatch matcher"), ("baseline_substring", "baseline: substring"),
-                       ("baseline_partial_ratio_66", "baseline: partial_ratio ≥ 66")):
+    for key, label in (
+        ("matcher", "markwatch matcher"),
+        ("baseline_substring", "baseline: substring"),
+        ("baseline_partial_ratio_66", "baseline: partial_ratio ≥ 66"),
+    ):
         r = report[key]
-        summary.add_row(label, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['false_positive_rate']:.3f}",
-                        str(r["true_positives"]), str(r["false_positives"]), str(r["wrong_mark"]), str(r["cases"]))
+        summary.add_row(
+            label,
+            f"{r['precision']:.3f}",
+            f"{r['recall']:.3f}",
+            f"{r['false_positive_rate']:.3f}",
+            str(r["true_positives"]),
+            str(r["false_positives"]),
+            str(r["wrong_mark"]),
+            str(r["cases"]),
+        )
     console.print(summary)
     cats = Table(title="Per category (matcher vs substring vs partial_ratio)")
     for col in ("category", "n", "matcher", "substring", "partial_ratio"):

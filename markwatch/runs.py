@@ -81,30 +81,70 @@ class RunLog:
 
     def mark_killed(self) -> int:
         """Rows still `running` belong to scans that died; call only while holding the scan lock."""
-        cur = self.db.execute("UPDATE runs SET status='killed', ended_at=?, errors=? WHERE status='running'",
-                              (_now(), json.dumps(["the scan process died before it finished"])))
+        cur = self.db.execute(
+            "UPDATE runs SET status='killed', ended_at=?, errors=? WHERE status='running'",
+            (_now(), json.dumps(["the scan process died before it finished"])),
+        )
         return cur.rowcount
 
     def start(self, sources: list[str], trigger: str, resumed: bool) -> int:
         cur = self.db.execute(
             "INSERT INTO runs (started_at, status, trigger, host, pid, sources, resumed) VALUES (?,?,?,?,?,?,?)",
-            (_now(), "running", trigger, socket.gethostname(), os.getpid(), json.dumps(sources), int(resumed)))
+            (_now(), "running", trigger, socket.gethostname(), os.getpid(), json.dumps(sources), int(resumed)),
+        )
         return int(cur.lastrowid)
 
-    def finish(self, run_id: int, status: str, *, totals: dict, per_source: list[dict], stages: dict,
-               errors: list[str], duration: float) -> None:
+    def finish(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        totals: dict,
+        per_source: list[dict],
+        stages: dict,
+        errors: list[str],
+        duration: float,
+    ) -> None:
         assert status in STATUSES
         self.db.execute(
             "UPDATE runs SET ended_at=?, status=?, totals=?, per_source=?, stages=?, errors=?, duration=? WHERE id=?",
-            (_now(), status, json.dumps(totals), json.dumps(per_source, ensure_ascii=False), json.dumps(stages),
-             json.dumps(errors, ensure_ascii=False), round(duration, 3), run_id))
+            (
+                _now(),
+                status,
+                json.dumps(totals),
+                json.dumps(per_source, ensure_ascii=False),
+                json.dumps(stages),
+                json.dumps(errors, ensure_ascii=False),
+                round(duration, 3),
+                run_id,
+            ),
+        )
 
     def list(self, limit: int = 20) -> list[Run]:
-        rows = self.db.execute("SELECT id, started_at, ended_at, status, trigger, host, pid, sources, resumed, "
-                               "totals, per_source, stages, errors, duration FROM runs ORDER BY id DESC LIMIT ?",
-                               (limit,)).fetchall()
-        return [Run(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), bool(r[8]), json.loads(r[9]),
-                    json.loads(r[10]), json.loads(r[11]), json.loads(r[12]), r[13]) for r in rows]
+        rows = self.db.execute(
+            "SELECT id, started_at, ended_at, status, trigger, host, pid, sources, resumed, "
+            "totals, per_source, stages, errors, duration FROM runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            Run(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                json.loads(r[7]),
+                bool(r[8]),
+                json.loads(r[9]),
+                json.loads(r[10]),
+                json.loads(r[11]),
+                json.loads(r[12]),
+                r[13],
+            )
+            for r in rows
+        ]
 
     def get(self, run_id: int) -> Run | None:
         return next((r for r in self.list(1_000_000) if r.id == run_id), None)

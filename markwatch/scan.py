@@ -30,8 +30,17 @@ from markwatch.runs import RunLog
 from markwatch.scan_stages import ITEM_PIPELINES, STAGE_KEY, STAGES
 from markwatch.scanlock import ScanLock
 
-COUNTS = ("pages", "items", "dropped", "screened", "hits", "alerts_new", "alerts_updated", "failed_requests",
-          "resume_skipped")
+COUNTS = (
+    "pages",
+    "items",
+    "dropped",
+    "screened",
+    "hits",
+    "alerts_new",
+    "alerts_updated",
+    "failed_requests",
+    "resume_skipped",
+)
 
 
 @dataclass
@@ -97,8 +106,16 @@ def crawl_overrides(settings: Settings) -> dict[str, Any]:
     return out
 
 
-def _crawl(settings: Settings, sources: list[Source], *, jobdir: Path | None, base_url: str | None,
-           date: str | None, run_key: str, on_start: Callable[[list], None] | None) -> list[tuple[Source, Any]]:
+def _crawl(
+    settings: Settings,
+    sources: list[Source],
+    *,
+    jobdir: Path | None,
+    base_url: str | None,
+    date: str | None,
+    run_key: str,
+    on_start: Callable[[list], None] | None,
+) -> list[tuple[Source, Any]]:
     """Run every source to its end on one CrawlerProcess; returns (source, crawler) pairs."""
     from scrapy.crawler import CrawlerProcess
 
@@ -106,8 +123,13 @@ def _crawl(settings: Settings, sources: list[Source], *, jobdir: Path | None, ba
     from markwatch.distributed import redis_settings
 
     sc = settings.scan
-    base = build_settings(marks=settings.marks.path, store=settings.store, fingerprint_db=sc.fingerprint_db(),
-                          sources_dirs=[str(d) for d in sc.sources_dirs], overrides=crawl_overrides(settings))
+    base = build_settings(
+        marks=settings.marks.path,
+        store=settings.store,
+        fingerprint_db=sc.fingerprint_db(),
+        sources_dirs=[str(d) for d in sc.sources_dirs],
+        overrides=crawl_overrides(settings),
+    )
     process = CrawlerProcess(base)
     pairs = []
     for src in sources:
@@ -115,8 +137,9 @@ def _crawl(settings: Settings, sources: list[Source], *, jobdir: Path | None, ba
         if settings.queue.backend == "redis":
             for k, v in redis_settings(settings.queue, run_key, src.name).items():
                 s.set(k, v, priority="cmdline")
-        pairs += schedule_sources(process, [src], settings=s, jobdir=jobdir, base_urls=base_url, date=date,
-                                  days=sc.days)
+        pairs += schedule_sources(
+            process, [src], settings=s, jobdir=jobdir, base_urls=base_url, date=date, days=sc.days
+        )
     if on_start:
         on_start(pairs)
     process.start()
@@ -139,9 +162,16 @@ def _status(stats: list[SourceStats], errors: list[str]) -> str:
     return "ok"
 
 
-def run_scan(settings: Settings, *, sources: list[str] | None = None, base_url: str | None = None,
-             date: str | None = None, trigger: str = "cli", run_key: str | None = None,
-             on_start: Callable[[list], None] | None = None) -> ScanReport:
+def run_scan(
+    settings: Settings,
+    *,
+    sources: list[str] | None = None,
+    base_url: str | None = None,
+    date: str | None = None,
+    trigger: str = "cli",
+    run_key: str | None = None,
+    on_start: Callable[[list], None] | None = None,
+) -> ScanReport:
     """Scan, notify and record. Raises ConfigError (exit 2) or ScanBusy (another scan holds the lock)."""
     from crawler.pipelines.screen import matcher_for
     from crawler.run import stats_of
@@ -183,8 +213,9 @@ def run_scan(settings: Settings, *, sources: list[str] | None = None, base_url: 
             stats: list[SourceStats] = []
             t = time.perf_counter()
             try:
-                pairs = _crawl(settings, srcs, jobdir=jobdir, base_url=base_url, date=date, run_key=run_key,
-                               on_start=on_start)
+                pairs = _crawl(
+                    settings, srcs, jobdir=jobdir, base_url=base_url, date=date, run_key=run_key, on_start=on_start
+                )
                 stats = [stats_of(src, c) for src, c in pairs]
                 pipeline = _stages_of([c for _, c in pairs])
             except Exception as exc:  # a crawl that cannot run at all is a failed run, recorded as such
@@ -214,8 +245,15 @@ def run_scan(settings: Settings, *, sources: list[str] | None = None, base_url: 
             report.duration = time.perf_counter() - t0
             stages["total"] = report.duration
             report.stages = {k: round(v, 3) for k, v in stages.items()}
-            log.finish(run_id, report.status, totals=report.totals(), per_source=[asdict(s) for s in stats],
-                       stages=report.stages, errors=errors, duration=report.duration)
+            log.finish(
+                run_id,
+                report.status,
+                totals=report.totals(),
+                per_source=[asdict(s) for s in stats],
+                stages=report.stages,
+                errors=errors,
+                duration=report.duration,
+            )
             return report
     finally:
         lock.release()

@@ -35,8 +35,12 @@ def _timed(base: type, stage: str) -> type:
         finally:
             self._mw_stats.inc_value(STAGE_KEY + stage, time.perf_counter() - t)
 
-    ns = {"from_crawler": classmethod(from_crawler), "process_item": process_item,
-          "__doc__": f"{base.__name__}, timed as stage {stage!r}.", "__module__": __name__}
+    ns = {
+        "from_crawler": classmethod(from_crawler),
+        "process_item": process_item,
+        "__doc__": f"{base.__name__}, timed as stage {stage!r}.",
+        "__module__": __name__,
+    }
     return type("Timed" + base.__name__, (base,), ns)
 
 

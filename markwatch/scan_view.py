@@ -17,8 +17,13 @@ from rich.text import Text
 from markwatch.cmd_alerts import visible
 from markwatch.scan import ScanReport
 
-_LIVE = [("Pages", "response_received_count"), ("Items", "item_scraped_count"), ("Hits", "markwatch/hits"),
-         ("New alerts", "markwatch/alerts_new"), ("Failed", "markwatch/failed_requests")]
+_LIVE = [
+    ("Pages", "response_received_count"),
+    ("Items", "item_scraped_count"),
+    ("Hits", "markwatch/hits"),
+    ("New alerts", "markwatch/alerts_new"),
+    ("Failed", "markwatch/failed_requests"),
+]
 
 
 class LiveCounts:
@@ -35,10 +40,14 @@ class LiveCounts:
         table.add_column("State")
         for src, crawler in list(self.pairs):
             stats = crawler.stats.get_stats() if crawler.stats else {}
-            state = ("degraded" if stats.get("markwatch/degraded") else
-                     stats.get("finish_reason") or ("running" if stats else "starting"))
-            table.add_row(Text(visible(src.name)), *(str(int(stats.get(k, 0) or 0)) for _, k in _LIVE),
-                          Text(str(state)))
+            state = (
+                "degraded"
+                if stats.get("markwatch/degraded")
+                else stats.get("finish_reason") or ("running" if stats else "starting")
+            )
+            table.add_row(
+                Text(visible(src.name)), *(str(int(stats.get(k, 0) or 0)) for _, k in _LIVE), Text(str(state))
+            )
         return table
 
 
@@ -74,31 +83,49 @@ def _status_cell(s) -> Text:
 
 def summary(report: ScanReport) -> Group:
     """The end-of-scan table (one row per source and a total) and the lines under it."""
-    table = Table(title=Text(f"Scan #{report.run_id}: {report.status}" + (" (resumed)" if report.resumed else "")),
-                  title_justify="left", show_footer=True)
+    table = Table(
+        title=Text(f"Scan #{report.run_id}: {report.status}" + (" (resumed)" if report.resumed else "")),
+        title_justify="left",
+        show_footer=True,
+    )
     tot = report.totals()
-    cols = [("Pages", "pages"), ("Items", "items"), ("Screened", "screened"), ("Hits", "hits"),
-            ("New", "alerts_new"), ("Updated", "alerts_updated"), ("Errors", "failed_requests")]
+    cols = [
+        ("Pages", "pages"),
+        ("Items", "items"),
+        ("Screened", "screened"),
+        ("Hits", "hits"),
+        ("New", "alerts_new"),
+        ("Updated", "alerts_updated"),
+        ("Errors", "failed_requests"),
+    ]
     table.add_column("Source", footer="total", no_wrap=True)
     table.add_column("Status", footer=f"{tot['degraded']} degraded")
     for title, key in cols:
         table.add_column(title, justify="right", footer=str(tot[key]))
     table.add_column("Time", justify="right", footer=f"{report.duration:.1f} s")
     for s in report.sources:
-        table.add_row(Text(visible(s.source)), _status_cell(s), *(str(getattr(s, k)) for _, k in cols),
-                      f"{s.elapsed_seconds:.1f} s")
+        table.add_row(
+            Text(visible(s.source)),
+            _status_cell(s),
+            *(str(getattr(s, k)) for _, k in cols),
+            f"{s.elapsed_seconds:.1f} s",
+        )
     lines: list[Any] = [table]
     mail = f"Emails: {report.emails_sent} digest(s) sent"
     if report.email_transport:
         mail += f" via {report.email_transport}"
     lines.append(Text(visible(mail)))
     if any(s.resume_skipped for s in report.sources):
-        lines.append(Text(f"Resumed: {sum(s.resume_skipped for s in report.sources)} finished pages not fetched "
-                          "again"))
+        lines.append(Text(f"Resumed: {sum(s.resume_skipped for s in report.sources)} finished pages not fetched again"))
     st = report.stages
     order = ["setup", "crawl", "parse", "incremental", "screen", "store", "record", "notify"]
-    lines.append(Text("Stages: " + ", ".join(f"{k} {st.get(k, 0.0):.1f} s" for k in order)
-                      + f" (total {st.get('total', report.duration):.1f} s)"))
+    lines.append(
+        Text(
+            "Stages: "
+            + ", ".join(f"{k} {st.get(k, 0.0):.1f} s" for k in order)
+            + f" (total {st.get('total', report.duration):.1f} s)"
+        )
+    )
     for err in report.errors:
         lines.append(Text(visible("error: " + err, 500), style="red"))
     return Group(*lines)

@@ -41,8 +41,10 @@ class ScanLock:
             os.close(fd)
             h = self.holder()
             since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(h["since"])) if "since" in h else "?"
-            raise ScanBusy(f"another scan is running (pid {h.get('pid', '?')} on {h.get('host', '?')}, "
-                           f"since {since}; lock {self.path})") from None
+            raise ScanBusy(
+                f"another scan is running (pid {h.get('pid', '?')} on {h.get('host', '?')}, "
+                f"since {since}; lock {self.path})"
+            ) from None
         info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)

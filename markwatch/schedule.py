@@ -99,13 +99,25 @@ def ensure_job(sched, settings: Any, config: str | None, cwd: str):
     trigger = cron_trigger(sc.cron, sc.timezone)
     args = [config, cwd, sc.timeout]
     job = sched.get_job(JOB_ID)
-    if job is not None and repr(job.trigger) == repr(trigger) and list(job.args) == args \
-            and job.misfire_grace_time == sc.misfire_grace_time:
+    if (
+        job is not None
+        and repr(job.trigger) == repr(trigger)
+        and list(job.args) == args
+        and job.misfire_grace_time == sc.misfire_grace_time
+    ):
         log.info("kept stored job %s; next run %s", JOB_ID, job.next_run_time)
         return job
-    job = sched.add_job(run_scheduled_scan, trigger=trigger, id=JOB_ID, name="markwatch scan", args=args,
-                        replace_existing=True, coalesce=True, max_instances=1,
-                        misfire_grace_time=sc.misfire_grace_time)
+    job = sched.add_job(
+        run_scheduled_scan,
+        trigger=trigger,
+        id=JOB_ID,
+        name="markwatch scan",
+        args=args,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=sc.misfire_grace_time,
+    )
     log.info("%s job %s: cron %r in %s", "replaced" if job else "added", JOB_ID, sc.cron, sc.timezone)
     return job
 
@@ -139,8 +151,11 @@ def serve(settings: Any, config: str | None) -> int:
         ensure_job(sched, settings, config, cwd)
         sched.resume()
         job = sched.get_job(JOB_ID)
-        log.info("scheduler running (pid %d); next run at %s", os.getpid(),
-                 job.next_run_time.isoformat() if job and job.next_run_time else "none")
+        log.info(
+            "scheduler running (pid %d); next run at %s",
+            os.getpid(),
+            job.next_run_time.isoformat() if job and job.next_run_time else "none",
+        )
         while not stop.wait(1.0):
             pass
     finally:

@@ -4,7 +4,7 @@ Keys are commented out, so the file means "all defaults" until a line is uncomme
 tests/test_config_init.py checks that the file, and the file with every key uncommented, validate.
 """
 
-STARTER = '''\
+STARTER = """\
 # markwatch.toml — markwatch's configuration. Found by --config, else $MARKWATCH_CONFIG,
 # else ./markwatch.toml. Every key can be overridden by MARKWATCH_<SECTION>_<KEY>
 # (lists comma-separated), e.g. MARKWATCH_SMTP_HOST=smtp.example.com.
@@ -79,4 +79,4 @@ STARTER = '''\
 # run_key = "2025-06-30"                    # default: the scan date, so one night's workers meet
 # expire_days = 7
 # idle_grace = 20        # seconds an idle worker waits for requests from the others
-'''
+"""

@@ -18,8 +18,11 @@ def _warn_if_stale() -> None:
         stem = built.name.split(".", 1)[0]
         for source in (here / f"{stem}.py", here / f"{stem}.pyx"):
             if source.is_file() and source.stat().st_mtime > built.stat().st_mtime:
-                warnings.warn(f"matcher/{source.name} is newer than its compiled build {built.name}, which is "
-                              "what runs: rebuild with `make venv` or `pip install -e .`", stacklevel=2)
+                warnings.warn(
+                    f"matcher/{source.name} is newer than its compiled build {built.name}, which is "
+                    "what runs: rebuild with `make venv` or `pip install -e .`",
+                    stacklevel=2,
+                )
 
 
 _warn_if_stale()

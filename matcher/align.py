@@ -26,7 +26,13 @@ from matcher.normalize import is_han
 from matcher.resources import lookalikes
 
 SAME, SOUND_SHAPE, HOMOPHONE, SHAPE, NEAR_SOUND, DIFF = (
-    "same", "sound_shape", "homophone", "shape", "near_sound", "diff")
+    "same",
+    "sound_shape",
+    "homophone",
+    "shape",
+    "near_sound",
+    "diff",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +49,9 @@ class Alignment:
 _SETTERS = tuple(getattr(Alignment, f).__set__ for f in Alignment.__slots__)
 
 
-def _alignment(start: int, end: int, similarity: float, kinds: tuple[str, ...], edit: str, window: str,
-               inserted: int) -> Alignment:
+def _alignment(
+    start: int, end: int, similarity: float, kinds: tuple[str, ...], edit: str, window: str, inserted: int
+) -> Alignment:
     """Alignment(...), without the frozen dataclass's seven object.__setattr__ calls."""
     a = object.__new__(Alignment)
     set_start, set_end, set_similarity, set_kinds, set_edit, set_window, set_inserted = _SETTERS
@@ -78,8 +85,11 @@ def _related(a: str) -> dict[str, tuple[float, str]]:
 @lru_cache(maxsize=8192)
 def _candidates(a: str) -> frozenset[str]:
     """Common characters _related() considers: homophones, look-alikes, near sounds."""
-    return frozenset(phonetic.homophones_of(a)) | frozenset(lookalikes().get(a, {})) | frozenset(
-        phonetic.near_homophones_of(a))
+    return (
+        frozenset(phonetic.homophones_of(a))
+        | frozenset(lookalikes().get(a, {}))
+        | frozenset(phonetic.near_homophones_of(a))
+    )
 
 
 def relation(a: str, b: str) -> tuple[float, str]:
@@ -200,8 +210,23 @@ def _load_sets() -> None:
 class _Plan:
     """What align() needs that depends on the mark alone."""
 
-    __slots__ = ("mark", "n", "first", "second", "tables", "table0", "table1", "starts", "mark_chars",
-                 "sorted_mark", "wsum", "reorder_sim", "factor", "ins2_sim", "same_kinds")
+    __slots__ = (
+        "mark",
+        "n",
+        "first",
+        "second",
+        "tables",
+        "table0",
+        "table1",
+        "starts",
+        "mark_chars",
+        "sorted_mark",
+        "wsum",
+        "reorder_sim",
+        "factor",
+        "ins2_sim",
+        "same_kinds",
+    )
 
     def __init__(self, mark: str) -> None:
         n = len(mark)
@@ -308,7 +333,7 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     rare = _RARE_HAN
     han = _HAN
     table0 = p.table0
-    for i in [i for i, c in enumerate(text[:last + 1]) if c in starts or c in rare]:
+    for i in [i for i, c in enumerate(text[: last + 1]) if c in starts or c in rare]:
         c = text[i]
         r0 = table0.get(c)
         if r0 is None:
@@ -336,7 +361,7 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
             if c == p.first and e == p.second and b in han and e in han:
                 hits.append((-p.ins2_sim, i, 2, 1, p.same_kinds, "insertion", c + b + e))
             continue
-        w = text[i:i + n]
+        w = text[i : i + n]
         if r0[1] == DIFF:
             if c in p.mark_chars and w != mark and sorted(w) == p.sorted_mark:
                 hits.append((-p.reorder_sim, i, 1, 0, p.same_kinds, "reorder", w))
@@ -380,10 +405,12 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
         if r is None:
             r = _relation(mark[n - 1], e) if e in _RARE else _DIFF_REL
         if r[1] != DIFF:
-            _insertions(p, text[i:i + n + 1], r0, i, hits)
+            _insertions(p, text[i : i + n + 1], r0, i, hits)
     if not hits:
         return []
     if len(hits) > 1:
         hits.sort()
-    return [_alignment(i, i + len(w), -neg, kinds, edit, w, j if phase == 2 else -1)
-            for neg, i, phase, j, kinds, edit, w in hits[:limit]]
+    return [
+        _alignment(i, i + len(w), -neg, kinds, edit, w, j if phase == 2 else -1)
+        for neg, i, phase, j, kinds, edit, w in hits[:limit]
+    ]

@@ -51,8 +51,8 @@ def counterfeit_cue(text: str) -> str | None:
 
 def descriptive_use(text: str, start: int, end: int) -> str | None:
     """A compatibility or descriptive word right before or after the match (适用于…, …手机壳)."""
-    before = text[max(0, start - 6):start].rstrip(" ")
-    after = text[end:end + 6].lstrip(" ")
+    before = text[max(0, start - 6) : start].rstrip(" ")
+    after = text[end : end + 6].lstrip(" ")
     words, lengths = _affix_index("descriptive_before")
     for n in lengths:
         if before[-n:] in words and len(before) >= n:
@@ -72,4 +72,3 @@ def _affix_index(key: str) -> tuple[frozenset[str], tuple[int, ...]]:
     words = _words(key)
     assert all(words), key
     return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
-

@@ -65,9 +65,13 @@ def _suffix_index() -> tuple[frozenset[str], tuple[int, ...], frozenset[str], tu
     """Forms and branches as sets with their lengths, longest first, for suffix lookups."""
     forms, branches = _forms(), _branches()
     assert all(forms) and all(branches)
-    return (frozenset(forms), tuple(sorted({len(f) for f in forms}, reverse=True)),
-            frozenset(branches), tuple(sorted({len(b) for b in branches}, reverse=True)),
-            frozenset(forms) | frozenset(branches))
+    return (
+        frozenset(forms),
+        tuple(sorted({len(f) for f in forms}, reverse=True)),
+        frozenset(branches),
+        tuple(sorted({len(b) for b in branches}, reverse=True)),
+        frozenset(forms) | frozenset(branches),
+    )
 
 
 @lru_cache(maxsize=16384)
@@ -106,7 +110,7 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
         if r is None:
             return region, s
         region += r
-        s = s[len(r):]
+        s = s[len(r) :]
         if inside:
             within = inside
 
@@ -146,7 +150,7 @@ def parse_name(folded: str) -> NameParts:
             for f in _forms():
                 idx = head.rfind(f)
                 if idx > 0 and f in ("有限公司", "有限责任公司", "股份有限公司", "公司", "集团有限公司"):
-                    branch = head[idx + len(f):] + b
+                    branch = head[idx + len(f) :] + b
                     s = head[: idx + len(f)]
                     break
             else:
@@ -164,7 +168,7 @@ def parse_name(folded: str) -> NameParts:
     m = _BRACKET.search(s)
     if m and (m.group(1) in regions() or m.group(1) in ("中国", "国际")):
         bracket_region = m.group(1)
-        s = s[: m.start()] + s[m.end():]
+        s = s[: m.start()] + s[m.end() :]
     industry = ""
     words = _industry_index()[0]
     ends = _industry_ends()
@@ -172,12 +176,12 @@ def parse_name(folded: str) -> NameParts:
         industry = w + industry
         s = s[: -len(w)]
     trade = s
-    return NameParts(region=region, trade_name=trade, industry=industry, form=form,
-                     branch=branch, bracket_region=bracket_region)
+    return NameParts(
+        region=region, trade_name=trade, industry=industry, form=form, branch=branch, bracket_region=bracket_region
+    )
 
 
 def looks_like_enterprise(folded: str) -> bool:
     """Ends in an organisation form or a branch word."""
     _, form_lengths, _, branch_lengths, suffixes = _suffix_index()
-    return (any(folded[-n:] in suffixes for n in form_lengths)
-            or any(folded[-n:] in suffixes for n in branch_lengths))
+    return any(folded[-n:] in suffixes for n in form_lengths) or any(folded[-n:] in suffixes for n in branch_lengths)

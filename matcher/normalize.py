@@ -132,6 +132,5 @@ def trace_python(text: str) -> Traced:
     return Traced(joined, tuple(origin), tuple(why))
 
 
-
 def is_han(c: str) -> bool:
     return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"

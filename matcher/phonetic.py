@@ -49,7 +49,7 @@ def fuzzy(syllable: str) -> str:
     s = syllable
     for a, b in _INITIAL_MERGERS:
         if s.startswith(a):
-            s = b + s[len(a):]
+            s = b + s[len(a) :]
             break
     for a, b in _FINAL_MERGERS:
         if s.endswith(a):

@@ -26,7 +26,7 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
     raw = original[s:e]
     shown = al.window
 
-    whys = set(traced.why[al.start:al.end])
+    whys = set(traced.why[al.start : al.end])
     if "traditional" in whys:
         out.append(Reason("traditional", f"{raw} 是“{m}”的繁体写法", f"{raw} is {m} written in traditional characters"))
     if "variant" in whys:
@@ -34,21 +34,39 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
     if "numeral" in whys:
         out.append(Reason("numeral", f"{raw} 用大写数字写“{m}”", f"{raw} writes {m} with financial numerals"))
     if "fullwidth" in whys or "confusable" in whys:
-        out.append(Reason("lookalike_script", f"{raw} 用全角或其他文字的形近字母冒充“{m}”",
-                          f"{raw} imitates {m} with full-width or look-alike letters from other scripts"))
+        out.append(
+            Reason(
+                "lookalike_script",
+                f"{raw} 用全角或其他文字的形近字母冒充“{m}”",
+                f"{raw} imitates {m} with full-width or look-alike letters from other scripts",
+            )
+        )
     if len(raw) > (al.end - al.start) and al.edit != "insertion":
-        out.append(Reason("separator", f"“{m}”的字之间插入了空格、符号或不可见字符",
-                          f"spaces, symbols or invisible characters inserted between the characters of {m}"))
+        out.append(
+            Reason(
+                "separator",
+                f"“{m}”的字之间插入了空格、符号或不可见字符",
+                f"spaces, symbols or invisible characters inserted between the characters of {m}",
+            )
+        )
 
     if al.edit == "exact":
         out.append(Reason("exact", f"包含商标“{m}”", f"contains the mark {m}"))
     elif al.edit == "latin":
         alias = next((a for a in mark.aliases), m)
-        out.append(Reason("alias", f"{raw} 与商标“{m}”的外文形式 {alias} 相同或形近",
-                          f"{raw} matches the mark's registered form {alias}"))
+        out.append(
+            Reason(
+                "alias",
+                f"{raw} 与商标“{m}”的外文形式 {alias} 相同或形近",
+                f"{raw} matches the mark's registered form {alias}",
+            )
+        )
     elif al.edit == "reorder":
-        out.append(Reason("reorder", f"{shown} 与“{m}”用字相同、顺序不同",
-                          f"{shown} uses the characters of {m} in another order"))
+        out.append(
+            Reason(
+                "reorder", f"{shown} 与“{m}”用字相同、顺序不同", f"{shown} uses the characters of {m} in another order"
+            )
+        )
     elif al.edit == "insertion":
         ins = shown[al.inserted]
         out.append(Reason("insertion", f"{shown} 在“{m}”中插入了“{ins}”", f"{shown} inserts {ins} into {m}"))
@@ -57,20 +75,40 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
         shape_pos = [k for k, kind in enumerate(al.kinds) if kind in (SHAPE, SOUND_SHAPE)]
         near_pos = [k for k, kind in enumerate(al.kinds) if kind == NEAR_SOUND]
         if sound_pos:
-            out.append(Reason("homophone", f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相同",
-                              f"homophone: {shown} ({_py(shown)}) sounds like {m} ({_py(m)})"))
+            out.append(
+                Reason(
+                    "homophone",
+                    f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相同",
+                    f"homophone: {shown} ({_py(shown)}) sounds like {m} ({_py(m)})",
+                )
+            )
         if near_pos:
-            out.append(Reason("near_sound", f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相近",
-                              f"near sound: {shown} ({_py(shown)}) sounds close to {m} ({_py(m)})"))
+            out.append(
+                Reason(
+                    "near_sound",
+                    f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相近",
+                    f"near sound: {shown} ({_py(shown)}) sounds close to {m} ({_py(m)})",
+                )
+            )
         if shape_pos:
             pairs = "、".join(f"{shown[k]}/{m[k]}" for k in shape_pos if k < len(m))
-            out.append(Reason("shape", f"{shown} 与“{m}”字形相近（{pairs}）",
-                              f"look-alike characters: {shown} looks like {m} ({pairs})"))
+            out.append(
+                Reason(
+                    "shape",
+                    f"{shown} 与“{m}”字形相近（{pairs}）",
+                    f"look-alike characters: {shown} looks like {m} ({pairs})",
+                )
+            )
         if al.edit == "swap":
             similar = (SAME, HOMOPHONE, SHAPE, SOUND_SHAPE, NEAR_SOUND)
             k = next(i for i, kind in enumerate(al.kinds) if kind not in similar)
-            out.append(Reason("one_char_swap", f"{shown} 与“{m}”仅一字之差（{shown[k]}/{m[k]}）",
-                              f"{shown} differs from {m} in one character only ({shown[k]} for {m[k]})"))
+            out.append(
+                Reason(
+                    "one_char_swap",
+                    f"{shown} 与“{m}”仅一字之差（{shown[k]}/{m[k]}）",
+                    f"{shown} differs from {m} in one character only ({shown[k]} for {m[k]})",
+                )
+            )
 
     for note in notes:
         if note == "whole_trade_name":
@@ -78,20 +116,37 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
         elif note == "contains_mark":
             out.append(Reason("contains", f"字号包含商标“{m}”", f"the trade name contains the mark {m}"))
         elif note == "cross_class":
-            out.append(Reason("well_known_cross_class", f"“{m}”为驰名商标，跨类保护",
-                              f"{m} is a well-known mark (驰名商标), protected across industries"))
+            out.append(
+                Reason(
+                    "well_known_cross_class",
+                    f"“{m}”为驰名商标，跨类保护",
+                    f"{m} is a well-known mark (驰名商标), protected across industries",
+                )
+            )
         elif note == "same_field":
-            out.append(Reason("same_field", "与商标核定使用的行业相同或类似",
-                              f"same or similar field as the registration of {m}"))
+            out.append(
+                Reason(
+                    "same_field", "与商标核定使用的行业相同或类似", f"same or similar field as the registration of {m}"
+                )
+            )
         elif note.startswith("counterfeit_cue:"):
             cue = note.split(":", 1)[1]
-            out.append(Reason("counterfeit_cue", f"商品标题含假冒提示词“{cue}”",
-                              f"counterfeit cue word {cue} next to the mark"))
+            out.append(
+                Reason(
+                    "counterfeit_cue", f"商品标题含假冒提示词“{cue}”", f"counterfeit cue word {cue} next to the mark"
+                )
+            )
         elif note.startswith("brand_affix:"):
             brand = note.split(":", 1)[1]
-            out.append(Reason("brand_affix", f"将商标扩展为另一品牌名“{brand}”",
-                              f"the mark grown into another brand name, {brand}"))
+            out.append(
+                Reason(
+                    "brand_affix",
+                    f"将商标扩展为另一品牌名“{brand}”",
+                    f"the mark grown into another brand name, {brand}",
+                )
+            )
         elif note == "evasive":
-            out.append(Reason("evasion", "以变形写法规避平台关键词过滤",
-                              "spelled to slip past platform keyword filters"))
+            out.append(
+                Reason("evasion", "以变形写法规避平台关键词过滤", "spelled to slip past platform keyword filters")
+            )
     return out

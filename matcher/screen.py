@@ -91,11 +91,18 @@ class Matcher:
             aliases = tuple(a for a in (_latin_compact(fold(x)) for x in m.aliases) if len(a) >= 3)
             wl = tuple(fold(w) for w in [m.owner, *m.whitelist])
             raw = frozenset(fold(a).replace(" ", "") for a in m.aliases)
-            self.info.append(_MarkInfo(
-                mark=m, folded=folded, aliases=aliases, raw_aliases=raw, whitelist=wl,
-                common_word=self.segmenter.is_common_word(folded),
-                classes=frozenset(m.classes), industries=tuple(fold(w) for w in m.industries),
-            ))
+            self.info.append(
+                _MarkInfo(
+                    mark=m,
+                    folded=folded,
+                    aliases=aliases,
+                    raw_aliases=raw,
+                    whitelist=wl,
+                    common_word=self.segmenter.is_common_word(folded),
+                    classes=frozenset(m.classes),
+                    industries=tuple(fold(w) for w in m.industries),
+                )
+            )
         self._build_index()
         prepare(info.folded for info in self.info)
 
@@ -153,8 +160,11 @@ class Matcher:
                 strong.setdefault(k, set()).update(v)
         keyed: dict[str, tuple[frozenset[int], frozenset[int], frozenset[int]]] = {}
         for k in set(strong) | set(homos) | set(sounds):
-            keyed[k] = (frozenset(strong.get(k, ())), frozenset(homos.get(k, ())) - frozenset(strong.get(k, ())),
-                        frozenset(sounds.get(k, ())))
+            keyed[k] = (
+                frozenset(strong.get(k, ())),
+                frozenset(homos.get(k, ())) - frozenset(strong.get(k, ())),
+                frozenset(sounds.get(k, ())),
+            )
         self._patterns = list(keyed)
         self._owners = [keyed[k] for k in self._patterns]
         self._latin = _Automaton(latin)
@@ -162,8 +172,15 @@ class Matcher:
         if FOLDER is not None:
             from matcher._accel import CandidateIndex
 
-            index = CandidateIndex(FOLDER, self._patterns, self._owners, self.sound.table, self._latin.patterns,
-                                   self._latin.owners, {ord(k): v for k, v in LATIN_SKELETON.items()})
+            index = CandidateIndex(
+                FOLDER,
+                self._patterns,
+                self._owners,
+                self.sound.table,
+                self._latin.patterns,
+                self._latin.owners,
+                {ord(k): v for k, v in LATIN_SKELETON.items()},
+            )
             self._scan = index.scan
 
     @cached_property
@@ -207,10 +224,12 @@ class Matcher:
             field = folded + " " + category if category else folded
             classes = context.classes_in(field)
             info = self.info
-            found |= {i for i in by_sound if (classes & info[i].classes)
-                      or any(w in field for w in info[i].industries)}
-            found |= {i for i in by_homophone if not classes or (classes & info[i].classes)
-                      or any(w in field for w in info[i].industries)}
+            found |= {i for i in by_sound if (classes & info[i].classes) or any(w in field for w in info[i].industries)}
+            found |= {
+                i
+                for i in by_homophone
+                if not classes or (classes & info[i].classes) or any(w in field for w in info[i].industries)
+            }
         return found
 
     # -- stage 2: judgement --------------------------------------------------
@@ -266,9 +285,16 @@ class Matcher:
         best, (score, notes) = chosen
         span = ctx.traced.span(best.start, best.end)
         reasons = build_reasons(info.mark, ctx.traced, best, notes, ctx.original)
-        return Hit(mark=info.mark.name, owner=info.mark.owner, score=round(min(score, 1.0), 4), span=span,
-                   matched=ctx.original[span[0]:span[1]], reasons=tuple(reasons), parts=ctx.parts,
-                   well_known=info.mark.well_known)
+        return Hit(
+            mark=info.mark.name,
+            owner=info.mark.owner,
+            score=round(min(score, 1.0), 4),
+            span=span,
+            matched=ctx.original[span[0] : span[1]],
+            reasons=tuple(reasons),
+            parts=ctx.parts,
+            well_known=info.mark.well_known,
+        )
 
 
 class _LatinView:
@@ -292,8 +318,9 @@ class _LatinView:
                 before = folded[fs - 1] if fs else ""
                 after = folded[fe] if fe < len(folded) else ""
                 if not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha()):
-                    return Alignment(start=fs, end=fe, similarity=1.0, kinds=("latin",), edit="latin",
-                                     window=folded[fs:fe])
+                    return Alignment(
+                        start=fs, end=fe, similarity=1.0, kinds=("latin",), edit="latin", window=folded[fs:fe]
+                    )
                 start = compact.find(alias, start + 1)
         return None
 
@@ -309,8 +336,11 @@ class _Context:
         self.seller = fold(subject.seller) if subject.seller else ""
         self.is_enterprise = subject.kind == "enterprise"
         self.parts: NameParts | None = parse_name(self.folded) if self.is_enterprise else None
-        self.enterprise_like = self.is_enterprise and self.parts is not None and (
-            bool(self.parts.industry) or looks_like_enterprise(self.folded))
+        self.enterprise_like = (
+            self.is_enterprise
+            and self.parts is not None
+            and (bool(self.parts.industry) or looks_like_enterprise(self.folded))
+        )
         scope = self.folded
         if self.parts is not None and self.enterprise_like:
             scope = self.parts.industry or ""
@@ -363,8 +393,7 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
     relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
     # Sound alone, with no character in common and none alike in shape, confuses
     # only among the same goods (CNIPA: same sound *with* similar shape → similar).
-    if not relevant and not exact and not latin and not any(
-            k in ("same", "shape", "sound_shape") for k in al.kinds):
+    if not relevant and not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds):
         return None
     # Compatibility and descriptive use (适用于九阳豆浆机, 小米手机壳) is fair use.
     if ctx.cue is None and context.descriptive_use(ctx.folded, al.start, al.end):
@@ -372,7 +401,7 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
 
     # Industry: well-known marks reach across classes, ordinary marks do not.
     known = bool(ctx.classes)
-    own_meaning = (not exact and not latin and matcher.segmenter.is_common_word(window, 100))
+    own_meaning = not exact and not latin and matcher.segmenter.is_common_word(window, 100)
     if known and not relevant:
         if not mark.well_known or info.common_word or own_meaning:
             return None
@@ -396,7 +425,7 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
 
     if ctx.subject.kind == "listing":
         evasive = (
-            any(w in ("fullwidth", "confusable", "numeral") for w in ctx.traced.why[al.start:al.end])
+            any(w in ("fullwidth", "confusable", "numeral") for w in ctx.traced.why[al.start : al.end])
             or _invisible_inside(ctx, al)
             or _mixed_script(ctx, al)
             or (latin and al.window.replace(" ", "") not in info.raw_aliases)
@@ -446,7 +475,7 @@ def _weigh(matcher: Matcher, info: _MarkInfo, ctx: _Context, al: Alignment) -> t
 def _compound_of(word: str, window: str) -> bool:
     """A dictionary word that is the mark plus a field word (格力空调) or a place before it."""
     if word.startswith(window):
-        rest = word[len(window):]
+        rest = word[len(window) :]
         return rest in _field_words()
     if word.endswith(window):
         return word[: -len(window)] in regions()
@@ -470,25 +499,25 @@ def _brand_affix(matcher: Matcher, ctx: _Context, al: Alignment) -> str | None:
             break
         pos += len(tok)
     if after in _BRAND_SUFFIXES:
-        return ctx.folded[al.start:al.end] + after
+        return ctx.folded[al.start : al.end] + after
     if before in _BRAND_PREFIXES:
-        return before + ctx.folded[al.start:al.end]
+        return before + ctx.folded[al.start : al.end]
     return None
 
 
 def _mixed_script(ctx: _Context, al: Alignment) -> bool:
     """The mark alone is in traditional or variant characters, the rest of the title is not."""
-    inside = ctx.traced.why[al.start:al.end]
+    inside = ctx.traced.why[al.start : al.end]
     if not any(w in ("traditional", "variant") for w in inside):
         return False
-    outside = ctx.traced.why[:al.start] + ctx.traced.why[al.end:]
+    outside = ctx.traced.why[: al.start] + ctx.traced.why[al.end :]
     return not any(w in ("traditional", "variant") for w in outside)
 
 
 def _invisible_inside(ctx: _Context, al: Alignment) -> bool:
     s, e = ctx.traced.span(al.start, al.end)
     raw = ctx.original[s:e]
-    return len(raw) != (al.end - al.start) and fold(raw) == ctx.folded[al.start:al.end]
+    return len(raw) != (al.end - al.start) and fold(raw) == ctx.folded[al.start : al.end]
 
 
 def search_terms(mark: Mark, limit: int = 30) -> list[str]:

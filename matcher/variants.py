@@ -29,14 +29,14 @@ def _homophones(name: str) -> Iterator[str]:
         if not is_han(c):
             continue
         for other in phonetic.common_homophones(c)[:6]:
-            yield name[:k] + other + name[k + 1:]
+            yield name[:k] + other + name[k + 1 :]
 
 
 def _lookalikes(name: str) -> Iterator[str]:
     for k, c in enumerate(name):
         ranked = sorted(lookalikes().get(c, {}).items(), key=lambda kv: -kv[1])
         for other, _s in ranked[:4]:
-            yield name[:k] + other + name[k + 1:]
+            yield name[:k] + other + name[k + 1 :]
 
 
 def _reordered(name: str) -> Iterator[str]:

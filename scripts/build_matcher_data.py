@@ -169,8 +169,9 @@ def lookalikes(top: int = 24) -> dict[str, dict[str, float]]:
             score[a][b] = score[b][a] = s
 
     seqs = [order[c] for c in gb]
-    matrix = process.cdist(seqs, seqs, scorer=Levenshtein.normalized_similarity, score_cutoff=0.8,
-                           dtype="float32", workers=-1)
+    matrix = process.cdist(
+        seqs, seqs, scorer=Levenshtein.normalized_similarity, score_cutoff=0.8, dtype="float32", workers=-1
+    )
     with files("four_corner_method").joinpath("data/data.pkl").open("rb") as fh:
         corner: dict[str, str] = pickle.load(fh)
     for i, j in zip(*matrix.nonzero(), strict=True):
@@ -223,8 +224,25 @@ def lookalikes(top: int = 24) -> dict[str, dict[str, float]]:
     return {c: dict(sorted(o.items(), key=lambda kv: -kv[1])[:top]) for c, o in score.items()}
 
 
-REGION_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县",
-                   "自治旗", "林区", "地区", "新区", "省", "市", "区", "县", "盟", "旗")
+REGION_SUFFIXES = (
+    "特别行政区",
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "林区",
+    "地区",
+    "新区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "盟",
+    "旗",
+)
 
 
 def regions() -> list[tuple[str, str, str]]:
@@ -270,8 +288,10 @@ def main() -> None:
         for name, short, code in rg:
             fh.write(f"{name}\t{short}\t{code}\n")
     print(f"regions: {len(rg)};", end=" ")
-    print(f"charmap: {len(cm)} characters; lookalikes: {len(la)} characters, "
-          f"{sum(len(v) for v in la.values()) // 2} pairs")
+    print(
+        f"charmap: {len(cm)} characters; lookalikes: {len(la)} characters, "
+        f"{sum(len(v) for v in la.values()) // 2} pairs"
+    )
 
 
 if __name__ == "__main__":

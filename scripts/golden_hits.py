@@ -39,10 +39,14 @@ def main() -> None:
         for f in ("eval_cases.jsonl", "holdout_cases.jsonl"):
             for line in (ROOT / "tests/data" / f).read_text(encoding="utf-8").splitlines():
                 c = json.loads(line)
-                cases.append(Subject(text=c["text"], kind=c["kind"], seller=c.get("seller"),
-                                     category=c.get("category_hint")))
-        demo = [Subject(text=t, kind="enterprise") for t in
-                (ROOT / "markwatch/demo/names.txt").read_text(encoding="utf-8").splitlines() if t.strip()]
+                cases.append(
+                    Subject(text=c["text"], kind=c["kind"], seller=c.get("seller"), category=c.get("category_hint"))
+                )
+        demo = [
+            Subject(text=t, kind="enterprise")
+            for t in (ROOT / "markwatch/demo/names.txt").read_text(encoding="utf-8").splitlines()
+            if t.strip()
+        ]
         dump(m, cases + demo, out)
         rng = random.Random(7)
         pool = bench.char_weights()

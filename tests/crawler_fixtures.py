@@ -32,15 +32,36 @@ def start_server(**kw) -> DemoServer:
 
 
 def crawl_cmd(sources: list[str], url: str, tmp: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "crawler.run", *sources, "--base-url", url, "--marks", str(MARKS),
-            "--store", str(tmp / "alerts.sqlite"), "--fingerprint-db", str(tmp / "fp.sqlite"),
-            "--date", TODAY.isoformat(), "--loopback", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "crawler.run",
+        *sources,
+        "--base-url",
+        url,
+        "--marks",
+        str(MARKS),
+        "--store",
+        str(tmp / "alerts.sqlite"),
+        "--fingerprint-db",
+        str(tmp / "fp.sqlite"),
+        "--date",
+        TODAY.isoformat(),
+        "--loopback",
+        *extra,
+    ]
 
 
 def run_crawl(sources: list[str], url: str, tmp: Path, *extra: str, timeout: float = 120) -> dict[str, dict]:
     """Run `python -m crawler.run` to the end; per-source stats by source name."""
-    proc = subprocess.run(crawl_cmd(sources, url, tmp, *extra), cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.run(
+        crawl_cmd(sources, url, tmp, *extra),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {d["source"]: d for d in json.loads(proc.stdout)}
 

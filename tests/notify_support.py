@@ -48,9 +48,7 @@ def self_signed(tmp: Path) -> tuple[Path, Path]:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -59,9 +57,7 @@ def self_signed(tmp: Path) -> tuple[Path, Path]:
     cert_file, key_file = tmp / "cert.pem", tmp / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_file, key_file
 
@@ -107,9 +103,7 @@ class Handler:
         auth = getattr(session, "auth_data", None)
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
         self.received.append(
-            Received(
-                envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content), tls, login
-            )
+            Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content), tls, login)
         )
         return "250 2.0.0 Message accepted for delivery"
 

@@ -17,7 +17,8 @@ TODAY = "2025-06-30"
 def write_config(tmp: Path, url: str, sources: list[str], extra: str = "", days: int = 3) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     cfg = tmp / "markwatch.toml"
-    cfg.write_text(f"""
+    cfg.write_text(
+        f"""
 [marks]
 path = "{MARKS}"
 [store]
@@ -32,7 +33,9 @@ days = {days}
 loopback = true
 terms_per_mark = 1
 {extra}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return cfg
 
 
@@ -44,8 +47,14 @@ def env(**kw: str) -> dict[str, str]:
 
 
 def cli(*args: str, timeout: float = 180, **envs: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "markwatch", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=env(**envs))
+    return subprocess.run(
+        [sys.executable, "-m", "markwatch", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env(**envs),
+    )
 
 
 def scan(cfg: Path, *args: str, timeout: float = 180, **envs: str) -> subprocess.CompletedProcess:

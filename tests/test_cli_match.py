@@ -14,8 +14,9 @@ MARKS = ROOT / "markwatch" / "demo" / "marks.yaml"
 
 
 def run(args: list[str], stdin: bytes = b"", timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "markwatch", *args], input=stdin, capture_output=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "markwatch", *args], input=stdin, capture_output=True, timeout=timeout, cwd=ROOT
+    )
 
 
 def test_one_json_line_per_input_line_in_order():
@@ -59,8 +60,13 @@ def test_streams_before_input_ends():
     """Output for the first lines arrives while the input is still open (no reading it all first)."""
     import threading
 
-    proc = subprocess.Popen([sys.executable, "-m", "markwatch", "match", "--marks", str(MARKS)], cwd=ROOT,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "markwatch", "match", "--marks", str(MARKS)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     assert proc.stdin and proc.stdout
     release = threading.Event()
 
@@ -85,13 +91,19 @@ def test_streams_before_input_ends():
         proc.kill()
 
 
-@pytest.mark.parametrize("content,expect", [
-    ("marks:\n  - name: 一正\n", "mark '一正' key 'owner': Field required"),
-    ("marks:\n  - name: 一正\n    owner: X\n    classes: [5, 99]\n", ":4: mark '一正' key 'classes'"),
-    ("marks:\n  - name: 一正\n    owner: X\n    colour: red\n", ":4: mark '一正' key 'colour': unknown key"),
-    ("marks: [\n", "invalid YAML"),
-    ("marks:\n  - name: A\n    owner: X\n    notify: [not-an-address]\n", "key 'notify': Value error, not an email address"),
-])
+@pytest.mark.parametrize(
+    "content,expect",
+    [
+        ("marks:\n  - name: 一正\n", "mark '一正' key 'owner': Field required"),
+        ("marks:\n  - name: 一正\n    owner: X\n    classes: [5, 99]\n", ":4: mark '一正' key 'classes'"),
+        ("marks:\n  - name: 一正\n    owner: X\n    colour: red\n", ":4: mark '一正' key 'colour': unknown key"),
+        ("marks: [\n", "invalid YAML"),
+        (
+            "marks:\n  - name: A\n    owner: X\n    notify: [not-an-address]\n",
+            "key 'notify': Value error, not an email address",
+        ),
+    ],
+)
 def test_bad_marks_file_is_one_clear_line_and_exit_2(tmp_path, content, expect):
     f = tmp_path / "marks.yaml"
     f.write_text(content, encoding="utf-8")
@@ -111,8 +123,13 @@ def test_evaluate_reports_matcher_and_both_baselines(tmp_path):
     cases = tmp_path / "cases.jsonl"
     rows = [
         {"id": "a", "kind": "enterprise", "text": "湖北衣正药业有限公司", "expected": "一正", "category": "homophone"},
-        {"id": "b", "kind": "enterprise", "text": "广州成立白云贸易有限公司", "expected": None,
-         "category": "neg_word_boundary"},
+        {
+            "id": "b",
+            "kind": "enterprise",
+            "text": "广州成立白云贸易有限公司",
+            "expected": None,
+            "category": "neg_word_boundary",
+        },
     ]
     cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     proc = run(["evaluate", "--marks", str(MARKS), "--cases", str(cases), "--format", "json"])

@@ -54,15 +54,18 @@ def test_every_section_takes_env_overrides(tmp_path, monkeypatch):
     assert s.review.base_url == "https://review.example"
 
 
-@pytest.mark.parametrize("text,where,key", [
-    ('[scan]\n\ndays = 0\n', ":3", "scan.days"),
-    ('[schedule]\ncron = "0 2 * *"\n', ":2", "schedule.cron"),
-    ('[schedule]\ntimezone = "Mars/Olympus"\n', ":2", "schedule.timezone"),
-    ('[queue]\nbackend = "kafka"\n', ":2", "queue.backend"),
-    ('[queue]\nredis_url = "http://x"\n', ":2", "queue.redis_url"),
-    ('[scan]\nsources = ["a"]\nsourcez = ["b"]\n', ":3", "scan.sourcez"),
-    ('[scan\n', ":1", ""),
-])
+@pytest.mark.parametrize(
+    "text,where,key",
+    [
+        ("[scan]\n\ndays = 0\n", ":3", "scan.days"),
+        ('[schedule]\ncron = "0 2 * *"\n', ":2", "schedule.cron"),
+        ('[schedule]\ntimezone = "Mars/Olympus"\n', ":2", "schedule.timezone"),
+        ('[queue]\nbackend = "kafka"\n', ":2", "queue.backend"),
+        ('[queue]\nredis_url = "http://x"\n', ":2", "queue.redis_url"),
+        ('[scan]\nsources = ["a"]\nsourcez = ["b"]\n', ":3", "scan.sourcez"),
+        ("[scan\n", ":1", ""),
+    ],
+)
 def test_a_bad_file_is_one_line_naming_file_line_and_key(tmp_path, monkeypatch, text, where, key):
     _clear(monkeypatch)
     cfg = tmp_path / "bad.toml"

@@ -37,8 +37,9 @@ def test_full_pipeline_over_the_hostile_world(tmp_path):
     srv = start_server(fail_every=7, slow_every=40, companies=300, listings=200)
     try:
         out = tmp_path / "items.jsonl"
-        stats = run_crawl(["demo-registry-daily", "demo-market-browse"], srv.url, tmp_path,
-                          "--days", "60", "--set", feed_arg(out))
+        stats = run_crawl(
+            ["demo-registry-daily", "demo-market-browse"], srv.url, tmp_path, "--days", "60", "--set", feed_arg(out)
+        )
         world = srv.state.world
         items = read_feed(out)
     finally:
@@ -100,8 +101,9 @@ def test_captcha_and_dead_site_degrade_their_source_only(tmp_path):
     srv = start_server(fail_every=0, slow_every=0, burst_limit={"registry": 5}, down_sections={"market"})
     try:
         kws = "九阳,一正,小米,华为,茅台,伊利,格力,美的,李宁,安踏"
-        stats = run_crawl(["demo-registry", "demo-market-api", "demo-provider-jsonl"], srv.url, tmp_path,
-                          "--keywords", kws)
+        stats = run_crawl(
+            ["demo-registry", "demo-market-api", "demo-provider-jsonl"], srv.url, tmp_path, "--keywords", kws
+        )
         today = srv.state.world.by_date[TODAY.isoformat()]
     finally:
         srv.stop()
@@ -138,11 +140,23 @@ def test_kill_minus_nine_and_resume_without_duplicate_alerts(tmp_path):
         ref = run_crawl(["demo-market-browse"], srv.url, tmp_path / "ref")["demo-market-browse"]
         work = tmp_path / "scan"
         work.mkdir()
-        cmd = crawl_cmd(["demo-market-browse"], srv.url, work, "--jobdir", str(work / "jobs"),
-                        "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+        cmd = crawl_cmd(
+            ["demo-market-browse"],
+            srv.url,
+            work,
+            "--jobdir",
+            str(work / "jobs"),
+            "--set",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+        )
         journal = work / "jobs" / "demo-market-browse" / "markwatch-done.log"
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             if journal.exists() and journal.read_text().count("\n") >= 80:

@@ -85,8 +85,7 @@ def test_json_api_highlights_query_in_titles(srv):
 
 
 def test_burst_gets_a_captcha_page():
-    with DemoServer(small_world(fail_every=0, slow_every=0, burst_limit={"registry": 5},
-                                penalty_seconds=60)) as s:
+    with DemoServer(small_world(fail_every=0, slow_every=0, burst_limit={"registry": 5}, penalty_seconds=60)) as s:
         bodies = [get(s.url + "/registry/search?q=a")[2].decode() for _ in range(8)]
         assert "安全验证" not in bodies[0]
         assert "安全验证" in bodies[-1]

@@ -54,13 +54,18 @@ def test_validate_drops_and_counts_items_missing_their_key_field():
         v.process_item(Listing(title="九阳豆浆机", source="s"))  # no URL
     ok = v.process_item(Registration(name="湖北一正药业有限公司", uscc="91350100M000100Y44", source="s"))
     assert ok["uscc_valid"] is False
-    assert stats.values == {"markwatch/dropped/missing_name": 1, "markwatch/dropped": 2,
-                            "markwatch/dropped/missing_url": 1, "markwatch/uscc_invalid": 1}
+    assert stats.values == {
+        "markwatch/dropped/missing_name": 1,
+        "markwatch/dropped": 2,
+        "markwatch/dropped/missing_url": 1,
+        "markwatch/uscc_invalid": 1,
+    }
 
 
 def test_normalize_keeps_raw_and_parses_price():
-    item = NormalizePipeline().process_item(Listing(title="高仿 九\u200b阳\r\n豆浆机", price="¥59.00",
-                                                    url="http://x/i", source="s"))
+    item = NormalizePipeline().process_item(
+        Listing(title="高仿 九\u200b阳\r\n豆浆机", price="¥59.00", url="http://x/i", source="s")
+    )
     assert item["title"] == "高仿 九阳 豆浆机"
     assert item["raw"]["title"] == "高仿 九\u200b阳\r\n豆浆机"
     assert (item["price"], item["currency"]) == (59.0, "CNY")
@@ -76,20 +81,35 @@ class _Stats:
 
 def test_shipped_sources_load():
     found = available_sources()
-    assert {"demo-registry", "demo-registry-daily", "demo-registry-api", "demo-provider-jsonl",
-            "demo-market", "demo-market-api", "demo-market-browse"} <= set(found)
+    assert {
+        "demo-registry",
+        "demo-registry-daily",
+        "demo-registry-api",
+        "demo-provider-jsonl",
+        "demo-market",
+        "demo-market-api",
+        "demo-market-browse",
+    } <= set(found)
     assert found["demo-registry-daily"].encoding == "gbk"
 
 
-@pytest.mark.parametrize("text, where", [
-    ("name: x\nkind: registry\nmode: search\npages:\n  url: '{base}/s?page={page}'\n", "x.yaml:1: key '(top)'"),
-    ("name: x\nkind: registry\npages:\n  url: '{base}/s?q={keyword}'\n  fields:\n    title: h1\n",
-     "x.yaml:1: key '(top)': Value error, unknown field 'title'"),
-    ("name: x\nkind: shop\npages:\n  url: u\n", "x.yaml:2: key 'kind'"),
-    ("name: x\nkind: registry\npages:\n  url: '{keyword}'\n  max_page: 3\n", "x.yaml:5: key 'pages.max_page': unknown key"),
-    ("name: x\nkind: registry\nencoding: klingon\npages:\n  url: '{keyword}'\n", "x.yaml:3: key 'encoding'"),
-    ("name: [x\n", "x.yaml:2: invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("name: x\nkind: registry\nmode: search\npages:\n  url: '{base}/s?page={page}'\n", "x.yaml:1: key '(top)'"),
+        (
+            "name: x\nkind: registry\npages:\n  url: '{base}/s?q={keyword}'\n  fields:\n    title: h1\n",
+            "x.yaml:1: key '(top)': Value error, unknown field 'title'",
+        ),
+        ("name: x\nkind: shop\npages:\n  url: u\n", "x.yaml:2: key 'kind'"),
+        (
+            "name: x\nkind: registry\npages:\n  url: '{keyword}'\n  max_page: 3\n",
+            "x.yaml:5: key 'pages.max_page': unknown key",
+        ),
+        ("name: x\nkind: registry\nencoding: klingon\npages:\n  url: '{keyword}'\n", "x.yaml:3: key 'encoding'"),
+        ("name: [x\n", "x.yaml:2: invalid YAML"),
+    ],
+)
 def test_bad_source_file_names_file_line_and_key(text, where):
     with pytest.raises(ConfigError) as exc:
         parse_source(text, "x.yaml")
@@ -101,8 +121,10 @@ def test_world_is_seeded_and_holds_the_hubei_seed_case():
     a, b = World(seed=7, today=TODAY), World(seed=7, today=TODAY)
     assert [c.name for c in a.companies] == [c.name for c in b.companies]
     assert [x.title for x in a.listings] == [x.title for x in b.listings]
-    assert World(seed=8, today=TODAY).listings[5].title != a.listings[5].title or \
-        World(seed=8, today=TODAY).companies[50].name != a.companies[50].name
+    assert (
+        World(seed=8, today=TODAY).listings[5].title != a.listings[5].title
+        or World(seed=8, today=TODAY).companies[50].name != a.companies[50].name
+    )
     assert len(a.companies) >= 5000 and len(a.listings) >= 5000
     seed = [c for c in a.companies if c.name == SEED_CASE]
     assert seed and seed[0].province == "湖北" and seed[0].truth == "一正"
@@ -110,7 +132,16 @@ def test_world_is_seeded_and_holds_the_hubei_seed_case():
     imit_l = sum(1 for x in a.listings if x.truth) / len(a.listings)
     assert 0.02 < imit_c < 0.15 and 0.05 < imit_l < 0.2
     hows = {c.how for c in a.companies} | {x.how for x in a.listings}
-    assert {"homophone", "lookalike", "traditional", "inserted", "exact_cross_industry",
-            "counterfeit_cue", "compatibility", "genuine", "owner"} <= hows
+    assert {
+        "homophone",
+        "lookalike",
+        "traditional",
+        "inserted",
+        "exact_cross_industry",
+        "counterfeit_cue",
+        "compatibility",
+        "genuine",
+        "owner",
+    } <= hows
     assert any("\u200b" in x.title or "\u200d" in x.title for x in a.listings)
     assert any("<script>" in x.title for x in a.listings) and any("\r\n" in x.title for x in a.listings)

@@ -16,9 +16,15 @@ from matcher.normalize import FOLDER, fold, fold_python, trace, trace_python
 ROOT = Path(__file__).resolve().parents[1]
 _MATCHER = Matcher(load_marks(ROOT / "markwatch/demo/marks.yaml"))
 
-tricky = st.sampled_from(list("一正九阳衣久农夫山泉華為壹玖蒙牛安踏ANTA安蹈\u200b\u200d\ufeff\u0301 ·-_\r\n\t<>&ＡａΙіロ10|il"))
-texts = st.lists(st.one_of(tricky, st.characters(codec=None, categories=None),
-                           st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)), max_size=80).map("".join)
+tricky = st.sampled_from(
+    list("一正九阳衣久农夫山泉華為壹玖蒙牛安踏ANTA安蹈\u200b\u200d\ufeff\u0301 ·-_\r\n\t<>&ＡａΙіロ10|il")
+)
+texts = st.lists(
+    st.one_of(
+        tricky, st.characters(codec=None, categories=None), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+    ),
+    max_size=80,
+).map("".join)
 
 
 def _corpus() -> list[str]:
@@ -48,8 +54,21 @@ def test_trace_agrees_with_the_python_trace(text):
 
 
 def test_fold_and_trace_agree_on_every_case_and_on_odd_separators():
-    samples = _corpus() + ["茅 台", "九-阳", "卫·龙", "茅 -x", "- 茅台 -", "中\u3000\u3000国", "ａ　ｂ", "𠀀 · 𠀁", "", " ",
-                           "ﬁ壹貳", "e\u0301", "卫\u200b龙"]
+    samples = _corpus() + [
+        "茅 台",
+        "九-阳",
+        "卫·龙",
+        "茅 -x",
+        "- 茅台 -",
+        "中\u3000\u3000国",
+        "ａ　ｂ",
+        "𠀀 · 𠀁",
+        "",
+        " ",
+        "ﬁ壹貳",
+        "e\u0301",
+        "卫\u200b龙",
+    ]
     for text in samples:
         assert fold(text) == fold_python(text), text
         assert trace(text) == trace_python(text), text
@@ -61,7 +80,7 @@ def test_candidate_keys_agree_with_the_python_scan():
     # Shuffled pieces of real cases: keys found across odd, even and sound projections.
     for _ in range(3000):
         a, b = rng.choice(samples), rng.choice(samples)
-        samples.append(a[: rng.randrange(len(a) + 1)] + b[rng.randrange(len(b) + 1):])
+        samples.append(a[: rng.randrange(len(a) + 1)] + b[rng.randrange(len(b) + 1) :])
     for text in samples:
         folded = fold(text)
         assert _MATCHER._scan(folded) == _MATCHER._scan_python(folded), text

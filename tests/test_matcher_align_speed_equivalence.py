@@ -50,13 +50,16 @@ def plain_align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     first = mark[0]
     related = al._related(first)
     common = al._common()
-    starts = [i for i, c in enumerate(text)
-              if c == first or c in related or c in mark_chars or (is_han(c) and c not in common)]
+    starts = [
+        i
+        for i, c in enumerate(text)
+        if c == first or c in related or c in mark_chars or (is_han(c) and c not in common)
+    ]
     last = len(text) - n
     for i in starts:
         if i > last:
             break
-        window = text[i:i + n]
+        window = text[i : i + n]
         if window == mark:
             continue
         if relation(first, window[0])[1] == DIFF:
@@ -72,13 +75,13 @@ def plain_align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     for i in starts:
         if i > last - 1:
             break
-        window = text[i:i + n + 1]
+        window = text[i : i + n + 1]
         if not is_han(window[0]) or not is_han(window[-1]) or relation(first, window[0])[1] == DIFF:
             continue
         for j in range(1, n):
             if not is_han(window[j]):
                 continue
-            got = _plain_score(mark, window[:j] + window[j + 1:])
+            got = _plain_score(mark, window[:j] + window[j + 1 :])
             if got is None:
                 continue
             sim, kinds = got
@@ -100,8 +103,27 @@ def assert_same(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     return got
 
 
-MARKS = ["一正", "九阳", "农夫山泉", "娃哈哈", "鸿星尔克", "李宁", "格力", "周黑鸭", "苏泊尔", "茅台", "老干妈",
-         "哈哈", "立白", "a1", "云南白药", "康师傅", "\u3400\u4e00", "\uf900正", "正\U00020000"]
+MARKS = [
+    "一正",
+    "九阳",
+    "农夫山泉",
+    "娃哈哈",
+    "鸿星尔克",
+    "李宁",
+    "格力",
+    "周黑鸭",
+    "苏泊尔",
+    "茅台",
+    "老干妈",
+    "哈哈",
+    "立白",
+    "a1",
+    "云南白药",
+    "康师傅",
+    "\u3400\u4e00",
+    "\uf900正",
+    "正\U00020000",
+]
 
 
 def _neighbours(c: str) -> list[str]:
@@ -159,12 +181,18 @@ def test_align_equals_plain_algorithm_on_huge_and_hostile_text():
 
 
 han = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
-pieces = st.one_of(st.sampled_from(list("一正九阳衣久农夫山泉娃哈蛙洼鸿星尔克可李宁柠\u3400\uf900\U00020000\u200b\u0301a1 ")),
-                   han, st.characters(codec=None, categories=None))
+pieces = st.one_of(
+    st.sampled_from(list("一正九阳衣久农夫山泉娃哈蛙洼鸿星尔克可李宁柠\u3400\uf900\U00020000\u200b\u0301a1 ")),
+    han,
+    st.characters(codec=None, categories=None),
+)
 
 
-@given(st.one_of(st.sampled_from(MARKS), st.lists(pieces, min_size=1, max_size=5).map("".join)),
-       st.lists(pieces, max_size=40).map("".join), st.sampled_from([4, 1, 0, 10]))
+@given(
+    st.one_of(st.sampled_from(MARKS), st.lists(pieces, min_size=1, max_size=5).map("".join)),
+    st.lists(pieces, max_size=40).map("".join),
+    st.sampled_from([4, 1, 0, 10]),
+)
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_align_equals_plain_algorithm_on_any_text(mark, text, limit):
     assert_same(mark, text, limit)

@@ -18,8 +18,9 @@ _MATCHER = Matcher(_MARKS)
 # Any code point, surrogates included, weighted towards CJK and the tricks infringers use.
 tricky = st.sampled_from(list("一正九阳衣久农夫山泉華為壹玖\u200b\u200d\ufeff\u0301\u20dd ·-_\r\n\t<>&\"'ＡａΙіロ"))
 any_char = st.characters(codec=None, categories=None)
-texts = st.lists(st.one_of(tricky, any_char, st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
-                 max_size=60).map("".join)
+texts = st.lists(
+    st.one_of(tricky, any_char, st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)), max_size=60
+).map("".join)
 
 
 @given(texts)

@@ -7,10 +7,24 @@ import pytest
 from matcher import Mark, Matcher, Subject
 
 MARKS = [
-    Mark(name="一正", owner="吉林一正药业集团有限公司", well_known=True, classes=[5], industries=["医药", "药业"],
-         aliases=["YIZHENG"], whitelist=["吉林一正药业集团有限公司"]),
-    Mark(name="九阳", owner="九阳股份有限公司", well_known=True, classes=[7, 11, 21], industries=["小家电"],
-         aliases=["JOYOUNG"], whitelist=["九阳股份有限公司", "杭州九阳小家电有限公司"]),
+    Mark(
+        name="一正",
+        owner="吉林一正药业集团有限公司",
+        well_known=True,
+        classes=[5],
+        industries=["医药", "药业"],
+        aliases=["YIZHENG"],
+        whitelist=["吉林一正药业集团有限公司"],
+    ),
+    Mark(
+        name="九阳",
+        owner="九阳股份有限公司",
+        well_known=True,
+        classes=[7, 11, 21],
+        industries=["小家电"],
+        aliases=["JOYOUNG"],
+        whitelist=["九阳股份有限公司", "杭州九阳小家电有限公司"],
+    ),
     Mark(name="九牧", owner="九牧厨卫股份有限公司", well_known=True, classes=[11, 19], industries=["厨卫", "卫浴"]),
     Mark(name="立白", owner="立白科技集团有限公司", well_known=True, classes=[3], industries=["洗涤用品"]),
     Mark(name="卫龙", owner="漯河市卫龙商贸有限公司", well_known=True, classes=[29, 30], industries=["辣条"]),
@@ -43,6 +57,7 @@ def codes(hit) -> set[str]:
 
 
 # -- enterprise-name structure ----------------------------------------------
+
 
 def test_trade_name_in_another_province_is_flagged_with_parts(m):
     hit = best(m, "湖北一正药业有限公司")
@@ -80,12 +95,14 @@ def test_region_that_sounds_like_a_mark_is_not_flagged(m):
 
 # -- word boundaries ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["广州成立白云贸易有限公司", "深圳十九阳光电器有限公司", "老板娘私房菜馆"])
 def test_characters_across_a_word_boundary_are_not_the_mark(m, name):
     assert best(m, name) is None
 
 
 # -- sound --------------------------------------------------------------------
+
 
 def test_homophone(m):
     hit = best(m, "湖北衣正药业有限公司")
@@ -100,8 +117,10 @@ def test_near_sound_swap(m):
 
 # -- shape --------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,mark", [("卫尤辣条 香辣味", "卫龙"), ("苏伯尔不粘锅炒锅", "苏泊尔"),
-                                        ("康帅傅红烧牛肉面", "康师傅")])
+
+@pytest.mark.parametrize(
+    "text,mark", [("卫尤辣条 香辣味", "卫龙"), ("苏伯尔不粘锅炒锅", "苏泊尔"), ("康帅傅红烧牛肉面", "康师傅")]
+)
 def test_look_alike_characters(m, text, mark):
     hit = best(m, text, kind="listing")
     assert hit and hit.mark == mark and "shape" in codes(hit)
@@ -109,12 +128,16 @@ def test_look_alike_characters(m, text, mark):
 
 # -- variants -----------------------------------------------------------------
 
-@pytest.mark.parametrize("text,code", [
-    ("華為 Mate60 高仿", "traditional"),
-    ("壹正 感冒灵颗粒", "numeral"),
-    ("ＨＵＡＷＥＩ 手机 A货", "lookalike_script"),
-    ("华\u200b为 手机 高仿", "separator"),
-])
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("華為 Mate60 高仿", "traditional"),
+        ("壹正 感冒灵颗粒", "numeral"),
+        ("ＨＵＡＷＥＩ 手机 A货", "lookalike_script"),
+        ("华\u200b为 手机 高仿", "separator"),
+    ],
+)
 def test_variant_spellings(m, text, code):
     hit = best(m, text, kind="listing")
     assert hit and code in codes(hit), hit
@@ -139,6 +162,7 @@ def test_latin_alias_needs_word_boundaries(m):
 
 
 # -- edits --------------------------------------------------------------------
+
 
 def test_inserted_character(m):
     hit = best(m, "武汉周记黑鸭食品有限公司")
@@ -171,6 +195,7 @@ def test_one_character_overlap_in_same_industry_is_not_the_other_mark(m):
 
 
 # -- context ------------------------------------------------------------------
+
 
 def test_well_known_mark_protected_across_industries(m):
     hit = best(m, "贵州茅台房地产开发有限公司")

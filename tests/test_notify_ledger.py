@@ -57,9 +57,7 @@ def test_interrupted_message_is_only_ever_resent_as_is(tmp_path):
         smtp = {"host": "127.0.0.1", "port": srv.port, "security": "none"}
         s = settings_for(tmp_path, smtp=smtp)
         report = notify(s, marks=marks(), store=store)
-        assert [(o.state, o.retry) for o in report.outcomes] == [
-            ("uncertain", True)
-        ]  # no fresh digest for `a`
+        assert [(o.state, o.retry) for o in report.outcomes] == [("uncertain", True)]  # no fresh digest for `a`
         h.data_reply = None
         report = notify(s, marks=marks(), store=store)
         assert [(o.state, o.retry) for o in report.outcomes] == [("sent", True)]

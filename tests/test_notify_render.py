@@ -22,9 +22,7 @@ HOSTILE = (
 )
 
 
-def item(
-    aid: str, mark: str = "一正", name: str = "吉林一正药业有限公司", score: float = 0.9, **kw
-) -> DigestItem:
+def item(aid: str, mark: str = "一正", name: str = "吉林一正药业有限公司", score: float = 0.9, **kw) -> DigestItem:
     return DigestItem(alert_id=aid, mark=mark, name=name, score=score, **kw)
 
 

@@ -81,9 +81,7 @@ def test_digest_over_starttls_with_auth_parsed_back(tmp_path, store, cert):
     assert msg["To"] == "ip@yizheng.example" and msg["Bcc"] is None
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
-    assert (
-        f"https://review.example/alerts/{a1}" in text and f'href="https://review.example/alerts/{a2}"' in html
-    )
+    assert f"https://review.example/alerts/{a1}" in text and f'href="https://review.example/alerts/{a2}"' in html
     assert 'href="https://qcc.example/f?id=1&amp;t=2"' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "0.93" in text and "2025-03-01 08:00 UTC" in text and "contains the mark" in text
@@ -249,8 +247,6 @@ def test_dry_run_sends_and_records_nothing(tmp_path, store, cert):
     h = Handler()
     with SmtpServer(h, cert=cert, users=USERS) as srv:
         report = run(tmp_path, store, srv, cert, dry_run=True)
-        assert [(o.recipient, o.state, o.alerts) for o in report.outcomes] == [
-            ("ip@liby.example", "would-send", 1)
-        ]
+        assert [(o.recipient, o.state, o.alerts) for o in report.outcomes] == [("ip@liby.example", "would-send", 1)]
         assert h.received == []
         assert [o.state for o in run(tmp_path, store, srv, cert).outcomes] == ["sent"]

@@ -26,9 +26,23 @@ def free_port() -> int:
 @pytest.fixture
 def redis_url(tmp_path):
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import redis
 
     client = redis.Redis(port=port)
@@ -56,11 +70,20 @@ def test_two_workers_share_one_queue(tmp_path, redis_url):
         assert rc == 0
         before = Counter(srv.state.hits)
         # A per-request delay keeps the queue from draining before the second worker has started.
-        cfgs = [write_config(tmp_path / f"w{i}", srv.url, ["demo-market-browse"], f"delay = 0.1\n{queue}")
-                for i in (1, 2)]
-        procs = [subprocess.Popen([sys.executable, "-m", "markwatch", "scan", "--config", str(c), "--date", TODAY,
-                                   "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env=env()) for c in cfgs]
+        cfgs = [
+            write_config(tmp_path / f"w{i}", srv.url, ["demo-market-browse"], f"delay = 0.1\n{queue}") for i in (1, 2)
+        ]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "markwatch", "scan", "--config", str(c), "--date", TODAY, "--json"],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env(),
+            )
+            for c in cfgs
+        ]
         outs = [p.communicate(timeout=180) for p in procs]
         hits = Counter(srv.state.hits)
         hits.subtract(before)
@@ -87,8 +110,12 @@ def test_two_workers_share_one_queue(tmp_path, redis_url):
 
 
 def test_unreachable_queue_is_one_line(tmp_path):
-    cfg = write_config(tmp_path, "http://127.0.0.1:9", ["demo-market-browse"],
-                       f'[queue]\nbackend = "redis"\nredis_url = "redis://:secret@127.0.0.1:{free_port()}/0"\n')
+    cfg = write_config(
+        tmp_path,
+        "http://127.0.0.1:9",
+        ["demo-market-browse"],
+        f'[queue]\nbackend = "redis"\nredis_url = "redis://:secret@127.0.0.1:{free_port()}/0"\n',
+    )
     from scan_support import scan
 
     p = scan(cfg)

@@ -80,10 +80,20 @@ def test_bad_configuration_is_one_line_and_exit_2(tmp_path):
 def test_a_second_scan_refuses_while_one_runs_but_a_stale_lock_does_not_block(tmp_path):
     cfg = write_config(tmp_path, "http://127.0.0.1:9", SOURCES)
     state = tmp_path / "var" / "state"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from markwatch.scanlock import ScanLock; "
-        f"l = ScanLock({str(state)!r}); l.acquire(); print('held', flush=True); time.sleep(60)")],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env())
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from markwatch.scanlock import ScanLock; "
+                f"l = ScanLock({str(state)!r}); l.acquire(); print('held', flush=True); time.sleep(60)"
+            ),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         p = scan(cfg)

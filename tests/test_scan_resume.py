@@ -21,8 +21,13 @@ def test_killed_scan_resumes_without_duplicate_alerts(tmp_path):
         assert rc == 0
         cfg = write_config(tmp_path / "work", srv.url, ["demo-market-browse"], "concurrency = 2")
         journal = tmp_path / "work" / "var" / "state" / "jobs" / "demo-market-browse" / "markwatch-done.log"
-        proc = subprocess.Popen([sys.executable, "-m", "markwatch", "scan", "--config", str(cfg), "--date", TODAY],
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "markwatch", "scan", "--config", str(cfg), "--date", TODAY],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env(),
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
             if journal.exists() and journal.read_text().count("\n") >= 80:

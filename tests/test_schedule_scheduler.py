@@ -25,9 +25,14 @@ class Scheduler:
     """`markwatch schedule` in a child process, its log collected line by line."""
 
     def __init__(self, cfg) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "markwatch", "schedule", "--config", str(cfg)],
-                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env=env())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "markwatch", "schedule", "--config", str(cfg)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env(),
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -55,10 +60,15 @@ class Scheduler:
 def test_cron_fields_and_time_zone():
     t = cron_trigger("0 2 * * *", "Asia/Shanghai")
     runs = next_times(t, 3, datetime(2026, 1, 1, 12, 0, tzinfo=TZ))
-    assert [r.isoformat() for r in runs] == ["2026-01-02T02:00:00+08:00", "2026-01-03T02:00:00+08:00",
-                                             "2026-01-04T02:00:00+08:00"]
-    assert next_times(cron_trigger("15 10 4 * * *", "UTC"), 1, datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")))[0] \
-        .isoformat() == "2026-01-01T04:10:15+00:00"
+    assert [r.isoformat() for r in runs] == [
+        "2026-01-02T02:00:00+08:00",
+        "2026-01-03T02:00:00+08:00",
+        "2026-01-04T02:00:00+08:00",
+    ]
+    assert (
+        next_times(cron_trigger("15 10 4 * * *", "UTC"), 1, datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")))[0].isoformat()
+        == "2026-01-01T04:10:15+00:00"
+    )
     with pytest.raises(ValueError):
         cron_trigger("0 2 * *", "UTC")
 
@@ -68,9 +78,12 @@ def test_schedule_persists_across_restarts_and_runs_a_missed_scan_once(tmp_path)
     try:
         fire = (datetime.now(TZ) + timedelta(seconds=12)).replace(microsecond=0)
         cron = f"{fire.second} {fire.minute} {fire.hour} * * *"
-        cfg = write_config(tmp_path, srv.url, ["demo-market-api"],
-                           f'[schedule]\ncron = "{cron}"\nmisfire_grace_time = 300\n'
-                           f'jobstore = "{tmp_path}/var/schedule.sqlite"\n')
+        cfg = write_config(
+            tmp_path,
+            srv.url,
+            ["demo-market-api"],
+            f'[schedule]\ncron = "{cron}"\nmisfire_grace_time = 300\njobstore = "{tmp_path}/var/schedule.sqlite"\n',
+        )
         # 1. Start: the job is stored; --list shows its next run in the schedule's own time zone.
         first = Scheduler(cfg)
         first.wait_for("scheduler running")

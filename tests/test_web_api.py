@@ -106,8 +106,16 @@ def test_pages_review_forms_and_csv(client):
     a, b = client.alerts[3], client.alerts[4]
     no_token = client.post("/alerts/review", data={"ids": [a.id], "status": "confirmed"})
     assert no_token.status_code == 403
-    r = client.post("/alerts/review", data={"ids": [a.id, b.id], "status": "dismissed", "note": "同名不同业",
-                                             "csrf_token": token, "back": "status=new"})
+    r = client.post(
+        "/alerts/review",
+        data={
+            "ids": [a.id, b.id],
+            "status": "dismissed",
+            "note": "同名不同业",
+            "csrf_token": token,
+            "back": "status=new",
+        },
+    )
     assert r.status_code == 200 and "2 alert(s) marked dismissed" in r.text
     assert client.get(f"/api/alerts/{a.id}").json()["alert"]["status"] == "dismissed"
     page = client.get(f"/alerts/{a.id}")
@@ -126,8 +134,10 @@ def test_review_then_next_follows_the_filter(client):
     ctx = "mark=%E4%B9%9D%E9%98%B3&status=new&kind=enterprise"
     page = client.get(f"/alerts/{first}?{ctx}&pos=0")
     assert f'name="next_id" value="{second}"' in page.text
-    r = client.post(f"/alerts/{first}/review", data={"status": "confirmed", "ctx": ctx, "pos": "0",
-                                                       "next_id": second, "csrf_token": token})
+    r = client.post(
+        f"/alerts/{first}/review",
+        data={"status": "confirmed", "ctx": ctx, "pos": "0", "next_id": second, "csrf_token": token},
+    )
     assert f"/alerts/{second}" in str(r.url) and "pos=0" in str(r.url)  # the confirmed one left the filter
 
 

@@ -71,10 +71,20 @@ def site():
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000", "--lang=en-US",
-                f"--user-data-dir={tmp / 'chrome'}"):
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--lang=en-US",
+        f"--user-data-dir={tmp / 'chrome'}",
+    ):
         opts.add_argument(arg)
     with live_server(app) as base:
         driver = webdriver.Chrome(service=Service(DRIVER), options=opts)

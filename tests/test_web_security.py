@@ -31,8 +31,11 @@ def site(tmp_path):
 
 def login(c, user="li", password=PASSWORD, next_="/alerts"):
     token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
-    return c.post("/login", data={"username": user, "password": password, "csrf_token": token, "next": next_},
-                  follow_redirects=False)
+    return c.post(
+        "/login",
+        data={"username": user, "password": password, "csrf_token": token, "next": next_},
+        follow_redirects=False,
+    )
 
 
 def test_password_hashes():
@@ -94,7 +97,7 @@ def test_headers_and_escaping(site):
     assert HOSTILE_SELLER not in r.text and 'href="javascript:' not in r.text
     hostile = next(a for a in site.alerts if a.subject.text == HOSTILE_TITLE)
     page = site.get(f"/alerts/{hostile.id}").text
-    assert "<script>window" not in page and "onerror=\"window" not in page and "<svg onload" not in page
+    assert "<script>window" not in page and 'onerror="window' not in page and "<svg onload" not in page
     assert 'href="javascript:' not in page and "U+200B" in page and "U+202E" in page  # invisible chars shown
     assert re.search(r'<iframe sandbox src="/evidence/[0-9a-f]{64}"', page)
     inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page)

@@ -24,7 +24,7 @@ _HASH = hash_password(PASSWORD, log2_n=10)
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 HOSTILE_TITLE = '<script>window.__pwned="title"</script>九阳<img src=x onerror="window.__pwned=\'img\'">豆浆机'
-HOSTILE_SELLER = '<a href="javascript:window.__pwned=\'link\'">点我</a>'
+HOSTILE_SELLER = "<a href=\"javascript:window.__pwned='link'\">点我</a>"
 HOSTILE_URL = "javascript:window.__pwned='url'"
 
 
@@ -37,19 +37,47 @@ def settings(tmp: Path, **review: object) -> Settings:
     )
 
 
-def alert(text: str, mark: str = "九阳", score: float = 0.9, kind: str = "enterprise", source: str = "gsxt",
-          now: datetime = T0, seller: str | None = None, evidence_id: str | None = None, item: dict | None = None,
-          trade_name: str | None = None):
+def alert(
+    text: str,
+    mark: str = "九阳",
+    score: float = 0.9,
+    kind: str = "enterprise",
+    source: str = "gsxt",
+    now: datetime = T0,
+    seller: str | None = None,
+    evidence_id: str | None = None,
+    item: dict | None = None,
+    trade_name: str | None = None,
+):
     """An alert made the crawler's way: a matcher Hit and Subject through alert_from_hit."""
-    parts = NameParts(region="上海", trade_name=trade_name or mark, industry="电器", form="有限公司") \
-        if kind == "enterprise" else None
-    hit = Hit(mark=mark, owner=f"{mark}股份有限公司", score=score, span=(2, 4), matched=mark, parts=parts,
-              reasons=(Reason("contains_mark", "字号包含商标", "the trade name contains the mark"),
-                       Reason("same_industry", "行业相同", "same industry as the mark's goods")),
-              well_known=True)
+    parts = (
+        NameParts(region="上海", trade_name=trade_name or mark, industry="电器", form="有限公司")
+        if kind == "enterprise"
+        else None
+    )
+    hit = Hit(
+        mark=mark,
+        owner=f"{mark}股份有限公司",
+        score=score,
+        span=(2, 4),
+        matched=mark,
+        parts=parts,
+        reasons=(
+            Reason("contains_mark", "字号包含商标", "the trade name contains the mark"),
+            Reason("same_industry", "行业相同", "same industry as the mark's goods"),
+        ),
+        well_known=True,
+    )
     subject = Subject(text=text, kind=kind, seller=seller, price=199.0 if kind == "listing" else None)  # type: ignore[arg-type]
-    return alert_from_hit(hit, subject, source=source, subject_key=text, item=item or {"name": text, "reg_no": "9131"},
-                          evidence_id=evidence_id, now=now)
+    return alert_from_hit(
+        hit,
+        subject,
+        source=source,
+        subject_key=text,
+        item=item or {"name": text, "reg_no": "9131"},
+        evidence_id=evidence_id,
+        now=now,
+    )
 
 
 def sample_alerts(evidence: EvidenceStore | None = None) -> list:
@@ -57,7 +85,10 @@ def sample_alerts(evidence: EvidenceStore | None = None) -> list:
     ev_id = None
     if evidence is not None:
         ev_id = evidence.put(
-            "https://gsxt.example/corp/123", T0, 200, {"Content-Type": "text/html; charset=utf-8"},
+            "https://gsxt.example/corp/123",
+            T0,
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
             "<html><body><h1>上海九阳电器有限公司</h1><p>统一社会信用代码 9131…</p></body></html>".encode(),
         )
     out = [
@@ -66,8 +97,14 @@ def sample_alerts(evidence: EvidenceStore | None = None) -> list:
         alert("杭州九阳小家电科技有限公司", score=0.62, now=T0 + timedelta(days=2)),
         alert("九牧王卫浴（福建）有限公司", mark="九牧", score=0.88, source="qcc", now=T0 + timedelta(days=2)),
         alert("立白日化用品有限公司", mark="立白", score=0.75, now=T0 + timedelta(days=3)),
-        alert("正品九阳破壁机 家用全自动 包邮", kind="listing", source="taobao", seller="九阳官方旗舰店", score=0.83,
-              now=T0 + timedelta(days=3)),
+        alert(
+            "正品九阳破壁机 家用全自动 包邮",
+            kind="listing",
+            source="taobao",
+            seller="九阳官方旗舰店",
+            score=0.83,
+            now=T0 + timedelta(days=3),
+        ),
     ]
     return out + hostile_alerts(evidence)
 
@@ -86,9 +123,19 @@ def hostile_alerts(evidence: EvidenceStore | None, beacon: str = "http://127.0.0
         ).encode()
         ev_id = evidence.put(HOSTILE_URL, T0, 200, {"Content-Type": "text/html"}, body)
     return [
-        alert(HOSTILE_TITLE, score=0.99, source="gsxt", evidence_id=ev_id, trade_name="九阳",
-              item={"name": HOSTILE_TITLE, "url": HOSTILE_URL, "html": '<svg onload="window.__pwned=\'svg\'">',
-                    "zw": "九\u200b阳\u202e"}),
+        alert(
+            HOSTILE_TITLE,
+            score=0.99,
+            source="gsxt",
+            evidence_id=ev_id,
+            trade_name="九阳",
+            item={
+                "name": HOSTILE_TITLE,
+                "url": HOSTILE_URL,
+                "html": "<svg onload=\"window.__pwned='svg'\">",
+                "zw": "九\u200b阳\u202e",
+            },
+        ),
         alert("九阳 listing " + HOSTILE_SELLER, kind="listing", source="1688", seller=HOSTILE_SELLER, score=0.98),
     ]
 

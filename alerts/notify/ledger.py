@@ -132,9 +132,7 @@ class Ledger:
 
     # -- queries ----------------------------------------------------------
     def sent_ids(self, recipient: str) -> set[str]:
-        rows = self._db.execute(
-            "SELECT alert_id FROM deliveries WHERE recipient = ? AND state = 'sent'", (recipient,)
-        )
+        rows = self._db.execute("SELECT alert_id FROM deliveries WHERE recipient = ? AND state = 'sent'", (recipient,))
         return {r[0] for r in rows}
 
     def held_ids(self, recipient: str) -> set[str]:
@@ -175,9 +173,7 @@ class Ledger:
         return list(rows)
 
     # -- state changes ----------------------------------------------------
-    def begin(
-        self, message_id: str, recipient: str, sender: str, alert_ids: tuple[str, ...], raw: bytes
-    ) -> None:
+    def begin(self, message_id: str, recipient: str, sender: str, alert_ids: tuple[str, ...], raw: bytes) -> None:
         """Record the message as being sent, before any byte goes to the server."""
         now = _now()
         with self._tx() as db:
@@ -250,7 +246,6 @@ class Ledger:
                 (error, now, message_id),
             )
             db.execute(
-                "UPDATE deliveries SET last_error = ?, updated_at = ? "
-                "WHERE message_id = ? AND state = 'sending'",
+                "UPDATE deliveries SET last_error = ?, updated_at = ? WHERE message_id = ? AND state = 'sending'",
                 (error, now, message_id),
             )

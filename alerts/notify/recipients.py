@@ -37,7 +37,5 @@ def recipients_for(marks: Iterable[Mark], settings: NotifySettings) -> list[Reci
     for key, (addr, names, floors) in by_addr.items():
         prefs = settings.recipients.get(key)
         statuses = prefs.statuses if prefs is not None and prefs.statuses else settings.statuses
-        out.append(
-            Recipient(address=addr, marks=tuple(names), min_score=floors, statuses=frozenset(statuses))
-        )
+        out.append(Recipient(address=addr, marks=tuple(names), min_score=floors, statuses=frozenset(statuses)))
     return out

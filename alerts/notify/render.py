@@ -47,9 +47,7 @@ class Rendered:
 def environment(template_dir: str = str(TEMPLATE_DIR)) -> Environment:
     return Environment(
         loader=FileSystemLoader(template_dir),
-        autoescape=select_autoescape(
-            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
-        ),
+        autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

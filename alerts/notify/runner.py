@@ -52,9 +52,7 @@ def _collect(source: AlertSource, recipients: Sequence[Recipient]) -> dict[str, 
     return {m: source.candidates(m, floors[m], statuses[m]) for m in floors}
 
 
-def pending_for(
-    recipient: Recipient, candidates: dict[str, list[DigestItem]], ledger: Ledger
-) -> list[DigestItem]:
+def pending_for(recipient: Recipient, candidates: dict[str, list[DigestItem]], ledger: Ledger) -> list[DigestItem]:
     done = ledger.sent_ids(recipient.address.lower()) | ledger.held_ids(recipient.address.lower())
     out = []
     seen: set[str] = set()
@@ -91,9 +89,7 @@ def run_notify(
     try:
         # 1. Messages whose earlier attempt had an unknown outcome go again, byte for byte.
         for pm in ledger.interrupted():
-            out = Outcome(
-                pm.recipient, len(pm.alert_ids), "would-resend", message_id=pm.message_id, retry=True
-            )
+            out = Outcome(pm.recipient, len(pm.alert_ids), "would-resend", message_id=pm.message_id, retry=True)
             outcomes.append(out)
             if dry_run:
                 continue

@@ -91,9 +91,7 @@ def notify(
     )
     try:
         with Ledger(ledger_path(settings)) as ledger:
-            report.outcomes = run_notify(
-                recipients, source, ledger, transport, options, dry_run=dry_run, now=now
-            )
+            report.outcomes = run_notify(recipients, source, ledger, transport, options, dry_run=dry_run, now=now)
     finally:
         if own_store is not None:
             own_store.close()

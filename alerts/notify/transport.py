@@ -45,9 +45,7 @@ class Transport(Protocol):
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = (
-            exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-        )
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
         return f"{exc.smtp_code} {text}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "; ".join(f"{r}: {c} {m.decode('utf-8', 'replace')}" for r, (c, m) in exc.recipients.items())
@@ -101,16 +99,12 @@ class SmtpTransport:
                     local_hostname=s.local_hostname,
                 )
             else:
-                conn = smtplib.SMTP(
-                    s.host, s.effective_port, timeout=s.timeout, local_hostname=s.local_hostname
-                )
+                conn = smtplib.SMTP(s.host, s.effective_port, timeout=s.timeout, local_hostname=s.local_hostname)
             try:
                 conn.ehlo()
                 if s.security == "starttls":
                     if not conn.has_extn("starttls"):
-                        raise ServerUnavailable(
-                            f"{where}: server does not offer STARTTLS (refusing to send in clear)"
-                        )
+                        raise ServerUnavailable(f"{where}: server does not offer STARTTLS (refusing to send in clear)")
                     conn.starttls(context=self._context())
                     conn.ehlo()
                 if s.user:
@@ -169,9 +163,7 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             # Before DATA the server cannot have taken the message; during DATA it might have.
-            raise DeliveryError(
-                f"connection lost during {phase}: {_describe(exc)}", definite=phase != "data"
-            ) from None
+            raise DeliveryError(f"connection lost during {phase}: {_describe(exc)}", definite=phase != "data") from None
 
     def _reset(self) -> None:
         try:

@@ -79,8 +79,15 @@ def searchable(text: str) -> str:
 class World:
     """Generate companies and listings from a seed; cheap enough (< 1 s) to build at server start."""
 
-    def __init__(self, seed: int = 7, today: dt.date | None = None, n_companies: int = 5000,
-                 n_listings: int = 5000, days: int = 60, revision: int = 0) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        today: dt.date | None = None,
+        n_companies: int = 5000,
+        n_listings: int = 5000,
+        days: int = 60,
+        revision: int = 0,
+    ) -> None:
         self.seed = seed
         self.today = today or dt.date.today()
         self.days = days
@@ -150,16 +157,30 @@ class World:
             if t[0] != t[1] and not any(m in t for m in MARK_NAMES):
                 return t
 
-    def _company(self, n: int, trade: str, industry: str, *, city=None, days_ago=None, style=None,
-                 name: str | None = None, truth=None, how="clean") -> Company:
+    def _company(
+        self,
+        n: int,
+        trade: str,
+        industry: str,
+        *,
+        city=None,
+        days_ago=None,
+        style=None,
+        name: str | None = None,
+        truth=None,
+        how="clean",
+    ) -> Company:
         r = self._rng
         prov, cityname, code = city or r.choice(V.CITIES)
         form = r.choice(V.FORMS)
         style = style if style is not None else r.random()
         if name is None:
             if style < 0.55:
-                name = f"{prov}{trade}{industry}{form}" if prov not in ("北京", "上海", "天津", "重庆") \
+                name = (
+                    f"{prov}{trade}{industry}{form}"
+                    if prov not in ("北京", "上海", "天津", "重庆")
                     else f"{prov}市{trade}{industry}{form}"
+                )
             elif style < 0.85:
                 name = f"{cityname}市{trade}{industry}{form}"
             else:
@@ -167,23 +188,30 @@ class World:
         days_ago = r.randrange(self.days) if days_ago is None else days_ago
         capital = r.choice((10, 50, 100, 200, 300, 500, 1000, 2000, 5000))
         return Company(
-            id=f"C{n:05d}", name=name, uscc=uscc.generate(r, code, "92" if form.endswith("部") else "91"),
-            legal_rep=self._person(), capital=f"{capital}万元人民币",
+            id=f"C{n:05d}",
+            name=name,
+            uscc=uscc.generate(r, code, "92" if form.endswith("部") else "91"),
+            legal_rep=self._person(),
+            capital=f"{capital}万元人民币",
             established=(self.today - dt.timedelta(days=days_ago)).isoformat(),
             status="存续" if days_ago < 3 else r.choice(V.STATUSES),
             authority=f"{cityname}市市场监督管理局",
             address=f"{prov}省{cityname}市{r.choice(V.DISTRICTS)}区{r.choice(V.ROADS)}路{r.randint(1, 999)}号"
             if prov not in ("北京", "上海", "天津", "重庆")
             else f"{prov}市{r.choice(V.DISTRICTS)}区{r.choice(V.ROADS)}路{r.randint(1, 999)}号",
-            scope=V.INDUSTRIES[industry], province=prov, truth=truth, how=how,
+            scope=V.INDUSTRIES[industry],
+            province=prov,
+            truth=truth,
+            how=how,
         )
 
     def _gen_companies(self, total: int) -> None:
         r = self._rng
         hubei = [c for c in V.CITIES if c[0] == "湖北"]
         # The seed case: a Hubei pharmacy company using 一正 as its trade name, registered today.
-        seed_case = self._company(0, "一正", "药业", city=hubei[0], days_ago=0, name=SEED_CASE,
-                                  truth="一正", how="exact_same_industry")
+        seed_case = self._company(
+            0, "一正", "药业", city=hubei[0], days_ago=0, name=SEED_CASE, truth="一正", how="exact_same_industry"
+        )
         seed_case.status = "存续"
         self.companies.append(seed_case)
         n = 1
@@ -194,8 +222,7 @@ class World:
             for name in dict.fromkeys(owned.get(mark, [])):
                 self.companies.append(self._company(n, mark, industry, name=name, how="owner"))
                 n += 1
-        tricks = ["exact_same_industry", "exact_cross_industry", "homophone", "lookalike",
-                  "traditional", "inserted"]
+        tricks = ["exact_same_industry", "exact_cross_industry", "homophone", "lookalike", "traditional", "inserted"]
         while n < total:
             roll = r.random()
             if roll < 0.06:
@@ -224,11 +251,13 @@ class World:
 
     def _gen_listings(self, total: int) -> None:
         r = self._rng
-        clean_shops = [self._shop(f"{self._clean_trade()}{r.choice(['旗舰店', '专营店', '小店', '百货'])}")
-                       for _ in range(300)]
+        clean_shops = [
+            self._shop(f"{self._clean_trade()}{r.choice(['旗舰店', '专营店', '小店', '百货'])}") for _ in range(300)
+        ]
         official = {m: self._shop(f"{m}官方旗舰店") for m in MARK_NAMES}
-        fake_shops = [self._shop(f"{self._clean_trade()}{r.choice(['潮品', '工厂店', '尾货', '优品'])}")
-                      for _ in range(60)]
+        fake_shops = [
+            self._shop(f"{self._clean_trade()}{r.choice(['潮品', '工厂店', '尾货', '优品'])}") for _ in range(60)
+        ]
         cats = list(V.CLEAN_PRODUCTS)
         for n in range(1, total + 1):
             roll = r.random()
@@ -260,12 +289,20 @@ class World:
                 title = f"{self._clean_trade()}{r.choice(V.CLEAN_PRODUCTS[cat])} {r.choice(V.DESCRIPTORS)}"
                 price, shop = self._price(cat), r.choice(clean_shops)
             title = self._hostile(title)
-            self.listings.append(Listing(
-                id=f"L{n:05d}", title=title, price=round(price, 2), currency="CNY", shop_id=shop,
-                shop_name=self.shops[shop], category=cat,
-                images=[f"/market/img/L{n:05d}-{k}.jpg" for k in range(r.randint(1, 3))],
-                truth=truth, how=how,
-            ))
+            self.listings.append(
+                Listing(
+                    id=f"L{n:05d}",
+                    title=title,
+                    price=round(price, 2),
+                    currency="CNY",
+                    shop_id=shop,
+                    shop_name=self.shops[shop],
+                    category=cat,
+                    images=[f"/market/img/L{n:05d}-{k}.jpg" for k in range(r.randint(1, 3))],
+                    truth=truth,
+                    how=how,
+                )
+            )
 
     def _price(self, cat: str) -> float:
         return self._rng.uniform(20, 2000 if cat in ("家电", "手机数码", "酒水", "厨房电器") else 300)

@@ -62,10 +62,17 @@ class DemoState:
 
     def __init__(self, cfg: ServerConfig) -> None:
         self.cfg = cfg
-        self.world = World(seed=cfg.seed, today=cfg.today, n_companies=cfg.companies,
-                           n_listings=cfg.listings, days=cfg.days, revision=cfg.revision)
-        self.env = Environment(loader=PackageLoader("crawler.demo", "templates"),
-                               autoescape=select_autoescape(["html"]))
+        self.world = World(
+            seed=cfg.seed,
+            today=cfg.today,
+            n_companies=cfg.companies,
+            n_listings=cfg.listings,
+            days=cfg.days,
+            revision=cfg.revision,
+        )
+        self.env = Environment(
+            loader=PackageLoader("crawler.demo", "templates"), autoescape=select_autoescape(["html"])
+        )
         self.lock = threading.Lock()
         self.hits: collections.Counter[str] = collections.Counter()
         self.failed_once: set[str] = set()
@@ -103,9 +110,18 @@ def _page(params: dict, key: str = "page") -> int:
 
 
 def _company_json(c) -> dict:
-    return {"entName": c.name, "uniscid": c.uscc, "legalRep": c.legal_rep, "regCap": c.capital,
-            "estDate": c.established, "regState": c.status, "regOrg": c.authority, "dom": c.address,
-            "opScope": c.scope, "detailUrl": f"/registry/company/{c.id}"}
+    return {
+        "entName": c.name,
+        "uniscid": c.uscc,
+        "legalRep": c.legal_rep,
+        "regCap": c.capital,
+        "estDate": c.established,
+        "regState": c.status,
+        "regOrg": c.authority,
+        "dom": c.address,
+        "opScope": c.scope,
+        "detailUrl": f"/registry/company/{c.id}",
+    }
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -116,8 +132,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - quiet: tests and benchmarks read stats instead
         pass
 
-    def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
-              headers: dict | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8", headers: dict | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -165,8 +182,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- common --------------------------------------------------------
     def r_index(self, parts, params):
-        self._send(200, b'<html><body><a href="/registry/search">registry</a> '
-                        b'<a href="/market/search">market</a></body></html>')
+        self._send(
+            200,
+            b'<html><body><a href="/registry/search">registry</a> <a href="/market/search">market</a></body></html>',
+        )
 
     def r_robots_txt(self, parts, params):
         self._send(200, ROBOTS.encode(), "text/plain")
@@ -183,15 +202,16 @@ class Handler(BaseHTTPRequestHandler):
     def _paged(self, template, rows, page, size=None, **ctx):
         size = size or self.state.cfg.page_size
         pages = max(1, math.ceil(len(rows) / size))
-        chunk = rows[(page - 1) * size: page * size]
+        chunk = rows[(page - 1) * size : page * size]
         self._send(200, self.state.render(template, rows=chunk, page=page, pages=pages, total=len(rows), **ctx))
 
     def r_registry_company(self, parts, params):
         c = self.state.world.company_by_id[parts[2]]
         h = zlib.crc32(c.id.encode())
         m = self.state.cfg.malformed_every
-        self._send(200, self.state.render("registry_company.html", c=c, malformed=bool(m) and h % m == 0,
-                                          crlf=h % 7 == 0))
+        self._send(
+            200, self.state.render("registry_company.html", c=c, malformed=bool(m) and h % m == 0, crlf=h % 7 == 0)
+        )
 
     def r_registry_report(self, parts, params):
         self._send(200, b"%PDF-1.4 demo report", "application/pdf")
@@ -210,7 +230,8 @@ class Handler(BaseHTTPRequestHandler):
         page, size = _page(params), 20
         pages = max(1, math.ceil(len(rows) / size))
         html = self.state.env.get_template("registry_daily.html").render(
-            rows=rows[(page - 1) * size: page * size], page=page, pages=pages, date=date)
+            rows=rows[(page - 1) * size : page * size], page=page, pages=pages, date=date
+        )
         self._send(200, html.encode("gbk", errors="xmlcharrefreplace"), "text/html")
 
     def r_registry_api(self, parts, params):
@@ -220,8 +241,16 @@ class Handler(BaseHTTPRequestHandler):
         page = _page(params)
         size = min(50, _page(params, "size") if "size" in params else 20)
         pages = max(1, math.ceil(len(rows) / size))
-        body = {"code": 0, "data": {"date": date, "total": len(rows), "page": page, "pages": pages,
-                                    "list": [_company_json(c) for c in rows[(page - 1) * size: page * size]]}}
+        body = {
+            "code": 0,
+            "data": {
+                "date": date,
+                "total": len(rows),
+                "page": page,
+                "pages": pages,
+                "list": [_company_json(c) for c in rows[(page - 1) * size : page * size]],
+            },
+        }
         self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8")
 
     def r_provider_registrations(self, parts, params):
@@ -268,16 +297,20 @@ class Handler(BaseHTTPRequestHandler):
         rows = self.state.world.search_listings(q)
         page = _page(params)
         size = min(50, _page(params, "size") if "size" in params else 20)
-        chunk = rows[(page - 1) * size: page * size]
-        items = [{
-            "itemId": x.id,
-            "title": x.title.replace(q, f"<em>{q}</em>", 1) if q else x.title,
-            "price": {"amount": x.price, "currency": x.currency},
-            "shop": {"name": x.shop_name, "url": f"/market/shop/{x.shop_id}"},
-            "url": f"/market/item/{x.id}", "category": x.category, "pics": x.images,
-        } for x in chunk]
-        body = {"total": len(rows), "page": page, "size": size,
-                "hasMore": page * size < len(rows), "items": items}
+        chunk = rows[(page - 1) * size : page * size]
+        items = [
+            {
+                "itemId": x.id,
+                "title": x.title.replace(q, f"<em>{q}</em>", 1) if q else x.title,
+                "price": {"amount": x.price, "currency": x.currency},
+                "shop": {"name": x.shop_name, "url": f"/market/shop/{x.shop_id}"},
+                "url": f"/market/item/{x.id}",
+                "category": x.category,
+                "pics": x.images,
+            }
+            for x in chunk
+        ]
+        body = {"total": len(rows), "page": page, "size": size, "hasMore": page * size < len(rows), "items": items}
         self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
 
 
@@ -334,13 +367,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fail-every", type=int, default=41)
     ap.add_argument("--slow-every", type=int, default=97)
     ap.add_argument("--slow-seconds", type=float, default=0.5)
-    ap.add_argument("--burst-limit", type=_burst, default=None,
-                    help="requests per second per section before the captcha, e.g. registry=400,market=400")
+    ap.add_argument(
+        "--burst-limit",
+        type=_burst,
+        default=None,
+        help="requests per second per section before the captcha, e.g. registry=400,market=400",
+    )
     ap.add_argument("--down", default="", help="comma-separated sections that always answer 503")
     a = ap.parse_args(argv)
-    cfg = ServerConfig(seed=a.seed, today=a.today, companies=a.companies, listings=a.listings,
-                       revision=a.revision, fail_every=a.fail_every, slow_every=a.slow_every,
-                       slow_seconds=a.slow_seconds, down_sections=set(filter(None, a.down.split(","))))
+    cfg = ServerConfig(
+        seed=a.seed,
+        today=a.today,
+        companies=a.companies,
+        listings=a.listings,
+        revision=a.revision,
+        fail_every=a.fail_every,
+        slow_every=a.slow_every,
+        slow_seconds=a.slow_seconds,
+        down_sections=set(filter(None, a.down.split(","))),
+    )
     if a.burst_limit is not None:
         cfg.burst_limit = a.burst_limit
     srv = DemoServer(cfg, a.host, a.port)

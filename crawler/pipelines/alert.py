@@ -64,8 +64,12 @@ class AlertPipeline:
         doc = {k: v for k, v in item.items() if k not in _BOOKKEEPING}
         doc["raw"] = item.get("raw")
         now = datetime.now(UTC)
-        alerts = [alert_from_hit(h, subject, source=item["source"], subject_key=key, item=doc,
-                                 evidence_id=evidence_id, now=now) for h in hits]
+        alerts = [
+            alert_from_hit(
+                h, subject, source=item["source"], subject_key=key, item=doc, evidence_id=evidence_id, now=now
+            )
+            for h in hits
+        ]
         result = self.store.upsert(alerts)
         item["alert_ids"] = [a.id for a in alerts]
         self.stats.inc_value("markwatch/alerts_new", result.new)

@@ -25,7 +25,7 @@ class NormalizePipeline:
         if isinstance(item, Listing):
             price, cur = parse_price(raw.get("price"))
             item["price"] = price
-            item["currency"] = (item.get("currency") or cur or ("CNY" if price is not None else None))
+            item["currency"] = item.get("currency") or cur or ("CNY" if price is not None else None)
         if isinstance(item, Registration) and item.get("uscc"):
             item["uscc"] = item["uscc"].replace(" ", "").upper()
         return item

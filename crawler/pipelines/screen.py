@@ -17,8 +17,13 @@ def matcher_for(marks_path: str) -> Matcher:
 
 def subject_of(item) -> Subject:
     if isinstance(item, Listing):
-        return Subject(text=item.get("title") or "", kind="listing", seller=item.get("seller"),
-                       price=item.get("price"), category=item.get("category"))
+        return Subject(
+            text=item.get("title") or "",
+            kind="listing",
+            seller=item.get("seller"),
+            price=item.get("price"),
+            category=item.get("category"),
+        )
     return Subject(text=item.get("name") or "", kind="enterprise")
 
 

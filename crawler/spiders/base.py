@@ -46,16 +46,26 @@ class SourceSpider(scrapy.Spider):
 
     kind = ""  # "registry" or "marketplace", set by subclasses
 
-    def __init__(self, source: str | Source | None = None, marks: str | None = None,
-                 keywords: str | list[str] | None = None, date: str | None = None, days: str | int = 1,
-                 base_url: str | None = None, sources_dirs: list[str] | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        source: str | Source | None = None,
+        marks: str | None = None,
+        keywords: str | list[str] | None = None,
+        date: str | None = None,
+        days: str | int = 1,
+        base_url: str | None = None,
+        sources_dirs: list[str] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(**kw)
         if source is None:
             raise NotConfigured(f"{self.name}: pass -a source=NAME (see `markwatch sources` or crawler/sources/)")
         self.source: Source = source if isinstance(source, Source) else find_source(source, sources_dirs)
         if self.source.spider != self.name:
-            raise NotConfigured(f"source {self.source.name!r} is a {self.source.kind} source: "
-                                f"run it with `scrapy crawl {self.source.spider}`")
+            raise NotConfigured(
+                f"source {self.source.name!r} is a {self.source.kind} source: "
+                f"run it with `scrapy crawl {self.source.spider}`"
+            )
         self.marks_path = marks
         self.keywords_arg = keywords.split(",") if isinstance(keywords, str) else keywords
         self.date = dt.date.fromisoformat(date) if date else dt.date.today()
@@ -82,8 +92,12 @@ class SourceSpider(scrapy.Spider):
 
     # ---- requests --------------------------------------------------------
     def _url(self, keyword: str = "", date: str = "", page: int = 1) -> str:
-        return (self.source.pages.url.replace("{base}", self.base_url)
-                .replace("{keyword}", quote(keyword)).replace("{date}", date).replace("{page}", str(page)))
+        return (
+            self.source.pages.url.replace("{base}", self.base_url)
+            .replace("{keyword}", quote(keyword))
+            .replace("{date}", date)
+            .replace("{page}", str(page))
+        )
 
     def _request(self, url: str, callback, meta: dict, **kw) -> Request:
         meta = {**meta, "source": self.source.name}
@@ -120,10 +134,13 @@ class SourceSpider(scrapy.Spider):
 
     # ---- parsing ---------------------------------------------------------
     def _evidence(self, response: Response) -> dict:
-        return {"url": response.url, "status": response.status,
-                "headers": {k.decode("latin-1"): b", ".join(v).decode("latin-1")
-                            for k, v in response.headers.items()},
-                "body": response.body, "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        return {
+            "url": response.url,
+            "status": response.status,
+            "headers": {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
+            "body": response.body,
+            "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
 
     def _item(self, values: dict, response: Response):
         item = self.item_cls()
@@ -152,8 +169,9 @@ class SourceSpider(scrapy.Spider):
             if isinstance(link, list):
                 link = link[0] if link else None
             if page_spec.detail and link:
-                yield self._request(response.urljoin(str(link).strip()), self.parse_detail,
-                                    {"partial": values, "leaf": True})
+                yield self._request(
+                    response.urljoin(str(link).strip()), self.parse_detail, {"partial": values, "leaf": True}
+                )
             elif page_spec.detail:
                 self.crawler.stats.inc_value("markwatch/rows_without_link")
             else:
@@ -167,8 +185,11 @@ class SourceSpider(scrapy.Spider):
             return
         meta = {k: response.meta[k] for k in ("keyword", "date") if k in response.meta}
         if spec.next is not None:
-            root = (extract.page_json(response, self.source.encoding) if spec.format == "json"
-                    else extract.rows(response, spec.model_copy(update={"rows": None}), self.source.encoding)[0])
+            root = (
+                extract.page_json(response, self.source.encoding)
+                if spec.format == "json"
+                else extract.rows(response, spec.model_copy(update={"rows": None}), self.source.encoding)[0]
+            )
             link = extract.value(root, spec.next)
             if isinstance(link, list):
                 link = link[0] if link else None
@@ -186,8 +207,9 @@ class SourceSpider(scrapy.Spider):
 
     def parse_detail(self, response: Response):
         self.crawler.stats.inc_value("markwatch/pages/detail")
-        html = extract.rows(response, self.source.pages.model_copy(update={"rows": None, "format": "html"}),
-                            self.source.encoding)[0]
+        html = extract.rows(
+            response, self.source.pages.model_copy(update={"rows": None, "format": "html"}), self.source.encoding
+        )[0]
         values = dict(response.meta.get("partial") or {})
         values.update(extract.fields(html, self.source.detail.fields if self.source.detail else {}))
         values.pop("url", None)

@@ -26,8 +26,22 @@ class DemoWorld:
     def start(self, ports: tuple[int, ...] = (8700, 0)) -> DemoWorld:
         for port in ports:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "crawler.demo.server", "--host", "127.0.0.1", "--port", str(port),
-                 "--burst-limit", "", *self.args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "crawler.demo.server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--burst-limit",
+                    "",
+                    *self.args,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
             if line.startswith("http://"):
                 self.url = line

@@ -49,7 +49,15 @@ def day_chart(by_day: dict[str, int], *, width: int = 720, height: int = 180, ma
     for i, d in enumerate(span):
         n = days.get(d, 0)
         h = plot * n / peak
-        bars.append(Bar(d.isoformat(), n, round(i * step + (step - bw) / 2, 2), round(top + plot - h, 2),
-                        round(h, 2), i % every == 0 or i == len(span) - 1))
+        bars.append(
+            Bar(
+                d.isoformat(),
+                n,
+                round(i * step + (step - bw) / 2, 2),
+                round(top + plot - h, 2),
+                round(h, 2),
+                i % every == 0 or i == len(span) - 1,
+            )
+        )
     grid = [(round(top + plot - plot * frac, 2), round(peak * frac)) for frac in (0.5, 1.0)]
     return Chart(bars, width, height, round(bw, 2), peak, grid)

@@ -89,8 +89,14 @@ class Filters:
             return AlertQuery(**values)
         except ValidationError as exc:
             err = exc.errors()[0]
-            name = {"marks": "mark", "owners": "owner", "statuses": "status", "kinds": "kind", "sources": "source",
-                    "text": "q"}.get(str(err["loc"][0]), str(err["loc"][0]))
+            name = {
+                "marks": "mark",
+                "owners": "owner",
+                "statuses": "status",
+                "kinds": "kind",
+                "sources": "source",
+                "text": "q",
+            }.get(str(err["loc"][0]), str(err["loc"][0]))
             raise FilterError(f"{name}: {err['msg']}") from None
 
 

@@ -81,13 +81,20 @@ def login(
     keys = (f"user:{username}", client)
     if throttle.blocked(*keys):
         log.warning("sign-in throttled for %r from %s", username[:64], client)
-        return render(request, "login.html", 429, next=safe_next(next), username=username,
-                      error="Too many failed attempts; wait a few minutes and try again.")
+        return render(
+            request,
+            "login.html",
+            429,
+            next=safe_next(next),
+            username=username,
+            error="Too many failed attempts; wait a few minutes and try again.",
+        )
     if not request.app.state.users.verify(username, password):
         throttle.failed(*keys)
         log.info("failed sign-in for %r from %s", username[:64], client)
-        return render(request, "login.html", 401, next=safe_next(next), username=username,
-                      error="Wrong user name or password.")
+        return render(
+            request, "login.html", 401, next=safe_next(next), username=username, error="Wrong user name or password."
+        )
     throttle.succeeded(*keys)
     request.session.clear()  # a new session (and CSRF token) at every sign-in
     request.session["user"] = username

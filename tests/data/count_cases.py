@@ -34,15 +34,11 @@ def table(rows: list[dict]) -> str:
     lines = ["| category | expected | enterprise | listing | total |", "|---|---|---:|---:|---:|"]
     for c in cats:
         polarity = "null" if c.startswith("neg_") else "a mark"
-        lines.append(
-            f"| `{c}` | {polarity} | {by_kind[(c, 'enterprise')]} | {by_kind[(c, 'listing')]} | {by_cat[c]} |"
-        )
+        lines.append(f"| `{c}` | {polarity} | {by_kind[(c, 'enterprise')]} | {by_kind[(c, 'listing')]} | {by_cat[c]} |")
     pos = sum(1 for r in rows if r["expected"] is not None)
     ent = sum(1 for r in rows if r["kind"] == "enterprise")
     marks = len({r["expected"] for r in rows if r["expected"] is not None})
-    lines.append(
-        f"| **all** | {pos} positive / {len(rows) - pos} negative | {ent} | {len(rows) - ent} | {len(rows)} |"
-    )
+    lines.append(f"| **all** | {pos} positive / {len(rows) - pos} negative | {ent} | {len(rows) - ent} | {len(rows)} |")
     lines.append("")
     lines.append(f"Positives cover {marks} distinct marks.")
     return "\n".join(lines)
