@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deps venv lint bench clean
+.PHONY: demo test test-fast test-deps venv lint bench clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ test: test-deps venv
 	  url=$$(scripts/es-node start --name make-test) || exit 1; \
 	  MARKWATCH_ES_URL=$$url $(BIN)/python -m pytest -q; rc=$$?; \
 	  scripts/es-node stop --name make-test; exit $$rc; fi
+
+# The edit loop: the tests that need no server (Elasticsearch, Redis, Chromium) and no whole crawl.
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not (es or browser or redis or slow)"
 
 # Debian packages first, so that the compiler is there when the venv is built.
 test-deps:

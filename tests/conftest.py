@@ -14,6 +14,24 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+# -- Markers: `make test-fast` runs what needs no server and no long crawl ---------------------------
+
+# A test is marked by the server fixture it asks for, so a new test is classified without a list.
+_FIXTURE_MARKS = {"es_url": "es", "redis_url": "redis"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that reach a server: `make test-fast` deselects them."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _FIXTURE_MARKS.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("store") == "elasticsearch":
+            item.add_marker("es")
+
+
 # -- Elasticsearch: a real node (scripts/es-node) or the cluster in $MARKWATCH_ES_URL -------------
 
 ES_NODE = REPO / "scripts" / "es-node"
