@@ -17,12 +17,25 @@ REPO = Path(__file__).resolve().parents[1]
 # -- Markers: `make test-fast` runs what needs no server and no long crawl ---------------------------
 
 # A test is marked by the server fixture it asks for, so a new test is classified without a list.
-_FIXTURE_MARKS = {"es_url": "es", "redis_url": "redis"}
+_FIXTURE_MARKS = {"es_url": "es", "secure_node": "es", "redis_url": "redis"}
+
+
+# Modules of whole crawls, scans and CLI subprocesses (seconds per test).
+_SLOW_MODULES = {
+    "test_cli_match",
+    "test_crawler_crawl",
+    "test_notify_kill",
+    "test_scan_cli",
+    "test_scan_resume",
+    "test_schedule_scheduler",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests that reach a server: `make test-fast` deselects them."""
+    """Mark the tests that reach a server or run a whole scan: `make test-fast` deselects them."""
     for item in items:
+        if item.path.stem in _SLOW_MODULES:
+            item.add_marker("slow")
         fixtures = set(getattr(item, "fixturenames", ()))
         for fixture, marker in _FIXTURE_MARKS.items():
             if fixture in fixtures:
