@@ -28,7 +28,9 @@ from alerts.cases.errors import CaseError
 from markwatch.cmd_alerts import visible
 from markwatch.errors import ConfigError, UserError
 
-cases_app = typer.Typer(help="Cases: group confirmed alerts, file complaints, export dossiers, follow up.", no_args_is_help=True)
+cases_app = typer.Typer(
+    help="Cases: group confirmed alerts, file complaints, export dossiers, follow up.", no_args_is_help=True
+)
 _err = Console(stderr=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")]
@@ -171,9 +173,14 @@ def show_cmd(
         f"entity:    {visible(case.entity.name)}  ({case.entity.kind}, {visible(case.entity.key, 80)})",
     ]
     if case.entity.kind == "enterprise":
-        lines.append(f"authority: {visible(a.get('name', ''))}" + (f"  ({visible(a.get('reason'))})" if a.get("reason") else ""))
+        lines.append(
+            f"authority: {visible(a.get('name', ''))}" + (f"  ({visible(a.get('reason'))})" if a.get("reason") else "")
+        )
     if case.filing:
-        lines.append(f"filed:     to {visible(case.filing.to)} ref {visible(case.filing.ref) or '-'} at {case.filing.at:%Y-%m-%d %H:%M} UTC")
+        lines.append(
+            f"filed:     to {visible(case.filing.to)} ref {visible(case.filing.ref) or '-'}"
+            f" at {case.filing.at:%Y-%m-%d %H:%M} UTC"
+        )
     if case.deadline:
         lines.append(f"deadline:  {case.deadline.isoformat()}")
     if case.resolution:
@@ -182,7 +189,10 @@ def show_cmd(
         lines.append(f"closed:    {visible(case.close_reason)}")
     lines.append("alerts:")
     for al in alerts:
-        lines.append(f"  {al.id[:12]}  {al.score:.2f}  {al.status:<9} {visible(al.subject.text, 80)}  {visible(al.item.get('url', ''), 100)}")
+        lines.append(
+            f"  {al.id[:12]}  {al.score:.2f}  {al.status:<9} {visible(al.subject.text, 80)}"
+            f"  {visible(al.item.get('url', ''), 100)}"
+        )
     lines.append("events:")
     for e in case.events:
         extra = " ".join(f"{k}={visible(v, 80)}" for k, v in e.data.items() if v not in (None, ""))
@@ -199,17 +209,28 @@ def file_cmd(
     case_id: Annotated[str, typer.Argument()],
     to: Annotated[str, typer.Option("--to", help="The authority or platform the complaint went to.")],
     ref: Annotated[str, typer.Option("--ref", help="Its reference number.")] = "",
-    deadline: Annotated[str | None, typer.Option("--deadline", help="Deadline set by the authority (YYYY-MM-DD).")] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Deadline set by the authority (YYYY-MM-DD).")
+    ] = None,
     note: Annotated[str, typer.Option("--note")] = "",
     who: WhoOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Record the complaint: to whom, reference, deadline (default: cases.deadline_days after filing, for name disputes)."""
+    """Record the complaint: to whom, reference, deadline (name disputes default to cases.deadline_days)."""
     from alerts.cases.service import file_case
 
     dl = _date(deadline, "--deadline")
     with _ctx(config) as (settings, _store, cases):
-        case = file_case(cases, case_id, to=to, ref=ref, deadline=dl, default_days=settings.cases.deadline_days, who=_who(who), note=note)
+        case = file_case(
+            cases,
+            case_id,
+            to=to,
+            ref=ref,
+            deadline=dl,
+            default_days=settings.cases.deadline_days,
+            who=_who(who),
+            note=note,
+        )
     typer.echo(f"{case.id} {case.state}" + (f" deadline {case.deadline.isoformat()}" if case.deadline else ""))
 
 
@@ -231,7 +252,9 @@ def close_cmd(
 @cases_app.command("resolve")
 def resolve_cmd(
     case_id: Annotated[str, typer.Argument()],
-    resolution: Annotated[str, typer.Option("--resolution", help="renamed, deregistered, listing_removed, or your words.")],
+    resolution: Annotated[
+        str, typer.Option("--resolution", help="renamed, deregistered, listing_removed, or your words.")
+    ],
     note: Annotated[str, typer.Option("--note")] = "",
     who: WhoOpt = None,
     config: ConfigOpt = None,
@@ -245,7 +268,12 @@ def resolve_cmd(
 
 
 @cases_app.command("reopen")
-def reopen_cmd(case_id: Annotated[str, typer.Argument()], note: Annotated[str, typer.Option("--note")] = "", who: WhoOpt = None, config: ConfigOpt = None) -> None:
+def reopen_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    note: Annotated[str, typer.Option("--note")] = "",
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
     """Reopen a closed or resolved case."""
     from alerts.cases.service import reopen_case
 
@@ -277,7 +305,9 @@ def export_cmd(
             marks = []
         evidence = open_evidence(settings)
         try:
-            opts = DossierOptions(chromium=settings.cases.chromium, timeout=settings.cases.timeout, platforms=settings.cases.platforms)
+            opts = DossierOptions(
+                chromium=settings.cases.chromium, timeout=settings.cases.timeout, platforms=settings.cases.platforms
+            )
             now = datetime.now(UTC)
             with tempfile.TemporaryDirectory(prefix="markwatch-dossier-") as tmp:
                 folder = build_dossier(case, alerts, evidence, marks, Path(tmp) / "dossier", opts=opts, now=now)
@@ -318,7 +348,9 @@ def check_cmd(
     with _ctx(config) as (settings, store, cases):
         evidence = open_evidence(settings)
         try:
-            report = run_followup(store, cases, evidence, FollowupOptions.from_settings(settings, base_url=base_url), today=day)
+            report = run_followup(
+                store, cases, evidence, FollowupOptions.from_settings(settings, base_url=base_url), today=day
+            )
         finally:
             evidence.close()
     for line in report.lines():

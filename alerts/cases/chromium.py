@@ -37,12 +37,14 @@ def find_chromium(name: str = "chromium") -> str:
     return path
 
 
-def run(binary: str, args: list[str], target: Path, *, timeout: float = 30.0, scripts: bool = True) -> None:
-    """Run Chromium on a local file; raise DossierError when it fails or overruns."""
+def run(binary: str, args: list[str], target: Path, *, timeout: float = 30.0) -> None:
+    """Run Chromium on a local file; raise DossierError when it fails or overruns.
+
+    Scripts are kept out by the pages themselves (a CSP without script sources, scripts removed
+    from captured pages): ``--blink-settings=scriptEnabled=false`` stops headless screenshots.
+    """
     with tempfile.TemporaryDirectory(prefix="markwatch-chromium-") as profile:
         cmd = [find_chromium(binary), *_FLAGS, f"--user-data-dir={profile}", *args]
-        if not scripts:
-            cmd.append("--blink-settings=scriptEnabled=false")
         cmd.append(target.resolve().as_uri())
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
@@ -54,12 +56,14 @@ def run(binary: str, args: list[str], target: Path, *, timeout: float = 30.0, sc
 
 
 def print_pdf(binary: str, html: Path, pdf: Path, *, timeout: float = 60.0) -> None:
-    run(binary, ["--no-pdf-header-footer", f"--print-to-pdf={pdf}"], html, timeout=timeout, scripts=False)
+    run(binary, ["--no-pdf-header-footer", f"--print-to-pdf={pdf}"], html, timeout=timeout)
     if not pdf.exists() or pdf.stat().st_size == 0:
         raise DossierError("chromium wrote no PDF")
 
 
-def screenshot(binary: str, html: Path, png: Path, *, width: int = 1200, height: int = 900, timeout: float = 30.0) -> None:
-    run(binary, [f"--screenshot={png}", f"--window-size={width},{height}"], html, timeout=timeout, scripts=False)
+def screenshot(
+    binary: str, html: Path, png: Path, *, width: int = 1200, height: int = 900, timeout: float = 30.0
+) -> None:
+    run(binary, [f"--screenshot={png}", f"--window-size={width},{height}"], html, timeout=timeout)
     if not png.exists():
         raise DossierError("chromium wrote no screenshot")

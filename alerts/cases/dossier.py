@@ -218,7 +218,11 @@ def _marks_facts(case: Case, marks: Iterable[Any]) -> list[dict[str, Any]]:
                 "well_known": bool(m and m.well_known),
                 "well_known_ref": (m.well_known_ref or "") if m else "",
                 "registrations": [
-                    {"number": r.number, "class": r.class_, "valid_until": r.valid_until.isoformat() if r.valid_until else ""}
+                    {
+                        "number": r.number,
+                        "class": r.class_,
+                        "valid_until": r.valid_until.isoformat() if r.valid_until else "",
+                    }
                     for r in (m.registrations if m else [])
                 ],
             }
@@ -238,15 +242,18 @@ def _analysis(alerts: list[Alert]) -> tuple[list[dict[str, Any]], list[dict[str,
             codes.add(r.code)
             reasons.append({"code": r.code, "term": terms.get(r.code, r.code), "zh": r.zh, "en": r.en})
         rows.append({"alert": a, "reasons": reasons})
-    if any(a.subject.kind == "enterprise" for a in alerts):
-        codes.add("name_dispute")
+    for a in alerts:
+        if a.subject.kind == "enterprise":
+            codes.add("name_dispute")
+            # The imitation sits in the 字号: Trademark Law art. 58 applies even if the matcher's
+            # reasons name the trick (homophone, look-alike) rather than the trade name.
+            if a.matched and a.subject.trade_name and a.matched in a.subject.trade_name:
+                codes.add("trade_name")
     basis = [p for p in data["provisions"] if codes & set(p.get("applies", []))]
     return rows, basis
 
 
-def _sightings(
-    case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: DossierOptions
-) -> list[Sighting]:
+def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: DossierOptions) -> list[Sighting]:
     """Every captured page of the case: each alert's, then the follow-up's before/after captures."""
     wanted: list[tuple[Alert | None, str, str]] = []
     for a in alerts:

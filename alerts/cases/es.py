@@ -33,7 +33,9 @@ MAPPING = {
 
 
 class ElasticsearchCaseStore(CaseStore):
-    def __init__(self, client: Elasticsearch, *, prefix: str = "markwatch", refresh: bool = False, where: str = "") -> None:
+    def __init__(
+        self, client: Elasticsearch, *, prefix: str = "markwatch", refresh: bool = False, where: str = ""
+    ) -> None:
         self.client = client
         self.index = f"{prefix}-cases"
         self.refresh = refresh

@@ -51,7 +51,9 @@ class FollowupOptions:
     def from_settings(cls, settings: Any, *, base_url: str | None = None) -> FollowupOptions:
         """From the app's settings (``[cases]``, ``[scan] base_url``), read by attribute only."""
         cs = settings.cases
-        lookups = {n: Lookup(url=lk.url, name=lk.name, status=lk.status, found=lk.found) for n, lk in cs.lookups.items()}
+        lookups = {
+            n: Lookup(url=lk.url, name=lk.name, status=lk.status, found=lk.found) for n, lk in cs.lookups.items()
+        }
         return cls(lookups=lookups, base_url=base_url or settings.scan.base_url, timeout=cs.timeout)
 
 
@@ -118,7 +120,9 @@ def _imitations(case: Case, alerts: list[Any]) -> set[str]:
     return {t for t in out if t}
 
 
-def _check_enterprise(case: Case, alerts: list[Any], evidence: Any, opts: FollowupOptions, today: date, now: datetime) -> tuple[str, str, dict[str, Any]]:
+def _check_enterprise(
+    case: Case, alerts: list[Any], evidence: Any, opts: FollowupOptions, today: date, now: datetime
+) -> tuple[str, str, dict[str, Any]]:
     order = [case.entity.source, *sorted(opts.lookups)]
     names = [n for n in dict.fromkeys(order) if n in opts.lookups]
     if not names:
@@ -171,7 +175,9 @@ def _check_enterprise(case: Case, alerts: list[Any], evidence: Any, opts: Follow
     return "error", "; ".join(problems), {}
 
 
-def _check_listing(case: Case, alerts: list[Any], evidence: Any, opts: FollowupOptions, today: date) -> tuple[str, str, dict[str, Any]]:
+def _check_listing(
+    case: Case, alerts: list[Any], evidence: Any, opts: FollowupOptions, today: date
+) -> tuple[str, str, dict[str, Any]]:
     gone, problems, data_out = [], [], {}
     urls = []
     for a in alerts:
@@ -204,7 +210,13 @@ def _check_listing(case: Case, alerts: list[Any], evidence: Any, opts: FollowupO
 
 
 def run_followup(
-    alert_store: Any, case_store: Any, evidence: Any, opts: FollowupOptions, *, today: date | None = None, who: str = "follow-up"
+    alert_store: Any,
+    case_store: Any,
+    evidence: Any,
+    opts: FollowupOptions,
+    *,
+    today: date | None = None,
+    who: str = "follow-up",
 ) -> FollowupReport:
     """Check every filed or awaiting case once; resolve those whose infringer complied."""
     now = datetime.now(UTC)
@@ -223,7 +235,12 @@ def run_followup(
         except Exception as exc:  # one case's failure must not stop the others (or the scan)
             result, detail, data = "error", f"{type(exc).__name__}: {str(exc)[:200]}", {}
         if result == "resolved":
-            note = {"renamed": "已更名", "deregistered": "已注销", "revoked": "已吊销", "listing_removed": "链接已删除"}.get(detail, detail)
+            note = {
+                "renamed": "已更名",
+                "deregistered": "已注销",
+                "revoked": "已吊销",
+                "listing_removed": "链接已删除",
+            }.get(detail, detail)
             if data.get("after_name") and detail == "renamed":
                 note += f"：{data['after_name']}"
             resolve_case(case_store, case.id, resolution=detail, note=note, data=data, who=who, now=now)

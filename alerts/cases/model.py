@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerts.model import Alert, iso, utc
 from alerts.cases.authority import uscc_valid
+from alerts.model import Alert, iso, utc
 
 State = Literal["open", "filed", "awaiting", "resolved", "closed"]
 STATES: tuple[str, ...] = ("open", "filed", "awaiting", "resolved", "closed")
@@ -62,7 +62,9 @@ def entity_of(alert: Alert) -> Entity:
     code = str(item.get("uscc") or "").strip().upper()
     if alert.subject.kind == "enterprise":
         if uscc_valid(code):
-            return Entity(kind="enterprise", key=f"uscc:{code}", name=alert.subject.text, uscc=code, source=alert.source)
+            return Entity(
+                kind="enterprise", key=f"uscc:{code}", name=alert.subject.text, uscc=code, source=alert.source
+            )
         return Entity(
             kind="enterprise", key=f"text:{normalise(alert.subject.text)}", name=alert.subject.text, source=alert.source
         )
@@ -72,7 +74,9 @@ def entity_of(alert: Alert) -> Entity:
         return Entity(
             kind="listing", key=f"seller:{alert.source}:{s}", name=str(seller), seller=str(seller), source=alert.source
         )
-    return Entity(kind="listing", key=f"text:{normalise(alert.subject.text)}", name=alert.subject.text, source=alert.source)
+    return Entity(
+        kind="listing", key=f"text:{normalise(alert.subject.text)}", name=alert.subject.text, source=alert.source
+    )
 
 
 class CaseEvent(BaseModel):

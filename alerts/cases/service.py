@@ -81,9 +81,7 @@ def open_case(
         raise CaseError(f"no alert with id {missing[0]!r}")
     bad = [a for a in alerts if a.status not in OPENABLE]
     if bad:
-        raise CaseError(
-            f"alert {bad[0].id[:12]} is {bad[0].status}: confirm it first (cases group confirmed alerts)"
-        )
+        raise CaseError(f"alert {bad[0].id[:12]} is {bad[0].status}: confirm it first (cases group confirmed alerts)")
     entities = {entity_of(a).key for a in alerts}
     if len(entities) > 1:
         raise CaseError(f"these alerts are against {len(entities)} different entities; a case has one")
@@ -143,7 +141,9 @@ def file_case(
     return case
 
 
-def close_case(store: CaseStore, case_id: str, *, reason: str, who: str = "analyst", now: datetime | None = None) -> Case:
+def close_case(
+    store: CaseStore, case_id: str, *, reason: str, who: str = "analyst", now: datetime | None = None
+) -> Case:
     reason = _text(reason)
     if not reason:
         raise CaseError("--reason: say why the case is dropped")
@@ -160,13 +160,19 @@ def resolve_case(
     who: str = "analyst",
     now: datetime | None = None,
 ) -> Case:
-    return _apply(store, case_id, "resolve", who, now, note, {"resolution": resolution, **(data or {})}, resolution=resolution)
+    return _apply(
+        store, case_id, "resolve", who, now, note, {"resolution": resolution, **(data or {})}, resolution=resolution
+    )
 
 
-def reopen_case(store: CaseStore, case_id: str, *, note: str = "", who: str = "analyst", now: datetime | None = None) -> Case:
+def reopen_case(
+    store: CaseStore, case_id: str, *, note: str = "", who: str = "analyst", now: datetime | None = None
+) -> Case:
     return _apply(store, case_id, "reopen", who, now, note, resolution="", close_reason="")
 
 
-def record_check(store: CaseStore, case_id: str, *, data: dict[str, Any], who: str = "follow-up", now: datetime | None = None) -> Case:
+def record_check(
+    store: CaseStore, case_id: str, *, data: dict[str, Any], who: str = "follow-up", now: datetime | None = None
+) -> Case:
     """A follow-up look that found the infringer unchanged (kept so the dossier shows the checks)."""
     return _apply(store, case_id, "check", who, now, "", data)

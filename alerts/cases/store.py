@@ -32,9 +32,7 @@ class CaseStore(abc.ABC):
         """Replace the stored case if its ``updated_at`` is still ``expected_updated_at``."""
 
     @abc.abstractmethod
-    def list(
-        self, states: Iterable[str] = (), owner: str | None = None, entity_key: str | None = None
-    ) -> list[Case]:
+    def list(self, states: Iterable[str] = (), owner: str | None = None, entity_key: str | None = None) -> list[Case]:
         """Cases, most recently updated first."""
 
     def get(self, case_id: str) -> Case:
