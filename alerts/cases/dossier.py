@@ -200,7 +200,7 @@ def _entity_facts(case: Case, alerts: list[Alert]) -> dict[str, Any]:
         "registry_authority": item.get("authority", ""),
         "seller": case.entity.seller or (latest.subject.seller if latest else "") or "",
         "source": latest.source if latest else case.entity.source,
-        "fetched_at": latest.last_seen.isoformat() if latest else "",
+        "fetched_at": str(item.get("fetched_at") or (latest.last_seen.isoformat() if latest else "")),
         "url": item.get("url", ""),
     }
 
