@@ -54,6 +54,7 @@ ACTION_ZH = {
     "note": "备注",
     "check": "跟踪复查",
 }
+RESOLUTION_ZH = {"renamed": "已更名", "deregistered": "已注销", "revoked": "已吊销", "listing_removed": "链接已删除"}
 
 
 def clean(value: Any, limit: int | None = 2000) -> str:
@@ -95,6 +96,7 @@ def _env() -> Environment:
     env.filters["dt"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if d else ""
     env.globals["STATE_ZH"] = STATE_ZH
     env.globals["ACTION_ZH"] = ACTION_ZH
+    env.globals["RESOLUTION_ZH"] = RESOLUTION_ZH
     return env
 
 
