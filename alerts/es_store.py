@@ -26,6 +26,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, helpers
 
+from alerts.errors import AlertsError
 from alerts.es_mapping import MAPPING_VERSION, template_body
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
@@ -40,10 +41,9 @@ from alerts.store import (
     not_found,
 )
 from alerts.textsearch import search_terms
-from markwatch.errors import UserError
 
 if TYPE_CHECKING:
-    from markwatch.config import StoreSettings
+    from alerts.settings import StoreSettings
 
 CHUNK = 500
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
@@ -344,11 +344,11 @@ class ElasticsearchAlertStore(AlertStore):
             conflicts = [next(iter(e.values())) for e in errors]
             hard = [op for op in conflicts if op.get("status") != 409]
             if hard:
-                raise UserError(f"review of {hard[0]['_id']} failed: {hard[0].get('error')}")
+                raise AlertsError(f"review of {hard[0]['_id']} failed: {hard[0].get('error')}")
             todo = [op["_id"] for op in conflicts]
             if not todo:
                 return [done[i] for i in wanted]
-        raise UserError("review kept conflicting with other writers; try again")
+        raise AlertsError("review kept conflicting with other writers; try again")
 
     def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None:  # pragma: no cover - review() overrides
         raise NotImplementedError
@@ -366,7 +366,7 @@ class ElasticsearchAlertStore(AlertStore):
         ok, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=self.refresh and "wait_for")
         hard = [op for op in (next(iter(e.values())) for e in errors) if op.get("status") != 404]
         if hard:
-            raise UserError(f"recording notified_at on {hard[0]['_id']} failed: {hard[0].get('error')}")
+            raise AlertsError(f"recording notified_at on {hard[0]['_id']} failed: {hard[0].get('error')}")
         return ok
 
     # -- reads ---------------------------------------------------------------------
@@ -432,7 +432,7 @@ class ElasticsearchAlertStore(AlertStore):
         self.ensure_index()
         start = (query.page - 1) * query.size
         if start + query.size > MAX_WINDOW:
-            raise UserError(f"page {query.page} is beyond the first {MAX_WINDOW} results; narrow the query or export")
+            raise AlertsError(f"page {query.page} is beyond the first {MAX_WINDOW} results; narrow the query or export")
         resp = self.client.search(
             index=self.alias,
             query=self._query(query),
