@@ -23,7 +23,7 @@ import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -155,7 +155,11 @@ class AlertStore(abc.ABC):
     ) -> Iterator[Alert]:
         """Alerts of these marks never notified yet, best score first."""
         q = AlertQuery(
-            marks=list(marks or []), statuses=list(statuses), min_score=min_score, notified=False, sort="-score"
+            marks=list(marks or []),
+            statuses=cast(list[Status], list(statuses)),  # AlertQuery validates them
+            min_score=min_score,
+            notified=False,
+            sort="-score",
         )
         return self.export(q)
 
