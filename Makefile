@@ -39,6 +39,8 @@ test-deps:
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy alerts/
 
 bench: venv
 	$(BIN)/python benchmarks/bench_matcher.py

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.errors import ConfigError, UserError
+from markwatch.errors import UserError, cli_errors
 
 alerts_app = typer.Typer(help="Search, review and export alerts.", no_args_is_help=True)
 
@@ -77,15 +77,10 @@ def _store(config: Path | None) -> Iterator[Any]:
 
     store = None
     try:
-        settings = load_settings(config)
-        store = open_store(settings)
-        yield store
-    except ConfigError as exc:
-        _err.print(Text(f"error: {exc}"))
-        raise typer.Exit(ConfigError.exit_code) from None
-    except UserError as exc:
-        _err.print(Text(f"error: {visible(exc)}"))
-        raise typer.Exit(UserError.exit_code) from None
+        with cli_errors(echo=lambda line: _err.print(Text(line)), clean=visible):
+            settings = load_settings(config)
+            store = open_store(settings)
+            yield store
     finally:
         if store is not None:
             store.close()

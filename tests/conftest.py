@@ -89,7 +89,7 @@ def es_url() -> Iterator[str]:
 
 def es_settings(url: str, **extra):
     """StoreSettings for a test: its own index prefix, no replicas, refresh after writes."""
-    from markwatch.config import StoreSettings
+    from alerts.settings import StoreSettings
 
     values = dict(
         urls=[url], index_prefix=f"mwtest-{uuid.uuid4().hex[:10]}", replicas=0, refresh=True, timeout=30, retries=1
