@@ -24,9 +24,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from alerts.cases.errors import CaseError
 from markwatch.cmd_alerts import visible
-from markwatch.errors import ConfigError, UserError
+from markwatch.errors import cli_errors
 
 cases_app = typer.Typer(
     help="Cases: group confirmed alerts, file complaints, export dossiers, follow up.", no_args_is_help=True
@@ -59,15 +58,10 @@ def _ctx(config: Path | None) -> Iterator[tuple[Any, Any, Any]]:
 
     store = None
     try:
-        settings = load_settings(config)
-        store = open_store(settings)
-        yield settings, store, open_case_store(store)
-    except ConfigError as exc:
-        _err.print(Text(f"error: {exc}"))
-        raise typer.Exit(ConfigError.exit_code) from None
-    except (CaseError, UserError) as exc:
-        _err.print(Text(f"error: {visible(exc)}"))
-        raise typer.Exit(1) from None
+        with cli_errors(clean=visible):
+            settings = load_settings(config)
+            store = open_store(settings)
+            yield settings, store, open_case_store(store)
     finally:
         if store is not None:
             store.close()
@@ -292,7 +286,7 @@ def export_cmd(
     """The dossier: a PDF (with FILE.manifest.json) or a ZIP with evidence, letter and manifest."""
     from alerts import open_evidence
     from alerts.cases.dossier import DossierOptions, build_dossier, export_pdf, export_zip
-    from markwatch.marksfile import load_marks
+    from matcher.marksfile import MarksFileError, load_marks
 
     if fmt not in ("pdf", "zip"):
         raise typer.BadParameter("pdf or zip", param_hint="--format")
@@ -301,8 +295,8 @@ def export_cmd(
         alerts = store.get_many(case.alert_ids)
         try:
             marks = load_marks(settings.marks.path)
-        except ConfigError:
-            marks = []
+        except MarksFileError:
+            marks = []  # the dossier then says the registration numbers were not filled in
         evidence = open_evidence(settings)
         try:
             opts = DossierOptions(

@@ -19,7 +19,7 @@ from alerts.cases.sqlite import SQLiteCaseStore
 from alerts.evidence import EvidenceStore
 from alerts.sqlite_store import SQLiteAlertStore
 from markwatch.cli import app
-from markwatch.marksfile import parse_marks
+from matcher.marksfile import parse_marks
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("chromium") and shutil.which("pdftotext")), reason="needs Debian chromium and poppler-utils"

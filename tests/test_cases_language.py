@@ -10,7 +10,7 @@ from alerts.notify.model import DigestItem
 from alerts.notify.recipients import recipients_for
 from alerts.notify.render import render_digest
 from alerts.notify.settings import NotifySettings
-from markwatch.marksfile import parse_marks
+from matcher.marksfile import parse_marks
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 HOSTILE = '湖北一正<script>alert("x")</script>\u202e药业\r\nBcc: victim@evil.example'

@@ -266,7 +266,7 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
             if e.data.get(key):
                 wanted.append((None, str(e.data[key]), label))
     seen: set[str] = set()
-    result = []
+    result: list[Sighting] = []
     for alert, eid, label in wanted:
         if eid in seen:
             continue
@@ -451,7 +451,7 @@ def verify(path: Path) -> VerifyResult:
                         continue
                     h = hashlib.sha256()
                     with zf.open(info) as fh:
-                        for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                        while block := fh.read(1 << 20):
                             h.update(block)
                     res.checked += 1
                     if h.hexdigest() != meta.get("sha256"):

@@ -1,12 +1,12 @@
-"""The cases' own errors (library code does not import the app; the CLI maps them to exit codes)."""
+"""The cases' own errors: ``AlertsError``s, so ``markwatch.errors`` maps them to exit code 1."""
 
 from __future__ import annotations
 
+from alerts.errors import AlertsError
 
-class CaseError(Exception):
-    """A case request that cannot be carried out; the message says why (CLI exit 1)."""
 
-    exit_code = 1
+class CaseError(AlertsError):
+    """A case request that cannot be carried out; the message says why (the app maps it to exit 1)."""
 
 
 class CaseNotFound(CaseError):

@@ -47,8 +47,16 @@ def _apply(
     when = _now(now)
     if when <= case.updated_at:  # events stay in order even with a clock step back
         when = case.updated_at + timedelta(microseconds=1)
-    event = CaseEvent(
-        at=when, who=who, action=action, from_state=case.state, to_state=to_state, note=_text(note), data=data or {}
+    event = CaseEvent.model_validate(
+        {
+            "at": when,
+            "who": who,
+            "action": action,
+            "from_state": case.state,
+            "to_state": to_state,
+            "note": _text(note),
+            "data": data or {},
+        }
     )
     new = case.model_copy(update={**changes, "state": to_state, "events": [*case.events, event], "updated_at": when})
     return store.save(Case.model_validate(new.model_dump()), case.updated_at)
@@ -136,7 +144,7 @@ def file_case(
     filing = Filing(to=to, ref=_text(ref, 200), at=when)
     data = {"to": to, "ref": filing.ref, "deadline": deadline.isoformat() if deadline else None}
     case = _apply(store, case.id, "file", who, when, note, data, filing=filing, deadline=deadline)
-    if given:
+    if deadline is not None and given:
         case = _apply(store, case.id, "await", who, when, "", {"deadline": deadline.isoformat()}, deadline=deadline)
     return case
 

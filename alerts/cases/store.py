@@ -8,6 +8,7 @@ the case since it was read (``updated_at`` differs), so two analysts never lose 
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -48,7 +49,7 @@ class CaseStore(abc.ABC):
                 raise CaseNotFound(f"case id {case_id!r} is ambiguous ({len(matches)} cases start with it)")
         raise CaseNotFound(f"no case with id {case_id!r}")
 
-    def for_alert(self, alert_id: str) -> list[Case]:
+    def for_alert(self, alert_id: str) -> builtins.list[Case]:
         return [c for c in self.list() if alert_id in c.alert_ids]
 
 
