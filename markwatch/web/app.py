@@ -78,6 +78,7 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(__import__("markwatch.web.cases", fromlist=["router"]).router)  # issue 14
 
     def page_error(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api/"):
