@@ -270,6 +270,8 @@ def write_config(tmp: Path, smtp: dict | None = None) -> Path:
         f'path = "{tmp / "marks.yaml"}"',
         "[review]",
         'base_url = "https://review.example"',
+        "[notify]",
+        'language = "en"',
         "[smtp]",
         'sender = "markwatch <alerts@markwatch.example>"',
         "timeout = 5",
