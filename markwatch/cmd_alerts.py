@@ -161,6 +161,7 @@ CSV_FIELDS = [
     "times_seen",
     "notified_at",
     "evidence_id",
+    "url",
 ]
 
 
@@ -187,6 +188,7 @@ def _csv_row(alert: Any) -> list[str]:
         d["times_seen"],
         d["notified_at"],
         d["evidence_id"],
+        d["url"],
     ]
     return [csv_cell(v) for v in values]
 
