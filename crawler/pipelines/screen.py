@@ -6,7 +6,7 @@ before they reach the store, and counted as ``markwatch/hits_below_min_score``.
 
 from __future__ import annotations
 
-from crawler.marks import matcher_for
+from crawler import marks
 from crawler.pipelines.stage import Stage
 from matcher import Matcher
 
@@ -27,7 +27,11 @@ class ScreenPipeline(Stage):
 
     def open_spider(self, spider=None):
         if self.marks_path:
-            self.matcher = matcher_for(str(self.marks_path))
+            self.matcher = marks.matcher_for(str(self.marks_path))
+
+    def close_spider(self, spider=None):
+        if self.stats is not None:  # how often this process read a marks file (once per scan or crawl)
+            self.stats.set_value("markwatch/marks_file_reads", marks.reads())
 
     def process(self, item):
         item["hits"] = []
