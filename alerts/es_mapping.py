@@ -19,6 +19,14 @@ _KW = {"type": "keyword", "ignore_above": 512}
 _DATE = {"type": "date"}
 _STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
 
+# Fields added to mapping version 1 after indices were created with it: new indices get them from
+# the template, existing ones through a put-mapping (adding fields is compatible, so no reindex).
+ADDED_PROPERTIES = {
+    "span_start": {"type": "integer"},
+    "span_end": {"type": "integer"},
+    "url": _KW,
+}
+
 
 def template_body(alias: str, replicas: int) -> dict:
     text_with_raw = {
@@ -82,6 +90,7 @@ def template_body(alias: str, replicas: int) -> dict:
                     "last_seen": _DATE,
                     "times_seen": {"type": "integer"},
                     "notified_at": _DATE,
+                    **ADDED_PROPERTIES,
                 },
             },
         },

@@ -27,7 +27,7 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, helpers
 
 from alerts.errors import AlertsError
-from alerts.es_mapping import MAPPING_VERSION, template_body
+from alerts.es_mapping import ADDED_PROPERTIES, MAPPING_VERSION, template_body
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
 from alerts.store import (
@@ -160,6 +160,8 @@ class ElasticsearchAlertStore(AlertStore):
             except ApiError as exc:
                 if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
                     raise
+        else:  # an index made before the added fields: add them (idempotent, a no-op once there)
+            self.client.indices.put_mapping(index=self.alias, properties=ADDED_PROPERTIES)
         self._ready = True
 
     def _refresh(self) -> None:

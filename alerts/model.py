@@ -4,7 +4,7 @@ Stable interface (other modules build on it):
 
 - ``STATUSES`` / ``Status``: ``new``, ``confirmed``, ``dismissed``, ``escalated``, ``resolved``.
 - ``alert_id(source, subject_key, mark) -> str``: the same hit found again maps to the same alert.
-- ``alert_from_hit(hit, subject, *, source, subject_key, item, evidence_id, now) -> Alert``.
+- ``alert_from_hit(hit, subject, *, source, subject_key, item, evidence_id, now, url=None) -> Alert``.
 - ``Alert``, ``AlertSubject``, ``HistoryEntry``, ``Note`` (pydantic models; ``Alert.to_doc()`` is the
   JSON document both stores keep, ``Alert.model_validate(doc)`` reads it back).
 - ``merge_seen(old, new) -> Alert | None``: the one rule both stores apply when a hit is seen again.
@@ -115,6 +115,11 @@ class Alert(BaseModel):
     subject: AlertSubject
     item: dict[str, Any] = Field(default_factory=dict)
     evidence_id: str | None = None
+    # Where the match is in subject.text (the matcher's Hit.span) and the page the item came from.
+    # None on alerts stored before they were kept; readers fall back to looking them up.
+    span_start: int | None = Field(default=None, ge=0)
+    span_end: int | None = Field(default=None, ge=0)
+    url: str | None = None
     status: Status = "new"
     notes: list[Note] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
@@ -178,8 +183,13 @@ def alert_from_hit(
     item: dict,
     evidence_id: str | None,
     now: datetime,
+    url: str | None = None,
 ) -> Alert:
-    """Build the alert for one matcher hit; ``now`` becomes first_seen and last_seen."""
+    """Build the alert for one matcher hit; ``now`` becomes first_seen and last_seen.
+
+    ``url`` is the item's page (chosen by the crawler); the hit's span is kept so that a viewer
+    marks exactly what the matcher matched instead of searching for it again.
+    """
     parts = hit.parts.to_dict() if hit.parts else {}
     price = subject.price if subject.price is not None and math.isfinite(subject.price) else None
     return Alert(
@@ -206,6 +216,9 @@ def alert_from_hit(
         ),
         item=_json_safe(dict(item or {})),
         evidence_id=evidence_id,
+        span_start=hit.span[0] if hit.span else None,
+        span_end=hit.span[1] if hit.span else None,
+        url=_cap(url, MAX_ITEM_STR) if url else None,
         first_seen=now,
         last_seen=now,
     )

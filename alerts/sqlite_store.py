@@ -57,15 +57,20 @@ CREATE TRIGGER IF NOT EXISTS alerts_au AFTER UPDATE OF fts_name, fts_seller ON a
 END;
 """
 
+# Columns added after the first release: a database made before gets them by ALTER TABLE (see
+# _migrate); its old rows keep NULL there and the same fields absent from their documents.
+ADDED_COLUMNS = (("span_start", "INTEGER"), ("span_end", "INTEGER"), ("url", "TEXT"))
+
 _UPSERT = """
 INSERT INTO alerts (id, mark, owner, status, kind, source, score, first_seen, last_seen, times_seen,
-                    notified_at, fts_name, fts_seller, doc)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    notified_at, fts_name, fts_seller, doc, span_start, span_end, url)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     mark=excluded.mark, owner=excluded.owner, status=excluded.status, kind=excluded.kind,
     source=excluded.source, score=excluded.score, first_seen=excluded.first_seen,
     last_seen=excluded.last_seen, times_seen=excluded.times_seen, notified_at=excluded.notified_at,
-    fts_name=excluded.fts_name, fts_seller=excluded.fts_seller, doc=excluded.doc
+    fts_name=excluded.fts_name, fts_seller=excluded.fts_seller, doc=excluded.doc,
+    span_start=excluded.span_start, span_end=excluded.span_end, url=excluded.url
 """
 
 _SORTS = {
@@ -100,7 +105,22 @@ def _row(alert: Alert) -> tuple:
         spaced(s.text),
         spaced(s.seller or ""),
         json.dumps(doc, ensure_ascii=False),
+        alert.span_start,
+        alert.span_end,
+        alert.url,
     )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add the columns a database made by an older version lacks (each one only when missing)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
+    for name, sql_type in ADDED_COLUMNS:
+        if name not in have:
+            try:
+                db.execute(f"ALTER TABLE alerts ADD COLUMN {name} {sql_type}")
+            except sqlite3.OperationalError as exc:  # another process opening the same file added it first
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 class SQLiteAlertStore(AlertStore):
@@ -112,6 +132,7 @@ class SQLiteAlertStore(AlertStore):
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        _migrate(self.db)
 
     # -- writes -----------------------------------------------------------------
     def upsert(self, alerts: Iterable[Alert]) -> UpsertResult:

@@ -1,12 +1,16 @@
 """What the spiders yield: a registry `Registration` or a marketplace `Listing`.
 
 Both carry the same bookkeeping fields, filled by the spider (source, url,
-response) and the pipelines (raw, fingerprint, hits, alert ids).
+response) and the pipelines (raw, identity, subject, fingerprint, hits, alert ids).
+What every later stage needs about an item (its identity, the matcher's subject) is
+computed once, by the normalise stage, and read from the item after that.
 """
 
 from __future__ import annotations
 
 import scrapy
+
+from matcher.types import Subject
 
 
 class _Common(scrapy.Item):
@@ -21,6 +25,8 @@ class _Common(scrapy.Item):
     evidence_id = scrapy.Field()
     response = scrapy.Field()  # {status, headers, body, url, fetched_at}: evidence material, dropped at the end
     request_fp = scrapy.Field()  # fingerprint of the request that produced the item (resume journal)
+    identity = scrapy.Field()  # identity(item), set once by the normalise stage
+    subject = scrapy.Field()  # matcher Subject, set once by the normalise stage, dropped at the end
 
 
 class Registration(_Common):
@@ -67,3 +73,25 @@ def identity(item: scrapy.Item) -> str:
             return f"uscc:{item['uscc']}"
         return f"name:{item.get('name', '')}"
     return f"url:{item.get('url', '')}"
+
+
+def subject_of(item: scrapy.Item) -> Subject:
+    """What the matcher screens: the enterprise name, or the listing title with its seller and price."""
+    if isinstance(item, Listing):
+        return Subject(
+            text=item.get("title") or "",
+            kind="listing",
+            seller=item.get("seller"),
+            price=item.get("price"),
+            category=item.get("category"),
+        )
+    return Subject(text=item.get("name") or "", kind="enterprise")
+
+
+def page_url(item: scrapy.Item) -> str | None:
+    """The page an analyst or owner should open for the item: its detail page, else the result page.
+
+    The spider sets ``url`` for every item (a row's own link, made absolute, or the page it came from).
+    """
+    url = item.get("url")
+    return url if isinstance(url, str) and url else None

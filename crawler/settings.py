@@ -6,6 +6,7 @@ markwatch's own settings (all optional):
   MARKWATCH_FINGERPRINT_DB    SQLite file of content fingerprints for incremental scans; none = screen everything
   MARKWATCH_SOURCES_DIRS      user folders with extra source files
   MARKWATCH_TERMS_PER_MARK    cap on search variants per mark (0 = all the matcher gives)
+  MARKWATCH_MIN_SCORE         hits scoring below this are dropped by the screen stage (0 = keep all)
   MARKWATCH_PROXY             proxy URL for every request (a source's own `proxy` wins)
   MARKWATCH_RETRY_BACKOFF     first retry waits this long (s), doubling each time, capped by ..._MAX
 """
@@ -42,7 +43,8 @@ DOWNLOADER_MIDDLEWARES = {
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
 
-# validate → normalise → (incremental check) → screen → alert → record
+# validate → normalise → (incremental check) → screen → alert → record; `scrapy crawl` and
+# `markwatch scan` both run exactly these, each timed as a stage (crawler.pipelines.stage).
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
     "crawler.pipelines.normalize.NormalizePipeline": 200,
@@ -51,6 +53,8 @@ ITEM_PIPELINES = {
     "crawler.pipelines.alert.AlertPipeline": 400,
     "crawler.pipelines.record.RecordPipeline": 900,
 }
+
+MARKWATCH_MIN_SCORE = 0.0
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -156,6 +156,7 @@ CSV_FIELDS = [
     "times_seen",
     "notified_at",
     "evidence_id",
+    "url",
 ]
 
 
@@ -182,6 +183,7 @@ def _csv_row(alert: Any) -> list[str]:
         d["times_seen"],
         d["notified_at"],
         d["evidence_id"],
+        d["url"],
     ]
     return [csv_cell(v) for v in values]
 

@@ -21,13 +21,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler.pipelines.stage import STAGE_KEY, STAGES
 from crawler.resume import JOURNAL
 from crawler.run import LOOPBACK_SETTINGS, SourceStats
 from crawler.sources import Source, available_sources, find_source
 from markwatch.config import Settings
 from markwatch.errors import ConfigError
 from markwatch.runs import RunLog
-from markwatch.scan_stages import ITEM_PIPELINES, STAGE_KEY, STAGES
 from markwatch.scanlock import ScanLock
 
 COUNTS = (
@@ -101,7 +101,6 @@ def crawl_overrides(settings: Settings) -> dict[str, Any]:
     if sc.terms_per_mark:
         out["MARKWATCH_TERMS_PER_MARK"] = sc.terms_per_mark
     out["MARKWATCH_MIN_SCORE"] = sc.min_score
-    out["ITEM_PIPELINES"] = dict(ITEM_PIPELINES)
     out.update(sc.scrapy)
     return out
 
@@ -173,12 +172,12 @@ def run_scan(
     on_start: Callable[[list], None] | None = None,
 ) -> ScanReport:
     """Scan, notify and record. Raises ConfigError (exit 2) or ScanBusy (another scan holds the lock)."""
-    from crawler.pipelines.screen import matcher_for
+    from crawler.marks import marks_for, matcher_for
     from crawler.run import stats_of
-    from matcher.marksfile import load_marks
 
     t0 = time.perf_counter()
-    marks = load_marks(settings.marks.path)
+    # Read once: the spiders (search terms) and the screen stage get this same copy from crawler.marks.
+    marks = marks_for(settings.marks.path)
     srcs = resolve_sources(settings, sources)
     if settings.scan.notify and settings.notify.enabled:
         from markwatch.notify_run import build_transport

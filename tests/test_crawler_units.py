@@ -17,6 +17,7 @@ from crawler.pipelines.validate import ValidatePipeline
 from crawler.sources import available_sources, parse_source
 from crawler.text import clean, parse_price
 from markwatch.errors import exit_code_for
+from matcher.types import Subject
 
 
 def test_uscc_check_digit_accepts_real_codes_and_rejects_one_changed_character():
@@ -53,13 +54,14 @@ def test_validate_drops_and_counts_items_missing_their_key_field():
         v.process_item(Registration(name="\u200b \r\n", url="http://x/1", source="s"))
     with pytest.raises(DropItem):
         v.process_item(Listing(title="九阳豆浆机", source="s"))  # no URL
-    ok = v.process_item(Registration(name="湖北一正药业有限公司", uscc="91350100M000100Y44", source="s"))
-    assert ok["uscc_valid"] is False
+    ok = Registration(name="湖北一正药业有限公司", uscc="91350100M000100Y44", source="s")
+    assert v.process_item(ok) is ok
+    timed = stats.values.pop("markwatch/seconds/parse")  # every stage is timed, drops included
+    assert timed > 0
     assert stats.values == {
         "markwatch/dropped/missing_name": 1,
         "markwatch/dropped": 2,
         "markwatch/dropped/missing_url": 1,
-        "markwatch/uscc_invalid": 1,
     }
 
 
@@ -70,6 +72,25 @@ def test_normalize_keeps_raw_and_parses_price():
     assert item["title"] == "高仿 九阳 豆浆机"
     assert item["raw"]["title"] == "高仿 九\u200b阳\r\n豆浆机"
     assert (item["price"], item["currency"]) == (59.0, "CNY")
+    assert item["identity"] == "url:http://x/i"
+    assert item["subject"] == Subject(text="高仿 九阳 豆浆机", kind="listing", price=59.0)
+
+
+def test_normalize_cleans_and_checks_the_credit_code_once():
+    stats = _Stats()
+    n = NormalizePipeline(stats)
+    good = n.process_item(Registration(name="湖北一正药业有限公司", uscc=" 9135 0100\u200bm000100y43\r\n", source="s"))
+    assert (good["uscc"], good["uscc_valid"]) == ("91350100M000100Y43", True)
+    assert good["raw"]["uscc"] == " 9135 0100\u200bm000100y43\r\n"
+    assert good["identity"] == "uscc:91350100M000100Y43"
+    assert good["subject"] == Subject(text="湖北一正药业有限公司", kind="enterprise")
+    bad = n.process_item(Registration(name="湖北一正药业有限公司", uscc="91350100M000100Y44", source="s"))
+    assert bad["uscc_valid"] is False
+    assert bad["identity"] == "name:湖北一正药业有限公司"  # an invalid code is no identity
+    none = n.process_item(Registration(name="某某有限公司", source="s"))
+    assert none["uscc_valid"] is False and "uscc" not in none
+    assert stats.values.pop("markwatch/seconds/parse") > 0
+    assert stats.values == {"markwatch/uscc_invalid": 1}
 
 
 class _Stats:

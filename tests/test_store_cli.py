@@ -105,6 +105,21 @@ def test_export_and_counts(app, env, tmp_path):
     assert json.loads(r.stdout)["by_mark"] == {"九阳": 2, "立白": 1}
 
 
+def test_csv_export_has_the_page_url(app, env, tmp_path, make_alert):
+    store = SQLiteAlertStore(env["db"])
+    hostile = make_alert("深圳九阳科技有限公司", key="k2").model_copy(update={"url": '=HYPERLINK("http://x")'})
+    plain = make_alert("广州九阳有限公司", key="k3").model_copy(update={"url": "https://reg.example/c/9"})
+    store.upsert([hostile, plain])
+    store.close()
+    out = tmp_path / "out.csv"
+    r = run(app, env, "export", "--format", "csv", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))}
+    assert rows[plain.id]["url"] == "https://reg.example/c/9"
+    assert rows[hostile.id]["url"].startswith("'=")  # defused like every other cell
+    assert rows[env["alerts"][0].id]["url"] == ""  # no page URL kept on it
+
+
 def test_errors_are_one_line(app, env, tmp_path):
     r = run(app, env, "show", "0" * 32)
     assert r.exit_code == 1 and r.stderr.strip() == f"error: no alert with id {'0' * 32!r}"

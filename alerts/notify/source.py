@@ -13,6 +13,7 @@ from alerts.store import AlertQuery, AlertStore
 
 log = logging.getLogger(__name__)
 
+# Only for alerts stored before Alert.url existed.
 _URL_KEYS = ("url", "link", "source_url", "detail_url", "page_url")
 
 
@@ -24,7 +25,10 @@ class AlertSource(Protocol):
 
 def item_from_alert(alert: Alert) -> DigestItem:
     """The owner-facing view of a stored alert (raw text; rendering escapes it)."""
-    url = next((v for k in _URL_KEYS if isinstance(v := alert.item.get(k), str) and v), None)
+    url = alert.url
+    if url is None:
+        # Alerts stored before the crawler kept the page URL on the alert: guess it from the item.
+        url = next((v for k in _URL_KEYS if isinstance(v := alert.item.get(k), str) and v), None)
     where = alert.source
     if alert.subject.kind == "listing" and alert.subject.seller:
         where = f"{alert.source}, seller {alert.subject.seller}"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from crawler.items import identity
-from crawler.pipelines.screen import subject_of
+from crawler.items import page_url
+from crawler.pipelines.stage import Stage
 
 logger = logging.getLogger(__name__)
 
-_BOOKKEEPING = {"response", "hits", "raw", "alert_ids", "evidence_id", "request_fp", "changed"}
+_BOOKKEEPING = {"response", "hits", "raw", "alert_ids", "evidence_id", "request_fp", "changed", "identity", "subject"}
 
 
 def store_settings(value):
@@ -26,10 +26,12 @@ def store_settings(value):
     return StoreSettings(sqlite_path=str(value))
 
 
-class AlertPipeline:
+class AlertPipeline(Stage):
+    STAGE = "store"
+
     def __init__(self, settings, stats) -> None:
+        super().__init__(stats)
         self.settings = store_settings(settings)
-        self.stats = stats
         self.store = None
         self.evidence = None
 
@@ -49,7 +51,7 @@ class AlertPipeline:
             if thing is not None:
                 thing.close()
 
-    def process_item(self, item, spider=None):
+    def process(self, item):
         hits = item.get("hits") or []
         if not hits or self.store is None:
             return item
@@ -59,14 +61,15 @@ class AlertPipeline:
         fetched = datetime.fromisoformat(resp["fetched_at"])
         evidence_id = self.evidence.put(resp["url"], fetched, resp["status"], resp["headers"], resp["body"])
         item["evidence_id"] = evidence_id
-        subject = subject_of(item)
-        key = identity(item)
+        subject = item["subject"]
+        key = item["identity"]
+        url = page_url(item)
         doc = {k: v for k, v in item.items() if k not in _BOOKKEEPING}
         doc["raw"] = item.get("raw")
         now = datetime.now(UTC)
         alerts = [
             alert_from_hit(
-                h, subject, source=item["source"], subject_key=key, item=doc, evidence_id=evidence_id, now=now
+                h, subject, source=item["source"], subject_key=key, item=doc, evidence_id=evidence_id, now=now, url=url
             )
             for h in hits
         ]

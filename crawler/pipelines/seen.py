@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from crawler.fingerprints import FingerprintDB, fingerprint
-from crawler.items import identity
+from crawler.pipelines.stage import Stage
 
 
-class SeenPipeline:
+class SeenPipeline(Stage):
+    STAGE = "incremental"
+
     def __init__(self, path, stats) -> None:
+        super().__init__(stats)
         self.path = path
-        self.stats = stats
         self.db: FingerprintDB | None = None
 
     @classmethod
@@ -24,10 +26,10 @@ class SeenPipeline:
         if self.db:
             self.db.close()
 
-    def process_item(self, item, spider=None):
+    def process(self, item):
         fp = fingerprint({k: item.get(k) for k in type(item).CONTENT_FIELDS})
         item["fingerprint"] = fp
-        old = self.db.get(item["source"], identity(item)) if self.db else None
+        old = self.db.get(item["source"], item["identity"]) if self.db else None
         item["changed"] = "new" if old is None else "unchanged" if old == fp else "updated"
         self.stats.inc_value(f"markwatch/items_{item['changed']}")
         return item

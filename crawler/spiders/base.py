@@ -29,11 +29,11 @@ URL_FIELDS = {"url", "seller_url"}
 
 def search_keywords(marks_path: str | Path, limit: int | None = None) -> list[str]:
     """Every mark's search terms (the matcher's variants), deduplicated, in marks-file order."""
+    from crawler.marks import marks_for
     from matcher import search_terms
-    from matcher.marksfile import load_marks
 
     out: dict[str, None] = {}
-    for mark in load_marks(marks_path):
+    for mark in marks_for(marks_path):  # the process's one parsed copy, shared with the screen stage
         terms = search_terms(mark)
         for t in terms[:limit] if limit else terms:
             if t and t.strip():

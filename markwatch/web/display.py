@@ -67,12 +67,27 @@ def highlight(alert: Alert, limit: int | None = None) -> Markup:
         tail = Markup('<span class="cut">…</span>')
     else:
         tail = Markup("")
-    for needle in (alert.matched, alert.subject.trade_name, alert.mark):
-        if needle and needle in text:
-            i = text.index(needle)
-            j = i + len(needle)
-            return reveal(text[:i]) + Markup("<mark>") + reveal(text[i:j]) + Markup("</mark>") + reveal(text[j:]) + tail
-    return reveal(text) + tail
+    span = _stored_span(alert, text)
+    if span is None:
+        # Alerts stored before the match span was kept (or whose span does not fit the shown text):
+        # find the matched text, else the trade name or the mark, as the first occurrence.
+        for needle in (alert.matched, alert.subject.trade_name, alert.mark):
+            if needle and needle in text:
+                i = text.index(needle)
+                span = (i, i + len(needle))
+                break
+    if span is None:
+        return reveal(text) + tail
+    i, j = span
+    return reveal(text[:i]) + Markup("<mark>") + reveal(text[i:j]) + Markup("</mark>") + reveal(text[j:]) + tail
+
+
+def _stored_span(alert: Alert, text: str) -> tuple[int, int] | None:
+    """The matcher's span when it is stored, lies in ``text`` and covers the matched text."""
+    i, j = alert.span_start, alert.span_end
+    if i is None or j is None or not 0 <= i < j <= len(text):
+        return None
+    return (i, j) if text[i:j] == alert.matched else None
 
 
 def safe_href(url: Any) -> str | None:
