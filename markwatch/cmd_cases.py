@@ -150,6 +150,8 @@ def show_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """One case: entity, authority, alerts and every event."""
+    from alerts.cases.model import alert_url
+
     with _ctx(config) as (_s, store, cases):
         case = cases.get(case_id)
         alerts = store.get_many(case.alert_ids)
@@ -185,7 +187,7 @@ def show_cmd(
     for al in alerts:
         lines.append(
             f"  {al.id[:12]}  {al.score:.2f}  {al.status:<9} {visible(al.subject.text, 80)}"
-            f"  {visible(al.item.get('url', ''), 100)}"
+            f"  {visible(alert_url(al), 100)}"
         )
     lines.append("events:")
     for e in case.events:

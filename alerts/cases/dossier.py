@@ -37,7 +37,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from alerts.cases import chromium
 from alerts.cases.errors import DossierError
-from alerts.cases.model import Case
+from alerts.cases.model import Case, alert_url
 from alerts.model import Alert
 
 MANIFEST = "manifest.json"
@@ -97,6 +97,7 @@ def _env() -> Environment:
     env.globals["STATE_ZH"] = STATE_ZH
     env.globals["ACTION_ZH"] = ACTION_ZH
     env.globals["RESOLUTION_ZH"] = RESOLUTION_ZH
+    env.globals["alert_url"] = alert_url
     return env
 
 
@@ -203,7 +204,7 @@ def _entity_facts(case: Case, alerts: list[Alert]) -> dict[str, Any]:
         "seller": case.entity.seller or (latest.subject.seller if latest else "") or "",
         "source": latest.source if latest else case.entity.source,
         "fetched_at": str(item.get("fetched_at") or (latest.last_seen.isoformat() if latest else "")),
-        "url": item.get("url", ""),
+        "url": alert_url(latest) if latest else "",
     }
 
 
@@ -355,7 +356,7 @@ def build_dossier(
                     csv_cell(a.mark),
                     csv_cell(regs),
                     csv_cell(classes),
-                    csv_cell(a.item.get("url", "")),
+                    csv_cell(alert_url(a)),
                     csv_cell(a.subject.seller or ""),
                     csv_cell(a.subject.text),
                     csv_cell("；".join(r.zh for r in a.reasons if r.zh)),

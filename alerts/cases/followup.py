@@ -25,7 +25,7 @@ from typing import Any
 
 import jmespath
 
-from alerts.cases.model import FOLLOWUP_STATES, Case, normalise
+from alerts.cases.model import FOLLOWUP_STATES, Case, alert_url, normalise
 from alerts.cases.service import resolve_case
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -181,7 +181,7 @@ def _check_listing(
     gone, problems, data_out = [], [], {}
     urls = []
     for a in alerts:
-        url = str(a.item.get("url") or "")
+        url = alert_url(a)
         if url:
             urls.append((a, url))
     if not urls:

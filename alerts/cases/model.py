@@ -56,6 +56,11 @@ class Entity(BaseModel):
     source: str = ""
 
 
+def alert_url(alert: Alert) -> str:
+    """The page an alert's item came from (the alert's own ``url``, else the item's)."""
+    return str(getattr(alert, "url", None) or (alert.item or {}).get("url") or "")
+
+
 def entity_of(alert: Alert) -> Entity:
     """The entity an alert is against (one function, so issue 13's entity id can replace it)."""
     item = alert.item or {}
