@@ -8,11 +8,9 @@ line on stderr: exit 2 for configuration, 1 for an unknown id or an unreachable 
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from alerts.present import CSV_FIELDS, csv_row, csv_writer, plain
 from markwatch.errors import ConfigError, UserError
 
 alerts_app = typer.Typer(help="Search, review and export alerts.", no_args_is_help=True)
@@ -37,23 +36,8 @@ def register(app: typer.Typer) -> None:
 
 
 def visible(text: Any, limit: int | None = None) -> str:
-    """Control, format (zero-width, bidi) and line-break characters shown as \\uXXXX escapes."""
-    s = "" if text is None else str(text)
-    if limit is not None and len(s) > limit:
-        s = s[:limit] + "…"
-    out = []
-    for ch in s:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") or (cat == "Zs" and ch != " "):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def csv_cell(value: Any) -> str:
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+    """Control, format (zero-width, bidi) and line-break characters shown as ``⟨U+XXXX⟩``."""
+    return plain(text, limit)
 
 
 def _date(value: str | None) -> datetime | None:
@@ -141,63 +125,13 @@ def _query(**kw: Any) -> Any:
         raise typer.Exit(2) from None
 
 
-CSV_FIELDS = [
-    "id",
-    "status",
-    "mark",
-    "owner",
-    "score",
-    "kind",
-    "source",
-    "text",
-    "region",
-    "trade_name",
-    "industry",
-    "form",
-    "seller",
-    "reasons",
-    "first_seen",
-    "last_seen",
-    "times_seen",
-    "notified_at",
-    "evidence_id",
-]
-
-
-def _csv_row(alert: Any) -> list[str]:
-    d = alert.to_doc()
-    s = d["subject"]
-    values = [
-        d["id"],
-        d["status"],
-        d["mark"],
-        d["owner"],
-        f"{d['score']:.3f}",
-        s["kind"],
-        d["source"],
-        s["text"],
-        s["region"],
-        s["trade_name"],
-        s["industry"],
-        s["form"],
-        s["seller"],
-        " ".join(r["code"] for r in d["reasons"]),
-        d["first_seen"],
-        d["last_seen"],
-        d["times_seen"],
-        d["notified_at"],
-        d["evidence_id"],
-    ]
-    return [csv_cell(v) for v in values]
-
-
 def _write(alerts: Iterable[Any], fmt: str, out: Any, *, envelope: dict | None = None) -> int:
     n = 0
     if fmt == "csv":
-        w = csv.writer(out)
+        w = csv_writer(out)
         w.writerow(CSV_FIELDS)
         for a in alerts:
-            w.writerow(_csv_row(a))
+            w.writerow(csv_row(a))
             n += 1
     elif envelope is not None:  # search --format json: one object with the page
         items = [a.to_doc() for a in alerts]

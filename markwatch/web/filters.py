@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import Query
 from pydantic import ValidationError
 
-from alerts.store import AlertQuery
+from alerts.store import MAX_PAGE, AlertQuery
 
 SORTS = {
     "-score": "Score, high first",
@@ -74,8 +74,8 @@ class Filters:
             "sources": self.source,
             "min_score": _number("min_score", self.min_score, float),
             "max_score": _number("max_score", self.max_score, float),
-            "since": _date("since", self.since),
-            "until": _date("until", self.until, end=True),
+            "since": parse_date("since", self.since),
+            "until": parse_date("until", self.until, end=True),
             "text": self.q.strip() or None,
         }
         if self.date_field:
@@ -109,7 +109,7 @@ def _number(name: str, raw: str, kind: type) -> Any:
         raise FilterError(f"{name}: {raw[:40]!r} is not a number") from None
 
 
-def _date(name: str, raw: str, end: bool = False) -> datetime | None:
+def parse_date(name: str, raw: str, end: bool = False) -> datetime | None:
     """A day or an instant (UTC unless it says otherwise); a plain ``until`` day includes that day."""
     raw = raw.strip()
     if not raw:
@@ -139,7 +139,7 @@ def filters(
     date_field: Annotated[str, Query(description="first_seen or last_seen (default)")] = "",
     q: Annotated[str, Query(description="words in the name, title or seller (all must match)")] = "",
     sort: Annotated[str, Query(description=", ".join(SORTS))] = "",
-    page: Annotated[str, Query(description="from 1")] = "",
+    page: Annotated[str, Query(description=f"1 to {MAX_PAGE}")] = "",
     size: Annotated[str, Query(description="1 to 1000")] = "",
 ) -> Filters:
     """FastAPI dependency: the filter parameters of a request (documented in the OpenAPI schema)."""
