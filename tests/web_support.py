@@ -172,9 +172,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app) -> Iterator[str]:
-    """uvicorn in a thread on 127.0.0.1 and an ephemeral port; stopped on exit."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def live_server(app, *, as_served: bool = False) -> Iterator[str]:
+    """uvicorn in a thread on 127.0.0.1 and an ephemeral port; stopped on exit.
+
+    ``as_served``: with the options ``markwatch serve`` uses (proxy headers and all).
+    """
+    if as_served:
+        from markwatch.cmd_serve import uvicorn_options
+
+        options = uvicorn_options(app.state.settings.review, host="127.0.0.1", port=0)
+        options.update(log_level="warning", lifespan="on")
+        config = uvicorn.Config(app, **options)
+    else:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
