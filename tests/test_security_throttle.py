@@ -48,7 +48,9 @@ def test_guessing_from_one_client_does_not_lock_the_analyst_out(app):
     # the analyst, on their own computer, signs in at once (form and API)
     analyst = TestClient(app, client=("198.51.100.7", 40001))
     assert form_login(analyst).status_code == 303
-    assert TestClient(app, client=("198.51.100.8", 1)).get("/api/alerts", headers=basic("li", PASSWORD)).status_code == 200
+    assert (
+        TestClient(app, client=("198.51.100.8", 1)).get("/api/alerts", headers=basic("li", PASSWORD)).status_code == 200
+    )
     # even the right password waits on the failing client: it is backoff, with Retry-After
     r = form_login(attacker)
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1

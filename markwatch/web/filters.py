@@ -83,8 +83,9 @@ class Filters:
         if self.sort:
             values["sort"] = self.sort
         if paged:
-            values["page"] = _number("page", self.page, int) or 1
-            values["size"] = _number("size", self.size, int) or default_size
+            page, size = _number("page", self.page, int), _number("size", self.size, int)
+            values["page"] = 1 if page is None else page
+            values["size"] = default_size if size is None else size
         try:
             return AlertQuery(**values)
         except ValidationError as exc:

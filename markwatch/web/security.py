@@ -84,10 +84,6 @@ def _cookie(request: Request, name: str, value: str | None, max_age: int | None 
 # -- request bodies -------------------------------------------------------------------------------
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """413 for a request body above ``limit`` bytes: by Content-Length before reading, else counted.
 
@@ -113,28 +109,36 @@ class BodyLimit:
                     await self._reject(send, 413 if declared > self.limit else 400)
                     return
         seen = 0
-        started = False
+        started = rejected = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise BodyTooLarge()
+                    # Answer now and tell the app the client is gone (parsers turn exceptions into 400).
+                    rejected = True
+                    if not started:
+                        await self._reject(send, 413)
+                    return {"type": "http.disconnect"}
             return message
 
         async def watch(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return  # the app's own answer comes after ours
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited, watch)
-        except BodyTooLarge:
-            if not started:
-                await self._reject(send, 413)
+        except Exception:
+            if not rejected:
+                raise
 
     async def _reject(self, send: Send, status: int) -> None:
         text = (
