@@ -16,7 +16,7 @@ from alerts.model import Alert, Status
 from alerts.sessions import AUDIT_ACTIONS, AuditEvent, AuditQuery
 from markwatch.web.deps import ApiAdmin, FilterDep, Reader, Writer, evidence_for
 from markwatch.web.filters import parse_date
-from markwatch.web.security import audit
+from markwatch.web.security import audit, check_csrf
 
 router = APIRouter(prefix="/api", tags=["alerts"])
 
@@ -140,8 +140,6 @@ def audit_log(
 
 @router.post("/users/{name}/sign-out", summary="End every session of an analyst (admins only)")
 def sign_out_user(request: Request, name: str, auth: ApiAdmin) -> dict[str, int]:
-    from markwatch.web.deps import check_csrf
-
     if auth.via == "session":
         check_csrf(request, request.headers.get("x-csrf-token"))
     n = request.app.state.store.session_delete_user(name[:64])
