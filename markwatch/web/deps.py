@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel
@@ -106,8 +105,4 @@ def evidence_for(request: Request, alert: Alert) -> tuple[Any, str | None]:
 
 def filters_from_qs(qs: str) -> Filters:
     """The queue's filters from a saved query string (the review form's ``ctx``)."""
-    raw = parse_qs(qs, keep_blank_values=False)
-    lists = {k: [v for v in raw.get(k, []) if v.strip()] for k in ("mark", "owner", "status", "kind", "source")}
-    one = ("min_score", "max_score", "since", "until", "date_field", "q", "sort")
-    singles = {k: (raw.get(k) or [""])[0] for k in one}
-    return Filters(**lists, **singles)
+    return Filters.from_qs(qs)

@@ -9,13 +9,13 @@ Empty values are ignored, so the filter form can submit every field.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import Query
-from pydantic import ValidationError
 
+from alerts.present import QueryError, build_query, parse_when
 from alerts.store import MAX_PAGE, AlertQuery
 
 SORTS = {
@@ -30,8 +30,7 @@ SORTS = {
 }
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used; the message names the parameter."""
+FilterError = QueryError  # a filter value that cannot be used; the message names the parameter
 
 
 @dataclass
@@ -66,62 +65,38 @@ class Filters:
         return urlencode(self.params(**override))
 
     def to_query(self, *, default_size: int = 50, paged: bool = True) -> AlertQuery:
-        values: dict[str, Any] = {
-            "marks": self.mark,
-            "owners": self.owner,
-            "statuses": self.status,
-            "kinds": self.kind,
-            "sources": self.source,
-            "min_score": _number("min_score", self.min_score, float),
-            "max_score": _number("max_score", self.max_score, float),
-            "since": parse_date("since", self.since),
-            "until": parse_date("until", self.until, end=True),
-            "text": self.q.strip() or None,
-        }
-        if self.date_field:
-            values["date_field"] = self.date_field
-        if self.sort:
-            values["sort"] = self.sort
-        if paged:
-            page, size = _number("page", self.page, int), _number("size", self.size, int)
-            values["page"] = 1 if page is None else page
-            values["size"] = default_size if size is None else size
-        try:
-            return AlertQuery(**values)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            name = {
-                "marks": "mark",
-                "owners": "owner",
-                "statuses": "status",
-                "kinds": "kind",
-                "sources": "source",
-                "text": "q",
-            }.get(str(err["loc"][0]), str(err["loc"][0]))
-            raise FilterError(f"{name}: {err['msg']}") from None
+        """The store query (``alerts.present.build_query``, shared with the CLI); FilterError if bad."""
+        return build_query(
+            mark=self.mark,
+            owner=self.owner,
+            status=self.status,
+            kind=self.kind,
+            source=self.source,
+            min_score=self.min_score,
+            max_score=self.max_score,
+            since=self.since,
+            until=self.until,
+            date_field=self.date_field,
+            text=self.q,
+            sort=self.sort,
+            page=self.page if paged else None,
+            size=self.size if paged else None,
+            default_size=default_size,
+            until_day_inclusive=True,
+        )
 
-
-def _number(name: str, raw: str, kind: type) -> Any:
-    if not raw.strip():
-        return None
-    try:
-        return kind(raw.strip())
-    except ValueError:
-        raise FilterError(f"{name}: {raw[:40]!r} is not a number") from None
+    @classmethod
+    def from_qs(cls, qs: str) -> Filters:
+        """The filters of a saved query string (the review form's ``ctx``), paging left out."""
+        raw = parse_qs(qs, keep_blank_values=False)
+        lists = {k: [v for v in raw.get(k, []) if v.strip()] for k in ("mark", "owner", "status", "kind", "source")}
+        one = ("min_score", "max_score", "since", "until", "date_field", "q", "sort")
+        return cls(**lists, **{k: (raw.get(k) or [""])[0] for k in one})
 
 
 def parse_date(name: str, raw: str, end: bool = False) -> datetime | None:
     """A day or an instant (UTC unless it says otherwise); a plain ``until`` day includes that day."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        dt = datetime.fromisoformat(raw)
-    except ValueError:
-        raise FilterError(f"{name}: {raw[:40]!r} is not a date (YYYY-MM-DD)") from None
-    if end and len(raw) == 10:
-        dt += timedelta(days=1)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return parse_when(name, raw, day_inclusive_end=end)
 
 
 Many = Annotated[list[str], Query()]
