@@ -125,7 +125,7 @@ class ElasticsearchAlertStore(AlertStore):
 
     def _security(self) -> ElasticsearchSessions:
         if self._sessions is None:
-            self._sessions = ElasticsearchSessions(self.client, self.prefix, self.replicas)
+            self._sessions = ElasticsearchSessions(self.client, self.prefix, self.replicas, self.refresh)
         return self._sessions
 
     @classmethod

@@ -88,7 +88,7 @@ class SQLiteSessions:
         self.db = db
         self.db.executescript(SQLITE_SCHEMA)
 
-    def session_save(self, rec: SessionRecord) -> None:
+    def session_save(self, rec: SessionRecord, new: bool = False) -> None:
         self.db.execute(
             "INSERT INTO review_sessions (key, user, seen, doc) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET user=excluded.user, seen=excluded.seen, doc=excluded.doc",
@@ -165,8 +165,9 @@ class ElasticsearchSessions:
     must see (a new session, before "sign out everywhere" searches by user) wait for a refresh.
     """
 
-    def __init__(self, client: Any, prefix: str, replicas: int = 1) -> None:
+    def __init__(self, client: Any, prefix: str, replicas: int = 1, refresh: bool = False) -> None:
         self.client = client
+        self.refresh = refresh
         self.sessions = f"{prefix}-sessions"
         self.audit = f"{prefix}-audit"
         self.replicas = replicas
@@ -191,9 +192,12 @@ class ElasticsearchSessions:
                     raise
         self._ready = True
 
-    def session_save(self, rec: SessionRecord) -> None:
+    def session_save(self, rec: SessionRecord, new: bool = False) -> None:
+        # Only a new session must be searchable at once (by user, for "sign out everywhere");
+        # later saves (last seen, flash) change nothing a search looks at.
         self._ensure()
-        self.client.index(index=self.sessions, id=rec.key, document=rec.model_dump(), refresh="wait_for")
+        refresh = "wait_for" if new or self.refresh else False
+        self.client.index(index=self.sessions, id=rec.key, document=rec.model_dump(), refresh=refresh)
 
     def session_get(self, key: str) -> SessionRecord | None:
         from elasticsearch import NotFoundError
@@ -210,7 +214,7 @@ class ElasticsearchSessions:
 
         self._ensure()
         try:
-            self.client.delete(index=self.sessions, id=key, refresh="wait_for")
+            self.client.delete(index=self.sessions, id=key, refresh="wait_for" if self.refresh else False)
         except NotFoundError:
             pass
 
@@ -245,7 +249,7 @@ class ElasticsearchSessions:
         self._ensure()
         doc = event.model_dump()
         doc["at"] = _iso(event.at)
-        self.client.index(index=self.audit, document=doc, refresh="wait_for")
+        self.client.index(index=self.audit, document=doc, refresh="wait_for" if self.refresh else False)
 
     def audit_search(self, q: AuditQuery) -> list[AuditEvent]:
         self._ensure()

@@ -179,8 +179,9 @@ class AlertStore(abc.ABC):
         """The sessions/audit backend over this store's database (``alerts.sessions``)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no sessions")
 
-    def session_save(self, rec: SessionRecord) -> None:
-        self._security().session_save(rec)
+    def session_save(self, rec: SessionRecord, new: bool = False) -> None:
+        """Create (``new``: searchable at once) or update a session."""
+        self._security().session_save(rec, new)
 
     def session_get(self, key: str) -> SessionRecord | None:
         return self._security().session_get(key)

@@ -67,7 +67,10 @@ def serve_command(
             err=True,
         )
     if review.secret_key is None:
-        typer.echo("warning: no [review] secret_key: sessions end when the server restarts", err=True)
+        typer.echo(
+            "warning: no [review] secret_key: sign-in forms open during a restart must be reloaded",
+            err=True,
+        )
     uvicorn.run(app, **uvicorn_options(review, host=host or review.host, port=review.port if port is None else port))
 
 

@@ -203,3 +203,27 @@ def test_sign_ins_and_reviews_are_audited_with_client(backend):
         page = boss.get("/admin/audit", params={"who": "li"}).text
         assert "sign_in_failed" in page and alert_id in page
         assert boss.get("/admin/audit", params={"action": "nonsense"}).status_code == 400
+
+
+def test_every_data_route_needs_sign_in(backend):
+    """Walk the app's own route table: nothing but the sign-in form and static files without a session."""
+    s, store, evidence = backend
+    app = create_app(s, store=store, evidence=evidence)
+    alert_id = store.search(__import__("alerts").AlertQuery(size=1)).items[0].id
+    open_paths = {"/login", "/"}
+    checked = 0
+    with client(app) as c:
+        from markwatch.web import api, pages
+
+        for route in [*api.router.routes, *pages.router.routes, *app.routes]:
+            path = getattr(route, "path", "")
+            if path in open_paths or path.startswith("/static") or not getattr(route, "methods", None):
+                continue
+            url = path.replace("{alert_id}", alert_id).replace("{evidence_id}", "0" * 64).replace("{name}", "li")
+            for method in sorted(route.methods - {"HEAD"}):
+                r = c.request(method, url, follow_redirects=False)
+                assert r.status_code in (303, 401, 403), (method, url, r.status_code)
+                if r.status_code == 303:
+                    assert r.headers["location"].startswith("/login")
+                checked += 1
+    assert checked >= 15

@@ -370,7 +370,7 @@ def start_session(request: Request, user: str) -> SessionRecord:
         client=client_ip(request),
         pw=request.app.state.users.fingerprint(user),
     )
-    store.session_save(rec)
+    store.session_save(rec, new=True)
     if secrets.randbelow(50) == 0:  # now and then, forget sessions idle past the limit
         store.session_purge(now - review.session_idle_minutes * 60)
     _cookie(request, SESSION_COOKIE, sid, max_age=int(review.session_hours * 3600))
