@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deps venv lint bench clean
+.PHONY: demo test test-fast test-deps venv lint bench clean
 
 venv: $(STAMP)
 
@@ -29,12 +29,18 @@ test: test-deps venv
 	  MARKWATCH_ES_URL=$$url $(BIN)/python -m pytest -q; rc=$$?; \
 	  scripts/es-node stop --name make-test; exit $$rc; fi
 
+# The edit loop: the tests that need no server (Elasticsearch, Redis, Chromium) and no whole crawl.
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not (es or browser or redis or slow)"
+
 # Debian packages first, so that the compiler is there when the venv is built.
 test-deps:
 	scripts/test-deps
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy alerts/
 
 bench: venv
 	$(BIN)/python benchmarks/bench_matcher.py

@@ -22,12 +22,13 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, helpers
 
+from alerts.errors import AlertsError
 from alerts.es_mapping import MAPPING_VERSION, template_body
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
@@ -44,10 +45,9 @@ from alerts.store import (
     not_found,
 )
 from alerts.textsearch import search_terms
-from markwatch.errors import UserError
 
 if TYPE_CHECKING:
-    from markwatch.config import StoreSettings
+    from alerts.settings import StoreSettings
 
 CHUNK = 500
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
@@ -75,6 +75,12 @@ def _is_unreachable(exc: BaseException) -> bool:
     if isinstance(exc, TransportConnectionError | ConnectionTimeout):
         return True
     return isinstance(exc, ApiError) and exc.meta.status in _TRANSIENT
+
+
+def _bulk(client: Elasticsearch, actions: list[dict[str, Any]], **kw: Any) -> tuple[int, list[dict[str, Any]]]:
+    """``helpers.bulk`` that reports failed items instead of raising (a list, since stats_only is off)."""
+    ok, errors = helpers.bulk(client, actions, raise_on_error=False, **kw)
+    return ok, cast(list[dict[str, Any]], errors)
 
 
 def _describe(exc: BaseException) -> str:
@@ -275,9 +281,7 @@ class ElasticsearchAlertStore(AlertStore):
                 outcome[alert_id] = "updated"
             retry: list[Alert] = []
             if actions:
-                _, errors = helpers.bulk(
-                    self.client, actions, chunk_size=len(actions), raise_on_error=False, max_retries=2, refresh=False
-                )
+                _, errors = _bulk(self.client, actions, chunk_size=len(actions), max_retries=2, refresh=False)
                 failed: dict[str, Any] = {}
                 for err in errors:
                     op = next(iter(err.values()))
@@ -353,11 +357,11 @@ class ElasticsearchAlertStore(AlertStore):
                         "doc": {k: doc[k] for k in ("status", "history", "notes")},
                     }
                 )
-            _, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=self.refresh and "wait_for")
+            _, errors = _bulk(self.client, actions, refresh=self.refresh and "wait_for")
             conflicts = [next(iter(e.values())) for e in errors]
             hard = [op for op in conflicts if op.get("status") != 409]
             if hard:
-                raise UserError(f"review of {hard[0]['_id']} failed: {hard[0].get('error')}")
+                raise AlertsError(f"review of {hard[0]['_id']} failed: {hard[0].get('error')}")
             todo = [op["_id"] for op in conflicts]
             if not todo:
                 return [done[i] for i in wanted]
@@ -378,10 +382,10 @@ class ElasticsearchAlertStore(AlertStore):
         ]
         if not actions:
             return 0
-        ok, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=self.refresh and "wait_for")
+        ok, errors = _bulk(self.client, actions, refresh=self.refresh and "wait_for")
         hard = [op for op in (next(iter(e.values())) for e in errors) if op.get("status") != 404]
         if hard:
-            raise UserError(f"recording notified_at on {hard[0]['_id']} failed: {hard[0].get('error')}")
+            raise AlertsError(f"recording notified_at on {hard[0]['_id']} failed: {hard[0].get('error')}")
         return ok
 
     # -- reads ---------------------------------------------------------------------
@@ -412,7 +416,7 @@ class ElasticsearchAlertStore(AlertStore):
             if values:
                 filters.append({"terms": {field: list(values)}})
         if q.min_score is not None or q.max_score is not None:
-            rng = {}
+            rng: dict[str, Any] = {}
             if q.min_score is not None:
                 rng["gte"] = q.min_score
             if q.max_score is not None:

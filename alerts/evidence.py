@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from alerts.errors import EvidenceNotFound
 from alerts.model import iso, utc
-from markwatch.errors import UserError
 
 MAX_BODY = 64 * 1024 * 1024
 
@@ -45,10 +45,6 @@ CREATE TABLE IF NOT EXISTS captures (
 );
 CREATE INDEX IF NOT EXISTS captures_evidence ON captures(evidence_id, fetched_at);
 """
-
-
-class EvidenceNotFound(UserError):
-    pass
 
 
 class EvidenceCorrupt(Exception):

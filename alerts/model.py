@@ -20,7 +20,7 @@ import json
 import math
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -238,6 +238,6 @@ def reviewed(alert: Alert, status: str, note: str, who: str, now: datetime) -> A
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
     now = utc(now)
-    entry = HistoryEntry(who=who, at=now, from_status=alert.status, to_status=status, note=note)
+    entry = HistoryEntry(who=who, at=now, from_status=alert.status, to_status=cast(Status, status), note=note)
     notes = [*alert.notes, Note(who=who, at=now, text=note)] if note else alert.notes
     return alert.model_copy(update={"status": status, "history": [*alert.history, entry], "notes": notes})

@@ -23,12 +23,13 @@ import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerts.errors import AlertNotFound, AlertsError
+from alerts.errors import StoreUnavailable as StoreUnavailable  # re-exported: stores and the web app import it here
 from alerts.model import STATUSES, Alert, Status
-from markwatch.errors import UserError
 
 if TYPE_CHECKING:
     from alerts.sessions import AuditEvent, AuditQuery, SessionRecord
@@ -38,14 +39,10 @@ NOTIFY_STATUSES: tuple[str, ...] = ("new", "confirmed", "escalated")
 MAX_PAGE = 100_000  # pages beyond this are refused (400); export walks everything instead
 
 
-class AlertNotFound(UserError):
-    """An alert id that the store does not hold."""
-
-
 def check_status(status: str) -> None:
-    """A review status every store accepts, or a UserError naming the valid ones."""
+    """A review status every store accepts, or an AlertsError naming the valid ones."""
     if status not in STATUSES:
-        raise UserError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+        raise AlertsError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
 
 
 def not_found(missing: list[str]) -> AlertNotFound:
@@ -54,12 +51,8 @@ def not_found(missing: list[str]) -> AlertNotFound:
     return AlertNotFound(f"no alert with id {missing[0]!r}{more}")
 
 
-class ReviewConflict(UserError):
+class ReviewConflict(AlertsError):
     """Other analysts kept changing these alerts while a review was saved; nothing was lost."""
-
-
-class StoreUnavailable(UserError):
-    """The store cannot be reached (e.g. Elasticsearch down) and the request needs it now."""
 
 
 class AlertQuery(BaseModel):
@@ -170,7 +163,11 @@ class AlertStore(abc.ABC):
     ) -> Iterator[Alert]:
         """Alerts of these marks never notified yet, best score first."""
         q = AlertQuery(
-            marks=list(marks or []), statuses=list(statuses), min_score=min_score, notified=False, sort="-score"
+            marks=list(marks or []),
+            statuses=cast(list[Status], list(statuses)),  # AlertQuery validates them
+            min_score=min_score,
+            notified=False,
+            sort="-score",
         )
         return self.export(q)
 

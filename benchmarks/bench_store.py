@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO))
 
 from alerts.es_store import ElasticsearchAlertStore  # noqa: E402
 from alerts.model import alert_from_hit  # noqa: E402
+from alerts.settings import StoreSettings  # noqa: E402
 from alerts.store import AlertQuery  # noqa: E402
-from markwatch.config import StoreSettings  # noqa: E402
 from matcher.types import Hit, NameParts, Reason, Subject  # noqa: E402
 
 MARKS = [

@@ -22,10 +22,11 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess, CrawlerRunner
 from scrapy.settings import Settings
 
+from crawler.errors import SourceError
 from crawler.sources import Source, find_source
 from crawler.spiders.marketplace import MarketplaceSpider
 from crawler.spiders.registry import RegistrySpider
-from markwatch.errors import ConfigError
+from matcher.fileerrors import FileError
 
 SPIDERS = {"registry": RegistrySpider, "marketplace": MarketplaceSpider}
 
@@ -118,7 +119,7 @@ def _resolve(sources, sources_dirs) -> list[Source]:
     out = [s if isinstance(s, Source) else find_source(s, sources_dirs) for s in sources]
     names = [s.name for s in out]
     if len(set(names)) != len(names):
-        raise ConfigError(f"a source is listed twice: {names}")
+        raise SourceError(f"a source is listed twice: {names}")
     return out
 
 
@@ -229,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             sources_dirs=a.sources_dir,
             settings=overrides,
         )
-    except ConfigError as exc:
+    except FileError as exc:  # a source or marks file
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps([asdict(x) for x in stats], ensure_ascii=False, indent=1))

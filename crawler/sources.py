@@ -13,8 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from markwatch.errors import ConfigError
-from markwatch.marksfile import yaml_line
+from crawler.errors import SourceError
+from matcher.marksfile import load_yaml, yaml_error, yaml_line
 
 SHIPPED_DIR = Path(__file__).parent / "sources"
 
@@ -164,16 +164,14 @@ class Source(BaseModel):
 
 
 def parse_source(text: str, path: str = "<source>") -> Source:
-    """Validate one source file's text; errors name the file, line and key (ConfigError)."""
+    """Validate one source file's text; errors name the file, line and key (SourceError)."""
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root, data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else path
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        line, _ = yaml_error(exc)
+        raise SourceError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", file=path, line=line) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: a source file is a mapping (name, kind, pages, ...)")
+        raise SourceError("a source file is a mapping (name, kind, pages, ...)", file=path, line=1)
     try:
         src = Source.model_validate(data)
     except ValidationError as exc:
@@ -183,7 +181,7 @@ def parse_source(text: str, path: str = "<source>") -> Source:
         line = yaml_line(root, loc)
         key = ".".join(str(p) for p in loc) or "(top)"
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{path}:{line or 1}: key {key!r}: {msg}") from None
+        raise SourceError(msg, file=path, line=line or 1, key=key) from None
     src.path = path
     return src
 
@@ -193,9 +191,9 @@ def load_source_file(path: str | Path) -> Source:
     try:
         return parse_source(p.read_text(encoding="utf-8"), str(p))
     except FileNotFoundError:
-        raise ConfigError(f"{p}: source file not found") from None
+        raise SourceError("source file not found", file=str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read source file: {exc}") from None
+        raise SourceError(f"cannot read source file: {exc}", file=str(p)) from None
 
 
 def source_dirs(extra: list[str | Path] | None = None) -> list[Path]:
@@ -220,5 +218,5 @@ def find_source(name_or_path: str, extra_dirs: list[str | Path] | None = None) -
         return load_source_file(name_or_path)
     found = available_sources(extra_dirs)
     if name_or_path not in found:
-        raise ConfigError(f"unknown source {name_or_path!r} (available: {', '.join(sorted(found)) or 'none'})")
+        raise SourceError(f"unknown source {name_or_path!r} (available: {', '.join(sorted(found)) or 'none'})")
     return found[name_or_path]

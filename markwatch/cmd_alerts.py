@@ -25,7 +25,7 @@ from rich.text import Text
 
 from alerts.present import CSV_FIELDS, csv_row, csv_writer, plain
 from alerts.store import MAX_PAGE
-from markwatch.errors import ConfigError, UserError
+from markwatch.errors import UserError, cli_errors
 
 alerts_app = typer.Typer(help="Search, review and export alerts.", no_args_is_help=True)
 
@@ -53,15 +53,10 @@ def _store(config: Path | None) -> Iterator[Any]:
 
     store = None
     try:
-        settings = load_settings(config)
-        store = open_store(settings)
-        yield store
-    except ConfigError as exc:
-        _err.print(Text(f"error: {exc}"))
-        raise typer.Exit(ConfigError.exit_code) from None
-    except UserError as exc:
-        _err.print(Text(f"error: {visible(exc)}"))
-        raise typer.Exit(UserError.exit_code) from None
+        with cli_errors(echo=lambda line: _err.print(Text(line)), clean=visible):
+            settings = load_settings(config)
+            store = open_store(settings)
+            yield store
     finally:
         if store is not None:
             store.close()

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from markwatch.errors import ConfigError
-from markwatch.marksfile import load_marks
+from markwatch.errors import cli_errors
+from matcher.marksfile import load_marks
 
 DEMO_MARKS = Path(__file__).parent / "demo" / "marks.yaml"
 _JSON_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
@@ -126,11 +126,8 @@ def register(app: typer.Typer) -> None:
         """
         from matcher import Matcher
 
-        try:
+        with cli_errors():
             m = Matcher(load_marks(marks), threshold=threshold)
-        except ConfigError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
         if table:
             _match_table(m, sys.stdin.buffer)
             return
@@ -151,12 +148,9 @@ def register(app: typer.Typer) -> None:
         """Precision, recall and false-positive rate on a labelled set, with two naive baselines."""
         from markwatch.evaluate import EvaluationError, load_cases, run_evaluation
 
-        try:
+        with cli_errors(EvaluationError):
             mk = load_marks(marks)
             data = load_cases(cases, {m.name for m in mk})
-        except (ConfigError, EvaluationError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
         report = run_evaluation(mk, data, threshold=threshold)
         if fmt == "json":
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))

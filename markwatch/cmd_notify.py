@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.errors import ConfigError, UserError
+from markwatch.errors import cli_errors
 
 _STYLE = {
     "sent": "green",
@@ -32,21 +32,14 @@ def notify_command(
     show: Annotated[bool, typer.Option("--show", help="With --dry-run, print each digest's text.")] = False,
 ) -> None:
     """Send (or show) the pending email digests: one per recipient, each alert once."""
-    from alerts.notify.ledger import LedgerBusy
-    from alerts.notify.service import notify
     from markwatch.config import load_settings
-    from markwatch.marksfile import load_marks
+    from markwatch.notify_run import notify
+    from matcher.marksfile import load_marks
 
-    try:
+    with cli_errors():
         settings = load_settings(config)
         mark_list = load_marks(marks or settings.marks.path)
         report = notify(settings, dry_run=dry_run, marks=mark_list)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)  # one line, never wrapped
-        raise typer.Exit(ConfigError.exit_code) from None
-    except (UserError, LedgerBusy) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(UserError.exit_code) from None
 
     out = Console()
     if not report.outcomes:

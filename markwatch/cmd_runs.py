@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.errors import ConfigError
+from markwatch.errors import cli_errors
 
 _STYLE = {
     "ok": "green",
@@ -39,11 +39,8 @@ def runs_command(
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
-    try:
+    with cli_errors():
         settings = load_settings(config)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     path = settings.scan.state_dir / "runs.sqlite"
     runs = []
     if path.exists():

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from markwatch.errors import ConfigError
+from markwatch.errors import cli_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -42,32 +42,29 @@ def scan_command(
         out = Console(width=max(out.width, 140))  # a log file or pipe gets the whole table, unwrapped
     world = None
     try:
-        if demo:
-            from markwatch.demo.world import DEMO_CONFIG, DemoWorld
+        with cli_errors(ScanBusy, ConnectionError):
+            if demo:
+                from markwatch.demo.world import DEMO_CONFIG, DemoWorld
 
-            settings = load_settings(config or DEMO_CONFIG)
-            world = DemoWorld().start()
-            base_url = base_url or world.url
-            trigger = "demo" if trigger == "cli" else trigger
-            out.print(f"Demo world on {world.url}; config {settings.source}", highlight=False)
-        else:
-            settings = load_settings(config)
-        view = Progress(out, enabled=progress and not as_json)
-        try:
-            report = run_scan(
-                settings, sources=source or None, base_url=base_url, date=date, trigger=trigger, on_start=view.on_start
-            )
-        finally:
-            view.stop()
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(ConfigError.exit_code) from None
-    except ScanBusy as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(ScanBusy.exit_code) from None
-    except ConnectionError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+                settings = load_settings(config or DEMO_CONFIG)
+                world = DemoWorld().start()
+                base_url = base_url or world.url
+                trigger = "demo" if trigger == "cli" else trigger
+                out.print(f"Demo world on {world.url}; config {settings.source}", highlight=False)
+            else:
+                settings = load_settings(config)
+            view = Progress(out, enabled=progress and not as_json)
+            try:
+                report = run_scan(
+                    settings,
+                    sources=source or None,
+                    base_url=base_url,
+                    date=date,
+                    trigger=trigger,
+                    on_start=view.on_start,
+                )
+            finally:
+                view.stop()
     finally:
         if world is not None:
             world.stop()

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.errors import ConfigError
+from markwatch.errors import cli_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -28,11 +28,8 @@ def schedule_command(
     from markwatch.config import find_config, load_settings
     from markwatch.schedule import JOB_ID, cron_trigger, next_times, open_scheduler, serve
 
-    try:
+    with cli_errors():
         settings = load_settings(config)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     found = find_config(config)
     config_path = str(Path(found).resolve()) if found else None
     sc = settings.schedule

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from markwatch.errors import ConfigError, UserError
+from markwatch.errors import cli_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -50,15 +50,9 @@ def serve_command(
     from markwatch.config import load_settings
     from markwatch.web import create_app
 
-    try:
+    with cli_errors():
         settings = load_settings(config)
         app = create_app(settings)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(ConfigError.exit_code) from None
-    except UserError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(UserError.exit_code) from None
     review = settings.review
     if not review.users:
         typer.echo(

@@ -22,51 +22,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from alerts.notify.settings import NotifySettings, SmtpSettings
+from alerts.settings import StoreSettings
 from markwatch.errors import ConfigError
 
 DEFAULT_FILE = "markwatch.toml"
 ENV_FILE = "MARKWATCH_CONFIG"
 ENV_PREFIX = "MARKWATCH_"
-
-
-class StoreSettings(BaseModel):
-    """[store]: SQLite by default; Elasticsearch when ``urls`` is set."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sqlite_path: Path = Path("var/markwatch/alerts.sqlite")
-    # evidence.sqlite and outbox.sqlite go next to sqlite_path unless set
-    evidence_path: Path | None = None
-    outbox_path: Path | None = None
-    urls: list[str] = Field(default_factory=list)
-    api_key: SecretStr | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    ca_certs: Path | None = None
-    verify_certs: bool = True
-    timeout: float = Field(default=10.0, gt=0)
-    retries: int = Field(default=3, ge=0, le=20)
-    index_prefix: str = Field(default="markwatch", pattern=r"^[a-z0-9][a-z0-9_-]{0,60}$")
-    replicas: int = Field(default=1, ge=0, le=10)
-    refresh: bool = False  # refresh after each write (tests); analysts otherwise wait ≤ 1 s
-
-    @field_validator("urls")
-    @classmethod
-    def _urls(cls, v: list[str]) -> list[str]:
-        for url in v:
-            if not re.match(r"^https?://[^\s/]+", url):
-                raise ValueError(f"not an http(s) URL: {url!r}")
-        return v
-
-    @property
-    def backend(self) -> str:
-        return "elasticsearch" if self.urls else "sqlite"
-
-    def evidence_file(self) -> Path:
-        return self.evidence_path or self.sqlite_path.with_name("evidence.sqlite")
-
-    def outbox_file(self) -> Path:
-        return self.outbox_path or self.sqlite_path.with_name("outbox.sqlite")
 
 
 class MarksSettings(BaseModel):
@@ -268,10 +229,12 @@ def _env_overrides(data: dict[str, Any]) -> dict[str, str]:
                 try:
                     value = json.loads(value)
                 except ValueError:
-                    raise ConfigError(f"{var} (environment): key '{section}.{key}': not a JSON object") from None
+                    raise ConfigError(
+                        "not a JSON object", file=f"{var} (environment)", key=f"{section}.{key}"
+                    ) from None
             sect = data.setdefault(section, {})
             if not isinstance(sect, dict):
-                raise ConfigError(f"{var}: section [{section}] in the file is not a table")
+                raise ConfigError(f"section [{section}] in the file is not a table", file=var)
             sect[key] = value
             applied[f"{section}.{key}"] = var
     return applied
@@ -297,16 +260,15 @@ def load_settings(path: str | Path | None = None) -> Settings:
         try:
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(f"{file}: configuration file not found") from None
+            raise ConfigError("configuration file not found", file=str(file)) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot read configuration file: {exc}") from None
+            raise ConfigError(f"cannot read configuration file: {exc}", file=str(file)) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-            where = f"{file}:{m.group(1)}" if m else str(file)
             msg = re.sub(r"\s*\(at line .*\)$", "", str(exc)) or "invalid TOML"
-            raise ConfigError(f"{where}: invalid TOML: {msg}") from None
+            raise ConfigError(f"invalid TOML: {msg}", file=str(file), line=int(m.group(1)) if m else None) from None
     applied = _env_overrides(data)
     try:
         settings = Settings.model_validate(data)
@@ -318,9 +280,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
         dotted = ".".join(loc[:2])
         msg = "unknown key" if err["type"] == "extra_forbid" or err["type"] == "extra_forbidden" else err["msg"]
         if dotted in applied:
-            raise ConfigError(f"{applied[dotted]} (environment): key {dotted!r}: {msg}") from None
+            raise ConfigError(msg, file=f"{applied[dotted]} (environment)", key=dotted) from None
         line = _line_of(text, section, key) if text else None
-        where = f"{source}:{line}" if line else source
-        raise ConfigError(f"{where}: key {dotted!r}: {msg}") from None
+        raise ConfigError(msg, file=source, line=line, key=dotted) from None
     settings._source = source
     return settings

@@ -18,7 +18,9 @@ from matcher.normalize import FOLDER
 
 
 class EvaluationError(Exception):
-    pass
+    """The labelled cases file is missing or wrong (exit 2, like any other bad input file)."""
+
+    exit_code = 2
 
 
 def load_cases(path: str | Path, mark_names: set[str]) -> list[dict]:

@@ -175,13 +175,13 @@ def run_scan(
     """Scan, notify and record. Raises ConfigError (exit 2) or ScanBusy (another scan holds the lock)."""
     from crawler.pipelines.screen import matcher_for
     from crawler.run import stats_of
-    from markwatch.marksfile import load_marks
+    from matcher.marksfile import load_marks
 
     t0 = time.perf_counter()
     marks = load_marks(settings.marks.path)
     srcs = resolve_sources(settings, sources)
     if settings.scan.notify and settings.notify.enabled:
-        from alerts.notify.service import build_transport
+        from markwatch.notify_run import build_transport
 
         build_transport(settings)  # a bad [smtp]/[notify] combination fails before the crawl, not after
     if date:
@@ -262,7 +262,7 @@ def run_scan(
 def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[str]) -> None:
     """Send the digests; a delivery problem is an error of the run, not a crash of the scan."""
     from alerts.notify.ledger import LedgerBusy
-    from alerts.notify.service import notify
+    from markwatch.notify_run import notify
 
     try:
         result = notify(settings, marks=marks)

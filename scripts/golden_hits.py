@@ -17,8 +17,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_matcher as bench  # noqa: E402
 
-from markwatch.marksfile import load_marks  # noqa: E402
 from matcher import Matcher, Subject  # noqa: E402
+from matcher.marksfile import load_marks  # noqa: E402
 
 
 def dump(m: Matcher, subjects: list[Subject], out) -> None:

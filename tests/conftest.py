@@ -14,6 +14,37 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+# -- Markers: `make test-fast` runs what needs no server and no long crawl ---------------------------
+
+# A test is marked by the server fixture it asks for, so a new test is classified without a list.
+_FIXTURE_MARKS = {"es_url": "es", "secure_node": "es", "redis_url": "redis"}
+
+
+# Modules of whole crawls, scans and CLI subprocesses (seconds per test).
+_SLOW_MODULES = {
+    "test_cli_match",
+    "test_crawler_crawl",
+    "test_notify_kill",
+    "test_scan_cli",
+    "test_scan_resume",
+    "test_schedule_scheduler",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that reach a server or run a whole scan: `make test-fast` deselects them."""
+    for item in items:
+        if item.path.stem in _SLOW_MODULES:
+            item.add_marker("slow")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _FIXTURE_MARKS.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("store") == "elasticsearch":
+            item.add_marker("es")
+
+
 # -- Elasticsearch: a real node (scripts/es-node) or the cluster in $MARKWATCH_ES_URL -------------
 
 ES_NODE = REPO / "scripts" / "es-node"
@@ -58,7 +89,7 @@ def es_url() -> Iterator[str]:
 
 def es_settings(url: str, **extra):
     """StoreSettings for a test: its own index prefix, no replicas, refresh after writes."""
-    from markwatch.config import StoreSettings
+    from alerts.settings import StoreSettings
 
     values = dict(
         urls=[url], index_prefix=f"mwtest-{uuid.uuid4().hex[:10]}", replicas=0, refresh=True, timeout=30, retries=1

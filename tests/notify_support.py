@@ -228,7 +228,7 @@ def settings_for(tmp: Path, *, smtp: dict | None = None, notify: dict | None = N
 
 
 def marks():
-    from markwatch.marksfile import parse_marks
+    from matcher.marksfile import parse_marks
 
     return parse_marks(MARKS_YAML, "marks.yaml")
 
@@ -236,7 +236,7 @@ def marks():
 KILLABLE_RUN = '''
 import os, signal, sys
 from markwatch.config import load_settings
-from alerts.notify.service import build_transport, notify
+from markwatch.notify_run import build_transport, notify
 from alerts.notify.transport import SmtpTransport
 
 settings = load_settings(sys.argv[1])

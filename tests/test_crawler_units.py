@@ -10,12 +10,13 @@ from scrapy.exceptions import DropItem
 
 from crawler import uscc
 from crawler.demo.generator import SEED_CASE, World
+from crawler.errors import SourceError
 from crawler.items import Listing, Registration
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.validate import ValidatePipeline
 from crawler.sources import available_sources, parse_source
 from crawler.text import clean, parse_price
-from markwatch.errors import ConfigError
+from markwatch.errors import exit_code_for
 
 
 def test_uscc_check_digit_accepts_real_codes_and_rejects_one_changed_character():
@@ -111,10 +112,10 @@ def test_shipped_sources_load():
     ],
 )
 def test_bad_source_file_names_file_line_and_key(text, where):
-    with pytest.raises(ConfigError) as exc:
+    with pytest.raises(SourceError) as exc:
         parse_source(text, "x.yaml")
     assert str(exc.value).startswith(where), str(exc.value)
-    assert exc.value.exit_code == 2
+    assert exit_code_for(exc.value) == 2
 
 
 def test_world_is_seeded_and_holds_the_hubei_seed_case():

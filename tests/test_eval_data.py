@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from markwatch.marksfile import load_marks
+from matcher.marksfile import load_marks
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

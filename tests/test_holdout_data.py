@@ -25,7 +25,7 @@ from test_eval_data import (
     parse_cases,
 )
 
-from markwatch.marksfile import load_marks
+from matcher.marksfile import load_marks
 
 HOLDOUT = DATA / "holdout_cases.jsonl"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from markwatch.marksfile import load_marks
 from matcher import Matcher
+from matcher.marksfile import load_marks
 from matcher.normalize import FOLDER, fold, fold_python, trace, trace_python
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from markwatch.evaluate import load_cases, run_evaluation
-from markwatch.marksfile import load_marks
+from matcher.marksfile import load_marks
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKS = ROOT / "markwatch" / "demo" / "marks.yaml"

@@ -8,8 +8,8 @@ import pytest
 from notify_support import T0, Handler, SmtpServer, add_alert, free_port, marks, self_signed, settings_for
 
 from alerts.notify.ledger import Ledger
-from alerts.notify.service import ledger_path, notify
 from alerts.sqlite_store import SQLiteAlertStore
+from markwatch.notify_run import ledger_path, notify
 
 USERS = {"mw": "s3cret pässword"}
 

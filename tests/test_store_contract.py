@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alerts.errors import AlertsError
 from alerts.store import AlertNotFound, AlertQuery
-from markwatch.errors import UserError
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # make_alert's default `now`
 
@@ -71,7 +71,7 @@ def test_review_unknown_id_changes_nothing(store, make_alert):
     assert store.get(a.id).status == "new"
     with pytest.raises(AlertNotFound):
         store.get("nope")
-    with pytest.raises(UserError, match="unknown status"):
+    with pytest.raises(AlertsError, match="unknown status"):
         store.review([a.id], "deleted", "")
 
 

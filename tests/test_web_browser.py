@@ -24,6 +24,8 @@ CHROMIUM = os.environ.get("MARKWATCH_CHROMIUM", "/usr/bin/chromium")
 DRIVER = os.environ.get("MARKWATCH_CHROMEDRIVER", "/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "artifacts"
 
+pytestmark = pytest.mark.browser
+
 
 def _need_browser() -> None:
     if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):

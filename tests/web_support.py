@@ -15,7 +15,8 @@ import uvicorn
 
 from alerts.evidence import EvidenceStore
 from alerts.model import alert_from_hit
-from markwatch.config import ReviewSettings, Settings, StoreSettings
+from alerts.settings import StoreSettings
+from markwatch.config import ReviewSettings, Settings
 from markwatch.web.passwords import hash_password
 from matcher.types import Hit, NameParts, Reason, Subject
 

@@ -139,7 +139,8 @@ def run_notify(
             out = Outcome(r.address, len(items), "would-send", rendered.subject, rendered.message_id)
             outcomes.append(out)
             if dry_run:
-                out.preview = rendered.message.get_body(("plain",)).get_content()
+                body = rendered.message.get_body(("plain",))
+                out.preview = body.get_content() if body is not None else ""
                 continue
             ledger.begin(rendered.message_id, key, header_text(options.sender, 300), rendered.alert_ids, raw)
             if down:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
-from alerts.model import Alert
+from alerts.model import Alert, Status
 from alerts.notify.model import DigestItem
 from alerts.store import AlertQuery, AlertStore
 
@@ -51,7 +51,8 @@ class StoreSource:
         self._first_time: set[str] = set()
 
     def candidates(self, mark: str, min_score: float, statuses: Iterable[str]) -> list[DigestItem]:
-        q = AlertQuery(marks=[mark], statuses=sorted(set(statuses)), min_score=min_score, sort="-score")
+        statuses_ = cast(list[Status], sorted(set(statuses)))  # AlertQuery validates them
+        q = AlertQuery(marks=[mark], statuses=statuses_, min_score=min_score, sort="-score")
         out = []
         for alert in self.store.export(q):
             try:

@@ -88,6 +88,8 @@ class SmtpTransport:
         if self._conn is not None:
             return self._conn
         s = self.settings
+        if not s.host:
+            raise ServerUnavailable("no SMTP host configured ([smtp] host)")
         where = f"{s.host}:{s.effective_port}"
         try:
             if s.security == "tls":

@@ -17,7 +17,7 @@ def store_settings(value):
     """MARKWATCH_STORE as given: StoreSettings, a dict of its fields, or a path to the SQLite file."""
     if value is None or value == "":
         return None
-    from markwatch.config import StoreSettings
+    from alerts.settings import StoreSettings
 
     if isinstance(value, StoreSettings):
         return value

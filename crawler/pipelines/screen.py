@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from crawler.items import Listing
-from markwatch.marksfile import load_marks
 from matcher import Matcher, Subject
+from matcher.marksfile import load_marks
 
 
 @lru_cache(maxsize=4)

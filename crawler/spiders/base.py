@@ -29,8 +29,8 @@ URL_FIELDS = {"url", "seller_url"}
 
 def search_keywords(marks_path: str | Path, limit: int | None = None) -> list[str]:
     """Every mark's search terms (the matcher's variants), deduplicated, in marks-file order."""
-    from markwatch.marksfile import load_marks
     from matcher import search_terms
+    from matcher.marksfile import load_marks
 
     out: dict[str, None] = {}
     for mark in load_marks(marks_path):

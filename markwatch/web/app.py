@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from alerts.errors import AlertsError
 from alerts.store import AlertNotFound, ReviewConflict, StoreUnavailable
 from markwatch.config import Settings
 from markwatch.errors import UserError
@@ -121,7 +122,8 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
         return page_error(request, 409, str(exc))
 
     @app.exception_handler(UserError)
-    async def _user_error(request: Request, exc: UserError) -> Response:
+    @app.exception_handler(AlertsError)
+    async def _user_error(request: Request, exc: Exception) -> Response:
         log.warning("request refused: %s", exc)
         return page_error(request, 400, str(exc)[:500])
 

@@ -1,0 +1,93 @@
+"""`markwatch notify` and the end of a scan: the app's settings wired into ``alerts.notify``.
+
+The notify library takes plain parts; this module decides them from markwatch.toml (where the
+ledger and outbox go, SMTP or outbox, which store) and loads the marks file when not given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alerts.notify.runner import DigestOptions
+from alerts.notify.service import NotifyReport, destination, send_digests
+from alerts.notify.source import AlertSource, StoreSource
+from alerts.notify.transport import OutboxTransport, SmtpTransport, Transport
+from markwatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from alerts.store import AlertStore
+    from markwatch.config import Settings
+    from matcher.marks import Mark
+
+__all__ = ["NotifyReport", "build_transport", "ledger_path", "notify", "outbox_dir"]
+
+
+def ledger_path(settings: Settings) -> Path:
+    return settings.notify.ledger_path or settings.store.sqlite_path.with_name("notify.sqlite")
+
+
+def outbox_dir(settings: Settings) -> Path:
+    return settings.notify.outbox_dir or settings.store.sqlite_path.with_name("mail-outbox")
+
+
+def build_transport(settings: Settings) -> Transport:
+    """SMTP when a host is configured (or demanded), else the .eml outbox folder."""
+    kind = settings.notify.transport
+    if kind == "auto":
+        kind = "smtp" if settings.smtp.host else "outbox"
+    if kind == "smtp":
+        if not settings.smtp.host:
+            raise ConfigError(
+                "required when notify.transport is 'smtp' (or set MARKWATCH_SMTP_HOST)",
+                file=settings.source,
+                key="smtp.host",
+            )
+        return SmtpTransport(settings.smtp)
+    return OutboxTransport(outbox_dir(settings))
+
+
+def notify(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    marks: Sequence[Mark] | None = None,
+    store: AlertStore | None = None,
+    source: AlertSource | None = None,
+    transport: Transport | None = None,
+    now: datetime | None = None,
+) -> NotifyReport:
+    """Send (or, with dry_run, only work out) every pending digest; the scan calls this at its end."""
+    if marks is None:
+        from matcher.marksfile import load_marks
+
+        marks = load_marks(settings.marks.path)
+    transport = transport or build_transport(settings)
+    options = DigestOptions(
+        sender=settings.smtp.sender, base_url=settings.review.base_url, max_items=settings.notify.max_items
+    )
+    if not settings.notify.enabled:
+        return NotifyReport(transport.name, destination(transport))
+    own_store = None
+    if source is None:
+        if store is None:
+            from alerts import open_store
+
+            store = own_store = open_store(settings)
+        source = StoreSource(store)
+    try:
+        return send_digests(
+            marks,
+            source,
+            settings=settings.notify,
+            options=options,
+            ledger_path=ledger_path(settings),
+            transport=transport,
+            dry_run=dry_run,
+            now=now,
+        )
+    finally:
+        if own_store is not None:
+            own_store.close()
