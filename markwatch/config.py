@@ -43,8 +43,11 @@ class ReviewSettings(BaseModel):
 
     ``users`` maps an analyst's name to a password hash from ``markwatch serve --hash-password``
     (put them under ``[review.users]``). Without ``secret_key`` each start signs sessions with a
-    new random key, so everyone signs in again after a restart. ``secure_cookies`` defaults to
-    whether ``base_url`` is https.
+    new random key for the sign-in form. ``secure_cookies`` defaults to whether ``base_url`` is
+    https. Sessions live in the alert store and end after ``session_idle_minutes`` without a
+    request or ``session_hours`` after sign-in; ``admins`` may read the audit log and sign others
+    out. ``X-Forwarded-For`` counts only from ``trusted_proxies`` (addresses or networks).
+    Request bodies above ``max_body_bytes`` get 413. See docs/review.md.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -56,6 +59,22 @@ class ReviewSettings(BaseModel):
     secret_key: SecretStr | None = None
     secure_cookies: bool | None = None
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    session_idle_minutes: float = Field(default=60.0, gt=0, le=24 * 60 * 30)
+    admins: list[str] = Field(default_factory=list)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=4096, le=1024**3)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an IP address or network") from None
+        return v
 
     @field_validator("users")
     @classmethod
