@@ -50,6 +50,7 @@ def site(tmp_path):
     store, evidence, seed, hostile, new = _seed(s)
     with TestClient(create_app(s, store=store, evidence=evidence)) as c:
         c.ids = (seed.id, hostile.id, new.id)  # type: ignore[attr-defined]
+        c.store = store  # type: ignore[attr-defined]
         yield c
     store.close()
     evidence.close()
@@ -95,6 +96,12 @@ def test_open_file_resolve_close_on_the_site(site):
     r = site.post(url + "/close", data={"reason": "x", "csrf_token": token})
     assert "Not done" in r.text and "cannot close" in r.text
     assert site.get(f"/alerts/{site.ids[0]}").status_code == 200
+    from alerts.sessions import AuditQuery
+
+    events = site.store.audit_search(AuditQuery(action="case"))
+    details = sorted((e.detail.split(":")[0], e.ok) for e in events)
+    assert details == [("close", False), ("file", True), ("open", False), ("open", True), ("resolve", True)]
+    assert all(e.user == "li" for e in events)
 
 
 def test_hostile_entity_is_escaped_and_authority_unknown(site):

@@ -22,8 +22,9 @@ from starlette.responses import FileResponse
 
 from alerts.cases.errors import CaseError, CaseNotFound
 from alerts.cases.model import STATES, Case
-from markwatch.web.pages import User, flash, render, see_other
-from markwatch.web.security import check_csrf
+from markwatch.web.deps import User
+from markwatch.web.pages import flash, render, see_other
+from markwatch.web.security import audit, check_csrf
 
 router = APIRouter(include_in_schema=False)
 CASE_RE = re.compile(r"^C-[0-9a-f]{4,10}$")
@@ -117,9 +118,11 @@ def case_open(
     try:
         case = open_case(store, cases_of(request), ids, note=note, who=user)
     except CaseError as exc:
+        audit(request, "case", user=user, ok=False, targets=ids, detail=f"open: {exc}")
         flash(request, f"Not opened: {exc}", "error")
         return see_other("/cases")
     store.review(case.alert_ids, "escalated", note=f"case {case.id}", who=user)
+    audit(request, "case", user=user, targets=[case.id, *case.alert_ids], detail="open")
     flash(request, f"Case {case.id} opened.")
     return see_other(f"/cases/{case.id}")
 
@@ -154,11 +157,14 @@ def case_page(request: Request, case_id: str, user: User) -> Response:
 def _act(request: Request, case_id: str, csrf: str, fn: Any, done: str, **kw: Any) -> Response:
     check_csrf(request, csrf)
     case = _case(request, case_id)
+    action = fn.__name__.removesuffix("_case")
     try:
         fn(cases_of(request), case.id, **kw)
     except CaseError as exc:
+        audit(request, "case", user=kw.get("who"), ok=False, targets=[case.id], detail=f"{action}: {exc}")
         flash(request, f"Not done: {exc}", "error")
     else:
+        audit(request, "case", user=kw.get("who"), targets=[case.id], detail=action)
         flash(request, done)
     return see_other(f"/cases/{quote(case.id)}")
 
