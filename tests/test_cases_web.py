@@ -140,6 +140,7 @@ def _need_browser() -> None:
 def test_browser_open_file_and_resolve(tmp_path):
     _need_browser()
     from selenium import webdriver
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -164,7 +165,7 @@ def test_browser_open_file_and_resolve(tmp_path):
         with live_server(app) as base:
             d = webdriver.Chrome(service=Service(DRIVER), options=opts)
             d.set_page_load_timeout(30)
-            wait = WebDriverWait(d, 20)
+            wait = WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
             try:
                 d.get(base + "/cases")
                 assert "/login" in d.current_url
@@ -198,6 +199,9 @@ def test_browser_open_file_and_resolve(tmp_path):
                 wait.until(lambda _: re.search(r"/cases/C-[0-9a-f]+$", d.current_url))
                 assert "<script>" in d.find_element(By.ID, "entity").text  # shown as text
                 assert d.execute_script("return window.__pwned === undefined")
+                d.get(base + "/cases")
+                assert len(d.find_elements(By.CSS_SELECTOR, "#cases tbody tr")) == 2
+                d.save_screenshot(str(ARTIFACTS / "cases-list.png"))
             finally:
                 d.quit()
     finally:
