@@ -13,8 +13,8 @@ implementation runs, else the reference in candidates.py: matcher._impl decides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from matcher import _impl
 from matcher.marks import Mark
@@ -29,8 +29,15 @@ from .segment import Segmenter
 
 DEFAULT_THRESHOLD = 0.6
 
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Index(Protocol):
+        def scan(self, folded: str) -> candidates.Found | None: ...
+
+
 _accel = _impl.accel()
-CandidateIndex: Any = candidates.CandidateIndex if _accel is None else _accel.CandidateIndex
+CandidateIndex: Callable[[IndexPlan], Index] = candidates.CandidateIndex if _accel is None else _accel.CandidateIndex
 """The index class of the implementation that runs (both take an IndexPlan)."""
 
 
