@@ -8,6 +8,8 @@ reference, on every evaluation case and on text hypothesis writes.
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import os
 import shutil
@@ -225,6 +227,26 @@ def test_forcing_the_compiled_implementation_without_the_extension_is_an_error(p
     assert forced.returncode != 0 and "matcher._accel is not built" in forced.stderr
 
 
+def test_a_module_compiled_under_its_own_name_is_refused(package_copy):
+    """Older setup.py built matcher/screen.py as matcher.screen, which the import system prefers to the source."""
+    (built,) = (package_copy / "matcher/_compiled").glob("screen.*.so")
+    shadow = package_copy / "matcher" / built.name
+    shutil.copy(built, shadow)
+    got = _run_copy(package_copy, "import matcher; print(matcher.IMPLEMENTATION)", "python")
+    assert got.returncode != 0
+    assert f"{shadow} is left from an older build and would run instead of matcher/screen.py" in got.stderr
+
+
+def test_every_compiled_copy_is_built_from_the_source_beside_it():
+    why = _impl.why_not_compiled()
+    if why is not None:
+        _unavailable(f"the compiled implementation is not available: {why}")
+    for name in _impl.COMPILED_MODULES:
+        copy = importlib.import_module(f"matcher._compiled.{name}")
+        assert copy.__file__.endswith(".so"), copy.__file__
+        assert copy.__source_sha256__ == _impl.source_digest(ROOT / "matcher" / f"{name}.py"), name
+
+
 def test_importing_the_types_loads_neither_jieba_nor_pypinyin():
     got = _run(
         "import sys, matcher, matcher.types\n"
@@ -238,8 +260,6 @@ def test_importing_the_types_loads_neither_jieba_nor_pypinyin():
 
 def test_compiled_modules_import_each_other_relatively():
     """A compiled copy that imported `matcher.align` would run the pure module, not its compiled sibling."""
-    import ast
-
     for name in _impl.COMPILED_MODULES:
         tree = ast.parse((ROOT / "matcher" / f"{name}.py").read_text(encoding="utf-8"))
         for node in ast.walk(tree):
