@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-deps venv lint bench clean
+.PHONY: demo test test-fast test-deps venv lint check bench clean
 
 venv: $(STAMP)
 
@@ -37,10 +37,14 @@ test-fast: venv
 test-deps:
 	scripts/test-deps
 
-lint: venv
+# What CI checks before the tests: lint, formatting, the import layers, types (matcher/, alerts/).
+check: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy alerts/
+	$(BIN)/mypy matcher/ alerts/
+
+lint: check
 
 bench: venv
 	$(BIN)/python benchmarks/bench_matcher.py
