@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 from fastapi.testclient import TestClient
 from web_support import PASSWORD, alert, live_server, settings
 
@@ -113,8 +114,10 @@ def test_hostile_entity_is_escaped_and_authority_unknown(site):
     assert "<script>window.__pwned" not in site.get("/cases").text
 
 
-@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian chromium")
+@pytest.mark.browser
 def test_dossier_downloads(site):
+    if not shutil.which("chromium"):
+        unavailable("needs Debian chromium (scripts/test-deps installs it)")
     token = _login(site)
     url = site.post("/cases", data={"alert_ids": site.ids[0], "csrf_token": token}, follow_redirects=False).headers[
         "location"
