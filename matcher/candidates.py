@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import ahocorasick_rs as ac
 
-from matcher.marks import Mark
+from matcher.exclude import Exclusion
+from matcher.marks import USCC_RE, Mark
 from matcher.resources import lookalikes
 
 from . import context
@@ -59,6 +60,8 @@ class MarkPlan:
     common_word: bool
     classes: frozenset[int]
     industries: tuple[str, ...]
+    uscc: frozenset[str] = frozenset()  # the owner's companies by credit code (judge side)
+    exclude: tuple[Exclusion, ...] = ()  # words that are not this mark (judge side)
 
     @classmethod
     def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
@@ -71,6 +74,8 @@ class MarkPlan:
             common_word=common_word,
             classes=frozenset(mark.classes),
             industries=tuple(fold(w) for w in mark.industries),
+            uscc=frozenset(w.strip().upper() for w in mark.whitelist if USCC_RE.match(w.strip().upper())),
+            exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
 from matcher.resources import regions
 from matcher.types import Hit, NameParts, Subject
@@ -120,6 +121,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
     score = al.similarity
 
     # A place name is not a mark: 伊犁 is not 伊利, a 三原县 company is not 三元.
+    if info.exclude and excluded(info.exclude, ctx.folded, al.start, al.end, ctx.classes):
+        return None  # an exception: the marks file or an analyst says this word is not the mark
     rs = ctx.region_span()
     own_trade_name = exact and ctx.parts is not None and ctx.parts.trade_name == info.folded
     if rs and al.start >= rs[0] and al.end <= rs[1] and not own_trade_name:

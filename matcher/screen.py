@@ -71,9 +71,12 @@ class Matcher:
         # the costlier context (trace, name structure, segmentation) is built.
         latin = LatinView(folded) if has_latin(folded) else None
         aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
+        uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
         for i in sorted(cands):
             info = self.info[i]
             if any(folded.startswith(w) for w in info.whitelist if w):
+                continue
+            if uscc and uscc in info.uscc:
                 continue
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
             options = [a for a in align(info.folded, folded) if a.similarity >= threshold]

@@ -21,6 +21,9 @@ class Subject:
     seller: str | None = None
     price: float | None = None
     category: str | None = None
+    uscc: str | None = None
+    """统一社会信用代码 of an enterprise, when the source gives it: a whitelisted
+    USCC is the owner's own company whatever name it trades under."""
 
 
 @dataclass(frozen=True, slots=True)
