@@ -14,7 +14,7 @@ from functools import cache
 
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
-from matcher.resources import regions
+from matcher.resources import enterprise_words, regions
 from matcher.types import Hit, NameParts, Subject
 
 from . import context
@@ -27,6 +27,11 @@ from .segment import Segmenter
 
 MAX_TEXT = 2000  # characters of a subject that are screened; the rest is noise
 _SEGMENT_MARGIN = 6  # characters either side of a match given to jieba
+
+
+@cache
+def _generic_industries() -> frozenset[str]:
+    return frozenset(fold(w) for w in enterprise_words()["generic_industries"])
 
 
 @cache
@@ -151,6 +156,27 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         notes.append(Note(NoteKind.CROSS_CLASS))
         score *= 0.95 if exact or latin else 0.8
     elif not known and not relevant:
+        # An unknown field is no evidence of relatedness: a bare name (no organisation
+        # form, no specific industry word: 华纬科技, 美迪凯, 亿利达) that only sounds like
+        # the mark gives nothing to weigh. A registered name whose industry word the
+        # lexicon cannot place (老版集成灶有限公司) keeps the benefit of the doubt.
+        if (
+            ctx.is_enterprise
+            and ctx.parts is not None
+            and not ctx.parts.form
+            and (not ctx.parts.industry or ctx.parts.industry in _generic_industries())
+            and not (exact or latin)
+            and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds))
+        ):
+            return None
+        if not (exact or latin):
+            # A variant that is itself a frequent word or name (海关, 海大 for 海天)
+            # has a meaning of its own: outside the mark's field it is that word.
+            if ctx.segmenter.dictionary_freq(window) >= 100:
+                return None
+            # An ordinary mark is protected only for its own goods (丰元 for 三元).
+            if not mark.well_known and ctx.is_enterprise:
+                return None
         if not mark.well_known:
             score *= 0.85
         if info.common_word and ctx.subject.kind == "listing":
