@@ -49,7 +49,7 @@ class LatinView:
         self.compact = "".join(sk[k] for k in keep)
         self.origin = keep
 
-    def find(self, aliases: tuple[str, ...]) -> Alignment | None:
+    def find(self, aliases: tuple[str, ...], kind: str = "latin") -> Alignment | None:
         """The first alias standing on word boundaries (HUAWEl, not HUAWEIXYZ)."""
         compact, origin, folded = self.compact, self.origin, self.folded
         for alias in aliases:
@@ -61,10 +61,30 @@ class LatinView:
                 after = folded[fe] if fe < len(folded) else ""
                 if not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha()):
                     return Alignment(
-                        start=fs, end=fe, similarity=1.0, kinds=("latin",), edit="latin", window=folded[fs:fe]
+                        start=fs, end=fe, similarity=1.0, kinds=(kind,), edit="latin", window=folded[fs:fe]
                     )
                 start = compact.find(alias, start + 1)
         return None
+
+
+def find_mixed(folded: str, forms: tuple[str, ...]) -> Alignment | None:
+    """The mark written part in characters, part in pinyin (一zheng, jiu阳), its
+    pinyin part not running on into other letters (一zhenghao is not 一正)."""
+    for form in forms:
+        start = folded.find(form)
+        while start >= 0:
+            end = start + len(form)
+            before = folded[start - 1] if start else ""
+            after = folded[end] if end < len(folded) else ""
+            latin_head, latin_tail = form[0].isascii(), form[-1].isascii()
+            if not (latin_head and before.isascii() and before.isalpha()) and not (
+                latin_tail and after.isascii() and after.isalpha()
+            ):
+                return Alignment(
+                    start=start, end=end, similarity=1.0, kinds=("pinyin",), edit="latin", window=folded[start:end]
+                )
+            start = folded.find(form, start + 1)
+    return None
 
 
 class Context:
@@ -232,7 +252,12 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             crossing = None  # the match is the whole segment: no word can straddle its edges
         else:
             crossing = ctx.segmenter.crossing_word(seg, al.start - lo, al.end - lo, ctx.tokens(seg))
-        if crossing and crossing != window and not _compound_of(crossing, window):
+        if (
+            crossing
+            and crossing != window
+            and not _compound_of(crossing, window)
+            and not _grown_by_suffix(crossing, ctx.folded, al.start, al.end)
+        ):
             return None
     return score, notes
 
@@ -248,6 +273,19 @@ def _compound_of(word: str, window: str) -> bool:
 
 
 _BRAND_SUFFIXES = frozenset("王记牌氏坊轩阁斋哥嫂仔")
+# Characters that end a traditional trade name (字号): 一正堂, 九阳斋, 海天居.
+_TRADE_NAME_SUFFIXES = frozenset("堂斋轩阁坊记号庄居园铺苑府楼馆")
+
+
+def _grown_by_suffix(crossing: str, folded: str, start: int, end: int) -> bool:
+    """The word straddling the mark's end is its last character(s) plus a trade-name
+    suffix (正堂 in 一正堂): the mark grown into a trade name, not cut by a word."""
+    if end >= len(folded) or folded[end] not in _TRADE_NAME_SUFFIXES:
+        return False
+    head = folded[end - len(crossing) + 1 : end]
+    return len(crossing) >= 2 and start <= end - len(crossing) + 1 and crossing == head + folded[end]
+
+
 _BRAND_PREFIXES = ("正宗", "新", "老", "小", "真", "金", "大")
 
 

@@ -23,7 +23,7 @@ from matcher.types import Hit, Subject
 from . import candidates, phonetic
 from .align import Alignment, align, prepare
 from .candidates import IndexPlan, MarkPlan, has_latin
-from .judge import MAX_TEXT, Context, LatinView, judge
+from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
 from .normalize import fold, trace
 from .segment import Segmenter
 
@@ -80,8 +80,12 @@ class Matcher:
                 continue
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
             options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
-            if latin is not None and info.aliases:
-                alias = latin.find(info.aliases)
+            if latin is not None:
+                alias = latin.find(info.aliases) if info.aliases else None
+                if alias is None and info.pinyin:
+                    alias = latin.find(info.pinyin, kind="pinyin")
+                if alias is None and info.mixed:
+                    alias = find_mixed(folded, info.mixed)
                 if alias is not None:
                     options.append(alias)
             if options:
