@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from matcher.calibration import probability
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, regions
@@ -343,6 +344,7 @@ def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: flo
         mark=info.mark.name,
         owner=info.mark.owner,
         score=round(min(score, 1.0), 4),
+        probability=probability(round(min(score, 1.0), 4)),
         span=span,
         matched=ctx.original[span[0] : span[1]],
         reasons=tuple(reasons),
