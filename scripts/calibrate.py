@@ -43,7 +43,8 @@ def case_points(m: Matcher, path: Path) -> list[tuple[float, int]]:
         if not line.strip():
             continue
         c = json.loads(line)
-        subject = Subject(c["text"], kind=c.get("kind", "enterprise"), seller=c.get("seller"), category=c.get("category_hint"))
+        kind = c.get("kind", "enterprise")
+        subject = Subject(c["text"], kind=kind, seller=c.get("seller"), category=c.get("category_hint"))
         hits = m.screen(subject)
         if hits:
             out.append((hits[0].score, int(hits[0].mark == c.get("expected"))))
