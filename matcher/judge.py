@@ -22,7 +22,7 @@ from . import context
 from .align import Alignment
 from .candidates import MarkPlan
 from .enterprise import industry_words, looks_like_enterprise, parse_name
-from .normalize import Traced, fold, skeleton
+from .normalize import Traced, fold, is_han, skeleton
 from .reasons import build_reasons
 from .segment import Segmenter
 
@@ -216,7 +216,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             or _mixed_script(ctx, al)
             or (latin and al.window.replace(" ", "") not in info.raw_aliases)
         )
-        affix = _brand_affix(ctx, al) if exact else None
+        affix = _brand_affix(ctx, al, info.mark.owner) if exact else None
         if ctx.cue:
             notes.append(Note(NoteKind.COUNTERFEIT_CUE, ctx.cue))
             score = max(score, 0.9) if exact or latin else min(1.0, score + 0.15)
@@ -290,7 +290,12 @@ def _grown_by_suffix(crossing: str, folded: str, start: int, end: int) -> bool:
 _BRAND_PREFIXES = ("正宗", "新", "老", "小", "真", "金", "大")
 
 
-def _brand_affix(ctx: Context, al: Alignment) -> str | None:
+_FOREIGN_ORIGINS = frozenset(
+    ["德国", "日本", "美国", "英国", "法国", "意大利", "瑞士", "瑞典", "韩国", "荷兰", "丹麦", "澳洲", "澳大利亚"]
+)
+
+
+def _brand_affix(ctx: Context, al: Alignment, mark_owner: str = "") -> str | None:
     """In a listing, the mark grown into another brand name (安踏王, 海天记, 华为牌, 新九阳):
     a one-character brand word right after it, or a prefix word right before it."""
     pos = 0
@@ -305,6 +310,9 @@ def _brand_affix(ctx: Context, al: Alignment) -> str | None:
     if after in _BRAND_SUFFIXES:
         return ctx.folded[al.start : al.end] + after
     if before in _BRAND_PREFIXES:
+        return before + ctx.folded[al.start : al.end]
+    if before in _FOREIGN_ORIGINS and before not in mark_owner and any(is_han(c) for c in mark_owner):
+        # A Chinese owner's mark sold as foreign (德国苏泊尔): a false origin grown onto it.
         return before + ctx.folded[al.start : al.end]
     return None
 

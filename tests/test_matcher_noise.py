@@ -72,3 +72,12 @@ def test_registered_name_with_unplaced_industry_keeps_the_doubt(matcher: Matcher
     """老版集成灶有限公司: the lexicon cannot place 集成灶, the form says it is a registered name."""
     assert _best(matcher, "嵊州市老版集成灶有限公司") == "老板"
     assert _best(matcher, "深圳市美迪电器有限公司") == "美的"  # same field: sound suffices
+
+
+@pytest.mark.parametrize("title", ["德国苏泊尔 电压力锅", "日本九阳 破壁机"])
+def test_false_foreign_origin_on_a_chinese_mark(matcher: Matcher, title: str) -> None:
+    assert _best(matcher, title, "listing") is not None
+
+
+def test_genuine_resale_is_still_quiet(matcher: Matcher) -> None:
+    assert _best(matcher, "苏泊尔 电压力锅 德国工艺", "listing") is None
