@@ -127,8 +127,6 @@ class IndexPlan:
             name = plan.folded
             for a in (*plan.aliases, *plan.pinyin):
                 latin.setdefault(a, set()).add(i)
-            for key in plan.mixed:
-                chars.setdefault(key, set()).add(i)
             han = [c for c in name if is_han(c)]
             if len(han) < 2:
                 if name:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+import ahocorasick_rs as ac
+
 from matcher import _impl
 from matcher.marks import Mark
 from matcher.types import Hit, Subject
@@ -54,6 +56,14 @@ class Matcher:
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
         prepare(info.folded for info in self.info)
+        # Marks written part in pinyin (一zheng): scanned only in text with Latin
+        # letters, so the candidate index and Chinese-only text pay nothing.
+        mixed: dict[str, set[int]] = {}
+        for i, info in enumerate(self.info):
+            for form in info.mixed:
+                mixed.setdefault(form, set()).add(i)
+        self._mixed_owners = [frozenset(v) for v in mixed.values()]
+        self._mixed = ac.AhoCorasick(list(mixed)) if mixed else None
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
         """Marks worth aligning against folded text (indexes into self.info)."""
@@ -65,11 +75,15 @@ class Matcher:
         text = text[:MAX_TEXT]
         folded = fold(text)
         cands = self.candidates(folded, fold(subject.category) if subject.category else "")
+        any_latin = has_latin(folded)
+        if any_latin and self._mixed is not None:
+            for idx in self._mixed.find_matches_as_indexes(folded, overlapping=True):
+                cands = cands | self._mixed_owners[idx[0]]
         if not cands:
             return []
         # Align first, on the folded text alone: most candidates stop here, before
         # the costlier context (trace, name structure, segmentation) is built.
-        latin = LatinView(folded) if has_latin(folded) else None
+        latin = LatinView(folded) if any_latin else None
         aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
         uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
         for i in sorted(cands):
