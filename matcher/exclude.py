@@ -48,7 +48,7 @@ class Exclusion:
         """Where the word or pattern occurs in folded text."""
         if self.pattern is not None:
             return [m.span() for m in self.pattern.finditer(folded) if m.end() > m.start()]
-        out = []
+        out: list[tuple[int, int]] = []
         word = self.word
         if not word:
             return out
