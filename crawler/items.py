@@ -85,7 +85,8 @@ def subject_of(item: scrapy.Item) -> Subject:
             price=item.get("price"),
             category=item.get("category"),
         )
-    return Subject(text=item.get("name") or "", kind="enterprise")
+    uscc = item.get("uscc") if item.get("uscc_valid") else None
+    return Subject(text=item.get("name") or "", kind="enterprise", uscc=uscc)
 
 
 def page_url(item: scrapy.Item) -> str | None:

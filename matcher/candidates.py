@@ -20,12 +20,13 @@ from dataclasses import dataclass
 
 import ahocorasick_rs as ac
 
-from matcher.marks import Mark
+from matcher.exclude import Exclusion
+from matcher.marks import USCC_RE, Mark
 from matcher.resources import lookalikes
 
 from . import context
 from .normalize import LATIN_SKELETON, fold, is_han, skeleton
-from .phonetic import SoundCodes, homophones_of
+from .phonetic import SoundCodes, homophones_of, readings
 
 _HAS_LATIN = re.compile("[a-z]")
 _NOT_LATIN = re.compile("[^a-z0-9]+")
@@ -41,6 +42,23 @@ Found = tuple[set[int], set[int], set[int]]
 def latin_compact(folded: str) -> str:
     """The Latin skeleton of folded text, letters and digits only (H U A W E l → huawel)."""
     return _NOT_LATIN.sub("", skeleton(folded))
+
+
+def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
+    """The mark as sellers write it to slip past keyword filters: wholly in pinyin
+    (jiuyang, JIU YANG: skeletons, at least 4 letters) and partly (一zheng, jiu阳),
+    each character in its most common reading."""
+    if len(folded) < 2 or not all(is_han(c) for c in folded):
+        return {}
+    syllables = [readings(c)[0] if readings(c) else "" for c in folded]
+    if not all(syllables):
+        return {}
+    whole = latin_compact("".join(syllables))
+    mixed = set()
+    for k in range(1, len(folded)):
+        mixed.add(folded[:k] + "".join(syllables[k:]))
+        mixed.add("".join(syllables[:k]) + folded[k:])
+    return {"pinyin": (whole,) if len(whole) >= 4 else (), "mixed": tuple(sorted(mixed))}
 
 
 def has_latin(folded: str) -> bool:
@@ -59,6 +77,10 @@ class MarkPlan:
     common_word: bool
     classes: frozenset[int]
     industries: tuple[str, ...]
+    pinyin: tuple[str, ...] = ()  # Latin skeletons of the mark written in pinyin (jiuyang)
+    mixed: tuple[str, ...] = ()  # the mark part in characters, part in pinyin (一zheng, jiu阳)
+    uscc: frozenset[str] = frozenset()  # the owner's companies by credit code (judge side)
+    exclude: tuple[Exclusion, ...] = ()  # words that are not this mark (judge side)
 
     @classmethod
     def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
@@ -71,6 +93,9 @@ class MarkPlan:
             common_word=common_word,
             classes=frozenset(mark.classes),
             industries=tuple(fold(w) for w in mark.industries),
+            uscc=frozenset(w.strip().upper() for w in mark.whitelist if USCC_RE.match(w.strip().upper())),
+            exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
+            **pinyin_forms(fold(mark.name)),
         )
 
 
@@ -100,7 +125,7 @@ class IndexPlan:
         la = lookalikes()
         for i, plan in enumerate(plans):
             name = plan.folded
-            for a in plan.aliases:
+            for a in (*plan.aliases, *plan.pinyin):
                 latin.setdefault(a, set()).add(i)
             han = [c for c in name if is_han(c)]
             if len(han) < 2:

@@ -12,20 +12,27 @@ from __future__ import annotations
 
 from functools import cache
 
+from matcher.calibration import probability
+from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
-from matcher.resources import regions
+from matcher.resources import enterprise_words, regions
 from matcher.types import Hit, NameParts, Subject
 
 from . import context
 from .align import Alignment
 from .candidates import MarkPlan
 from .enterprise import industry_words, looks_like_enterprise, parse_name
-from .normalize import Traced, fold, skeleton
+from .normalize import Traced, fold, is_han, skeleton
 from .reasons import build_reasons
 from .segment import Segmenter
 
 MAX_TEXT = 2000  # characters of a subject that are screened; the rest is noise
 _SEGMENT_MARGIN = 6  # characters either side of a match given to jieba
+
+
+@cache
+def _generic_industries() -> frozenset[str]:
+    return frozenset(fold(w) for w in enterprise_words()["generic_industries"])
 
 
 @cache
@@ -43,7 +50,7 @@ class LatinView:
         self.compact = "".join(sk[k] for k in keep)
         self.origin = keep
 
-    def find(self, aliases: tuple[str, ...]) -> Alignment | None:
+    def find(self, aliases: tuple[str, ...], kind: str = "latin") -> Alignment | None:
         """The first alias standing on word boundaries (HUAWEl, not HUAWEIXYZ)."""
         compact, origin, folded = self.compact, self.origin, self.folded
         for alias in aliases:
@@ -55,10 +62,30 @@ class LatinView:
                 after = folded[fe] if fe < len(folded) else ""
                 if not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha()):
                     return Alignment(
-                        start=fs, end=fe, similarity=1.0, kinds=("latin",), edit="latin", window=folded[fs:fe]
+                        start=fs, end=fe, similarity=1.0, kinds=(kind,), edit="latin", window=folded[fs:fe]
                     )
                 start = compact.find(alias, start + 1)
         return None
+
+
+def find_mixed(folded: str, forms: tuple[str, ...]) -> Alignment | None:
+    """The mark written part in characters, part in pinyin (一zheng, jiu阳), its
+    pinyin part not running on into other letters (一zhenghao is not 一正)."""
+    for form in forms:
+        start = folded.find(form)
+        while start >= 0:
+            end = start + len(form)
+            before = folded[start - 1] if start else ""
+            after = folded[end] if end < len(folded) else ""
+            latin_head, latin_tail = form[0].isascii(), form[-1].isascii()
+            if not (latin_head and before.isascii() and before.isalpha()) and not (
+                latin_tail and after.isascii() and after.isalpha()
+            ):
+                return Alignment(
+                    start=start, end=end, similarity=1.0, kinds=("pinyin",), edit="latin", window=folded[start:end]
+                )
+            start = folded.find(form, start + 1)
+    return None
 
 
 class Context:
@@ -120,6 +147,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
     score = al.similarity
 
     # A place name is not a mark: 伊犁 is not 伊利, a 三原县 company is not 三元.
+    if info.exclude and excluded(info.exclude, ctx.folded, al.start, al.end, ctx.classes):
+        return None  # an exception: the marks file or an analyst says this word is not the mark
     rs = ctx.region_span()
     own_trade_name = exact and ctx.parts is not None and ctx.parts.trade_name == info.folded
     if rs and al.start >= rs[0] and al.end <= rs[1] and not own_trade_name:
@@ -148,6 +177,27 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         notes.append(Note(NoteKind.CROSS_CLASS))
         score *= 0.95 if exact or latin else 0.8
     elif not known and not relevant:
+        # An unknown field is no evidence of relatedness: a bare name (no organisation
+        # form, no specific industry word: 华纬科技, 美迪凯, 亿利达) that only sounds like
+        # the mark gives nothing to weigh. A registered name whose industry word the
+        # lexicon cannot place (老版集成灶有限公司) keeps the benefit of the doubt.
+        if (
+            ctx.is_enterprise
+            and ctx.parts is not None
+            and not ctx.parts.form
+            and (not ctx.parts.industry or ctx.parts.industry in _generic_industries())
+            and not (exact or latin)
+            and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds))
+        ):
+            return None
+        if not (exact or latin):
+            # A variant that is itself a frequent word or name (海关, 海大 for 海天)
+            # has a meaning of its own: outside the mark's field it is that word.
+            if ctx.segmenter.dictionary_freq(window) >= 100:
+                return None
+            # An ordinary mark is protected only for its own goods (丰元 for 三元).
+            if not mark.well_known and ctx.is_enterprise:
+                return None
         if not mark.well_known:
             score *= 0.85
         if info.common_word and ctx.subject.kind == "listing":
@@ -166,7 +216,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             or _mixed_script(ctx, al)
             or (latin and al.window.replace(" ", "") not in info.raw_aliases)
         )
-        affix = _brand_affix(ctx, al) if exact else None
+        affix = _brand_affix(ctx, al, info.mark.owner) if exact else None
         if ctx.cue:
             notes.append(Note(NoteKind.COUNTERFEIT_CUE, ctx.cue))
             score = max(score, 0.9) if exact or latin else min(1.0, score + 0.15)
@@ -203,7 +253,12 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             crossing = None  # the match is the whole segment: no word can straddle its edges
         else:
             crossing = ctx.segmenter.crossing_word(seg, al.start - lo, al.end - lo, ctx.tokens(seg))
-        if crossing and crossing != window and not _compound_of(crossing, window):
+        if (
+            crossing
+            and crossing != window
+            and not _compound_of(crossing, window)
+            and not _grown_by_suffix(crossing, ctx.folded, al.start, al.end)
+        ):
             return None
     return score, notes
 
@@ -219,10 +274,28 @@ def _compound_of(word: str, window: str) -> bool:
 
 
 _BRAND_SUFFIXES = frozenset("王记牌氏坊轩阁斋哥嫂仔")
+# Characters that end a traditional trade name (字号): 一正堂, 九阳斋, 海天居.
+_TRADE_NAME_SUFFIXES = frozenset("堂斋轩阁坊记号庄居园铺苑府楼馆")
+
+
+def _grown_by_suffix(crossing: str, folded: str, start: int, end: int) -> bool:
+    """The word straddling the mark's end is its last character(s) plus a trade-name
+    suffix (正堂 in 一正堂): the mark grown into a trade name, not cut by a word."""
+    if end >= len(folded) or folded[end] not in _TRADE_NAME_SUFFIXES:
+        return False
+    head = folded[end - len(crossing) + 1 : end]
+    return len(crossing) >= 2 and start <= end - len(crossing) + 1 and crossing == head + folded[end]
+
+
 _BRAND_PREFIXES = ("正宗", "新", "老", "小", "真", "金", "大")
 
 
-def _brand_affix(ctx: Context, al: Alignment) -> str | None:
+_FOREIGN_ORIGINS = frozenset(
+    ["德国", "日本", "美国", "英国", "法国", "意大利", "瑞士", "瑞典", "韩国", "荷兰", "丹麦", "澳洲", "澳大利亚"]
+)
+
+
+def _brand_affix(ctx: Context, al: Alignment, mark_owner: str = "") -> str | None:
     """In a listing, the mark grown into another brand name (安踏王, 海天记, 华为牌, 新九阳):
     a one-character brand word right after it, or a prefix word right before it."""
     pos = 0
@@ -237,6 +310,9 @@ def _brand_affix(ctx: Context, al: Alignment) -> str | None:
     if after in _BRAND_SUFFIXES:
         return ctx.folded[al.start : al.end] + after
     if before in _BRAND_PREFIXES:
+        return before + ctx.folded[al.start : al.end]
+    if before in _FOREIGN_ORIGINS and before not in mark_owner and any(is_han(c) for c in mark_owner):
+        # A Chinese owner's mark sold as foreign (德国苏泊尔): a false origin grown onto it.
         return before + ctx.folded[al.start : al.end]
     return None
 
@@ -276,6 +352,7 @@ def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: flo
         mark=info.mark.name,
         owner=info.mark.owner,
         score=round(min(score, 1.0), 4),
+        probability=probability(round(min(score, 1.0), 4)),
         span=span,
         matched=ctx.original[span[0] : span[1]],
         reasons=tuple(reasons),

@@ -3,8 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+"""统一社会信用代码 (GB 32100-2015): 18 characters, no I, O, S, V or Z."""
+
+EXCLUDE_MAX = 200
+
+
+def check_exclude(entry: str) -> str:
+    """Validate one `exclude` entry (see docs/matching.md, "Exceptions"):
+    ``WORD``, ``re:PATTERN``, either optionally followed by ``;outside=C1,C2``."""
+    body, _, limit = entry.partition(";")
+    body = body.strip()
+    if not body or body == "re:" or len(entry) > EXCLUDE_MAX:
+        raise ValueError(f"exclude entry must be a word or re:PATTERN of at most {EXCLUDE_MAX} characters: {entry!r}")
+    if body.startswith("re:"):
+        try:
+            re.compile(body[3:])
+        except re.error as exc:
+            raise ValueError(f"exclude pattern {body[3:]!r}: {exc}") from None
+    if limit:
+        key, _, value = limit.partition("=")
+        if key.strip() != "outside" or not value.strip():
+            raise ValueError(f"exclude limit must be ';outside=CLASSES', got {limit!r}")
+        try:
+            classes = [int(c) for c in value.split(",")]
+        except ValueError:
+            raise ValueError(f"exclude limit classes must be Nice class numbers: {value!r}") from None
+        if not classes or any(not 1 <= c <= 45 for c in classes):
+            raise ValueError(f"Nice classes run from 1 to 45, got {value!r}")
+    return entry.strip()
 
 
 class Registration(BaseModel):
@@ -29,6 +60,10 @@ class Mark(BaseModel):
     industries: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     whitelist: list[str] = Field(default_factory=list)
+    """The owner's own companies and shops: full names (a subject starting with one is
+    not screened) or USCCs (18 characters, matched against `Subject.uscc`)."""
+    exclude: list[str] = Field(default_factory=list)
+    """Words that are not this mark (老干部 for 老干妈): see `check_exclude`."""
     notify: list[str] = Field(default_factory=list)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     registrations: list[Registration] = Field(default_factory=list)
@@ -57,6 +92,11 @@ class Mark(BaseModel):
             raise ValueError("well_known_ref is one line of text")
         return v
 
+    @field_validator("exclude")
+    @classmethod
+    def _exclude(cls, v: list[str]) -> list[str]:
+        return [check_exclude(e) for e in v]
+
     @field_validator("notify")
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
@@ -70,3 +110,16 @@ class MarksFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     marks: list[Mark] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    """Common words that are no mark's imitation: added to every mark's `exclude`."""
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude(cls, v: list[str]) -> list[str]:
+        return [check_exclude(e) for e in v]
+
+    @model_validator(mode="after")
+    def _spread_exclude(self) -> MarksFile:
+        if self.exclude:
+            self.marks = [m.model_copy(update={"exclude": [*m.exclude, *self.exclude]}) for m in self.marks]
+        return self

@@ -38,6 +38,11 @@ def _fold_char(c: str) -> tuple[str, str]:
         return "", ""
     if c in "\t\n\r":
         return " ", ""
+    if cat == "So" and all(unicodedata.category(x) == "So" for x in unicodedata.normalize("NFKC", c)):
+        # Pictographs, dingbats and emoji (九✿阳, 一🔥正) separate like spaces: between
+        # two Chinese characters they are dropped, as a dot is. Symbols with a
+        # compatibility form (the Kangxi radical ⽼ is 老, ™ is TM) fold to it instead.
+        return " ", ""
     reason = ""
     n = unicodedata.normalize("NFKC", c)
     if n != c:

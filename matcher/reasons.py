@@ -56,6 +56,14 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
 
     if al.edit == "exact":
         out.append(Reason("exact", f"包含商标“{m}”", f"contains the mark {m}"))
+    elif al.edit == "latin" and al.kinds == ("pinyin",):
+        out.append(
+            Reason(
+                "pinyin",
+                f"{raw} 是“{m}”的拼音写法（全部或部分）",
+                f"{raw} writes {m} in pinyin, wholly or in part",
+            )
+        )
     elif al.edit == "latin":
         alias = next((a for a in mark.aliases), m)
         out.append(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+import ahocorasick_rs as ac
+
 from matcher import _impl
 from matcher.marks import Mark
 from matcher.types import Hit, Subject
@@ -23,7 +25,7 @@ from matcher.types import Hit, Subject
 from . import candidates, phonetic
 from .align import Alignment, align, prepare
 from .candidates import IndexPlan, MarkPlan, has_latin
-from .judge import MAX_TEXT, Context, LatinView, judge
+from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
 from .normalize import fold, trace
 from .segment import Segmenter
 
@@ -54,6 +56,14 @@ class Matcher:
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
         prepare(info.folded for info in self.info)
+        # Marks written part in pinyin (一zheng): scanned only in text with Latin
+        # letters, so the candidate index and Chinese-only text pay nothing.
+        mixed: dict[str, set[int]] = {}
+        for i, info in enumerate(self.info):
+            for form in info.mixed:
+                mixed.setdefault(form, set()).add(i)
+        self._mixed_owners = [frozenset(v) for v in mixed.values()]
+        self._mixed = ac.AhoCorasick(list(mixed)) if mixed else None
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
         """Marks worth aligning against folded text (indexes into self.info)."""
@@ -65,20 +75,31 @@ class Matcher:
         text = text[:MAX_TEXT]
         folded = fold(text)
         cands = self.candidates(folded, fold(subject.category) if subject.category else "")
+        any_latin = has_latin(folded)
+        if any_latin and self._mixed is not None:
+            for idx in self._mixed.find_matches_as_indexes(folded, overlapping=True):
+                cands = cands | self._mixed_owners[idx[0]]
         if not cands:
             return []
         # Align first, on the folded text alone: most candidates stop here, before
         # the costlier context (trace, name structure, segmentation) is built.
-        latin = LatinView(folded) if has_latin(folded) else None
+        latin = LatinView(folded) if any_latin else None
         aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
+        uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
         for i in sorted(cands):
             info = self.info[i]
             if any(folded.startswith(w) for w in info.whitelist if w):
                 continue
+            if uscc and uscc in info.uscc:
+                continue
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
             options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
-            if latin is not None and info.aliases:
-                alias = latin.find(info.aliases)
+            if latin is not None:
+                alias = latin.find(info.aliases) if info.aliases else None
+                if alias is None and info.pinyin:
+                    alias = latin.find(info.pinyin, kind="pinyin")
+                if alias is None and info.mixed:
+                    alias = find_mixed(folded, info.mixed)
                 if alias is not None:
                     options.append(alias)
             if options:

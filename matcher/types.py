@@ -21,6 +21,9 @@ class Subject:
     seller: str | None = None
     price: float | None = None
     category: str | None = None
+    uscc: str | None = None
+    """统一社会信用代码 of an enterprise, when the source gives it: a whitelisted
+    USCC is the owner's own company whatever name it trades under."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ class Hit:
     reasons: tuple[Reason, ...] = ()
     parts: NameParts | None = None
     well_known: bool = False
+    probability: float | None = None
+    """Calibrated: the share of labelled hits scored like this that were right
+    (matcher/data/calibration.tsv). Sort queues by it; `score` stays the similarity."""
 
     @property
     def codes(self) -> list[str]:
@@ -75,6 +81,7 @@ class Hit:
             "span": list(self.span),
             "matched": self.matched,
             "well_known": self.well_known,
+            "probability": None if self.probability is None else round(self.probability, 4),
             "reasons": [r.to_dict() for r in self.reasons],
             "parts": self.parts.to_dict() if self.parts else None,
         }

@@ -1,0 +1,124 @@
+"""Fit the matcher's score calibration offline and write matcher/data/calibration.tsv.
+
+A score says how close a name is to a mark; an analyst needs "of alerts scored
+like this, what share was worth it". This fits an isotonic (monotone,
+pool-adjacent-violators) map from the best hit's score to the share of such
+hits that were right, on the labelled sets:
+
+- tests/data/eval_cases.jsonl and tests/data/holdout_cases.jsonl: a hit is right
+  when its mark is the expected one;
+- benchmarks/noise/labels.tsv: a flag on a real name is right when labelled worth
+  a look; flags on the mark owner's own companies are left out (a whitelist by
+  name or USCC removes them in real use).
+
+    .venv/bin/python scripts/calibrate.py [--write]
+
+Prints the reliability table (per score bin: hits, mean score, share right,
+mean calibrated probability) for each set. The labelled sets hold far more
+imitations than a nightly scan does, so the probabilities are the share among
+*labelled* hits, not a base rate of the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from matcher import Matcher, Subject  # noqa: E402
+from matcher.calibration import TABLE_PATH, Calibration  # noqa: E402
+from matcher.marksfile import load_marks  # noqa: E402
+
+BINS = (0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
+
+
+def case_points(m: Matcher, path: Path) -> list[tuple[float, int]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        c = json.loads(line)
+        kind = c.get("kind", "enterprise")
+        subject = Subject(c["text"], kind=kind, seller=c.get("seller"), category=c.get("category_hint"))
+        hits = m.screen(subject)
+        if hits:
+            out.append((hits[0].score, int(hits[0].mark == c.get("expected"))))
+    return out
+
+
+def noise_points(m: Matcher, path: Path) -> list[tuple[float, int]]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if not row or row[0].startswith("#") or row[3].startswith("owner:"):
+                continue
+            for h in m.screen(Subject(row[0])):
+                if h.mark == row[1]:
+                    out.append((h.score, int(row[2] == "yes")))
+    return out
+
+
+def isotonic(points: list[tuple[float, int]]) -> list[tuple[float, float, int]]:
+    """Pool adjacent violators: [(lowest score of the block, share right, hits)], increasing."""
+    blocks: list[list[float]] = []  # [low score, sum y, n]
+    ties: dict[float, list[int]] = {}
+    for score, y in points:
+        ties.setdefault(score, []).append(y)  # equal scores are one point: pooled first
+    for score in sorted(ties):
+        ys = ties[score]
+        blocks.append([score, float(sum(ys)), float(len(ys))])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            low, s, n = blocks.pop()
+            blocks[-1][1] += s
+            blocks[-1][2] += n
+    return [(b[0], b[1] / b[2], int(b[2])) for b in blocks]
+
+
+def reliability(name: str, points: list[tuple[float, int]], cal: Calibration) -> None:
+    print(f"\n{name}: {len(points)} hits")
+    print("| score | hits | mean score | share right | mean calibrated |")
+    print("| --- | --- | --- | --- | --- |")
+    for lo, hi in zip(BINS, BINS[1:], strict=False):
+        sel = [(s, y) for s, y in points if lo <= s < hi]
+        if not sel:
+            continue
+        ms = sum(s for s, _ in sel) / len(sel)
+        share = sum(y for _, y in sel) / len(sel)
+        mc = sum(cal.probability(s) for s, _ in sel) / len(sel)
+        label = f"{lo:.2f}–{min(hi, 1.0):.2f}"
+        print(f"| {label} | {len(sel)} | {ms:.3f} | {share:.3f} | {mc:.3f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help=f"write {TABLE_PATH.relative_to(ROOT)}")
+    args = ap.parse_args()
+    m = Matcher(load_marks(ROOT / "markwatch/demo/marks.yaml"))
+    sets = {
+        "tuning (eval_cases)": case_points(m, ROOT / "tests/data/eval_cases.jsonl"),
+        "held-out (holdout_cases)": case_points(m, ROOT / "tests/data/holdout_cases.jsonl"),
+        "real names (benchmarks/noise, owners left out)": noise_points(m, ROOT / "benchmarks/noise/labels.tsv"),
+    }
+    allpts = [p for pts in sets.values() for p in pts]
+    table = isotonic(allpts)
+    cal = Calibration(tuple((lo, p) for lo, p, _ in table))
+    print("isotonic blocks (lowest score, share right, hits):")
+    for lo, p, n in table:
+        print(f"  {lo:.4f}\t{p:.4f}\t{n}")
+    for name, pts in sets.items():
+        reliability(name, pts, cal)
+    if args.write:
+        with TABLE_PATH.open("w", encoding="utf-8") as fh:
+            fh.write("# score_from\tprobability\thits  (scripts/calibrate.py: isotonic fit on the labelled sets)\n")
+            for lo, p, n in table:
+                fh.write(f"{lo:.4f}\t{p:.4f}\t{n}\n")
+        print(f"\nwrote {TABLE_PATH}")
+
+
+if __name__ == "__main__":
+    main()
