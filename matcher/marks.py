@@ -17,6 +17,7 @@ class Mark(BaseModel):
     industries: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     whitelist: list[str] = Field(default_factory=list)
+    exclude: list[str] = []
     notify: list[str] = Field(default_factory=list)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
