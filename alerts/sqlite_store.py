@@ -155,8 +155,9 @@ class SQLiteAlertStore(AlertStore):
         return self._exc().list_all(active_only)
 
     def exception_revoke(self, id: str, who: str, why: str = "", now: datetime | None = None) -> MarkException:
+        exc = self._exc()  # its table is made (executescript commits) before the transaction opens
         with self._tx():
-            return self._exc().revoke(id, who, why, now)
+            return exc.revoke(id, who, why, now)
 
     # -- writes -----------------------------------------------------------------
     def _replace(self, alerts: list[Alert], delete_ids: list[str]) -> None:
