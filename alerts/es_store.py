@@ -29,8 +29,8 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, helpers
 
 from alerts.errors import AlertsError
-from alerts.exceptions import ElasticsearchExceptions, MarkException
 from alerts.es_mapping import ADDED_PROPERTIES, MAPPING_VERSION, template_body
+from alerts.exceptions import ElasticsearchExceptions, MarkException
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
 from alerts.sessions import ElasticsearchSessions
@@ -153,7 +153,10 @@ class ElasticsearchAlertStore(AlertStore):
         """The migration's write: merged alerts indexed as they are, then the old ids deleted."""
         self.ensure_index()
         for what, actions in (
-            ("write", [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.to_doc()} for a in alerts]),
+            (
+                "write",
+                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.to_doc()} for a in alerts],
+            ),
             ("delete", [{"_op_type": "delete", "_index": self.alias, "_id": i} for i in delete_ids]),
         ):
             if not actions:

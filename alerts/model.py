@@ -85,9 +85,7 @@ def normalise_name(text: Any) -> str:
     return "".join(c for c in s if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc")).casefold()
 
 
-def entity_key(
-    kind: str, source: str, subject_key: str, text: str, region: str = "", item: dict | None = None
-) -> str:
+def entity_key(kind: str, source: str, subject_key: str, text: str, region: str = "", item: dict | None = None) -> str:
     """Who the subject is, the same for every source that sees it (see the module docstring).
 
     An enterprise's credit code counts only when its check digit is right (the crawler's identity
@@ -415,9 +413,7 @@ def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:
         for sg in sightings_of(a):
             k = (sg.source, sg.subject_key)
             uniq[k] = sg if k not in uniq else _add_sighting([uniq[k]], sg)[0]
-    history = sorted(
-        {h.model_dump_json(): h for a in group for h in a.history}.values(), key=lambda h: (h.at, h.who)
-    )
+    history = sorted({h.model_dump_json(): h for a in group for h in a.history}.values(), key=lambda h: (h.at, h.who))
     notes = sorted({n.model_dump_json(): n for a in group for n in a.notes}.values(), key=lambda n: (n.at, n.who))
     status = history[-1].to_status if history else "new"
     if not history and len(group) == 1:

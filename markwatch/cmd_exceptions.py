@@ -95,5 +95,3 @@ def revoke_cmd(
     with _store(config) as store:
         e = store.exception_revoke(id.strip(), analyst, why[:2000])
     Console().print(Text(f"Exception {e.id} revoked ({visible(e.word)!r} for {visible(e.mark) or 'every mark'})."))
-
-

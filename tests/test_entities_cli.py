@@ -102,7 +102,22 @@ def test_never_flag_exceptions_list_and_revoke(app, env, make_alert):
     r = run(app, ["alerts", "review", a.id, "-s", "confirmed", "--never-flag", "老干部", "-c", env["cfg"]])
     assert r.exit_code != 0 and "goes with --status dismissed" in _flat(r)
     r = run(
-        app, ["alerts", "review", a.id[:12], "-s", "dismissed", "--never-flag", "老干部", "-n", "not 老干妈", "--who", "li", "-c", env["cfg"]]
+        app,
+        [
+            "alerts",
+            "review",
+            a.id[:12],
+            "-s",
+            "dismissed",
+            "--never-flag",
+            "老干部",
+            "-n",
+            "not 老干妈",
+            "--who",
+            "li",
+            "-c",
+            env["cfg"],
+        ],
     )
     assert r.exit_code == 0, r.output
     exc_id = re.search(r"Exception (x[0-9a-f]+)", r.output).group(1)

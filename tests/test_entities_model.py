@@ -39,19 +39,26 @@ def test_entity_of_an_enterprise_is_its_valid_code_else_its_name_and_region():
     assert entity_key("enterprise", "qcc", "name:x", "x", item={"uscc": CODE.lower()}) == f"uscc:{CODE}"
     # A code with a wrong check digit must not merge two companies: the name decides.
     wrong = CODE[:17] + ("0" if CODE[17] != "0" else "1")
-    assert entity_key("enterprise", "gsxt", f"uscc:{wrong}", "上海九阳电器有限公司", "上海") == "name:上海九阳电器有限公司|上海"
+    assert (
+        entity_key("enterprise", "gsxt", f"uscc:{wrong}", "上海九阳电器有限公司", "上海")
+        == "name:上海九阳电器有限公司|上海"
+    )
     # Full-width brackets, spaces and zero-width characters do not make another entity.
     a = entity_key("enterprise", "a", "k1", "九阳（上海）电器 有限公司", "上海")
     b = entity_key("enterprise", "b", "k2", "九阳(上海)\u200b电器有限公司", "上海")
     assert a == b
     assert normalise_name("ＡＢＣ\u202e 公司") == "abc公司"
     # Listings are their source's items: the same title on two marketplaces is two listings.
-    assert entity_key("listing", "taobao", "url:u1", "九阳豆浆机") != entity_key("listing", "jd", "url:u1", "九阳豆浆机")
+    assert entity_key("listing", "taobao", "url:u1", "九阳豆浆机") != entity_key(
+        "listing", "jd", "url:u1", "九阳豆浆机"
+    )
 
 
 def test_two_sources_give_one_alert_with_two_sightings(make_alert):
     a = make_alert("厦门市九陽小家电股份有限公司", source="gsxt", key=f"uscc:{CODE}", score=0.8)
-    b = make_alert("厦门市九陽小家电股份有限公司", source="qcc", key=f"uscc:{CODE}", score=0.9, now=T0 + timedelta(hours=1))
+    b = make_alert(
+        "厦门市九陽小家电股份有限公司", source="qcc", key=f"uscc:{CODE}", score=0.9, now=T0 + timedelta(hours=1)
+    )
     assert a.id == b.id == alert_id(f"uscc:{CODE}", "九阳")
     merged = merge_seen(a, b)
     assert merged is not None
@@ -62,7 +69,9 @@ def test_two_sources_give_one_alert_with_two_sightings(make_alert):
     # Replaying either sighting changes nothing (idempotent upserts).
     assert merge_seen(merged, a) is None and merge_seen(merged, b) is None
     # A worse later sighting keeps the best score but refreshes its own sighting.
-    c = make_alert("厦门市九陽小家电股份有限公司", source="gsxt", key=f"uscc:{CODE}", score=0.5, now=T0 + timedelta(days=1))
+    c = make_alert(
+        "厦门市九陽小家电股份有限公司", source="gsxt", key=f"uscc:{CODE}", score=0.5, now=T0 + timedelta(days=1)
+    )
     again = merge_seen(merged, c)
     assert again is not None and again.score == 0.9 and again.last_seen == T0 + timedelta(days=1)
     gsxt = next(s for s in again.sightings if s.source == "gsxt")
