@@ -300,6 +300,8 @@ def show_cmd(
             }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return
+    from alerts.model import sightings_of
+
     out = Console()
     s = alert.subject
     out.print(Text(f"Alert {alert.id}", style="bold"))
@@ -311,6 +313,14 @@ def show_cmd(
         ("Parsed", " | ".join(x for x in (s.region, s.trade_name, s.industry, s.form, s.branch) if x) or "-"),
         ("Seller", visible(s.seller) if s.seller else "-"),
         ("Source", visible(alert.source)),
+        (
+            "Sightings",
+            "; ".join(
+                f"{visible(sg.source, 60)} {sg.times_seen}× last {sg.last_seen:%Y-%m-%d %H:%M}"
+                for sg in sightings_of(alert)
+            ),
+        ),
+        ("Entity", visible(alert.entity, 300) or "-"),
         ("Subject key", visible(alert.subject_key, 300)),
         (
             "Seen",
