@@ -229,3 +229,23 @@ def test_review_site_never_flag_and_exceptions_page(store, tmp_path, make_alert)
         assert r.status_code == 200 and store.exception_list(active_only=True) == []
         assert "revoked" in c.get("/exceptions?all=1").text
     evidence.close()
+
+
+def test_a_scan_builds_its_matcher_from_the_marks_and_the_active_exceptions(env, tmp_path):
+    from alerts.exceptions import MarkException
+    from markwatch.config import load_settings
+    from markwatch.scan import _with_stored_exceptions
+
+    settings = load_settings(env["cfg"])
+    marks = load_marks(settings.marks.path)
+    assert _with_stored_exceptions(settings, marks) is settings  # no exception: the file as configured
+    store = SQLiteAlertStore(env["db"])
+    e = store.exception_add(MarkException(mark="老干妈", word="老干部", who="li", at=T0))
+    store.close()
+    got = _with_stored_exceptions(settings, marks)
+    assert got.marks.path == settings.scan.state_dir / "marks.effective.yaml"
+    assert {m.name: m.exclude for m in load_marks(got.marks.path)} == {"九阳": [], "老干妈": ["老干部"]}
+    store = SQLiteAlertStore(env["db"])
+    store.exception_revoke(e.id, "li")
+    store.close()
+    assert _with_stored_exceptions(settings, marks) is settings  # revoked: flagged again from the next scan
