@@ -435,6 +435,16 @@ def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:
     )
 
 
+def rekeyed(alert: Alert) -> Alert:
+    """An alert made before entities (an old outbox entry) under its entity id, with its sighting."""
+    if alert.entity:
+        return alert
+    entity = entity_of(alert)
+    return alert.model_copy(
+        update={"id": alert_id(entity, alert.mark), "entity": entity, "sightings": sightings_of(alert)}
+    )
+
+
 def entity_of(alert: Alert) -> str:
     """The alert's entity: stored, or computed for an alert stored before entities."""
     if alert.entity:

@@ -111,3 +111,16 @@ def test_merging_stored_duplicates_keeps_every_review_event(make_alert):
     assert m.notified_at == T0 + timedelta(hours=4) and m.first_seen == T0
     # Merging the result again (a second migration run) changes nothing.
     assert merge_alerts([m], id=new_id, entity=m.entity) == m
+
+
+def test_an_outbox_entry_from_before_entities_comes_out_under_its_entity_id(tmp_path, make_alert):
+    from alerts.outbox import Outbox
+
+    fresh = make_alert("上海九阳电器有限公司", source="gsxt")
+    old = _legacy(fresh, "gsxt")
+    assert old.id != fresh.id
+    box = Outbox(tmp_path / "outbox.sqlite")
+    box.put([old, fresh])
+    [(_, a), (_, b)] = box.peek(10)
+    box.close()
+    assert a.id == b.id == fresh.id and a.entity == fresh.entity and a.sightings == fresh.sightings
