@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml setup.py matcher/_accel.pyx $(wildcard matcher/*.py)
 # A full scan of the demo world (started on a free loopback port, stopped after) with
 # markwatch/demo/markwatch.toml: SQLite under var/demo/, digests as .eml in var/demo/outbox/.
 demo: venv
-	$(BIN)/markwatch scan --demo --no-progress
+	$(BIN)/markwatch scan --demo --no-progress $(if $(DATE),--date $(DATE))
 
 # The Elasticsearch tests need a node: start one (scripts/es-node) unless MARKWATCH_ES_URL names a cluster.
 test: test-deps venv

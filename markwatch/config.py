@@ -169,6 +169,30 @@ class QueueSettings(BaseModel):
     idle_grace: float = Field(default=20.0, ge=0)  # seconds a worker with nothing to do waits for peers' requests
 
 
+class CaseLookup(BaseModel):
+    """How the follow-up looks an enterprise up by credit code on one source (JSON, JMESPath)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^(\{base\}|https?://)[^\s]*\{uscc\}[^\s]*$")  # {base}, {uscc}, {date}
+    name: str = "data.entName"
+    status: str = "data.regState"
+    found: str | None = None  # JMESPath that is null/false when the code is unknown (default: name)
+
+
+class CasesSettings(BaseModel):
+    """[cases]: deadlines, where listing complaints go, how the follow-up re-checks entities."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deadline_days: int = Field(default=30, ge=0, le=366)  # default deadline after filing a name dispute
+    platforms: dict[str, str] = Field(default_factory=dict)  # source name -> the platform's IP-protection channel
+    lookups: dict[str, CaseLookup] = Field(default_factory=dict)  # source name -> lookup by USCC
+    followup: bool = True  # re-check filed cases at the end of each scan
+    chromium: str = "chromium"  # the headless browser that renders dossiers and screenshots
+    timeout: float = Field(default=20.0, gt=0, le=300)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -180,6 +204,7 @@ class Settings(BaseModel):
     scan: ScanSettings = Field(default_factory=ScanSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    cases: CasesSettings = Field(default_factory=CasesSettings)
 
     _source: str = PrivateAttr(default="<defaults>")
 

@@ -81,6 +81,7 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(__import__("markwatch.web.cases", fromlist=["router"]).router)  # issue 14
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi_schema(auth: Reader) -> JSONResponse:
