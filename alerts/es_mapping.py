@@ -27,6 +27,20 @@ ADDED_PROPERTIES: dict[str, dict[str, Any]] = {
     "span_start": {"type": "integer"},
     "span_end": {"type": "integer"},
     "url": _KW,
+    # One alert per (mark, entity): the entity and every source's sighting of it.
+    "entity": _KW,
+    "sightings": {
+        "properties": {
+            "source": _KW,
+            "subject_key": _KW,
+            "url": _STORED_ONLY,
+            "evidence_id": _KW,
+            "score": {"type": "float"},
+            "first_seen": _DATE,
+            "last_seen": _DATE,
+            "times_seen": {"type": "integer"},
+        }
+    },
 }
 
 

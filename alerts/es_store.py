@@ -30,6 +30,7 @@ from elasticsearch import ApiError, AuthenticationException, AuthorizationExcept
 
 from alerts.errors import AlertsError
 from alerts.es_mapping import ADDED_PROPERTIES, MAPPING_VERSION, template_body
+from alerts.exceptions import ElasticsearchExceptions, MarkException
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
 from alerts.sessions import ElasticsearchSessions
@@ -128,6 +129,42 @@ class ElasticsearchAlertStore(AlertStore):
         self._ready = False
         self._mostly_new = True  # adapts per chunk, see _write
         self._sessions: ElasticsearchSessions | None = None
+        self._exceptions: ElasticsearchExceptions | None = None
+
+    def _exc(self) -> ElasticsearchExceptions:
+        if self._exceptions is None:
+            self._exceptions = ElasticsearchExceptions(self.client, self.prefix, self.replicas)
+        return self._exceptions
+
+    @_reading
+    def exception_add(self, exc: MarkException) -> MarkException:
+        return self._exc().add(exc)
+
+    @_reading
+    def exception_list(self, active_only: bool = False) -> list[MarkException]:
+        return self._exc().list_all(active_only)
+
+    @_reading
+    def exception_revoke(self, id: str, who: str, why: str = "", now: datetime | None = None) -> MarkException:
+        return self._exc().revoke(id, who, why, now)
+
+    @_reading
+    def _replace(self, alerts: list[Alert], delete_ids: list[str]) -> None:
+        """The migration's write: merged alerts indexed as they are, then the old ids deleted."""
+        self.ensure_index()
+        for what, actions in (
+            (
+                "write",
+                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.to_doc()} for a in alerts],
+            ),
+            ("delete", [{"_op_type": "delete", "_index": self.alias, "_id": i} for i in delete_ids]),
+        ):
+            if not actions:
+                continue
+            _, errors = _bulk(self.client, actions, chunk_size=CHUNK, max_retries=2, refresh="wait_for")
+            hard = [op for op in (next(iter(e.values())) for e in errors) if op.get("status") != 404]
+            if hard:
+                raise AlertsError(f"migration {what} of {hard[0].get('_id')} failed: {hard[0].get('error')}")
 
     def _security(self) -> ElasticsearchSessions:
         if self._sessions is None:
@@ -412,11 +449,20 @@ class ElasticsearchAlertStore(AlertStore):
             ("owner", q.owners),
             ("status", q.statuses),
             ("subject.kind", q.kinds),
-            ("source", q.sources),
             ("id", q.ids),
         ):
             if values:
                 filters.append({"terms": {field: list(values)}})
+        if q.sources:  # any source that saw the entity
+            srcs = list(q.sources)
+            filters.append(
+                {
+                    "bool": {
+                        "should": [{"terms": {"source": srcs}}, {"terms": {"sightings.source": srcs}}],
+                        "minimum_should_match": 1,
+                    }
+                }
+            )
         if q.min_score is not None or q.max_score is not None:
             rng: dict[str, Any] = {}
             if q.min_score is not None:

@@ -1,13 +1,21 @@
-"""The alert: one protected mark imitated by one subject from one source.
+"""The alert: one protected mark imitated by one entity (an enterprise or a listing).
 
 Stable interface (other modules build on it):
 
 - ``STATUSES`` / ``Status``: ``new``, ``confirmed``, ``dismissed``, ``escalated``, ``resolved``.
-- ``alert_id(source, subject_key, mark) -> str``: the same hit found again maps to the same alert.
+- ``entity_key(kind, source, subject_key, text, region, item) -> str``: who the subject *is*, across
+  sources: ``uscc:<code>`` for an enterprise with a valid credit code, else ``name:<normalised
+  name>|<region>``; ``listing:<source>|<item identity>`` for a listing.
+- ``alert_id(entity, mark) -> str``: the same entity found again, by any source, maps to the same alert.
 - ``alert_from_hit(hit, subject, *, source, subject_key, item, evidence_id, now, url=None) -> Alert``.
-- ``Alert``, ``AlertSubject``, ``HistoryEntry``, ``Note`` (pydantic models; ``Alert.to_doc()`` is the
-  JSON document both stores keep, ``Alert.model_validate(doc)`` reads it back).
+- ``Alert``, ``AlertSubject``, ``Sighting``, ``HistoryEntry``, ``Note`` (pydantic models;
+  ``Alert.to_doc()`` is the JSON document both stores keep, ``Alert.model_validate(doc)`` reads it back).
 - ``merge_seen(old, new) -> Alert | None``: the one rule both stores apply when a hit is seen again.
+- ``merge_alerts(alerts) -> Alert``: fold duplicates of one entity into one (the store migration).
+
+Why entities: the same company found by two sources used to be two alerts, listed twice in digests,
+and dismissing one copy left the other open. Now every source that saw it is a sighting on one alert,
+so a review decision belongs to the entity, whatever source shows it next.
 
 Crawled text is written by infringers: the builder caps string sizes and keeps the source item
 JSON-safe, but never rewrites the text (it is evidence); escaping is the job of whatever displays it.
@@ -49,10 +57,50 @@ def iso(dt: datetime | None) -> str | None:
     return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def alert_id(source: str, subject_key: str, mark: str) -> str:
-    """Hash of source + subject key + mark: stable across runs, machines and stores."""
-    parts = [unicodedata.normalize("NFC", str(p)).strip() for p in (source, subject_key, mark)]
+def alert_id(entity: str, mark: str) -> str:
+    """Hash of entity + mark: stable across runs, machines, sources and stores."""
+    parts = [unicodedata.normalize("NFC", str(p)).strip() for p in (entity, mark)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+_USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def valid_uscc(code: Any) -> bool:
+    """GB 32100 check digit (a copy of crawler.uscc's check: alerts may not import the crawler)."""
+    if not isinstance(code, str) or len(code) != 18:
+        return False
+    code = code.upper()
+    if any(c not in _USCC_CHARSET for c in code):
+        return False
+    total = sum(_USCC_CHARSET.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARSET[(31 - total % 31) % 31] == code[17]
+
+
+def normalise_name(text: Any) -> str:
+    """A name as an identity: NFKC (full-width brackets and letters), no spaces or invisible
+    characters (zero-width, bidi controls: crawled pages hide them in names), case-folded."""
+    s = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    return "".join(c for c in s if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc")).casefold()
+
+
+def entity_key(kind: str, source: str, subject_key: str, text: str, region: str = "", item: dict | None = None) -> str:
+    """Who the subject is, the same for every source that sees it (see the module docstring).
+
+    An enterprise's credit code counts only when its check digit is right (the crawler's identity
+    ``uscc:`` is set only then; an item's ``uscc`` is checked here): a mistyped code must not merge
+    two companies.
+    """
+    if kind == "listing":
+        return f"listing:{str(source).strip()}|{str(subject_key).strip()}"
+    key = str(subject_key or "").strip()
+    if key.startswith("uscc:") and valid_uscc(key[5:].strip().upper()):
+        return "uscc:" + key[5:].strip().upper()
+    code = (item or {}).get("uscc")
+    if isinstance(code, str) and valid_uscc(code.replace(" ", "").upper()):
+        return "uscc:" + code.replace(" ", "").upper()
+    return f"name:{normalise_name(text)}|{normalise_name(region)}"
 
 
 class HistoryEntry(BaseModel):
@@ -92,6 +140,26 @@ class AlertSubject(BaseModel):
     category: str | None = None
 
 
+class Sighting(BaseModel):
+    """One source's view of the entity: where, which item, its evidence, when, and its best score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    subject_key: str
+    url: str | None = None
+    evidence_id: str | None = None
+    score: float = Field(default=0.0, ge=0.0, le=1.0)
+    first_seen: datetime
+    last_seen: datetime
+    times_seen: int = 1
+
+    @field_validator("first_seen", "last_seen")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return utc(v)
+
+
 class Reason(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -127,6 +195,10 @@ class Alert(BaseModel):
     last_seen: datetime
     times_seen: int = 1
     notified_at: datetime | None = None
+    # The entity (see entity_key) and every source that saw it; "" and [] on alerts stored before
+    # entities (``markwatch alerts migrate`` fills them), read as one sighting (``sightings_of``).
+    entity: str = ""
+    sightings: list[Sighting] = Field(default_factory=list)
 
     @field_validator("first_seen", "last_seen", "notified_at")
     @classmethod
@@ -142,7 +214,15 @@ class Alert(BaseModel):
             doc["history"][i]["at"] = iso(h.at)
         for i, n in enumerate(self.notes):
             doc["notes"][i]["at"] = iso(n.at)
+        for i, sg in enumerate(self.sightings):
+            doc["sightings"][i]["first_seen"] = iso(sg.first_seen)
+            doc["sightings"][i]["last_seen"] = iso(sg.last_seen)
         return doc
+
+    @property
+    def sources(self) -> list[str]:
+        """Every source that saw the entity, in the order they first saw it."""
+        return list(dict.fromkeys(sg.source for sg in sightings_of(self)))
 
 
 def _cap(text: Any, limit: int) -> str:
@@ -192,13 +272,32 @@ def alert_from_hit(
     """
     parts = hit.parts.to_dict() if hit.parts else {}
     price = subject.price if subject.price is not None and math.isfinite(subject.price) else None
+    source, subject_key = _cap(source, 200), _cap(subject_key, 1000)
+    item = _json_safe(dict(item or {}))
+    url = _cap(url, MAX_ITEM_STR) if url else None
+    score = min(1.0, max(0.0, float(hit.score)))
+    entity = _cap(
+        entity_key(subject.kind, source, subject_key, subject.text, str(parts.get("region") or ""), item), 2000
+    )
     return Alert(
-        id=alert_id(source, subject_key, hit.mark),
-        source=_cap(source, 200),
-        subject_key=_cap(subject_key, 1000),
+        id=alert_id(entity, hit.mark),
+        entity=entity,
+        sightings=[
+            Sighting(
+                source=source,
+                subject_key=subject_key,
+                url=url,
+                evidence_id=evidence_id,
+                score=score,
+                first_seen=now,
+                last_seen=now,
+            )
+        ],
+        source=source,
+        subject_key=subject_key,
         mark=hit.mark,
         owner=hit.owner,
-        score=min(1.0, max(0.0, float(hit.score))),
+        score=score,
         well_known=hit.well_known,
         matched=_cap(hit.matched, 200),
         reasons=[Reason(code=r.code, zh=r.zh, en=r.en) for r in hit.reasons],
@@ -214,36 +313,144 @@ def alert_from_hit(
             price=price,
             category=_cap(subject.category, 200) if subject.category is not None else None,
         ),
-        item=_json_safe(dict(item or {})),
+        item=item,
         evidence_id=evidence_id,
         span_start=hit.span[0] if hit.span else None,
         span_end=hit.span[1] if hit.span else None,
-        url=_cap(url, MAX_ITEM_STR) if url else None,
+        url=url,
         first_seen=now,
         last_seen=now,
     )
 
 
+def sightings_of(alert: Alert) -> list[Sighting]:
+    """The alert's sightings; an alert stored before entities counts as its one source's sighting."""
+    if alert.sightings:
+        return list(alert.sightings)
+    return [
+        Sighting(
+            source=alert.source,
+            subject_key=alert.subject_key,
+            url=alert.url,
+            evidence_id=alert.evidence_id,
+            score=alert.score,
+            first_seen=alert.first_seen,
+            last_seen=alert.last_seen,
+            times_seen=alert.times_seen,
+        )
+    ]
+
+
+def _add_sighting(known: list[Sighting], new: Sighting) -> list[Sighting]:
+    """Sightings with ``new`` folded in: one per (source, subject key), counts and times combined."""
+    out = list(known)
+    for i, sg in enumerate(out):
+        if (sg.source, sg.subject_key) == (new.source, new.subject_key):
+            later = new.last_seen >= sg.last_seen
+            out[i] = sg.model_copy(
+                update={
+                    "url": (new.url if later else sg.url) or sg.url or new.url,
+                    "evidence_id": (new.evidence_id if later else sg.evidence_id) or sg.evidence_id,
+                    "score": max(sg.score, new.score),
+                    "first_seen": min(sg.first_seen, new.first_seen),
+                    "last_seen": max(sg.last_seen, new.last_seen),
+                    "times_seen": sg.times_seen + new.times_seen,
+                }
+            )
+            return out
+    return [*out, new]
+
+
 def merge_seen(old: Alert, new: Alert) -> Alert | None:
     """The alert after ``new`` (a fresh hit) meets the stored ``old``; None when nothing changes.
 
-    A replay of the same or an older sighting (an outbox retried, a run repeated) changes
-    nothing, which makes upserts idempotent. A later sighting refreshes what the matcher and
-    crawler saw and counts it, while the analysts' work (status, notes, history, notified_at)
-    and first_seen stay.
+    A replay of the same or an older sighting by the same source (an outbox retried, a run
+    repeated) changes nothing, which makes upserts idempotent. Any other sighting is added to (or
+    refreshes) the alert's sightings; the score and reasons stay the best seen (a later equal score
+    refreshes them), while the analysts' work (status, notes, history, notified_at) and first_seen
+    stay, so a decision holds whatever source shows the entity next.
     """
-    if new.last_seen <= old.last_seen:
+    known = sightings_of(old)
+    fresh = sightings_of(new)
+    for sg in fresh:
+        same = next((k for k in known if (k.source, k.subject_key) == (sg.source, sg.subject_key)), None)
+        if same is None or sg.last_seen > same.last_seen:
+            break
+    else:
         return None
-    return new.model_copy(
+    merged_sightings = known
+    for sg in fresh:
+        merged_sightings = _add_sighting(merged_sightings, sg)
+    better = new.score > old.score or (new.score == old.score and new.last_seen >= old.last_seen)
+    base = new if better else old
+    update: dict[str, Any] = {
+        "status": old.status,
+        "notes": old.notes,
+        "history": old.history,
+        "first_seen": min(old.first_seen, new.first_seen),
+        "last_seen": max(old.last_seen, new.last_seen),
+        "times_seen": old.times_seen + new.times_seen,
+        "notified_at": old.notified_at,
+        "entity": old.entity or new.entity,
+        "sightings": merged_sightings,
+    }
+    return base.model_copy(update=update)
+
+
+def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:
+    """One alert from the stored duplicates of one (mark, entity): the store migration's rule.
+
+    Every review event and note is kept (in time order, exact repeats once, so merging twice is
+    harmless); the status is the one set by the latest review event across the copies (``new``
+    when none was reviewed); notified_at is the earliest (the owner was told then); sightings,
+    counts and times combine; the finding is the best-scoring copy's.
+    """
+    if not group:
+        raise ValueError("nothing to merge")
+    best = max(group, key=lambda a: (a.score, a.last_seen, a.id))
+    uniq: dict[tuple[str, str], Sighting] = {}
+    for a in sorted(group, key=lambda a: (a.first_seen, a.id)):
+        for sg in sightings_of(a):
+            k = (sg.source, sg.subject_key)
+            uniq[k] = sg if k not in uniq else _add_sighting([uniq[k]], sg)[0]
+    history = sorted({h.model_dump_json(): h for a in group for h in a.history}.values(), key=lambda h: (h.at, h.who))
+    notes = sorted({n.model_dump_json(): n for a in group for n in a.notes}.values(), key=lambda n: (n.at, n.who))
+    status = history[-1].to_status if history else "new"
+    if not history and len(group) == 1:
+        status = group[0].status
+    notified = [a.notified_at for a in group if a.notified_at is not None]
+    return best.model_copy(
         update={
-            "status": old.status,
-            "notes": old.notes,
-            "history": old.history,
-            "first_seen": min(old.first_seen, new.first_seen),
-            "times_seen": old.times_seen + 1,
-            "notified_at": old.notified_at,
+            "id": id,
+            "entity": entity,
+            "sightings": list(uniq.values()),
+            "status": status,
+            "history": history,
+            "notes": notes,
+            "first_seen": min(a.first_seen for a in group),
+            "last_seen": max(a.last_seen for a in group),
+            "times_seen": sum(sg.times_seen for sg in uniq.values()),
+            "notified_at": min(notified) if notified else None,
         }
     )
+
+
+def rekeyed(alert: Alert) -> Alert:
+    """An alert made before entities (an old outbox entry) under its entity id, with its sighting."""
+    if alert.entity:
+        return alert
+    entity = entity_of(alert)
+    return alert.model_copy(
+        update={"id": alert_id(entity, alert.mark), "entity": entity, "sightings": sightings_of(alert)}
+    )
+
+
+def entity_of(alert: Alert) -> str:
+    """The alert's entity: stored, or computed for an alert stored before entities."""
+    if alert.entity:
+        return alert.entity
+    s = alert.subject
+    return entity_key(s.kind, alert.source, alert.subject_key, s.text, s.region, alert.item)
 
 
 def reviewed(alert: Alert, status: str, note: str, who: str, now: datetime) -> Alert:

@@ -2,7 +2,9 @@
 
 One SQLite file (``outbox.sqlite`` next to the alerts DB). Alerts are appended in order and
 removed only after Elasticsearch acknowledged them, so a crash between the two replays a batch;
-that is harmless because upserts are idempotent (``alerts.model.merge_seen``).
+that is harmless because upserts are idempotent (``alerts.model.merge_seen``). Entries queued by a
+markwatch from before entities come out under their entity id (``alerts.model.rekeyed``), so an
+upgrade with a full outbox does not bring back per-source duplicates.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alerts.model import Alert, iso
+from alerts.model import Alert, iso, rekeyed
 
 
 class Outbox:
@@ -43,7 +45,7 @@ class Outbox:
     def peek(self, limit: int) -> list[tuple[int, Alert]]:
         """The oldest ``limit`` entries, oldest first."""
         rows = self.db.execute("SELECT seq, doc FROM outbox ORDER BY seq LIMIT ?", (limit,))
-        return [(seq, Alert.model_validate_json(doc)) for seq, doc in rows]
+        return [(seq, rekeyed(Alert.model_validate_json(doc))) for seq, doc in rows]
 
     def remove(self, seqs: Iterable[int]) -> None:
         self.db.execute("BEGIN IMMEDIATE")

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
+from alerts.exceptions import MarkException, SQLiteExceptions
 from alerts.model import Alert, iso, merge_seen
 from alerts.sessions import SQLiteSessions
 from alerts.store import AlertQuery, AlertStore, Counts, Page, UpsertResult
@@ -135,13 +136,37 @@ class SQLiteAlertStore(AlertStore):
         self.db.executescript(SCHEMA)
         _migrate(self.db)
         self._sessions: SQLiteSessions | None = None
+        self._exceptions: SQLiteExceptions | None = None
 
     def _security(self) -> SQLiteSessions:
         if self._sessions is None:
             self._sessions = SQLiteSessions(self.db)
         return self._sessions
 
+    def _exc(self) -> SQLiteExceptions:
+        if self._exceptions is None:
+            self._exceptions = SQLiteExceptions(self.db)
+        return self._exceptions
+
+    def exception_add(self, exc: MarkException) -> MarkException:
+        return self._exc().add(exc)
+
+    def exception_list(self, active_only: bool = False) -> list[MarkException]:
+        return self._exc().list_all(active_only)
+
+    def exception_revoke(self, id: str, who: str, why: str = "", now: datetime | None = None) -> MarkException:
+        exc = self._exc()  # its table is made (executescript commits) before the transaction opens
+        with self._tx():
+            return exc.revoke(id, who, why, now)
+
     # -- writes -----------------------------------------------------------------
+    def _replace(self, alerts: list[Alert], delete_ids: list[str]) -> None:
+        with self._tx():  # one transaction: the merged alerts and the removal of their copies
+            self.db.executemany(_UPSERT, [_row(a) for a in alerts])
+            for i in range(0, len(delete_ids), _CHUNK):
+                part = delete_ids[i : i + _CHUNK]
+                self.db.execute(f"DELETE FROM alerts WHERE id IN ({','.join('?' * len(part))})", part)
+
     def upsert(self, alerts: Iterable[Alert]) -> UpsertResult:
         result = UpsertResult()
         batch: dict[str, Alert] = {}
@@ -219,12 +244,18 @@ class SQLiteAlertStore(AlertStore):
             ("owner", q.owners),
             ("status", q.statuses),
             ("kind", q.kinds),
-            ("source", q.sources),
             ("id", q.ids),
         ):
             if values:
                 clauses.append(f"a.{col} IN ({','.join('?' * len(values))})")
                 params.extend(values)
+        if q.sources:  # any source that saw the entity
+            marks = ",".join("?" * len(q.sources))
+            clauses.append(
+                f"(a.source IN ({marks}) OR EXISTS (SELECT 1 FROM json_each(a.doc, '$.sightings') s"
+                f" WHERE json_extract(s.value, '$.source') IN ({marks})))"
+            )
+            params.extend([*q.sources, *q.sources])
         if q.min_score is not None:
             clauses.append("a.score >= ?")
             params.append(q.min_score)

@@ -11,6 +11,9 @@ Stable interface:
 - For notifications: ``pending_notifications(marks, min_score=0.0, statuses=NOTIFY_STATUSES)``
   yields alerts never notified; ``mark_notified(ids, at)`` records ``notified_at``.
 - ``ids_with_prefix(prefix, limit)`` for short ids; ``close()``. Stores are also context managers.
+- ``migrate_entities(apply=True) -> MigrationReport``: one alert per (mark, entity) from alerts
+  stored per source (merging duplicates, keeping every review event); a second run changes nothing.
+- Exceptions (``alerts.exceptions``): ``exception_add``, ``exception_list``, ``exception_revoke``.
 
 Text search matches each whitespace-separated term as a phrase in the subject's name or title
 or the seller; Han characters are single tokens in both backends, so "九阳" finds
@@ -32,6 +35,7 @@ from alerts.errors import StoreUnavailable as StoreUnavailable  # re-exported: s
 from alerts.model import STATUSES, Alert, Status
 
 if TYPE_CHECKING:
+    from alerts.exceptions import MarkException
     from alerts.sessions import AuditEvent, AuditQuery, SessionRecord
 
 SortKey = Literal["-score", "score", "-last_seen", "last_seen", "-first_seen", "first_seen", "mark", "-times_seen"]
@@ -94,6 +98,18 @@ class Counts:
 
 
 @dataclass
+class MigrationReport:
+    """What ``migrate_entities`` found and did: alerts before and after, groups merged."""
+
+    alerts_before: int = 0
+    alerts_after: int = 0
+    merged_groups: int = 0  # (mark, entity) pairs that had more than one alert
+    rewritten: int = 0  # alerts written under their entity id (merged or only re-keyed)
+    deleted: int = 0  # old per-source ids removed
+    applied: bool = False
+
+
+@dataclass
 class UpsertResult:
     new: int = 0
     updated: int = 0
@@ -130,6 +146,56 @@ class AlertStore(abc.ABC):
 
     @abc.abstractmethod
     def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None: ...
+
+    def migrate_entities(self, apply: bool = True) -> MigrationReport:
+        """Re-key every alert by (mark, entity) and merge the duplicates (see ``merge_alerts``).
+
+        Safe to run twice: an alert already under its entity id with its sightings is left alone.
+        Reads everything first, then writes the merged alerts before deleting the old ids, so an
+        interrupted run loses nothing (the next run merges what is left).
+        """
+        from alerts.model import alert_id, entity_of, merge_alerts
+
+        groups: dict[str, list[Alert]] = {}
+        entities: dict[str, str] = {}
+        before = 0
+        for a in self.export(AlertQuery(sort="first_seen")):
+            before += 1
+            entity = entity_of(a)
+            new_id = alert_id(entity, a.mark)
+            groups.setdefault(new_id, []).append(a)
+            entities[new_id] = entity
+        report = MigrationReport(alerts_before=before, alerts_after=len(groups), applied=apply)
+        write: list[Alert] = []
+        delete: list[str] = []
+        for new_id, group in groups.items():
+            if len(group) > 1:
+                report.merged_groups += 1
+            elif group[0].id == new_id and group[0].entity and group[0].sightings:
+                continue
+            write.append(merge_alerts(group, id=new_id, entity=entities[new_id]))
+            delete.extend(a.id for a in group if a.id != new_id)
+        report.rewritten, report.deleted = len(write), len(delete)
+        if apply and (write or delete):
+            self._replace(write, delete)
+        return report
+
+    def _replace(self, alerts: list[Alert], delete_ids: list[str]) -> None:
+        """Write these alerts as they are (no merge) and then delete these ids (the migration)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot migrate")
+
+    # -- exceptions ("never flag this word for this mark again", alerts.exceptions) -----------
+    def exception_add(self, exc: MarkException) -> MarkException:
+        """Store a new exception (its id is fresh); returns it."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no exceptions")
+
+    def exception_list(self, active_only: bool = False) -> list[MarkException]:
+        """Every exception, newest first (``active_only``: not revoked)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no exceptions")
+
+    def exception_revoke(self, id: str, who: str, why: str = "", now: datetime | None = None) -> MarkException:
+        """Revoke one exception (raises AlertNotFound for an unknown id; revoking twice keeps the first)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no exceptions")
 
     @abc.abstractmethod
     def mark_notified(self, ids: Iterable[str], at: datetime) -> int:

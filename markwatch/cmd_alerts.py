@@ -1,4 +1,5 @@
-"""`markwatch alerts …`: the analysts' commands (search, show, review, export, counts, flush).
+"""`markwatch alerts …`: the analysts' commands (search, show, review, export, counts, flush,
+migrate, rescreen).
 
 Every command opens the store chosen by markwatch.toml (`[store]`). Crawled text is hostile:
 everything shown goes through ``Text`` (no rich markup) after control and zero-width characters
@@ -48,6 +49,12 @@ _err = Console(stderr=True)
 @contextmanager
 def _store(config: Path | None) -> Iterator[Any]:
     """Open the configured store; turn our errors into one line and an exit code."""
+    with _settings_and_store(config) as (_settings, store):
+        yield store
+
+
+@contextmanager
+def _settings_and_store(config: Path | None) -> Iterator[tuple[Any, Any]]:
     from alerts import open_store
     from markwatch.config import load_settings
 
@@ -56,7 +63,7 @@ def _store(config: Path | None) -> Iterator[Any]:
         with cli_errors(echo=lambda line: _err.print(Text(line)), clean=visible):
             settings = load_settings(config)
             store = open_store(settings)
-            yield store
+            yield settings, store
     finally:
         if store is not None:
             store.close()
@@ -293,6 +300,8 @@ def show_cmd(
             }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return
+    from alerts.model import sightings_of
+
     out = Console()
     s = alert.subject
     out.print(Text(f"Alert {alert.id}", style="bold"))
@@ -304,6 +313,14 @@ def show_cmd(
         ("Parsed", " | ".join(x for x in (s.region, s.trade_name, s.industry, s.form, s.branch) if x) or "-"),
         ("Seller", visible(s.seller) if s.seller else "-"),
         ("Source", visible(alert.source)),
+        (
+            "Sightings",
+            "; ".join(
+                f"{visible(sg.source, 60)} {sg.times_seen}× last {sg.last_seen:%Y-%m-%d %H:%M}"
+                for sg in sightings_of(alert)
+            ),
+        ),
+        ("Entity", visible(alert.entity, 300) or "-"),
         ("Subject key", visible(alert.subject_key, 300)),
         (
             "Seen",
@@ -347,17 +364,31 @@ def review_cmd(
     status: Annotated[str, typer.Option("--status", "-s", help="confirmed, dismissed, escalated, resolved, new.")],
     note: Annotated[str, typer.Option("--note", "-n", help="Why (kept in the history).")] = "",
     who: Annotated[str | None, typer.Option("--who", help="Analyst name (default: $USER).")] = None,
+    never: Annotated[
+        str | None,
+        typer.Option(
+            "--never-flag",
+            help="With --status dismissed: never flag this word for the alerts' marks again (an exception,"
+            " from the next scan on). '-' takes each alert's matched word.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Set the status of one or many alerts; every change is kept in the alert's history."""
+    from alerts.exceptions import never_flag
     from alerts.model import STATUSES
 
     if status not in STATUSES:
         raise typer.BadParameter(f"--status must be one of {', '.join(STATUSES)}")
+    if never is not None and status != "dismissed":
+        raise typer.BadParameter("--never-flag goes with --status dismissed")
     analyst = who or os.environ.get("USER") or "analyst"
     with _store(config) as store:
         done = store.review(_resolve_ids(store, ids), status, note[:4000], who=analyst[:100])
+        made = [never_flag(store, a, never, analyst, note) for a in done] if never else []
     Console().print(Text(f"{len(done)} alert(s) set to {status}."))
+    for exc in dict((e.id, e) for e in made).values():
+        Console().print(Text(f"Exception {exc.id}: never flag {visible(exc.word)!r} for {visible(exc.mark)}."))
 
 
 @alerts_app.command("export")
@@ -416,3 +447,56 @@ def flush_cmd(config: ConfigOpt = None) -> None:
             return
         res = store.flush_outbox()
     Console().print(Text(f"{res.replayed} alert(s) written from the outbox ({res.new} new, {res.updated} updated)."))
+
+
+@alerts_app.command("migrate")
+def migrate_cmd(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """One alert per (mark, entity): merge alerts stored per source, keeping every review event.
+
+    Safe to run twice (the second run changes nothing). See docs/store.md.
+    """
+    with _store(config) as store:
+        r = store.migrate_entities(apply=not dry_run)
+    verb = "would be" if dry_run else "were"
+    Console().print(
+        Text(
+            f"{r.alerts_before} alert(s) before, {r.alerts_after} after (one per mark and entity); "
+            f"{r.merged_groups} duplicate group(s) merged, {r.rewritten} alert(s) {verb} rewritten, "
+            f"{r.deleted} old id(s) {verb} removed."
+        )
+    )
+
+
+@alerts_app.command("rescreen")
+def rescreen_cmd(
+    apply: Annotated[bool, typer.Option("--apply", help="Close them (status dismissed, with a review event).")] = False,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help="Open statuses to re-judge (default: new, escalated).")
+    ] = None,
+    mark: MarkOpt = None,
+    who: Annotated[str | None, typer.Option("--who", help="Analyst name (default: $USER).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Re-judge open alerts with the current matcher, marks and stored exceptions.
+
+    Reports the alerts the matcher no longer flags for their mark (a dry run); ``--apply`` closes
+    them with the review event "rescreened: no longer matches".
+    """
+    from alerts.model import STATUSES
+    from markwatch.rescreen import rescreen
+
+    statuses = status or ["new", "escalated"]
+    bad = [s for s in statuses if s not in STATUSES]
+    if bad:
+        raise typer.BadParameter(f"--status must be one of {', '.join(STATUSES)}")
+    analyst = who or os.environ.get("USER") or "analyst"
+    with _settings_and_store(config) as (settings, store):
+        r = rescreen(settings, store, statuses=statuses, marks=mark or [], apply=apply, who=analyst[:100])
+    out = Console()
+    for a in r.closing:
+        out.print(Text(f"{a.id[:12]}  {visible(a.mark)}  {a.score:.2f}  {visible(a.subject.text, 60)}"))
+    verb = "closed" if apply else "would close"
+    out.print(Text(f"{r.checked} open alert(s) re-judged; {len(r.closing)} {verb}, {r.still} still match."))

@@ -14,6 +14,7 @@ scan leaves it, and the next scan resumes from it without duplicating alerts.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from markwatch.config import Settings
 from markwatch.errors import ConfigError
 from markwatch.runs import RunLog
 from markwatch.scanlock import ScanLock
+
+logger = logging.getLogger(__name__)
 
 COUNTS = (
     "pages",
@@ -161,6 +164,27 @@ def _status(stats: list[SourceStats], errors: list[str]) -> str:
     return "ok"
 
 
+def _with_stored_exceptions(settings: Settings, marks: list) -> Settings:
+    """Settings whose marks file carries the analysts' active exceptions (``markwatch.exclusions``).
+
+    A store that cannot be read must not stop the scan: it runs on the configured marks, loudly.
+    """
+    from alerts import open_store
+    from alerts.errors import AlertsError
+    from markwatch.exclusions import effective_marks_file
+
+    try:
+        with open_store(settings) as store:
+            active = store.exception_list(active_only=True)
+    except (AlertsError, OSError) as exc:
+        logger.warning("stored exceptions not applied (store unavailable: %s)", exc)
+        return settings
+    path = effective_marks_file(settings.marks.path, marks, active, settings.scan.state_dir)
+    if path == settings.marks.path:
+        return settings
+    return settings.model_copy(update={"marks": settings.marks.model_copy(update={"path": path})})
+
+
 def run_scan(
     settings: Settings,
     *,
@@ -177,6 +201,8 @@ def run_scan(
 
     t0 = time.perf_counter()
     # Read once: the spiders (search terms) and the screen stage get this same copy from crawler.marks.
+    marks = marks_for(settings.marks.path)
+    settings = _with_stored_exceptions(settings, marks)
     marks = marks_for(settings.marks.path)
     srcs = resolve_sources(settings, sources)
     if settings.scan.notify and settings.notify.enabled:

@@ -140,7 +140,8 @@ def test_entity_of_prefers_valid_uscc(make_alert):
     assert entity_of(make_alert(item={"uscc": USCC.lower()})).key == f"uscc:{USCC}"
     bad = USCC[:-1] + ("A" if USCC[-1] != "A" else "B")
     assert (
-        entity_of(make_alert(text="湖北\u200b一正药业有限公司", item={"uscc": bad})).key == "text:湖北一正药业有限公司"
+        entity_of(make_alert(text="湖北\u200b一正药业有限公司", item={"uscc": bad})).key
+        == "name:湖北一正药业有限公司|上海"  # the alert entity (issue 13)
     )
     assert entity_of(make_alert(kind="listing", text="t", seller="店 A", source="m")).key == "seller:m:店A"
 

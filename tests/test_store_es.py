@@ -109,7 +109,7 @@ def test_outbox_survives_the_node_stopping_mid_run(secure_node, tmp_path, make_a
     )
     day1 = [make_alert(f"上海九阳{i}号电器有限公司", now=T0) for i in range(700)]
     day2 = [make_alert(f"杭州九阳{i}号小家电有限公司", now=T0 + timedelta(days=1)) for i in range(300)]
-    seen_again = day1[0].model_copy(update={"last_seen": T0 + timedelta(days=1)})
+    seen_again = make_alert("上海九阳0号电器有限公司", now=T0 + timedelta(days=1))  # day1[0] seen again
     day3 = [make_alert("深圳九阳厨电有限公司", now=T0 + timedelta(days=2))]
 
     store = ElasticsearchAlertStore.from_settings(settings)

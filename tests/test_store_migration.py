@@ -19,7 +19,7 @@ from alerts.sqlite_store import ADDED_COLUMNS, SCHEMA, SQLiteAlertStore, _row
 from markwatch.web.display import highlight
 
 URL = "https://shop.example/item/1?q=%E4%B9%9D%E9%98%B3"
-NEW_FIELDS = ("span_start", "span_end", "url")
+NEW_FIELDS = ("span_start", "span_end", "url", "entity", "sightings")
 
 
 def _old_doc(alert: Alert) -> dict:
@@ -90,7 +90,7 @@ def test_elasticsearch_index_made_before_gets_the_fields_and_its_alerts_still_lo
         mapping = client.indices.get_mapping(index=store.index).body[store.index]["mappings"]["properties"]
         assert not set(ADDED_PROPERTIES) & set(mapping)
 
-        new = make_alert(key="new").model_copy(update={"url": URL})
+        new = make_alert("北京九阳电器有限公司", key="new").model_copy(update={"url": URL})
         assert store.upsert([new]).new == 1  # a strict mapping without the fields would refuse it
         mapping = client.indices.get_mapping(index=store.index).body[store.index]["mappings"]["properties"]
         assert {k: mapping[k] for k in ADDED_PROPERTIES} == ADDED_PROPERTIES

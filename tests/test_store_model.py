@@ -16,16 +16,16 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def test_alert_id_is_stable_and_distinct():
-    a = alert_id("gsxt", "91310000MA1X", "九阳")
-    assert a == alert_id("gsxt", "91310000MA1X", "九阳") and len(a) == 32
-    assert a == alert_id("gsxt ", "91310000MA1X", "九阳")  # whitespace around parts does not matter
+    a = alert_id("uscc:91310000MA1X", "九阳")
+    assert a == alert_id("uscc:91310000MA1X", "九阳") and len(a) == 32
+    assert a == alert_id("uscc:91310000MA1X ", "九阳")  # whitespace around parts does not matter
     assert (
         len(
             {
                 a,
-                alert_id("taobao", "91310000MA1X", "九阳"),
-                alert_id("gsxt", "91310000MA1X", "九牧"),
-                alert_id("gsxt", "91310000MA1", "X九阳"),
+                alert_id("uscc:91310000MA1Y", "九阳"),
+                alert_id("uscc:91310000MA1X", "九牧"),
+                alert_id("uscc:91310000MA1", "X九阳"),
             }
         )
         == 4
@@ -34,7 +34,9 @@ def test_alert_id_is_stable_and_distinct():
 
 def test_alert_from_hit_fills_everything(make_alert):
     a = make_alert(now=datetime(2026, 3, 1, 16, 0))  # naive = UTC
-    assert a.id == alert_id("gsxt", "上海九阳电器有限公司", "九阳")
+    assert a.entity == "name:上海九阳电器有限公司|上海"  # no credit code: the name and region
+    assert a.id == alert_id(a.entity, "九阳")
+    assert [(sg.source, sg.subject_key, sg.times_seen) for sg in a.sightings] == [("gsxt", "上海九阳电器有限公司", 1)]
     assert (a.subject.region, a.subject.trade_name, a.subject.industry, a.subject.form) == (
         "上海",
         "九阳",
@@ -51,7 +53,11 @@ def test_merge_rule(make_alert):
     assert merge_seen(old, make_alert()) is None
     assert merge_seen(old, make_alert(now=T0 - timedelta(days=1))) is None  # an older replay
     new = merge_seen(old, make_alert(now=T0 + timedelta(days=1), score=0.5))
-    assert new.times_seen == 2 and new.first_seen == T0 and new.score == 0.5
+    # The score is the best seen; the later sighting still counts and moves last_seen.
+    assert new.times_seen == 2 and new.first_seen == T0 and new.score == 0.9
+    assert new.last_seen == T0 + timedelta(days=1)
+    better = merge_seen(new, make_alert(now=T0 + timedelta(days=2), score=0.95))
+    assert better.score == 0.95 and better.times_seen == 3 and len(better.sightings) == 1
 
 
 def test_evidence_put_get_dedupe_and_tamper(tmp_path):

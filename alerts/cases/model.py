@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerts.cases.authority import uscc_valid
 from alerts.model import Alert, iso, utc
 
 State = Literal["open", "filed", "awaiting", "resolved", "closed"]
@@ -49,7 +48,7 @@ class Entity(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["enterprise", "listing"]
-    key: str  # "uscc:<code>", "seller:<source>:<name>" or "text:<normalised subject>"
+    key: str  # the alert's entity ("uscc:<code>", "name:<name>|<region>", "listing:…") or "seller:<source>:<name>"
     name: str
     uscc: str | None = None
     seller: str | None = None
@@ -62,26 +61,22 @@ def alert_url(alert: Alert) -> str:
 
 
 def entity_of(alert: Alert) -> Entity:
-    """The entity an alert is against (one function, so issue 13's entity id can replace it)."""
+    """The entity an alert is against: the alert's own entity (``alerts.model.entity_of``, issue 13),
+    except that listings with a seller are grouped by seller (a case is against the shop)."""
+    from alerts.model import entity_of as alert_entity
+
     item = alert.item or {}
-    code = str(item.get("uscc") or "").strip().upper()
+    key = alert_entity(alert)
     if alert.subject.kind == "enterprise":
-        if uscc_valid(code):
-            return Entity(
-                kind="enterprise", key=f"uscc:{code}", name=alert.subject.text, uscc=code, source=alert.source
-            )
-        return Entity(
-            kind="enterprise", key=f"text:{normalise(alert.subject.text)}", name=alert.subject.text, source=alert.source
-        )
+        code = key[5:] if key.startswith("uscc:") else None
+        return Entity(kind="enterprise", key=key, name=alert.subject.text, uscc=code, source=alert.source)
     seller = alert.subject.seller or item.get("shop") or item.get("seller")
     if seller:
         s = normalise(str(seller))
         return Entity(
             kind="listing", key=f"seller:{alert.source}:{s}", name=str(seller), seller=str(seller), source=alert.source
         )
-    return Entity(
-        kind="listing", key=f"text:{normalise(alert.subject.text)}", name=alert.subject.text, source=alert.source
-    )
+    return Entity(kind="listing", key=key, name=alert.subject.text, source=alert.source)
 
 
 class CaseEvent(BaseModel):

@@ -29,9 +29,10 @@ def item_from_alert(alert: Alert) -> DigestItem:
     if url is None:
         # Alerts stored before the crawler kept the page URL on the alert: guess it from the item.
         url = next((v for k in _URL_KEYS if isinstance(v := alert.item.get(k), str) and v), None)
-    where = alert.source
+    # One alert per entity: the digest lists it once, with every source that saw it.
+    where = ", ".join(alert.sources) or alert.source
     if alert.subject.kind == "listing" and alert.subject.seller:
-        where = f"{alert.source}, seller {alert.subject.seller}"
+        where = f"{where}, seller {alert.subject.seller}"
     reasons = tuple(r.en or r.zh or r.code for r in alert.reasons)
     return DigestItem(
         alert_id=alert.id,

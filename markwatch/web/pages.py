@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from alerts.model import STATUSES
+from alerts.model import STATUSES, sightings_of
 from alerts.present import CSV_FIELDS, csv_row, csv_writer
 from alerts.sessions import AUDIT_ACTIONS, AuditQuery
 from alerts.store import AlertQuery, ReviewConflict
@@ -237,6 +237,7 @@ def alert_page(request: Request, alert_id: str, user: User, f: FilterDep, pos: i
         request,
         "alert.html",
         alert=alert,
+        sightings=sightings_of(alert),
         evidence=evidence,
         evidence_problem=evidence_problem,
         statuses=STATUSES,
@@ -262,6 +263,8 @@ def review_one(
     ctx: Annotated[str, Form(max_length=4000)] = "",
     pos: Annotated[int | None, Form()] = None,
     next_id: Annotated[str, Form(max_length=64)] = "",
+    never: Annotated[str, Form(max_length=10)] = "",
+    never_word: Annotated[str, Form(max_length=200)] = "",
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
     check_csrf(request, csrf_token_)
@@ -271,14 +274,27 @@ def review_one(
     if status not in STATUSES:
         flash(request, "Unknown status.", "error")
         return see_other(_alert_url(alert_id, ctx, pos))
+    if never and status != "dismissed":
+        flash(request, "“Never flag this word again” goes with Dismiss.", "error")
+        return see_other(_alert_url(alert_id, ctx, pos))
     store.get(alert_id)  # 404 before anything else
     try:
-        store.review([alert_id], status, note, who=user)
+        done = store.review([alert_id], status, note, who=user)
     except ReviewConflict as exc:
         audit(request, "review", user=user, ok=False, targets=[alert_id], detail=f"{status}: conflict")
         flash(request, str(exc), "error")
         return see_other(_alert_url(alert_id, ctx, pos))
     audit(request, "review", user=user, targets=[alert_id], detail=status)
+    if never:
+        from alerts.errors import AlertsError
+        from alerts.exceptions import never_flag
+
+        try:
+            exc_ = never_flag(store, done[0], never_word, user, note)
+        except (AlertsError, ValueError) as exc:
+            flash(request, f"Dismissed, but no exception was stored: {exc}", "error")
+            return see_other(_alert_url(alert_id, ctx, pos))
+        audit(request, "review", user=user, targets=[alert_id, f"exception:{exc_.id}"], detail="never flag")
     label = {"confirmed": "Confirmed", "dismissed": "Dismissed", "escalated": "Escalated"}.get(status, status)
     if next_id and ID_RE.match(next_id) and pos is not None:
         f = filters_from_qs(ctx)
@@ -359,6 +375,35 @@ def overview(request: Request, user: User, f: FilterDep) -> Response:
 def api_docs(request: Request, user: User) -> Response:
     spec = request.app.openapi()
     return render(request, "api_docs.html", spec=spec)
+
+
+# -- exceptions ("never flag this word for this mark again") ------------------------------------
+
+
+@router.get("/exceptions")
+def exceptions_page(request: Request, user: User, all: int = 0) -> Response:
+    """The stored exceptions, newest first: who made them, when, why, and whether revoked."""
+    found = request.app.state.store.exception_list(active_only=not all)
+    return render(request, "exceptions.html", exceptions=found, show_all=bool(all))
+
+
+@router.post("/exceptions/{exc_id}/revoke")
+def exception_revoke(
+    request: Request,
+    exc_id: str,
+    user: User,
+    why: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+) -> Response:
+    """Revoke one exception: the word is flagged again from the next scan on."""
+    check_csrf(request, csrf_token_)
+    if not re.fullmatch(r"x[0-9a-f]{1,40}", exc_id):
+        flash(request, "Unknown exception.", "error")
+        return see_other("/exceptions")
+    e = request.app.state.store.exception_revoke(exc_id, user, why)
+    audit(request, "review", user=user, targets=[f"exception:{e.id}"], detail="revoke exception")
+    flash(request, f"Exception {e.id} revoked.")
+    return see_other("/exceptions")
 
 
 # -- admin ----------------------------------------------------------------------------------------
