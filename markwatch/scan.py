@@ -83,6 +83,8 @@ def resolve_sources(settings: Settings, names: list[str] | None = None) -> list[
         if src.name in seen:
             raise ConfigError(f"{settings.source}: key 'scan.sources': source {src.name!r} listed twice")
         seen[src.name] = src
+    for src in seen.values():
+        src.require_secrets()  # a `${NAME}` not in the environment: one line, exit 2, before the crawl
     return list(seen.values())
 
 
