@@ -66,7 +66,7 @@ class Replay(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802
         url = urlsplit(self.path)
-        q = dict(parse_qsl(url.query))
+        q = dict(parse_qsl(url.query, keep_blank_values=True))
         if url.path == "/robots.txt":
             return self._json({}, 404)
         if url.path == "/FuzzySearch/GetList":
