@@ -57,5 +57,7 @@ def browser_meta(source: Any) -> dict[str, Any]:
     if source.wait_for:
         from scrapy_playwright.page import PageMethod
 
-        meta["playwright_page_methods"] = [PageMethod("wait_for_selector", source.wait_for, timeout=15000)]
+        meta["playwright_page_methods"] = [
+            PageMethod("wait_for_selector", source.wait_for, state="attached", timeout=15000)
+        ]
     return meta
