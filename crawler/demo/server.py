@@ -377,7 +377,10 @@ APP_SHELL = r"""<!doctype html><html><head><meta charset="utf-8"><title>搜索</
         var s = document.createElement("a"); s.className = "shop"; s.href = x.shop.url; s.textContent = x.shop.name;
         d.appendChild(a); d.appendChild(p); d.appendChild(s); box.appendChild(d);
       });
-      if (!data.items.length) { var n = document.createElement("p"); n.className = "none"; n.textContent = "没有找到相关商品"; box.appendChild(n); }
+      if (!data.items.length) {
+        var n = document.createElement("p"); n.className = "none"; n.textContent = "没有找到相关商品";
+        box.appendChild(n);
+      }
       if (data.hasMore) {
         var nx = document.createElement("a"); nx.className = "next";
         nx.href = "/market/app/search?q=" + encodeURIComponent(q) + "&page=" + (page + 1);
