@@ -121,7 +121,7 @@ def signer(name: str, *, file: str = "", key: str = "sign.signer") -> Signer:
     if not sep:
         mod, _, attr = name.rpartition(".")
     try:
-        fn = getattr(importlib.import_module(mod), attr) if mod and attr else None
+        fn = getattr(importlib.import_module(mod), attr, None) if mod and attr else None
     except ImportError as exc:
         raise SourceError(f"signer {name!r} cannot be imported: {exc}", file=file, key=key) from None
     if not callable(fn):

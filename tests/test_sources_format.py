@@ -107,7 +107,7 @@ def test_signer_by_dotted_path_and_unknown():
 
 
 def test_ranked_terms_ask_for_the_imitations_a_substring_search_misses():
-    terms = ranked_terms(Mark(name="一正", aliases=["YIZHENG"]), 8)
+    terms = ranked_terms(Mark(name="一正", owner="吉林一正药业集团有限公司", aliases=["YIZHENG"]), 8)
     assert terms[0] == "一正" and "壹正" in terms[:3] and "依正" in terms
     assert "YIZHENG" not in terms  # Latin aliases come after the Han variants, outside a budget of 8
-    assert ranked_terms(Mark(name="三元"), 4)[1] == "叁元"
+    assert ranked_terms(Mark(name="三元", owner="北京三元食品股份有限公司"), 4)[1] == "叁元"
