@@ -4,7 +4,7 @@ markwatch's own settings (all optional):
   MARKWATCH_MARKS             marks file; search terms come from it and the matcher screens against it
   MARKWATCH_STORE             alerts store settings (dict or markwatch.config.StoreSettings); none = no alerts
   MARKWATCH_FINGERPRINT_DB    SQLite file of content fingerprints for incremental scans; none = screen everything
-  MARKWATCH_SOURCES_DIRS      user folders with extra source files
+  MARKWATCH_SOURCES_DIRS      user folders with extra source files (crawler.run; `scrapy crawl`: -a sources_dirs=)
   MARKWATCH_TERMS_PER_MARK    cap on search variants per mark (0 = all the matcher gives)
   MARKWATCH_MIN_SCORE         hits scoring below this are dropped by the screen stage (0 = keep all)
   MARKWATCH_PROXY             proxy URL for every request (a source's own `proxy` wins)

@@ -6,12 +6,14 @@ Arguments (`-a name=value`):
   keywords   comma-separated search terms, instead of those from the marks
   date       feed day, YYYY-MM-DD (default today); days=N walks N days back from it
   base_url   replaces {base} in the source's URL templates
+  sources_dirs  folders with your own source files, separated by ':' (~/.config/markwatch/sources is always read)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -73,6 +75,8 @@ class SourceSpider(scrapy.Spider):
         super().__init__(**kw)
         if source is None:
             raise NotConfigured(f"{self.name}: pass -a source=NAME (`markwatch sources list` shows them)")
+        if isinstance(sources_dirs, str):  # `scrapy crawl … -a sources_dirs=DIR1:DIR2`
+            sources_dirs = [d for d in sources_dirs.split(os.pathsep) if d]
         self.source: Source = source if isinstance(source, Source) else find_source(source, sources_dirs)
         if self.source.spider != self.name:
             raise NotConfigured(
