@@ -108,9 +108,9 @@ def check_command(
     if rep.error:
         out.print(Text(f"  request failed: {rep.error}", style="red"))
     if rep.refused:
-        out.print(Text(f"  REFUSED: {rep.refused}", style="red"))
+        out.print(Text("  REFUSED: ", style="red") + _plain(rep.refused))
     for kind, p in rep.problems.items():
-        out.print(Text(f"  {kind}: {p['first']}", style="yellow"))
+        out.print(Text(f"  {kind}: ", style="yellow") + _plain(p["first"]))
     out.print(
         Text(f"  rows: {rep.row_count}" + (f" (showing {len(rep.rows)})" if len(rep.rows) < rep.row_count else ""))
     )
