@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+import json
 import logging
 import os
 import re
@@ -189,7 +190,7 @@ class SecretsMiddleware:
             return None
         request.meta[TEMPLATE_META] = (url, body, {k: list(v) for k, v in touched.items()})
         real_url = expand(url, quoted=True)
-        real_body = expand(body.decode("utf-8"), quoted=_is_form(request)).encode("utf-8") if body else body
+        real_body = _expand_body(request, body) if body else body
         for k, vals in touched.items():
             request.headers[k] = [expand(v.decode("utf-8")).encode("utf-8") for v in vals]
         if src.sign is not None:
@@ -244,3 +245,14 @@ class SecretsMiddleware:
 
 def _is_form(request: Request) -> bool:
     return b"x-www-form-urlencoded" in (request.headers.get(b"Content-Type") or b"")
+
+
+def _expand_body(request: Request, body: bytes) -> bytes:
+    """Secrets into a body, escaped for what it is: URL-quoted in a form, JSON-escaped in JSON."""
+    text = body.decode("utf-8")
+    if _is_form(request):
+        return expand(text, quoted=True).encode("utf-8")
+    if b"json" in (request.headers.get(b"Content-Type") or b""):
+        env = {k: json.dumps(v, ensure_ascii=False)[1:-1] for k, v in os.environ.items()}
+        return expand(text, env).encode("utf-8")
+    return expand(text).encode("utf-8")

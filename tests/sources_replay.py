@@ -62,7 +62,8 @@ class Replay(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _record(self, **kw) -> None:
-        self.log.append({"path": self.path, "method": self.command, **kw})
+        creds = {h for h in ("Authorization", "X-Api-Key", "Token", "Timespan") if self.headers.get(h)}
+        self.log.append({"path": self.path, "method": self.command, "creds": creds, **kw})
 
     def do_GET(self):  # noqa: N802
         url = urlsplit(self.path)

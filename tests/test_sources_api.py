@@ -269,3 +269,17 @@ def test_hmac_signed_search_with_cursor(tmp_path, replay):
     assert rep2["sources"][0]["degraded"] and "HTTP 403" in rep2["sources"][0]["degraded_reason"]
     for secret in SECRETS:
         assert secret.encode() not in everything_written(tmp_path)
+
+
+def test_headers_and_credentials_go_to_their_own_source_only(tmp_path, replay):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "post-api.yaml").write_text(POST_SOURCE, encoding="utf-8")
+    cfg = config(tmp_path, replay.url, ["tyc-search", "post-api", "qcc-search"])
+    p, rep = scan(cfg, **ENV)
+    assert p.returncode == 0 and all(s["items"] > 0 for s in rep["sources"]), p.stderr[-1500:]
+    by_path: dict[str, set] = {}
+    for e in replay.log:
+        by_path.setdefault(e["path"].split("?")[0], set()).update(e["creds"])
+    assert by_path["/services/open/search/2.0"] == {"Authorization"}
+    assert by_path["/api/search"] == {"X-Api-Key"}
+    assert by_path["/FuzzySearch/GetList"] == {"Token", "Timespan"}
