@@ -89,8 +89,8 @@ def replay():
 
 
 def test_qcc_signed_search_finds_variants_and_keeps_secrets_out(tmp_path, replay):
-    cfg = config(tmp_path, replay.url, ["qcc-search"])
-    p, rep = scan(cfg, **ENV)
+    cfg = config(tmp_path, replay.url, [])
+    p, rep = scan(cfg, "--source", "qcc-search", **ENV)
     assert rep is not None, p.stderr[-2000:]
     src = rep["sources"][0]
     assert src["items"] > 0 and not src["degraded"], src
