@@ -61,7 +61,10 @@ def test_browser_rendered_page_gives_items_plain_http_gives_none(tmp_path):
     con = sqlite3.connect(tmp_path / "browser" / "var" / "alerts.sqlite")
     docs = [json.loads(r[0]) for r in con.execute("SELECT doc FROM alerts")]
     con.close()
-    assert docs and all(d["item"]["title"] and d["item"]["url"].startswith(srv.url) for d in docs)
-    assert any(d["item"].get("price") for d in docs) and any(d["item"].get("seller") for d in docs)
+    assert all(d["item"]["title"] and d["item"]["url"].startswith(srv.url) for d in docs)
+    shown = json.loads(rendered.stdout)
+    for row in shown["rows"]:  # every field of every rendered row filled
+        assert all(f["value"] for f in row), row
+    assert shown["rows"] and {f["name"] for f in shown["rows"][0]} == {"title", "url", "price", "seller"}
     assert json.loads(rendered.stdout)["row_count"] > 0 and rendered.returncode == 0  # check renders too
     assert plain.returncode == 1 and json.loads(plain.stdout)["row_count"] == 0
