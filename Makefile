@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-deps venv lint bench clean
+.PHONY: demo test test-fast test-deps venv lint check bench clean
 
 venv: $(STAMP)
 
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml setup.py matcher/_accel.pyx $(wildcard matcher/*.py)
 # A full scan of the demo world (started on a free loopback port, stopped after) with
 # markwatch/demo/markwatch.toml: SQLite under var/demo/, digests as .eml in var/demo/outbox/.
 demo: venv
-	$(BIN)/markwatch scan --demo --no-progress
+	$(BIN)/markwatch scan --demo --no-progress $(if $(DATE),--date $(DATE))
 
 # The Elasticsearch tests need a node: start one (scripts/es-node) unless MARKWATCH_ES_URL names a cluster.
 test: test-deps venv
@@ -37,10 +37,14 @@ test-fast: venv
 test-deps:
 	scripts/test-deps
 
-lint: venv
+# What CI checks before the tests: lint, formatting, the import layers, types (matcher/, alerts/).
+check: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy alerts/
+	$(BIN)/mypy matcher/ alerts/
+
+lint: check
 
 bench: venv
 	$(BIN)/python benchmarks/bench_matcher.py

@@ -13,6 +13,8 @@ sub-field, e.g. ``subject.text.smart``; the phrase queries here keep working on 
 
 from __future__ import annotations
 
+from typing import Any
+
 MAPPING_VERSION = 1
 
 _KW = {"type": "keyword", "ignore_above": 512}
@@ -21,7 +23,7 @@ _STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
 
 # Fields added to mapping version 1 after indices were created with it: new indices get them from
 # the template, existing ones through a put-mapping (adding fields is compatible, so no reindex).
-ADDED_PROPERTIES = {
+ADDED_PROPERTIES: dict[str, dict[str, Any]] = {
     "span_start": {"type": "integer"},
     "span_end": {"type": "integer"},
     "url": _KW,

@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -30,11 +32,13 @@ from alerts.errors import AlertsError
 from alerts.es_mapping import ADDED_PROPERTIES, MAPPING_VERSION, template_body
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
+from alerts.sessions import ElasticsearchSessions
 from alerts.store import (
     AlertQuery,
     AlertStore,
     Counts,
     Page,
+    ReviewConflict,
     StoreUnavailable,
     UpsertResult,
     check_status,
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 
 CHUNK = 500
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
+REVIEW_ATTEMPTS = 8  # optimistic-concurrency retries of a review before ReviewConflict (409)
 _SORTS: dict[str, list[dict[str, str]]] = {
     "-score": [{"score": "desc"}],
     "score": [{"score": "asc"}],
@@ -122,6 +127,12 @@ class ElasticsearchAlertStore(AlertStore):
         self.where = where or "the configured URL"
         self._ready = False
         self._mostly_new = True  # adapts per chunk, see _write
+        self._sessions: ElasticsearchSessions | None = None
+
+    def _security(self) -> ElasticsearchSessions:
+        if self._sessions is None:
+            self._sessions = ElasticsearchSessions(self.client, self.prefix, self.replicas, self.refresh)
+        return self._sessions
 
     @classmethod
     def from_settings(cls, s: StoreSettings) -> ElasticsearchAlertStore:
@@ -325,7 +336,9 @@ class ElasticsearchAlertStore(AlertStore):
         when = utc(now or datetime.now().astimezone())
         done: dict[str, Alert] = {}
         todo = wanted
-        for _attempt in range(5):
+        for attempt in range(REVIEW_ATTEMPTS):
+            if attempt:  # another analyst saved these alerts meanwhile: back off a little, re-read
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
             stored = self._mget(todo)
             missing = [i for i in todo if i not in stored]
             if missing:
@@ -354,7 +367,9 @@ class ElasticsearchAlertStore(AlertStore):
             todo = [op["_id"] for op in conflicts]
             if not todo:
                 return [done[i] for i in wanted]
-        raise AlertsError("review kept conflicting with other writers; try again")
+        raise ReviewConflict(
+            f"{len(todo)} alert(s) were being reviewed by someone else at the same time; reload them and review again"
+        )
 
     def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None:  # pragma: no cover - review() overrides
         raise NotImplementedError
@@ -437,18 +452,43 @@ class ElasticsearchAlertStore(AlertStore):
     def search(self, query: AlertQuery) -> Page:
         self.ensure_index()
         start = (query.page - 1) * query.size
-        if start + query.size > MAX_WINDOW:
-            raise AlertsError(f"page {query.page} is beyond the first {MAX_WINDOW} results; narrow the query or export")
+        body, sort = self._query(query), self._sort(query)
+        if start + query.size <= MAX_WINDOW:
+            resp = self.client.search(
+                index=self.alias, query=body, sort=sort, from_=start, size=query.size, track_total_hits=True
+            )
+            items = [Alert.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+            return Page(items=items, total=resp["hits"]["total"]["value"], page=query.page, size=query.size)
+        # Deep page: from+size may not pass index.max_result_window, so walk the sort values with
+        # search_after (ids are the tie-break, so the walk is stable) and read the page after them.
+        total = self.client.count(index=self.alias, query=body)["count"]
+        if start >= total:
+            return Page(items=[], total=total, page=query.page, size=query.size)
+        after: list[Any] | None = None
+        skipped = 0
+        while skipped < start:
+            step = min(MAX_WINDOW, start - skipped)
+            kwargs: dict[str, Any] = {"search_after": after} if after is not None else {}
+            resp = self.client.search(
+                index=self.alias,
+                query=body,
+                sort=sort,
+                size=step,
+                source=False,
+                track_total_hits=False,
+                filter_path="hits.hits.sort",
+                **kwargs,
+            )
+            hits = (resp.get("hits") or {}).get("hits") or []
+            if not hits:
+                return Page(items=[], total=total, page=query.page, size=query.size)
+            skipped += len(hits)
+            after = hits[-1]["sort"]
         resp = self.client.search(
-            index=self.alias,
-            query=self._query(query),
-            sort=self._sort(query),
-            from_=start,
-            size=query.size,
-            track_total_hits=True,
+            index=self.alias, query=body, sort=sort, size=query.size, search_after=after, track_total_hits=False
         )
         items = [Alert.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
-        return Page(items=items, total=resp["hits"]["total"]["value"], page=query.page, size=query.size)
+        return Page(items=items, total=total, page=query.page, size=query.size)
 
     @_reading
     def counts(self, query: AlertQuery | None = None) -> Counts:

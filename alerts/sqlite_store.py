@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from alerts.model import Alert, iso, merge_seen
+from alerts.sessions import SQLiteSessions
 from alerts.store import AlertQuery, AlertStore, Counts, Page, UpsertResult
 from alerts.textsearch import fts5_query, spaced
 
@@ -133,6 +134,12 @@ class SQLiteAlertStore(AlertStore):
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         _migrate(self.db)
+        self._sessions: SQLiteSessions | None = None
+
+    def _security(self) -> SQLiteSessions:
+        if self._sessions is None:
+            self._sessions = SQLiteSessions(self.db)
+        return self._sessions
 
     # -- writes -----------------------------------------------------------------
     def upsert(self, alerts: Iterable[Alert]) -> UpsertResult:

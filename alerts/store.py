@@ -23,7 +23,7 @@ import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,8 +31,12 @@ from alerts.errors import AlertNotFound, AlertsError
 from alerts.errors import StoreUnavailable as StoreUnavailable  # re-exported: stores and the web app import it here
 from alerts.model import STATUSES, Alert, Status
 
+if TYPE_CHECKING:
+    from alerts.sessions import AuditEvent, AuditQuery, SessionRecord
+
 SortKey = Literal["-score", "score", "-last_seen", "last_seen", "-first_seen", "first_seen", "mark", "-times_seen"]
 NOTIFY_STATUSES: tuple[str, ...] = ("new", "confirmed", "escalated")
+MAX_PAGE = 100_000  # pages beyond this are refused (400); export walks everything instead
 
 
 def check_status(status: str) -> None:
@@ -45,6 +49,10 @@ def not_found(missing: list[str]) -> AlertNotFound:
     """One error for a review naming ids that are not stored: the first, and how many more."""
     more = f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""
     return AlertNotFound(f"no alert with id {missing[0]!r}{more}")
+
+
+class ReviewConflict(AlertsError):
+    """Other analysts kept changing these alerts while a review was saved; nothing was lost."""
 
 
 class AlertQuery(BaseModel):
@@ -66,7 +74,7 @@ class AlertQuery(BaseModel):
     notified: bool | None = None  # False: notified_at is empty
     text: str | None = Field(default=None, max_length=500)
     sort: SortKey = "-score"
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     size: int = Field(default=50, ge=1, le=1000)
 
 
@@ -162,6 +170,36 @@ class AlertStore(abc.ABC):
             sort="-score",
         )
         return self.export(q)
+
+    # -- review-site sessions and audit log (alerts.sessions) ------------------------------
+    def _security(self) -> Any:
+        """The sessions/audit backend over this store's database (``alerts.sessions``)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no sessions")
+
+    def session_save(self, rec: SessionRecord, new: bool = False) -> None:
+        """Create (``new``: searchable at once) or update a session."""
+        self._security().session_save(rec, new)
+
+    def session_get(self, key: str) -> SessionRecord | None:
+        return self._security().session_get(key)
+
+    def session_delete(self, key: str) -> None:
+        self._security().session_delete(key)
+
+    def session_delete_user(self, user: str) -> int:
+        """End every session of ``user`` ("sign out everywhere"); returns how many."""
+        return self._security().session_delete_user(user)
+
+    def session_purge(self, seen_before: float) -> int:
+        """Forget sessions idle since before ``seen_before`` (Unix seconds)."""
+        return self._security().session_purge(seen_before)
+
+    def audit_add(self, event: AuditEvent) -> None:
+        self._security().audit_add(event)
+
+    def audit_search(self, query: AuditQuery) -> list[AuditEvent]:
+        """Newest first."""
+        return self._security().audit_search(query)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -22,8 +22,8 @@ import time
 
 from rapidfuzz import fuzz
 
+import matcher
 from matcher import Mark, Matcher, Subject
-from matcher.normalize import FOLDER
 from matcher.resources import lookalikes, regions
 
 
@@ -178,7 +178,8 @@ def main() -> None:
     base = naive(marks, texts[: args.sample])
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"marks: {len(marks)}; index build {build:.2f} s")
-    print(f"matcher: {'compiled fast path (matcher._accel)' if FOLDER is not None else 'pure Python'}")
+    path = "compiled (matcher._accel, matcher._compiled)" if matcher.IMPLEMENTATION == "compiled" else "pure Python"
+    print(f"matcher: {path}; MARKWATCH_MATCHER_IMPL=python|compiled chooses")
     print(
         f"screened {len(subjects):,} names in {elapsed:.1f} s of CPU ({wall:.1f} s wall): "
         f"{rate:,.0f} names/s on one core; flagged {hits:,}"

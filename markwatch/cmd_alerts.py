@@ -8,14 +8,13 @@ line on stderr: exit 2 for configuration, 1 for an unknown id or an unreachable 
 
 from __future__ import annotations
 
-import csv
+import functools
+import inspect
 import json
 import os
 import sys
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +23,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from alerts.present import CSV_FIELDS, csv_row, csv_writer, plain
+from alerts.store import MAX_PAGE
 from markwatch.errors import UserError, cli_errors
 
 alerts_app = typer.Typer(help="Search, review and export alerts.", no_args_is_help=True)
@@ -37,33 +38,8 @@ def register(app: typer.Typer) -> None:
 
 
 def visible(text: Any, limit: int | None = None) -> str:
-    """Control, format (zero-width, bidi) and line-break characters shown as \\uXXXX escapes."""
-    s = "" if text is None else str(text)
-    if limit is not None and len(s) > limit:
-        s = s[:limit] + "…"
-    out = []
-    for ch in s:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") or (cat == "Zs" and ch != " "):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def csv_cell(value: Any) -> str:
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
-
-
-def _date(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    """Control, format (zero-width, bidi) and line-break characters shown as ``⟨U+XXXX⟩``."""
+    return plain(text, limit)
 
 
 _err = Console(stderr=True)
@@ -106,95 +82,96 @@ SortOpt = Annotated[
 ]
 
 
+_CLI_NAMES = {
+    "mark": "--mark",
+    "owner": "--owner",
+    "status": "--status",
+    "kind": "--kind",
+    "source": "--source",
+    "min_score": "--min-score",
+    "max_score": "--max-score",
+    "since": "--since",
+    "until": "--until",
+    "date_field": "--date-field",
+    "q": "--text",
+    "sort": "--sort",
+    "page": "--page",
+    "size": "--size",
+}
+
+
 def _query(**kw: Any) -> Any:
-    from pydantic import ValidationError
+    """The store query from the filter options (``alerts.present.build_query``, as on the site)."""
+    from alerts.present import QueryError, build_query
 
-    from alerts.store import AlertQuery
-
-    values = {
-        "marks": kw.get("mark") or [],
-        "owners": kw.get("owner") or [],
-        "statuses": kw.get("status") or [],
-        "kinds": kw.get("kind") or [],
-        "sources": kw.get("source") or [],
-        "min_score": kw.get("min_score"),
-        "max_score": kw.get("max_score"),
-        "since": _date(kw.get("since")),
-        "until": _date(kw.get("until")),
-        "date_field": kw.get("date_field", "last_seen"),
-        "text": kw.get("text"),
-        "sort": kw.get("sort", "-score"),
-        "page": kw.get("page", 1),
-        "size": kw.get("size", 50),
-    }
     try:
-        return AlertQuery(**values)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        _err.print(Text(f"error: --{field.split('.')[0].replace('_', '-')}: {err['msg']}"))
+        return build_query(
+            mark=kw.get("mark") or [],
+            owner=kw.get("owner") or [],
+            status=kw.get("status") or [],
+            kind=kw.get("kind") or [],
+            source=kw.get("source") or [],
+            min_score=kw.get("min_score"),
+            max_score=kw.get("max_score"),
+            since=kw.get("since"),
+            until=kw.get("until"),
+            date_field=kw.get("date_field", "last_seen"),
+            text=kw.get("text"),
+            sort=kw.get("sort", "-score"),
+            page=kw.get("page", 1),
+            size=kw.get("size", 50),
+            names=_CLI_NAMES,
+        )
+    except QueryError as exc:
+        _err.print(Text(f"error: {visible(exc)}"))
         raise typer.Exit(2) from None
 
 
-CSV_FIELDS = [
-    "id",
-    "status",
-    "mark",
-    "owner",
-    "score",
-    "kind",
-    "source",
-    "text",
-    "region",
-    "trade_name",
-    "industry",
-    "form",
-    "seller",
-    "reasons",
-    "first_seen",
-    "last_seen",
-    "times_seen",
-    "notified_at",
-    "evidence_id",
-    "url",
+# The filter options that `search` and `export` share, added to both by `filter_options`.
+FILTER_OPTIONS: list[tuple[str, Any, Any]] = [
+    ("mark", MarkOpt, None),
+    ("owner", OwnerOpt, None),
+    ("status", StatusOpt, None),
+    ("kind", KindOpt, None),
+    ("source", SourceOpt, None),
+    ("min_score", MinOpt, None),
+    ("max_score", MaxOpt, None),
+    ("since", SinceOpt, None),
+    ("until", UntilOpt, None),
+    ("date_field", DateFieldOpt, "last_seen"),
+    ("text", TextOpt, None),
+    ("sort", SortOpt, "-score"),
 ]
 
 
-def _csv_row(alert: Any) -> list[str]:
-    d = alert.to_doc()
-    s = d["subject"]
-    values = [
-        d["id"],
-        d["status"],
-        d["mark"],
-        d["owner"],
-        f"{d['score']:.3f}",
-        s["kind"],
-        d["source"],
-        s["text"],
-        s["region"],
-        s["trade_name"],
-        s["industry"],
-        s["form"],
-        s["seller"],
-        " ".join(r["code"] for r in d["reasons"]),
-        d["first_seen"],
-        d["last_seen"],
-        d["times_seen"],
-        d["notified_at"],
-        d["evidence_id"],
-        d["url"],
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared filter options; it receives them as one ``filters`` dict."""
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "filters"]
+    shared = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in FILTER_OPTIONS
     ]
-    return [csv_cell(v) for v in values]
+    names = {n for n, _, _ in FILTER_OPTIONS}
+
+    @functools.wraps(func)
+    def command(**kw: Any) -> Any:
+        filters = {k: kw.pop(k) for k in list(kw) if k in names}
+        return func(filters=filters, **kw)
+
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*shared, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own)]
+    )
+    command.__annotations__ = {p.name: p.annotation for p in command.__signature__.parameters.values()}  # type: ignore[attr-defined]
+    del command.__wrapped__  # typer must read the signature above, not the wrapped function's
+    return command
 
 
 def _write(alerts: Iterable[Any], fmt: str, out: Any, *, envelope: dict | None = None) -> int:
     n = 0
     if fmt == "csv":
-        w = csv.writer(out)
+        w = csv_writer(out)
         w.writerow(CSV_FIELDS)
         for a in alerts:
-            w.writerow(_csv_row(a))
+            w.writerow(csv_row(a))
             n += 1
     elif envelope is not None:  # search --format json: one object with the page
         items = [a.to_doc() for a in alerts]
@@ -256,20 +233,10 @@ def _resolve_ids(store: Any, ids: list[str]) -> list[str]:
 
 
 @alerts_app.command("search")
+@filter_options
 def search_cmd(
-    mark: MarkOpt = None,
-    owner: OwnerOpt = None,
-    status: StatusOpt = None,
-    kind: KindOpt = None,
-    source: SourceOpt = None,
-    min_score: MinOpt = None,
-    max_score: MaxOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    date_field: DateFieldOpt = "last_seen",
-    text: TextOpt = None,
-    sort: SortOpt = "-score",
-    page: Annotated[int, typer.Option("--page", min=1)] = 1,
+    filters: dict[str, Any],
+    page: Annotated[int, typer.Option("--page", min=1, max=MAX_PAGE)] = 1,
     size: Annotated[int, typer.Option("--size", min=1, max=1000)] = 20,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     config: ConfigOpt = None,
@@ -277,7 +244,7 @@ def search_cmd(
     """Find alerts by mark, owner, status, kind, source, score, date and text."""
     if fmt not in ("table", "json", "csv"):
         raise typer.BadParameter("--format must be table, json or csv")
-    q = _query(**locals())
+    q = _query(**filters, page=page, size=size)
     with _store(config) as store:
         result = store.search(q)
     if fmt == "table":
@@ -394,19 +361,9 @@ def review_cmd(
 
 
 @alerts_app.command("export")
+@filter_options
 def export_cmd(
-    mark: MarkOpt = None,
-    owner: OwnerOpt = None,
-    status: StatusOpt = None,
-    kind: KindOpt = None,
-    source: SourceOpt = None,
-    min_score: MinOpt = None,
-    max_score: MaxOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    date_field: DateFieldOpt = "last_seen",
-    text: TextOpt = None,
-    sort: SortOpt = "-score",
+    filters: dict[str, Any],
     fmt: Annotated[str, typer.Option("--format", "-f", help="json (JSON Lines) or csv.")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
     config: ConfigOpt = None,
@@ -414,7 +371,7 @@ def export_cmd(
     """Every matching alert, unpaged, as JSON Lines or CSV."""
     if fmt not in ("json", "csv"):
         raise typer.BadParameter("--format must be json or csv")
-    q = _query(**locals())
+    q = _query(**filters)
     with _store(config) as store:
         if output is None:
             n = _write(store.export(q), fmt, sys.stdout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,12 +61,23 @@ def serve_command(
             err=True,
         )
     if review.secret_key is None:
-        typer.echo("warning: no [review] secret_key: sessions end when the server restarts", err=True)
-    uvicorn.run(
-        app,
-        host=host or review.host,
-        port=review.port if port is None else port,
-        proxy_headers=True,
-        server_header=False,
-        log_level="info",
-    )
+        typer.echo(
+            "warning: no [review] secret_key: sign-in forms open during a restart must be reloaded",
+            err=True,
+        )
+    uvicorn.run(app, **uvicorn_options(review, host=host or review.host, port=review.port if port is None else port))
+
+
+def uvicorn_options(review: Any, *, host: str, port: int) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn. No ``proxy_headers``: uvicorn would trust ``X-Forwarded-For``
+    from any loopback peer, letting a local client pick its address for the sign-in throttle; the
+    app honours that header only from ``[review] trusted_proxies`` (``security.client_ip``)."""
+    return {
+        "host": host,
+        "port": port,
+        "proxy_headers": False,
+        "server_header": False,
+        "log_level": "info",
+        "timeout_keep_alive": 5,
+        "limit_concurrency": 200,
+    }

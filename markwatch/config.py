@@ -43,8 +43,11 @@ class ReviewSettings(BaseModel):
 
     ``users`` maps an analyst's name to a password hash from ``markwatch serve --hash-password``
     (put them under ``[review.users]``). Without ``secret_key`` each start signs sessions with a
-    new random key, so everyone signs in again after a restart. ``secure_cookies`` defaults to
-    whether ``base_url`` is https.
+    new random key for the sign-in form. ``secure_cookies`` defaults to whether ``base_url`` is
+    https. Sessions live in the alert store and end after ``session_idle_minutes`` without a
+    request or ``session_hours`` after sign-in; ``admins`` may read the audit log and sign others
+    out. ``X-Forwarded-For`` counts only from ``trusted_proxies`` (addresses or networks).
+    Request bodies above ``max_body_bytes`` get 413. See docs/review.md.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -56,6 +59,22 @@ class ReviewSettings(BaseModel):
     secret_key: SecretStr | None = None
     secure_cookies: bool | None = None
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    session_idle_minutes: float = Field(default=60.0, gt=0, le=24 * 60 * 30)
+    admins: list[str] = Field(default_factory=list)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=4096, le=1024**3)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an IP address or network") from None
+        return v
 
     @field_validator("users")
     @classmethod
@@ -150,6 +169,30 @@ class QueueSettings(BaseModel):
     idle_grace: float = Field(default=20.0, ge=0)  # seconds a worker with nothing to do waits for peers' requests
 
 
+class CaseLookup(BaseModel):
+    """How the follow-up looks an enterprise up by credit code on one source (JSON, JMESPath)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^(\{base\}|https?://)[^\s]*\{uscc\}[^\s]*$")  # {base}, {uscc}, {date}
+    name: str = "data.entName"
+    status: str = "data.regState"
+    found: str | None = None  # JMESPath that is null/false when the code is unknown (default: name)
+
+
+class CasesSettings(BaseModel):
+    """[cases]: deadlines, where listing complaints go, how the follow-up re-checks entities."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deadline_days: int = Field(default=30, ge=0, le=366)  # default deadline after filing a name dispute
+    platforms: dict[str, str] = Field(default_factory=dict)  # source name -> the platform's IP-protection channel
+    lookups: dict[str, CaseLookup] = Field(default_factory=dict)  # source name -> lookup by USCC
+    followup: bool = True  # re-check filed cases at the end of each scan
+    chromium: str = "chromium"  # the headless browser that renders dossiers and screenshots
+    timeout: float = Field(default=20.0, gt=0, le=300)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -161,6 +204,7 @@ class Settings(BaseModel):
     scan: ScanSettings = Field(default_factory=ScanSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    cases: CasesSettings = Field(default_factory=CasesSettings)
 
     _source: str = PrivateAttr(default="<defaults>")
 

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+import matcher
 from matcher import Mark, Matcher, Subject
-from matcher.normalize import FOLDER
 
 
 class EvaluationError(Exception):
@@ -155,7 +155,7 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
 def run_evaluation(marks: list[Mark], cases: list[dict], threshold: float = 0.6) -> dict[str, Any]:
     return {
         "threshold": threshold,
-        "compiled": FOLDER is not None,
+        "compiled": matcher.IMPLEMENTATION == "compiled",
         "matcher": score(cases, matcher_predictor(marks, threshold)),
         "baseline_substring": score(cases, substring_predictor(marks)),
         "baseline_partial_ratio_66": score(cases, fuzzy_predictor(marks)),

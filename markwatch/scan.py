@@ -238,6 +238,10 @@ def run_scan(
             if settings.scan.notify and stats:
                 _notify(settings, marks, report, errors)
             stages["notify"] = time.perf_counter() - t
+            if stats:  # issue 14: re-check filed cases (markwatch/scan_followup.py)
+                __import__("markwatch.scan_followup", fromlist=["x"]).after_scan(
+                    settings, base_url=base_url, date=date, errors=errors
+                )
             if jobdir:
                 for s in stats:
                     if s.finish_reason == "finished" and not s.degraded:

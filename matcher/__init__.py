@@ -2,36 +2,40 @@
 
 Pure: no I/O beyond reading the package's own data files, no Scrapy, no
 Elasticsearch, so it can be benchmarked and reused anywhere.
+
+Names are re-exported lazily (PEP 562), so that `import matcher.types` (as the
+alert model does) does not load jieba and pypinyin. `Matcher` and
+`search_terms` come from the implementation matcher._impl picked: the
+compiled one or the pure-Python reference; `IMPLEMENTATION` says which.
 """
 
-import warnings
-from pathlib import Path
+from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 
-def _warn_if_stale() -> None:
-    """In a source checkout, a module edited after `pip install -e .` compiled it
-    would silently run its old build (extensions are imported before .py files)."""
-    here = Path(__file__).parent
-    if not (here.parent / "pyproject.toml").is_file():
-        return
-    for built in here.glob("*.so"):
-        stem = built.name.split(".", 1)[0]
-        for source in (here / f"{stem}.py", here / f"{stem}.pyx"):
-            if source.is_file() and source.stat().st_mtime > built.stat().st_mtime:
-                warnings.warn(
-                    f"matcher/{source.name} is newer than its compiled build {built.name}, which is "
-                    "what runs: rebuild with `make venv` or `pip install -e .`",
-                    stacklevel=2,
-                )
+if TYPE_CHECKING:
+    from matcher._impl import Implementation
+    from matcher.marks import Mark, MarksFile
+    from matcher.screen import Matcher, search_terms
+    from matcher.types import Hit, NameParts, Reason, Screened, Subject
 
+    IMPLEMENTATION: Implementation
 
-_warn_if_stale()
-
-from matcher.marks import Mark, MarksFile  # noqa: E402
-from matcher.screen import Matcher, search_terms  # noqa: E402
-from matcher.types import Hit, NameParts, Reason, Screened, Subject  # noqa: E402
+_EXPORTS = {
+    "Hit": "types",
+    "NameParts": "types",
+    "Reason": "types",
+    "Screened": "types",
+    "Subject": "types",
+    "Mark": "marks",
+    "MarksFile": "marks",
+    "Matcher": "screen",
+    "search_terms": "screen",
+    "IMPLEMENTATION": "_impl",
+}
 
 __all__ = [
+    "IMPLEMENTATION",
     "Hit",
     "Mark",
     "MarksFile",
@@ -42,3 +46,18 @@ __all__ = [
     "Subject",
     "search_terms",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module 'matcher' has no attribute {name!r}")
+    from matcher import _impl
+
+    value = getattr(_impl.module(where), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

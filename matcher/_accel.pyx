@@ -4,10 +4,10 @@
 the text, and finding the marks worth aligning (the candidate stage).
 
 Most names are near no mark, so these two steps are nearly all of the cost of a
-nightly scan. The pure-Python paths in normalize.py and screen.py define the
-results; this module must give exactly the same ones (tests/test_matcher_accel.py)
-and is used whenever it was compiled (setup.py builds it when a C++ compiler is
-present). Written by hand, as no maintained package folds per character with
+nightly scan. The pure-Python paths in normalize.py and candidates.py define the
+results; this module must give exactly the same ones (tests/test_matcher_accel.py,
+tests/test_matcher_dispatch.py) and is used when the compiled implementation
+runs (matcher/_impl.py; setup.py builds it when a C++ compiler is present). Written by hand, as no maintained package folds per character with
 these tables or scans several projections of one text for bigram-keyed patterns.
 """
 
@@ -233,11 +233,10 @@ cdef class _Patterns:
 
 
 cdef class CandidateIndex:
-    """Screen.Matcher's candidate stage: the folded text, its even and odd
+    """candidates.CandidateIndex in C++: the folded text, its even and odd
     characters and its sound projection against the Chinese keys; the Latin
-    skeleton against the alias keys."""
+    skeleton against the alias keys. Built from the same IndexPlan."""
 
-    cdef Folder folder
     cdef _Patterns keys
     cdef vector[vector[int]] strong, homophone, sound
     cdef vector[uint32_t] sound_bmp
@@ -246,32 +245,26 @@ cdef class CandidateIndex:
     cdef vector[vector[int]] latin_owners
     cdef uint32_t skeleton[128]
 
-    def __init__(self, Folder folder, list patterns, list owners, dict sound_table,
-                 list latin_patterns, list latin_owners, dict skeleton):
-        cdef vector[int] v
+    def __init__(self, plan):
         cdef int cp
-        self.folder = folder
-        self.keys = _Patterns(patterns)
-        for st, ho, so in owners:
+        self.keys = _Patterns(list(plan.patterns))
+        for st, ho, so in plan.owners:
             self.strong.push_back(sorted(st))
             self.homophone.push_back(sorted(ho))
             self.sound.push_back(sorted(so))
         self.sound_bmp.assign(0x10000, 0)
-        for cp, code in sound_table.items():
+        for cp, code in plan.sound_table.items():
             if cp < 0x10000:
                 self.sound_bmp[cp] = ord(code)
             else:
                 self.sound_of[cp] = ord(code)
-        self.latin = _Patterns(latin_patterns)
-        for o in latin_owners:
+        self.latin = _Patterns(list(plan.latin_patterns))
+        for o in plan.latin_owners:
             self.latin_owners.push_back(sorted(o))
         for cp in range(128):
             self.skeleton[cp] = cp
-        for k, val in skeleton.items():
+        for k, val in plan.skeleton.items():
             self.skeleton[k] = ord(val)
-
-    def fold(self, str text) -> str:
-        return self.folder.fold(text)
 
     def scan(self, str folded):
         """(strong, homophone-only, sound-only) mark indexes, with Latin alias

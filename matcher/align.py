@@ -21,9 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from matcher import phonetic
-from matcher.normalize import is_han
 from matcher.resources import lookalikes
+
+from . import phonetic
+from .normalize import is_han
 
 SAME, SOUND_SHAPE, HOMOPHONE, SHAPE, NEAR_SOUND, DIFF = (
     "same",
@@ -343,16 +344,17 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
             if r0[1] == DIFF:
                 r1 = _DIFF_REL
             else:
-                r1 = p.table1.get(b)
-                if r1 is None:
-                    r1 = _relation(p.second, b) if b in _RARE else _DIFF_REL
+                known = p.table1.get(b)
+                if known is None:
+                    known = _relation(p.second, b) if b in _RARE else _DIFF_REL
+                r1 = known
             if r1[1] != DIFF:
                 if c != p.first or b != p.second:  # not the mark itself
-                    kinds = (r0[1], r1[1])
+                    pair = (r0[1], r1[1])
                     sim = sum([1.5 * r0[0], r1[0]]) / p.wsum
-                    if SAME not in kinds:
+                    if SAME not in pair:
                         sim *= 0.8
-                    hits.append((-sim, i, 1, 0, kinds, "variant", c + b))
+                    hits.append((-sim, i, 1, 0, pair, "variant", c + b))
             elif c == p.second and b == p.first and c != b:
                 hits.append((-p.reorder_sim, i, 1, 0, p.same_kinds, "reorder", c + b))
             if r0[1] == DIFF or i == last or c not in han:

@@ -12,8 +12,9 @@ from functools import cache
 
 import ahocorasick_rs as ac
 
-from matcher.normalize import fold
 from matcher.resources import enterprise_words, nice_classes
+
+from .normalize import fold
 
 
 @cache

@@ -21,7 +21,7 @@ _BRACKET = re.compile(r"[(（]([^()（）]{2,12})[)）]")
 
 @cache
 def _forms() -> tuple[str, ...]:
-    from matcher.normalize import fold
+    from .normalize import fold
 
     return tuple(sorted({fold(f) for f in enterprise_words()["forms"]}, key=len, reverse=True))
 

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Registration(BaseModel):
+    """One registration certificate of the mark: what a complaint cites."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    number: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z-]+$")
+    class_: int = Field(alias="class", ge=1, le=45)
+    valid_until: dt.date | None = None
 
 
 class Mark(BaseModel):
@@ -19,6 +31,8 @@ class Mark(BaseModel):
     whitelist: list[str] = Field(default_factory=list)
     notify: list[str] = Field(default_factory=list)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    registrations: list[Registration] = Field(default_factory=list)
+    well_known_ref: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("name", "owner")
     @classmethod
@@ -34,6 +48,13 @@ class Mark(BaseModel):
         bad = [c for c in v if not 1 <= c <= 45]
         if bad:
             raise ValueError(f"Nice classes run from 1 to 45, got {bad}")
+        return v
+
+    @field_validator("well_known_ref")
+    @classmethod
+    def _ref(cls, v: str | None) -> str | None:
+        if v is not None and any(c in v for c in "\r\n\x00"):
+            raise ValueError("well_known_ref is one line of text")
         return v
 
     @field_validator("notify")

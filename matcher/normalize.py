@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
+from typing import Any
 
+from matcher import _impl
 from matcher.resources import charmap
 
 # Reasons a character was changed, in the order they are reported.
@@ -70,14 +74,20 @@ def fold_python(text: str) -> str:
     return _SEP_RE.sub("", text.translate(_TABLE))
 
 
-try:
-    from matcher._accel import Folder
-except ImportError:  # not compiled: see setup.py
-    FOLDER = None
-    fold = fold_python
-else:
-    FOLDER = Folder(_TABLE, _SEPARATORS, lambda c: _fold_char(c)[1])
-    fold = FOLDER.fold
+def _reason(c: str) -> str:
+    return _fold_char(c)[1]
+
+
+def compiled_folder(accel: ModuleType) -> Any:
+    """matcher._accel.Folder over this module's table: fold() and trace() in C++."""
+    return accel.Folder(_TABLE, _SEPARATORS, _reason)
+
+
+_accel = _impl.accel()
+FOLDER = None if _accel is None else compiled_folder(_accel)
+"""The C++ folder when the compiled implementation runs (matcher._impl), else None."""
+
+fold: Callable[[str], str] = fold_python if FOLDER is None else FOLDER.fold
 
 
 def skeleton(text: str) -> str:

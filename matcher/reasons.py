@@ -6,10 +6,12 @@ from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
-from matcher.align import HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
 from matcher.marks import Mark
-from matcher.normalize import Traced
+from matcher.notes import Note, NoteKind
 from matcher.types import Reason
+
+from .align import HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
+from .normalize import Traced
 
 
 @lru_cache(maxsize=8192)
@@ -19,7 +21,9 @@ def _py(text: str) -> str:
     return " ".join(lazy_pinyin(text, style=Style.TONE, errors="ignore"))
 
 
-def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], original: str) -> list[Reason]:
+def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], original: str) -> list[Reason]:
+    """The evidence for a hit, in the order reviewers read it: how the text was disguised,
+    how it resembles the mark, then what the context adds (notes)."""
     m = mark.name
     out: list[Reason] = []
     s, e = traced.span(al.start, al.end)
@@ -111,11 +115,12 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
             )
 
     for note in notes:
-        if note == "whole_trade_name":
+        kind = note.kind
+        if kind is NoteKind.WHOLE_TRADE_NAME:
             out.append(Reason("trade_name", f"以“{shown}”作为企业字号", f"uses {shown} as its trade name (字号)"))
-        elif note == "contains_mark":
+        elif kind is NoteKind.CONTAINS_MARK:
             out.append(Reason("contains", f"字号包含商标“{m}”", f"the trade name contains the mark {m}"))
-        elif note == "cross_class":
+        elif kind is NoteKind.CROSS_CLASS:
             out.append(
                 Reason(
                     "well_known_cross_class",
@@ -123,21 +128,21 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
                     f"{m} is a well-known mark (驰名商标), protected across industries",
                 )
             )
-        elif note == "same_field":
+        elif kind is NoteKind.SAME_FIELD:
             out.append(
                 Reason(
                     "same_field", "与商标核定使用的行业相同或类似", f"same or similar field as the registration of {m}"
                 )
             )
-        elif note.startswith("counterfeit_cue:"):
-            cue = note.split(":", 1)[1]
+        elif kind is NoteKind.COUNTERFEIT_CUE:
+            cue = note.value
             out.append(
                 Reason(
                     "counterfeit_cue", f"商品标题含假冒提示词“{cue}”", f"counterfeit cue word {cue} next to the mark"
                 )
             )
-        elif note.startswith("brand_affix:"):
-            brand = note.split(":", 1)[1]
+        elif kind is NoteKind.BRAND_AFFIX:
+            brand = note.value
             out.append(
                 Reason(
                     "brand_affix",
@@ -145,7 +150,7 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[str], o
                     f"the mark grown into another brand name, {brand}",
                 )
             )
-        elif note == "evasive":
+        elif kind is NoteKind.EVASIVE:
             out.append(
                 Reason("evasion", "以变形写法规避平台关键词过滤", "spelled to slip past platform keyword filters")
             )

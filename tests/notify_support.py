@@ -221,7 +221,7 @@ def settings_for(tmp: Path, *, smtp: dict | None = None, notify: dict | None = N
             "store": {"sqlite_path": str(tmp / "alerts.sqlite")},
             "marks": {"path": str(tmp / "marks.yaml")},
             "smtp": {"sender": "markwatch <alerts@markwatch.example>", "timeout": 5, **(smtp or {})},
-            "notify": notify or {},
+            "notify": {"language": "en", **(notify or {})},  # the SMTP tests read English subjects
             "review": {"base_url": "https://review.example"},
         }
     )
@@ -270,6 +270,8 @@ def write_config(tmp: Path, smtp: dict | None = None) -> Path:
         f'path = "{tmp / "marks.yaml"}"',
         "[review]",
         'base_url = "https://review.example"',
+        "[notify]",
+        'language = "en"',
         "[smtp]",
         'sender = "markwatch <alerts@markwatch.example>"',
         "timeout = 5",

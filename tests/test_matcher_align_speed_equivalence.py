@@ -1,16 +1,18 @@
 """matcher.align.align() is the fast form of a plain algorithm: it must give exactly
-what the plain one gives (same Alignments, same order) for any mark and text."""
+what the plain one gives (same Alignments, same order) for any mark and text; so
+must its Cython-compiled copy, matcher._compiled.align, when it is built."""
 
 from __future__ import annotations
 
+import importlib
 import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matcher import _impl, phonetic
 from matcher import align as al
-from matcher import phonetic
 from matcher.align import DIFF, SAME, Alignment, align, relation
 from matcher.normalize import is_han
 from matcher.resources import lookalikes
@@ -96,10 +98,16 @@ def _fields(alignments: list[Alignment]) -> list[tuple]:
     return [(a.start, a.end, a.similarity, a.kinds, a.edit, a.window, a.inserted) for a in alignments]
 
 
+# The pure module, and the compiled copy when it can run (test_matcher_accel.py fails without it).
+ALIGNERS = [al] + ([importlib.import_module("matcher._compiled.align")] if _impl.why_not_compiled() is None else [])
+
+
 def assert_same(mark: str, text: str, limit: int = 4) -> list[Alignment]:
-    got = align(mark, text, limit)
-    assert all(type(a) is Alignment for a in got)
-    assert _fields(got) == _fields(plain_align(mark, text, limit)), (mark, text, limit)
+    want = _fields(plain_align(mark, text, limit))
+    for module in ALIGNERS:
+        got = module.align(mark, text, limit)
+        assert all(type(a) is module.Alignment for a in got)
+        assert _fields(got) == want, (module.__name__, mark, text, limit)
     return got
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher import Mark, Matcher, Subject
+from matcher import Hit, Mark, Matcher, Subject
 from matcher.normalize import fold, trace
 
 _MARKS = [
@@ -43,8 +43,12 @@ def test_traced_fold_agrees_with_fast_fold_and_maps_back(text):
 @given(texts, st.sampled_from(["enterprise", "listing"]))
 @settings(max_examples=300, deadline=None)
 def test_screen_never_raises_and_hits_are_well_formed(text, kind):
-    for hit in _MATCHER.screen(Subject(text=text, kind=kind, seller=text[:5] or None)):
-        assert 0.0 <= hit.score <= 1.0
+    hits = _MATCHER.screen(Subject(text=text, kind=kind, seller=text[:5] or None))
+    assert isinstance(hits, list)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)  # best first
+    for hit in hits:
+        assert isinstance(hit, Hit)
+        assert 0.0 < hit.score <= 1.0
         s, e = hit.span
         assert 0 <= s < e <= len(text)
         assert hit.matched == text[s:e]
@@ -58,4 +62,12 @@ def test_huge_input_is_screened():
 
 
 def test_lone_surrogates_and_controls():
-    assert _MATCHER.screen(Subject(text="\ud800一\x00正\udfff药业有限公司")) is not None
+    text = "\ud800一\x00正\udfff药业有限公司"
+    hits = _MATCHER.screen(Subject(text=text))
+    assert isinstance(hits, list) and all(isinstance(h, Hit) for h in hits)
+    # The controls and surrogates fold away: 一正 is found, and its span in the original covers them.
+    assert [h.mark for h in hits] == ["一正"]
+    (hit,) = hits
+    assert 0.0 < hit.score <= 1.0
+    s, e = hit.span
+    assert 0 <= s < e <= len(text) and hit.matched == text[s:e] == "一\x00正"

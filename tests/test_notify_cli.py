@@ -55,7 +55,7 @@ def test_default_writes_eml_files_once(app, world):
     assert eml.name.startswith("ip@liby.example--")
     msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert msg["To"] == "ip@liby.example" and msg["Bcc"] is None
-    assert msg["Subject"] == "[markwatch] 2 new suspected imitations of 立白"
+    assert msg["Subject"] == "[markwatch] 发现 2 个疑似仿冒“立白”的名称或商品"  # [notify] language = "zh" by default
     html = msg.get_body(("html",)).get_content()
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert 'href="https://shop.example/i?x=1&amp;y=2"' in html
@@ -70,7 +70,7 @@ def test_dry_run_shows_and_writes_nothing(app, world):
     tmp, store, ids = world
     res = CliRunner().invoke(app, ["notify", "--dry-run", "--show"])
     assert res.exit_code == 0, res.output
-    assert "would-send" in res.output and "[markwatch] 2 new suspected imitations of 立白" in res.output
+    assert "would-send" in res.output and "[markwatch] 发现 2 个疑似仿冒“立白”的名称或商品" in res.output
     assert f"https://review.example/alerts/{ids[0]}" in res.output
     assert not (tmp / "var" / "mail-outbox").exists()
     assert "would-send" in CliRunner().invoke(app, ["notify", "--dry-run"]).output

@@ -67,7 +67,7 @@ def test_search_table_json_csv(app, env):
     r = run(app, env, "search", "--mark", "九阳")
     assert r.exit_code == 0, r.output
     assert "2 alert(s)" in r.output and "上海九阳电器有限公司" in r.output
-    assert "\\u202e" in r.output  # the bidi override is shown, not obeyed
+    assert "⟨U+202E⟩" in r.output  # the bidi override is shown, not obeyed
     r = run(app, env, "search", "--kind", "listing", "--format", "json")
     data = json.loads(r.stdout)
     assert data["total"] == 1 and data["items"][0]["source"] == "taobao"

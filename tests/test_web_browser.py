@@ -220,3 +220,28 @@ def test_hostile_text_runs_nothing_and_evidence_reaches_nothing(site):
             time.sleep(1.5)  # give a meta refresh or late load the chance to happen
             nothing_ran(d)
     assert site["beacon"].hits == []  # …and it loaded, refreshed and submitted nothing
+
+
+def test_sign_out_kills_the_old_cookie(site):
+    """Sign in, keep the session cookie, sign out with the button: replaying the cookie (in the
+    browser and from a script) gets the sign-in page and 401, not the queue."""
+    import httpx
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d = site["driver"]
+    d.delete_all_cookies()
+    sign_in(site)
+    kept = d.get_cookie("markwatch_session")
+    assert kept and kept["httpOnly"] and kept.get("sameSite") == "Strict"
+    with httpx.Client(base_url=site["base"], cookies={"markwatch_session": kept["value"]}) as c:
+        assert c.get("/api/alerts").status_code == 200  # the cookie works while signed in
+    d.find_element(By.ID, "sign-out").click()
+    WebDriverWait(d, 15).until(lambda _: "/login" in d.current_url)
+    shot(d, "signed-out")
+    d.add_cookie({"name": "markwatch_session", "value": kept["value"], "path": "/"})  # replay it
+    d.get(site["base"] + "/alerts")
+    assert "/login" in d.current_url
+    with httpx.Client(base_url=site["base"], cookies={"markwatch_session": kept["value"]}) as c:
+        assert c.get("/api/alerts").status_code == 401
+        assert c.get("/alerts", follow_redirects=False).status_code == 303

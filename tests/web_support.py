@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -29,13 +30,37 @@ HOSTILE_SELLER = "<a href=\"javascript:window.__pwned='link'\">点我</a>"
 HOSTILE_URL = "javascript:window.__pwned='url'"
 
 
-def settings(tmp: Path, **review: object) -> Settings:
-    values: dict = {"users": {"li": _HASH, "wang": _HASH}, "secret_key": "k" * 40}
+def settings(tmp: Path, es_url: str | None = None, **review: object) -> Settings:
+    """Two analysts (li, wang; admin: boss) on SQLite, or on Elasticsearch with a fresh index prefix."""
+    values: dict = {"users": {"li": _HASH, "wang": _HASH, "boss": _HASH}, "admins": ["boss"], "secret_key": "k" * 40}
     values.update(review)
-    return Settings(
-        store=StoreSettings(sqlite_path=tmp / "alerts.sqlite"),
-        review=ReviewSettings(**values),
-    )
+    if es_url:
+        store = StoreSettings(
+            urls=[es_url],
+            index_prefix=f"mwsec-{uuid.uuid4().hex[:10]}",
+            replicas=0,
+            refresh=True,
+            timeout=30,
+            retries=1,
+            sqlite_path=tmp / "alerts.sqlite",
+            outbox_path=tmp / "outbox.sqlite",
+        )
+    else:
+        store = StoreSettings(sqlite_path=tmp / "alerts.sqlite")
+    return Settings(store=store, review=ReviewSettings(**values))
+
+
+def drop_store(store) -> None:
+    """Remove an Elasticsearch test store's indices (alerts, sessions, audit) and template."""
+    client = getattr(store, "client", None)
+    if client is None:
+        return
+    client.options(ignore_status=404).indices.delete(index=f"{store.prefix}-*")
+    client.options(ignore_status=404).indices.delete_index_template(name=f"{store.prefix}-alerts")
+
+
+def other_hash(password: str) -> str:
+    return hash_password(password, log2_n=10)
 
 
 def alert(
@@ -148,9 +173,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app) -> Iterator[str]:
-    """uvicorn in a thread on 127.0.0.1 and an ephemeral port; stopped on exit."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def live_server(app, *, as_served: bool = False) -> Iterator[str]:
+    """uvicorn in a thread on 127.0.0.1 and an ephemeral port; stopped on exit.
+
+    ``as_served``: with the options ``markwatch serve`` uses (proxy headers and all).
+    """
+    if as_served:
+        from markwatch.cmd_serve import uvicorn_options
+
+        options = uvicorn_options(app.state.settings.review, host="127.0.0.1", port=0)
+        options.update(log_level="warning", lifespan="on")
+        config = uvicorn.Config(app, **options)
+    else:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -20,6 +20,7 @@ class DigestItem:
     reasons: tuple[str, ...] = ()
     first_seen: datetime | None = None
     status: str = "new"
+    reasons_zh: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +31,4 @@ class Recipient:
     marks: tuple[str, ...]
     min_score: dict[str, float] = field(default_factory=dict)
     statuses: frozenset[str] = frozenset({"new"})
+    language: str = "zh"

@@ -37,5 +37,10 @@ def recipients_for(marks: Iterable[Mark], settings: NotifySettings) -> list[Reci
     for key, (addr, names, floors) in by_addr.items():
         prefs = settings.recipients.get(key)
         statuses = prefs.statuses if prefs is not None and prefs.statuses else settings.statuses
-        out.append(Recipient(address=addr, marks=tuple(names), min_score=floors, statuses=frozenset(statuses)))
+        language = prefs.language if prefs is not None and prefs.language else settings.language
+        out.append(
+            Recipient(
+                address=addr, marks=tuple(names), min_score=floors, statuses=frozenset(statuses), language=language
+            )
+        )
     return out

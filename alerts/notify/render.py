@@ -117,17 +117,19 @@ def _select(groups: dict[str, list[DigestItem]], cap: int) -> dict[str, list[Dig
     return chosen
 
 
-def _item_view(it: DigestItem, base_url: str) -> dict:
+def _item_view(it: DigestItem, base_url: str, language: str = "en") -> dict:
     href = safe_href(it.url)
+    reasons = it.reasons_zh if language == "zh" and it.reasons_zh else it.reasons
     return {
         "name": display_text(it.name, 200) or "(no name)",
         "kind": "listing" if it.kind == "listing" else "enterprise name",
+        "kind_zh": "商品" if it.kind == "listing" else "企业名称",
         "source": display_text(it.source, 80),
         "url": href,
         "url_text": display_text(it.url, 200) if it.url else "",
         "score": f"{max(0.0, min(1.0, float(it.score))):.2f}",
-        "reasons": [display_text(r, 300) for r in it.reasons[:8] if r],
-        "more_reasons": max(0, len(it.reasons) - 8),
+        "reasons": [display_text(r, 300) for r in reasons[:8] if r],
+        "more_reasons": max(0, len(reasons) - 8),
         "first_seen": _fmt_time(it.first_seen),
         "review_url": review_link(base_url, it.alert_id),
     }
@@ -142,6 +144,7 @@ def render_digest(
     max_items: int = 50,
     now: datetime | None = None,
     template_dir: Path | None = None,
+    language: str = "en",
 ) -> Rendered:
     """Render one digest covering all `items`; at most `max_items` are listed in full."""
     if not items:
@@ -155,7 +158,7 @@ def render_digest(
     chosen = _select(groups, max(1, max_items))
     shown = sum(len(v) for v in chosen.values())
     ordered = [it for its in groups.values() for it in its]
-    subject = subject_for(ordered)
+    subject = subject_for(ordered) if language != "zh" else subject_zh(ordered)
     context = {
         "subject": subject,
         "recipient": header_text(recipient),
@@ -163,12 +166,13 @@ def render_digest(
         "shown": shown,
         "hidden": len(items) - shown,
         "generated": _fmt_time(now),
+        "lang": "zh" if language == "zh" else "en",
         "review_url": base_url.rstrip("/") + "/alerts",
         "marks": [
             {
                 "name": display_text(mark, 64),
                 "total": len(its),
-                "alerts": [_item_view(it, base_url) for it in chosen[mark]],
+                "alerts": [_item_view(it, base_url, language) for it in chosen[mark]],
                 "hidden": len(its) - len(chosen[mark]),
                 "more_url": review_list_link(base_url, mark),
             }
@@ -192,3 +196,12 @@ def render_digest(
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     return Rendered(msg_id, recipient, subject, alert_ids, shown, msg)
+
+
+def subject_zh(items: Sequence[DigestItem], max_marks: int = 3) -> str:
+    """The Chinese subject (``[notify] language = "zh"``), built from sanitised text like the English one."""
+    marks = list(dict.fromkeys(display_text(it.mark, 64) for it in items))
+    of = "、".join(f"“{m}”" for m in marks[:max_marks])
+    if len(marks) > max_marks:
+        of += f"等 {len(marks)} 个商标"
+    return header_text(f"[markwatch] 发现 {len(items)} 个疑似仿冒{of}的名称或商品", 200)

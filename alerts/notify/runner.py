@@ -130,6 +130,7 @@ def run_notify(
                     base_url=options.base_url,
                     max_items=options.max_items,
                     now=now,
+                    language=r.language,
                 )
                 raw = rendered.as_bytes()
             except Exception as exc:  # a rendering bug must not cost the other owners their digest

@@ -3,14 +3,17 @@
 Crawled names are written by infringers: they carry CR/LF (header injection),
 zero-width and bidi characters (to dodge filters or flip text on screen), control
 bytes and megabyte strings. HTML escaping is Jinja2's job (autoescape); this module
-handles what autoescape does not: line breaks, invisible characters and length.
+handles what autoescape does not: line breaks, invisible characters and length. The rules for
+invisible characters and links are ``alerts.present``'s, shared with the review site.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
+
+from alerts.present import code, invisible, plain
+from alerts.present import safe_href as safe_href
 
 _SPACE_RUN = re.compile(r"\s+")
 
@@ -21,7 +24,7 @@ def _visible(ch: str) -> str:
     if cat == "Cc" or cat.startswith("Z"):
         return " "
     # Zero-width characters, bidi overrides, private use: evidence of evasion, so show them.
-    return f"⟨U+{ord(ch):04X}⟩"
+    return f"⟨{code(ch)}⟩"
 
 
 def display_text(value: object, limit: int = 200) -> str:
@@ -31,7 +34,7 @@ def display_text(value: object, limit: int = 200) -> str:
     text = str(value)
     if len(text) > limit * 4:  # do not walk a megabyte string character by character
         text = text[: limit * 4]
-    text = "".join(ch if ch.isprintable() else _visible(ch) for ch in text)
+    text = "".join(_visible(ch) if invisible(ch) else ch for ch in text)
     text = _SPACE_RUN.sub(" ", text).strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
@@ -39,27 +42,17 @@ def display_text(value: object, limit: int = 200) -> str:
 
 
 def header_text(value: object, limit: int = 150) -> str:
-    """Text for a header: no CR, LF or other control or format characters at all."""
+    """Text for a header: no CR, LF or control characters; format (bidi, zero-width) ones written out.
+
+    A bidi override in a subject would reorder what the reader sees, so it is shown as
+    ``⟨U+202E⟩`` like everywhere else; line breaks and controls become spaces (header injection).
+    """
     if value is None:
         return ""
     text = str(value)[: limit * 4]
-    text = "".join(" " if not ch.isprintable() else ch for ch in text)
+    text = "".join(" " if unicodedata.category(ch) == "Cc" or ch.isspace() else ch for ch in text)
+    text = plain(text)
     text = _SPACE_RUN.sub(" ", text).strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
-
-
-def safe_href(url: object) -> str | None:
-    """The URL if it may become a link (http/https, no whitespace or control characters)."""
-    if not isinstance(url, str) or not url or len(url) > 2048:
-        return None
-    if any(not ch.isprintable() or ch.isspace() for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url

@@ -63,6 +63,7 @@ class RecipientPrefs(BaseModel):
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
     statuses: list[str] | None = None
     enabled: bool = True
+    language: Literal["zh", "en"] | None = None  # the digest's language for this address
 
     @field_validator("statuses")
     @classmethod
@@ -88,6 +89,7 @@ class NotifySettings(BaseModel):
     min_score: float = Field(default=0.6, ge=0.0, le=1.0)  # when neither mark nor owner sets one
     statuses: list[str] = Field(default_factory=lambda: ["new"])
     recipients: dict[str, RecipientPrefs] = Field(default_factory=dict)
+    language: Literal["zh", "en"] = "zh"  # digests in Chinese (brand owners, officers) or English
 
     @field_validator("statuses")
     @classmethod

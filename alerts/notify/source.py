@@ -44,6 +44,7 @@ def item_from_alert(alert: Alert) -> DigestItem:
         reasons=reasons,
         first_seen=alert.first_seen,
         status=alert.status,
+        reasons_zh=tuple(r.zh or r.en or r.code for r in alert.reasons),
     )
 
 

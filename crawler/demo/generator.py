@@ -45,6 +45,10 @@ class Company:
     truth: str | None = None
     how: str = "clean"
     broken: bool = False  # detail page loses its name block (dropped by validation)
+    trade: str = ""
+    # Later changes the registry records: (date, new name, new status), in date order. They show
+    # only through the lookup by credit code asked "as of" a date (see World.as_of).
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -101,7 +105,9 @@ class World:
         self._gen_listings(n_listings)
         if revision:
             self._revise(revision)
+        self._plan_changes()
         self.company_by_id = {c.id: c for c in self.companies}
+        self.company_by_uscc = {c.uscc: c for c in self.companies}
         self.listing_by_id = {x.id: x for x in self.listings}
 
     # ---- indexes -------------------------------------------------------
@@ -203,6 +209,7 @@ class World:
             province=prov,
             truth=truth,
             how=how,
+            trade=trade,
         )
 
     def _gen_companies(self, total: int) -> None:
@@ -322,6 +329,42 @@ class World:
         if r < 0.05:
             return title.replace(" ", "\r\n", 1) + "\r\n"
         return title
+
+    # ---- follow-up: infringers that comply later -----------------------
+    # (days after `today`, what happens). The seed case renames 12 days after it was found, inside
+    # the 30 days an authority gives; one complies only after 45 days (a deadline passes first).
+    CHANGE_PLAN = ((12, "rename"), (15, "rename"), (20, "deregister"), (45, "rename"))
+
+    def _plan_changes(self) -> None:
+        """Seeded on its own RNG so the world as of `today` (and every scan count) is unchanged."""
+        rr = random.Random(f"{self.seed}-changes")
+        seed_case = self.companies[0]
+        others = [c for c in self.companies[1:] if c.truth and c.how.startswith("exact") and not c.broken]
+        picked = [seed_case, *rr.sample(others, min(len(others), len(self.CHANGE_PLAN) - 1))]
+        for c, (days, what) in zip(picked, self.CHANGE_PLAN, strict=False):
+            when = (self.today + dt.timedelta(days=days)).isoformat()
+            if what == "rename":
+                new_trade = "正元" if c is seed_case else self._clean_trade_with(rr)
+                c.changes.append((when, c.name.replace(c.trade, new_trade, 1), c.status))
+            else:
+                c.changes.append((when, c.name, "注销"))
+
+    @staticmethod
+    def _clean_trade_with(rr: random.Random) -> str:
+        while True:
+            t = "".join(rr.choice(V.TRADE_CHARS) for _ in range(2))
+            if t[0] != t[1] and not any(m in t for m in MARK_NAMES):
+                return t
+
+    def as_of(self, c: Company, date: str) -> tuple[str, str, list[str]]:
+        """(name, status, former names) of ``c`` on ``date`` (ISO)."""
+        name, status, former = c.name, c.status, []
+        for when, new_name, new_status in c.changes:
+            if when <= date:
+                if new_name != name:
+                    former.append(name)
+                name, status = new_name, new_status
+        return name, status, former
 
     # ---- revisions -----------------------------------------------------
     def _revise(self, revision: int) -> None:

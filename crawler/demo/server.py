@@ -235,6 +235,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, html.encode("gbk", errors="xmlcharrefreplace"), "text/html")
 
     def r_registry_api(self, parts, params):
+        if parts[2:3] == ["company"]:
+            return self._company_by_uscc(params)
         if parts[2:3] != ["daily"]:
             raise KeyError(parts)
         date, rows = self._day(params)
@@ -251,6 +253,20 @@ class Handler(BaseHTTPRequestHandler):
                 "list": [_company_json(c) for c in rows[(page - 1) * size : page * size]],
             },
         }
+        self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+
+    def _company_by_uscc(self, params):
+        """Lookup by credit code, as of ``date`` (default: the world's today): later renames show."""
+        world = self.state.world
+        code = params.get("uscc", [""])[0].strip().upper()
+        date = params.get("date", [world.today.isoformat()])[0]
+        dt.date.fromisoformat(date)
+        c = world.company_by_uscc.get(code)
+        data = None
+        if c is not None and c.established <= date:
+            name, status, former = world.as_of(c, date)
+            data = {**_company_json(c), "entName": name, "regState": status, "formerNames": former, "asOf": date}
+        body = {"code": 0, "data": data}
         self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8")
 
     def r_provider_registrations(self, parts, params):

@@ -9,46 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.model import Alert, Status
-from markwatch.web.filters import Filters, filters
-from markwatch.web.security import basic_credentials, check_csrf, session_user
+from alerts.sessions import AUDIT_ACTIONS, AuditEvent, AuditQuery
+from markwatch.web.deps import ApiAdmin, FilterDep, Reader, Writer, evidence_for
+from markwatch.web.filters import parse_date
+from markwatch.web.security import audit, check_csrf
 
 router = APIRouter(prefix="/api", tags=["alerts"])
-
-
-class Auth(BaseModel):
-    user: str
-    via: str  # "session" or "basic"
-
-
-def api_user(request: Request) -> Auth:
-    user = session_user(request)
-    if user:
-        return Auth(user=user, via="session")
-    creds = basic_credentials(request)
-    if creds:
-        throttle = request.app.state.throttle
-        keys = (f"user:{creds[0]}", f"ip:{request.client.host if request.client else '?'}")
-        if throttle.blocked(*keys):
-            raise HTTPException(429, "too many failed sign-ins; wait a few minutes")
-        if request.app.state.users.verify_cached(*creds):
-            return Auth(user=creds[0], via="basic")
-        throttle.failed(*keys)
-    raise HTTPException(401, "sign in: session cookie or HTTP Basic credentials of a configured analyst")
-
-
-def api_writer(request: Request, auth: Annotated[Auth, Depends(api_user)]) -> Auth:
-    """Like ``api_user``; a cookie session must also prove it is our page (X-CSRF-Token)."""
-    if auth.via == "session":
-        check_csrf(request, request.headers.get("x-csrf-token"))
-    return auth
-
-
-Reader = Annotated[Auth, Depends(api_user)]
-Writer = Annotated[Auth, Depends(api_writer)]
 
 
 class AlertPage(BaseModel):
@@ -96,9 +66,6 @@ class CountsOut(BaseModel):
     by_day: dict[str, int]
 
 
-FilterDep = Annotated[Filters, Depends(filters)]
-
-
 @router.get("/alerts", response_model=AlertPage, summary="Search alerts (the queue's filters)")
 def list_alerts(request: Request, auth: Reader, f: FilterDep) -> Any:
     page = request.app.state.store.search(f.to_query())
@@ -107,12 +74,10 @@ def list_alerts(request: Request, auth: Reader, f: FilterDep) -> Any:
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail, summary="One alert with its evidence")
 def get_alert(request: Request, alert_id: str, auth: Reader) -> Any:
-    from markwatch.web.pages import _evidence
-
     alert = request.app.state.store.get(alert_id)
     info = None
     if alert.evidence_id:
-        ev, problem = _evidence(request, alert)
+        ev, problem = evidence_for(request, alert)
         info = EvidenceInfo(
             id=alert.evidence_id,
             verified=ev is not None,
@@ -128,16 +93,55 @@ def get_alert(request: Request, alert_id: str, auth: Reader) -> Any:
 
 @router.post("/alerts/{alert_id}/review", response_model=Alert, summary="Review one alert")
 def review_alert(request: Request, alert_id: str, body: ReviewIn, auth: Writer) -> Any:
-    return request.app.state.store.review([alert_id], body.status, body.note, who=auth.user)[0]
+    """409 when other analysts kept reviewing the same alert meanwhile (nothing is lost; retry)."""
+    return _review(request, [alert_id], body, auth)[0]
 
 
 @router.post("/reviews", response_model=ReviewOut, summary="Review many alerts at once (all or none)")
 def review_many(request: Request, body: BulkReviewIn, auth: Writer) -> Any:
-    done = request.app.state.store.review(body.ids, body.status, body.note, who=auth.user)
+    done = _review(request, body.ids, body, auth)
     return ReviewOut(count=len(done), items=done)
+
+
+def _review(request: Request, ids: list[str], body: ReviewIn, auth: Any) -> list[Alert]:
+    from alerts.store import ReviewConflict
+
+    try:
+        done = request.app.state.store.review(ids, body.status, body.note, who=auth.user)
+    except ReviewConflict:
+        audit(request, "review", user=auth.user, ok=False, targets=ids, detail=f"{body.status}: conflict")
+        raise
+    audit(request, "review", user=auth.user, targets=ids, detail=body.status)
+    return done
 
 
 @router.get("/counts", response_model=CountsOut, summary="Alerts per mark, status and day (first seen, UTC)")
 def counts(request: Request, auth: Reader, f: FilterDep) -> Any:
     c = request.app.state.store.counts(f.to_query(paged=False))
     return CountsOut(by_mark=c.by_mark, by_status=c.by_status, by_day=c.by_day)
+
+
+@router.get("/audit", response_model=list[AuditEvent], summary="The audit log, newest first (admins only)")
+def audit_log(
+    request: Request,
+    auth: ApiAdmin,
+    user: Annotated[str, Query(max_length=64)] = "",
+    action: Annotated[str, Query(description=", ".join(AUDIT_ACTIONS))] = "",
+    since: Annotated[str, Query(description="YYYY-MM-DD or ISO 8601 (UTC)")] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    from markwatch.web.filters import FilterError
+
+    if action and action not in AUDIT_ACTIONS:
+        raise FilterError(f"action: one of {', '.join(AUDIT_ACTIONS)}")
+    q = AuditQuery(user=user or None, action=action or None, since=parse_date("since", since), limit=limit)
+    return request.app.state.store.audit_search(q)
+
+
+@router.post("/users/{name}/sign-out", summary="End every session of an analyst (admins only)")
+def sign_out_user(request: Request, name: str, auth: ApiAdmin) -> dict[str, int]:
+    if auth.via == "session":
+        check_csrf(request, request.headers.get("x-csrf-token"))
+    n = request.app.state.store.session_delete_user(name[:64])
+    audit(request, "sign_out_everywhere", user=auth.user, targets=[f"user:{name[:64]}"], detail=f"{n} session(s)")
+    return {"ended": n}

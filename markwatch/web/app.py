@@ -9,24 +9,33 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
-from alerts.store import AlertNotFound, StoreUnavailable
+from alerts.errors import AlertsError
+from alerts.store import AlertNotFound, ReviewConflict, StoreUnavailable
 from markwatch.config import Settings
+from markwatch.errors import UserError
+from markwatch.web import api, deps, pages
 from markwatch.web.access import guarded, lazy
+from markwatch.web.deps import Reader
 from markwatch.web.display import templates
 from markwatch.web.filters import FilterError
-from markwatch.web.security import SecurityHeaders, Throttle, Users, csrf_token, session_user
+from markwatch.web.security import (
+    BodyLimit,
+    SecurityHeaders,
+    Throttle,
+    Users,
+    audit,
+    csrf_token,
+    parse_networks,
+    session_user,
+)
 
 log = logging.getLogger("markwatch.web")
 HERE = Path(__file__).parent
-
-
-class LoginRequired(Exception):
-    """A page asked for by someone not signed in: send them to the sign-in form."""
+LoginRequired = deps.LoginRequired  # where it used to be
 
 
 def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> FastAPI:
@@ -36,7 +45,6 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
     leaves closing them to the caller.
     """
     from alerts import open_evidence, open_store
-    from markwatch.web import api, pages
 
     review = settings.review
     owned = store is None
@@ -56,28 +64,29 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
         "or send HTTP Basic credentials of a `[review.users]` analyst.",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # served below, to signed-in analysts only
     )
     app.state.store = guarded(store if store is not None else open_store(settings))
     app.state.evidence = lazy(lambda: evidence if evidence is not None else open_evidence(settings))
     app.state.settings = settings
-    app.state.users = Users(review.users)
+    app.state.users = Users(review.users, review.admins)
     app.state.throttle = Throttle()
+    app.state.trusted_proxies = parse_networks(review.trusted_proxies)
     app.state.templates = templates()
     secret = review.secret_key.get_secret_value() if review.secret_key else secrets.token_urlsafe(48)
+    app.state.secret = secret.encode()
 
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie="markwatch_session",
-        max_age=int(review.session_hours * 3600),
-        same_site="strict",
-        https_only=review.cookies_secure,
-    )
+    app.add_middleware(BodyLimit, limit=review.max_body_bytes)  # outermost: before anything reads
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(__import__("markwatch.web.cases", fromlist=["router"]).router)  # issue 14
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_schema(auth: Reader) -> JSONResponse:
+        """The API's schema: routes and models only, no data; signed-in analysts only."""
+        return JSONResponse(app.openapi())
 
     def page_error(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api/"):
@@ -89,7 +98,7 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
             status_code=status,
         )
 
-    @app.exception_handler(LoginRequired)
+    @app.exception_handler(deps.LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         from urllib.parse import urlencode
@@ -108,6 +117,32 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
     @app.exception_handler(FilterError)
     async def _filter(request: Request, exc: FilterError) -> Response:
         return page_error(request, 400, f"Filter not understood — {exc}")
+
+    @app.exception_handler(ReviewConflict)
+    async def _conflict(request: Request, exc: ReviewConflict) -> Response:
+        return page_error(request, 409, str(exc))
+
+    @app.exception_handler(UserError)
+    @app.exception_handler(AlertsError)
+    async def _user_error(request: Request, exc: Exception) -> Response:
+        log.warning("request refused: %s", exc)
+        return page_error(request, 400, str(exc)[:500])
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        """Anything unforeseen: logged and audited with its type, never the raw traceback to the client."""
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        user = None
+        try:
+            user = session_user(request)
+        except Exception:  # noqa: BLE001 - the store itself may be what failed
+            pass
+        audit(
+            request, "error", user=user, ok=False, detail=f"{request.method} {request.url.path}: {type(exc).__name__}"
+        )
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+        return PlainTextResponse("internal error; it has been logged", status_code=500)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:

@@ -2,23 +2,23 @@
 
 Infringers write names with zero-width joiners, bidi overrides and HTML. Jinja2 autoescapes every
 ``{{ }}``; ``reveal`` additionally shows control, format and odd space characters as a small
-``U+200B`` badge so an analyst sees what the crawler saw; ``highlight`` marks the matched span;
-``safe_href`` lets only http(s) URLs become links.
+``U+200B`` badge so an analyst sees what the crawler saw; ``plain`` writes them ``⟨U+200B⟩`` where
+no markup is possible (``<title>``); ``highlight`` marks the matched span; ``safe_href`` lets only
+http(s) URLs become links. The rules themselves are ``alerts.present``, shared with the digests.
 """
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from alerts.model import Alert
+from alerts.present import code, invisible, plain, safe_href
 
 HERE = Path(__file__).parent
 
@@ -31,11 +31,6 @@ STATUS_LABELS = {
 }
 
 
-def _invisible(ch: str) -> bool:
-    cat = unicodedata.category(ch)
-    return cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") or (cat == "Zs" and ch != " ")
-
-
 def reveal(text: Any, limit: int | None = None) -> Markup:
     """Escaped text with invisible characters shown as badges; cut at ``limit`` characters."""
     s = "" if text is None else str(text)
@@ -45,11 +40,11 @@ def reveal(text: Any, limit: int | None = None) -> Markup:
     out: list[str] = []
     plain: list[str] = []
     for ch in s:
-        if _invisible(ch):
+        if invisible(ch):
             if plain:
                 out.append(str(escape("".join(plain))))
                 plain = []
-            out.append(f'<span class="cc" title="invisible character">U+{ord(ch):04X}</span>')
+            out.append(f'<span class="cc" title="invisible character">{code(ch)}</span>')
         else:
             plain.append(ch)
     if plain:
@@ -90,21 +85,6 @@ def _stored_span(alert: Alert, text: str) -> tuple[int, int] | None:
     return (i, j) if text[i:j] == alert.matched else None
 
 
-def safe_href(url: Any) -> str | None:
-    """The URL when it is a plain http(s) URL, else None (javascript:, data:, odd characters…)."""
-    if not isinstance(url, str) or len(url) > 4000:
-        return None
-    if any(_invisible(c) or c in " <>\"'`\\" for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
-
-
 def when(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return dt.strftime(fmt) + " UTC" if dt else "—"
 
@@ -122,6 +102,6 @@ def templates() -> Jinja2Templates:
     env.autoescape = True  # every template, whatever its extension
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters.update(reveal=reveal, when=when, as_json=as_json, safe_href=safe_href)
+    env.filters.update(reveal=reveal, when=when, as_json=as_json, safe_href=safe_href, plain=plain)
     env.globals.update(highlight=highlight, STATUS_LABELS=STATUS_LABELS, safe_href=safe_href)
     return t

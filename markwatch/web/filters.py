@@ -9,14 +9,14 @@ Empty values are ignored, so the filter form can submit every field.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import Query
-from pydantic import ValidationError
 
-from alerts.store import AlertQuery
+from alerts.present import QueryError, build_query, parse_when
+from alerts.store import MAX_PAGE, AlertQuery
 
 SORTS = {
     "-score": "Score, high first",
@@ -30,8 +30,7 @@ SORTS = {
 }
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used; the message names the parameter."""
+FilterError = QueryError  # a filter value that cannot be used; the message names the parameter
 
 
 @dataclass
@@ -66,61 +65,38 @@ class Filters:
         return urlencode(self.params(**override))
 
     def to_query(self, *, default_size: int = 50, paged: bool = True) -> AlertQuery:
-        values: dict[str, Any] = {
-            "marks": self.mark,
-            "owners": self.owner,
-            "statuses": self.status,
-            "kinds": self.kind,
-            "sources": self.source,
-            "min_score": _number("min_score", self.min_score, float),
-            "max_score": _number("max_score", self.max_score, float),
-            "since": _date("since", self.since),
-            "until": _date("until", self.until, end=True),
-            "text": self.q.strip() or None,
-        }
-        if self.date_field:
-            values["date_field"] = self.date_field
-        if self.sort:
-            values["sort"] = self.sort
-        if paged:
-            values["page"] = _number("page", self.page, int) or 1
-            values["size"] = _number("size", self.size, int) or default_size
-        try:
-            return AlertQuery(**values)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            name = {
-                "marks": "mark",
-                "owners": "owner",
-                "statuses": "status",
-                "kinds": "kind",
-                "sources": "source",
-                "text": "q",
-            }.get(str(err["loc"][0]), str(err["loc"][0]))
-            raise FilterError(f"{name}: {err['msg']}") from None
+        """The store query (``alerts.present.build_query``, shared with the CLI); FilterError if bad."""
+        return build_query(
+            mark=self.mark,
+            owner=self.owner,
+            status=self.status,
+            kind=self.kind,
+            source=self.source,
+            min_score=self.min_score,
+            max_score=self.max_score,
+            since=self.since,
+            until=self.until,
+            date_field=self.date_field,
+            text=self.q,
+            sort=self.sort,
+            page=self.page if paged else None,
+            size=self.size if paged else None,
+            default_size=default_size,
+            until_day_inclusive=True,
+        )
+
+    @classmethod
+    def from_qs(cls, qs: str) -> Filters:
+        """The filters of a saved query string (the review form's ``ctx``), paging left out."""
+        raw = parse_qs(qs, keep_blank_values=False)
+        lists = {k: [v for v in raw.get(k, []) if v.strip()] for k in ("mark", "owner", "status", "kind", "source")}
+        one = ("min_score", "max_score", "since", "until", "date_field", "q", "sort")
+        return cls(**lists, **{k: (raw.get(k) or [""])[0] for k in one})
 
 
-def _number(name: str, raw: str, kind: type) -> Any:
-    if not raw.strip():
-        return None
-    try:
-        return kind(raw.strip())
-    except ValueError:
-        raise FilterError(f"{name}: {raw[:40]!r} is not a number") from None
-
-
-def _date(name: str, raw: str, end: bool = False) -> datetime | None:
+def parse_date(name: str, raw: str, end: bool = False) -> datetime | None:
     """A day or an instant (UTC unless it says otherwise); a plain ``until`` day includes that day."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        dt = datetime.fromisoformat(raw)
-    except ValueError:
-        raise FilterError(f"{name}: {raw[:40]!r} is not a date (YYYY-MM-DD)") from None
-    if end and len(raw) == 10:
-        dt += timedelta(days=1)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return parse_when(name, raw, day_inclusive_end=end)
 
 
 Many = Annotated[list[str], Query()]
@@ -139,7 +115,7 @@ def filters(
     date_field: Annotated[str, Query(description="first_seen or last_seen (default)")] = "",
     q: Annotated[str, Query(description="words in the name, title or seller (all must match)")] = "",
     sort: Annotated[str, Query(description=", ".join(SORTS))] = "",
-    page: Annotated[str, Query(description="from 1")] = "",
+    page: Annotated[str, Query(description=f"1 to {MAX_PAGE}")] = "",
     size: Annotated[str, Query(description="1 to 1000")] = "",
 ) -> Filters:
     """FastAPI dependency: the filter parameters of a request (documented in the OpenAPI schema)."""

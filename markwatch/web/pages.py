@@ -3,7 +3,6 @@ the sandboxed captured page and the API reference."""
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import re
@@ -11,41 +10,44 @@ import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from alerts.model import STATUSES, Alert
-from alerts.store import AlertQuery
-from markwatch.web.filters import SORTS, Filters, filters
-from markwatch.web.security import EVIDENCE_CSP, check_csrf, csrf_token, safe_next, session_user
+from alerts.model import STATUSES
+from alerts.present import CSV_FIELDS, csv_row, csv_writer
+from alerts.sessions import AUDIT_ACTIONS, AuditQuery
+from alerts.store import AlertQuery, ReviewConflict
+from markwatch.web.deps import Admin, FilterDep, User, evidence_for, filters_from_qs
+from markwatch.web.filters import SORTS, Filters
+from markwatch.web.security import (
+    EVIDENCE_CSP,
+    audit,
+    check_csrf,
+    client_ip,
+    csrf_token,
+    end_session,
+    pop_flash,
+    safe_next,
+    session_user,
+    set_flash,
+    start_session,
+)
 
 log = logging.getLogger("markwatch.web")
 router = APIRouter(include_in_schema=False)
-FilterDep = Annotated[Filters, Depends(filters)]
 ID_RE = re.compile(r"^[0-9a-f]{8,64}$")
-
-
-def require_user(request: Request) -> str:
-    from markwatch.web.app import LoginRequired
-
-    user = session_user(request)
-    if user is None:
-        raise LoginRequired()
-    return user
-
-
-User = Annotated[str, Depends(require_user)]
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
     context.setdefault("user", session_user(request))
     context["csrf"] = csrf_token(request)
-    context["flash"] = request.session.pop("flash", None)
+    context["flash"] = pop_flash(request)
+    context["is_admin"] = context["user"] in request.app.state.users.admins
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 def flash(request: Request, text: str, kind: str = "ok") -> None:
-    request.session["flash"] = {"text": text[:300], "kind": kind}
+    set_flash(request, text, kind)
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -77,36 +79,51 @@ def login(
 ) -> Response:
     check_csrf(request, csrf_token_)
     throttle = request.app.state.throttle
-    client = f"ip:{request.client.host if request.client else '?'}"
-    keys = (f"user:{username}", client)
-    if throttle.blocked(*keys):
+    client = client_ip(request)
+    wait = throttle.wait(username, client)
+    if wait > 0:
         log.warning("sign-in throttled for %r from %s", username[:64], client)
-        return render(
+        response = render(
             request,
             "login.html",
             429,
             next=safe_next(next),
             username=username,
-            error="Too many failed attempts; wait a few minutes and try again.",
+            error=f"Too many failed attempts from here; wait {int(wait) + 1} s and try again.",
         )
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
     if not request.app.state.users.verify(username, password):
-        throttle.failed(*keys)
+        throttle.failed(username, client)
         log.info("failed sign-in for %r from %s", username[:64], client)
+        audit(request, "sign_in_failed", user=username, ok=False)
         return render(
             request, "login.html", 401, next=safe_next(next), username=username, error="Wrong user name or password."
         )
-    throttle.succeeded(*keys)
-    request.session.clear()  # a new session (and CSRF token) at every sign-in
-    request.session["user"] = username
-    request.session["expires"] = time.time() + request.app.state.settings.review.session_hours * 3600
-    csrf_token(request)
+    throttle.succeeded(username, client)
+    start_session(request, username)  # a new session id (and CSRF token) at every sign-in
+    audit(request, "sign_in", user=username)
     return see_other(safe_next(next))
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token")] = "") -> Response:
     check_csrf(request, csrf_token_)
-    request.session.clear()
+    rec = end_session(request)
+    if rec is not None:
+        audit(request, "sign_out", user=rec.user)
+    return see_other("/login")
+
+
+@router.post("/logout/everywhere")
+def logout_everywhere(
+    request: Request, user: User, csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""
+) -> Response:
+    """End every session of the signed-in analyst (a lost laptop, a shared computer)."""
+    check_csrf(request, csrf_token_)
+    n = request.app.state.store.session_delete_user(user)
+    end_session(request)
+    audit(request, "sign_out_everywhere", user=user, targets=[f"user:{user}"], detail=f"{n} session(s)")
     return see_other("/login")
 
 
@@ -140,18 +157,16 @@ def queue(request: Request, user: User, f: FilterDep) -> Response:
 
 @router.get("/alerts.csv")
 def export_csv(request: Request, user: User, f: FilterDep) -> Response:
-    from markwatch.cmd_alerts import CSV_FIELDS, _csv_row
-
     query = f.to_query(paged=False)
     alerts = request.app.state.store.export(query)
 
     def rows():
         buf = io.StringIO()
-        w = csv.writer(buf)
+        w = csv_writer(buf)
         buf.write("\ufeff")  # so spreadsheet programs read UTF-8
         w.writerow(CSV_FIELDS)
         for n, alert in enumerate(alerts, 1):
-            w.writerow(_csv_row(alert))
+            w.writerow(csv_row(alert))
             if n % 500 == 0:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -184,8 +199,14 @@ def bulk_review(
     elif not wanted:
         flash(request, "Select one or more alerts first (x, or the boxes).", "error")
     else:
-        done = request.app.state.store.review(wanted, status, note, who=user)
-        flash(request, f"{len(done)} alert(s) marked {status}.")
+        try:
+            done = request.app.state.store.review(wanted, status, note, who=user)
+        except ReviewConflict as exc:
+            audit(request, "review", user=user, ok=False, targets=wanted, detail=f"{status}: conflict")
+            flash(request, str(exc), "error")
+        else:
+            audit(request, "review", user=user, targets=wanted, detail=status)
+            flash(request, f"{len(done)} alert(s) marked {status}.")
     return see_other(target)
 
 
@@ -201,25 +222,11 @@ def _neighbour(store: Any, f: Filters, index: int) -> str | None:
     return items[0].id if items else None
 
 
-def _evidence(request: Request, alert: Alert) -> tuple[Any, str | None]:
-    from alerts.evidence import EvidenceCorrupt, EvidenceNotFound
-
-    if not alert.evidence_id:
-        return None, None
-    try:
-        return request.app.state.evidence().get(alert.evidence_id), None
-    except EvidenceNotFound:
-        return None, "The captured page is not in this site's evidence file."
-    except EvidenceCorrupt:
-        log.error("evidence %s does not match its hash", alert.evidence_id)
-        return None, "The captured page no longer matches its SHA-256: it has been altered or damaged."
-
-
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, alert_id: str, user: User, f: FilterDep, pos: int | None = None) -> Response:
     store = request.app.state.store
     alert = store.get(alert_id)
-    evidence, evidence_problem = _evidence(request, alert)
+    evidence, evidence_problem = evidence_for(request, alert)
     nxt = prv = None
     if pos is not None and 0 <= pos < 10_000:
         nxt, prv = _neighbour(store, f, pos + 1), _neighbour(store, f, pos - 1)
@@ -265,25 +272,21 @@ def review_one(
         flash(request, "Unknown status.", "error")
         return see_other(_alert_url(alert_id, ctx, pos))
     store.get(alert_id)  # 404 before anything else
-    store.review([alert_id], status, note, who=user)
+    try:
+        store.review([alert_id], status, note, who=user)
+    except ReviewConflict as exc:
+        audit(request, "review", user=user, ok=False, targets=[alert_id], detail=f"{status}: conflict")
+        flash(request, str(exc), "error")
+        return see_other(_alert_url(alert_id, ctx, pos))
+    audit(request, "review", user=user, targets=[alert_id], detail=status)
     label = {"confirmed": "Confirmed", "dismissed": "Dismissed", "escalated": "Escalated"}.get(status, status)
     if next_id and ID_RE.match(next_id) and pos is not None:
-        f = _filters_from_qs(ctx)
+        f = filters_from_qs(ctx)
         still = store.search(f.to_query(paged=False).model_copy(update={"ids": [alert_id], "size": 1})).total
         flash(request, f"{label}: alert {alert_id[:12]}. This is the next one.")
         return see_other(_alert_url(next_id, ctx, pos + 1 if still else pos))
     flash(request, f"{label}.")
     return see_other(_alert_url(alert_id, ctx, pos))
-
-
-def _filters_from_qs(qs: str) -> Filters:
-    from urllib.parse import parse_qs
-
-    raw = parse_qs(qs, keep_blank_values=False)
-    lists = {k: [v for v in raw.get(k, []) if v.strip()] for k in ("mark", "owner", "status", "kind", "source")}
-    one = ("min_score", "max_score", "since", "until", "date_field", "q", "sort")
-    singles = {k: (raw.get(k) or [""])[0] for k in one}
-    return Filters(**lists, **singles)
 
 
 # -- the captured page ----------------------------------------------------------------------------
@@ -353,6 +356,40 @@ def overview(request: Request, user: User, f: FilterDep) -> Response:
 
 
 @router.get("/api/docs")
-def api_docs(request: Request) -> Response:
+def api_docs(request: Request, user: User) -> Response:
     spec = request.app.openapi()
     return render(request, "api_docs.html", spec=spec)
+
+
+# -- admin ----------------------------------------------------------------------------------------
+
+
+@router.get("/admin/audit")
+def audit_page(
+    request: Request, user: Admin, who: str = "", action: str = "", since: str = "", limit: int = 200
+) -> Response:
+    """The audit log, newest first, for admins; filter by analyst, action and start date."""
+    from markwatch.web.filters import FilterError, parse_date
+
+    if action and action not in AUDIT_ACTIONS:
+        raise FilterError(f"action: one of {', '.join(AUDIT_ACTIONS)}")
+    if not 1 <= limit <= 1000:
+        raise FilterError("limit: 1 to 1000")
+    q = AuditQuery(user=who[:64] or None, action=action or None, since=parse_date("since", since), limit=limit)
+    events = request.app.state.store.audit_search(q)
+    return render(request, "audit.html", events=events, who=who, action=action, since=since, actions=AUDIT_ACTIONS)
+
+
+@router.post("/admin/sign-out")
+def admin_sign_out(
+    request: Request,
+    user: Admin,
+    target: Annotated[str, Form(max_length=64)] = "",
+    csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+) -> Response:
+    """An admin ends every session of ``target`` (e.g. a departed analyst's, before the config edit)."""
+    check_csrf(request, csrf_token_)
+    n = request.app.state.store.session_delete_user(target)
+    audit(request, "sign_out_everywhere", user=user, targets=[f"user:{target}"], detail=f"{n} session(s)")
+    flash(request, f"{n} session(s) of {target} ended.")
+    return see_other("/admin/audit")

@@ -1,0 +1,481 @@
+"""The dossier: what a lawyer or a market-supervision officer needs to act on a case, in Chinese.
+
+``build_dossier`` writes a folder: ``dossier.html`` / ``dossier.pdf`` (the mark, the entity as
+fetched, the analysis with the legal basis from ``provisions.yaml``, the evidence, the events),
+``letter.txt`` (the draft letter to the registering authority, or the platform's complaint fields
+plus ``complaint.csv`` for listings), ``case.json``, ``entity.json`` and per sighting
+``evidence/NN/``: the page as fetched (``page.bin``, byte for byte), an inert copy
+(``page.inert.html``: strict CSP, no scripts, no refresh) and its Chromium screenshot. Last,
+``manifest.json`` lists every file with its SHA-256; ``verify`` checks a ZIP (or a PDF with its
+``.manifest.json`` next to it) against it.
+
+Crawled text is hostile: Jinja2 autoescapes the HTML, and ``clean`` shows control, zero-width
+and bidi characters as ``\\uXXXX`` everywhere (HTML, letter, CSV), so a name cannot reorder or
+hide part of a letter.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import shutil
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from alerts.cases import chromium
+from alerts.cases.errors import DossierError
+from alerts.cases.model import Case, alert_url
+from alerts.model import Alert
+
+MANIFEST = "manifest.json"
+MAX_INERT = 2 * 1024 * 1024  # characters of a captured page rendered for its screenshot
+MAX_MEMBER = 256 * 1024 * 1024  # a ZIP member larger than this is not hashed by verify
+STATE_ZH = {"open": "立案", "filed": "已投诉", "awaiting": "等待处理期限", "resolved": "已解决", "closed": "已关闭"}
+ACTION_ZH = {
+    "open": "立案",
+    "file": "提交投诉",
+    "await": "设定期限",
+    "resolve": "解决",
+    "close": "关闭",
+    "reopen": "重新打开",
+    "note": "备注",
+    "check": "跟踪复查",
+}
+RESOLUTION_ZH = {"renamed": "已更名", "deregistered": "已注销", "revoked": "已吊销", "listing_removed": "链接已删除"}
+
+
+def clean(value: Any, limit: int | None = 2000) -> str:
+    """One line of crawled text, control/format characters made visible, bounded."""
+    s = "" if value is None else str(value)
+    if limit is not None and len(s) > limit:
+        s = s[:limit] + "…"
+    out = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") or (cat == "Zs" and ch != " "):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def csv_cell(value: Any) -> str:
+    s = clean(value)
+    return "'" + s if s[:1] in ("=", "+", "-", "@") else s
+
+
+@cache
+def provisions() -> dict[str, Any]:
+    """The legal provisions and the CNIPA terms of each reason code (alerts/cases/provisions.yaml)."""
+    text = resources.files("alerts.cases").joinpath("provisions.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("alerts.cases", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clean"] = clean
+    env.filters["dt"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if d else ""
+    env.globals["STATE_ZH"] = STATE_ZH
+    env.globals["ACTION_ZH"] = ACTION_ZH
+    env.globals["RESOLUTION_ZH"] = RESOLUTION_ZH
+    env.globals["alert_url"] = alert_url
+    return env
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# -- the captured page, made inert ------------------------------------------------------------
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
+_DANGEROUS = re.compile(
+    r"<\s*(script|iframe|object|embed|base|meta\s[^>]*http-equiv\s*=\s*['\"]?refresh)[^>]*>(?:.*?<\s*/\s*\1\s*>)?",
+    re.I | re.S,
+)
+_HANDLERS = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.I)
+
+
+def decode_body(body: bytes, headers: dict[str, str]) -> str:
+    """The page as text: the declared charset, else UTF-8, else GB18030 (legacy pages declare none)."""
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    m = re.search(r"charset=([\w-]+)", ctype, re.I) or re.search(rb"charset=['\"]?([\w-]+)", body[:2048], re.I)
+    charsets = []
+    if m:
+        cs = m.group(1)
+        charsets.append(cs.decode("ascii", "replace") if isinstance(cs, bytes) else cs)
+    charsets += ["utf-8", "gb18030"]
+    for cs in charsets:
+        try:
+            return body.decode(cs)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", "replace")
+
+
+def inert_html(body: bytes, headers: dict[str, str], url: str) -> str:
+    """A copy of the page that renders but cannot run, load or navigate anything."""
+    text = decode_body(body, headers)[:MAX_INERT]
+    head = (
+        f'<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        f"<!-- markwatch: inert copy of {_escape(clean(url, 500))} -->"
+    )
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "[") or "json" in json.dumps(headers).lower():
+        try:
+            text = json.dumps(json.loads(text), ensure_ascii=False, indent=1)
+        except ValueError:
+            pass
+        return f"{head}<pre style='white-space:pre-wrap;font:14px monospace'>{_escape(text)}</pre>"
+    text = _DANGEROUS.sub("", text)
+    text = _HANDLERS.sub("", text)
+    text = re.sub(r"(href|src|action)\s*=\s*(['\"]?)\s*javascript:", r"\1=\2about:blank#", text, flags=re.I)
+    return head + text
+
+
+def _escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Sighting:
+    n: int
+    alert: Alert | None
+    evidence_id: str
+    url: str
+    fetched_at: datetime
+    status: int
+    sha256: str
+    size: int
+    folder: str
+    screenshot: str | None
+    label: str
+    error: str = ""
+
+
+@dataclass
+class DossierOptions:
+    chromium: str = "chromium"
+    timeout: float = 30.0
+    platforms: dict[str, str] = field(default_factory=dict)
+    screenshots: bool = True
+    pdf: bool = True
+
+
+def _entity_facts(case: Case, alerts: list[Alert]) -> dict[str, Any]:
+    """The entity as fetched by the crawler: which source, when, and the registry's fields."""
+    latest = max(alerts, key=lambda a: a.last_seen) if alerts else None
+    item = latest.item if latest else {}
+    return {
+        "name": case.entity.name,
+        "uscc": case.entity.uscc or item.get("uscc") or "",
+        "legal_rep": item.get("legal_rep", ""),
+        "address": item.get("address", ""),
+        "status": item.get("status", ""),
+        "established": item.get("established", ""),
+        "capital": item.get("capital", ""),
+        "registry_authority": item.get("authority", ""),
+        "seller": case.entity.seller or (latest.subject.seller if latest else "") or "",
+        "source": latest.source if latest else case.entity.source,
+        "fetched_at": str(item.get("fetched_at") or (latest.last_seen.isoformat() if latest else "")),
+        "url": alert_url(latest) if latest else "",
+    }
+
+
+def _marks_facts(case: Case, marks: Iterable[Any]) -> list[dict[str, Any]]:
+    by_name = {m.name: m for m in marks}
+    out = []
+    for name in case.marks:
+        m = by_name.get(name)
+        out.append(
+            {
+                "name": name,
+                "owner": m.owner if m else case.owner,
+                "classes": list(m.classes) if m else [],
+                "well_known": bool(m and m.well_known),
+                "well_known_ref": (m.well_known_ref or "") if m else "",
+                "registrations": [
+                    {
+                        "number": r.number,
+                        "class": r.class_,
+                        "valid_until": r.valid_until.isoformat() if r.valid_until else "",
+                    }
+                    for r in (m.registrations if m else [])
+                ],
+            }
+        )
+    return out
+
+
+def _analysis(alerts: list[Alert]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each alert's reasons in CNIPA terms, and the provisions those reasons bring in."""
+    data = provisions()
+    terms = data.get("reason_terms", {})
+    codes: set[str] = set()
+    rows = []
+    for a in alerts:
+        reasons = []
+        for r in a.reasons:
+            codes.add(r.code)
+            reasons.append({"code": r.code, "term": terms.get(r.code, r.code), "zh": r.zh, "en": r.en})
+        rows.append({"alert": a, "reasons": reasons})
+    for a in alerts:
+        if a.subject.kind == "enterprise":
+            codes.add("name_dispute")
+            # The imitation sits in the 字号: Trademark Law art. 58 applies even if the matcher's
+            # reasons name the trick (homophone, look-alike) rather than the trade name.
+            if a.matched and a.subject.trade_name and a.matched in a.subject.trade_name:
+                codes.add("trade_name")
+    basis = [p for p in data["provisions"] if codes & set(p.get("applies", []))]
+    return rows, basis
+
+
+def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: DossierOptions) -> list[Sighting]:
+    """Every captured page of the case: each alert's, then the follow-up's before/after captures."""
+    wanted: list[tuple[Alert | None, str, str]] = []
+    for a in alerts:
+        if a.evidence_id:
+            wanted.append((a, a.evidence_id, "告警证据"))
+    for e in case.events:
+        for key, label in (("before_evidence", "跟踪复查（处理前）"), ("after_evidence", "跟踪复查（处理后）")):
+            if e.data.get(key):
+                wanted.append((None, str(e.data[key]), label))
+    seen: set[str] = set()
+    result: list[Sighting] = []
+    for alert, eid, label in wanted:
+        if eid in seen:
+            continue
+        seen.add(eid)
+        n = len(result) + 1
+        folder = f"evidence/{n:02d}-{eid[:12]}"
+        (out / folder).mkdir(parents=True, exist_ok=True)
+        try:
+            ev = evidence.get(eid)
+        except Exception as exc:  # a missing or corrupt body is named in the dossier, never hidden
+            (out / folder / "MISSING.txt").write_text(f"{eid}: {exc}\n", encoding="utf-8")
+            result.append(
+                Sighting(n, alert, eid, "", datetime.now(UTC), 0, eid, 0, folder, None, label, error=str(exc)[:300])
+            )
+            continue
+        (out / folder / "page.bin").write_bytes(ev.body)
+        inert = out / folder / "page.inert.html"
+        inert.write_text(inert_html(ev.body, ev.headers, ev.url), encoding="utf-8")
+        capture = {
+            "sha256": ev.id,
+            "size": ev.size,
+            "captures": [
+                {"url": c.url, "fetched_at": c.fetched_at.isoformat(), "status": c.status, "headers": c.headers}
+                for c in ev.captures
+            ],
+        }
+        (out / folder / "capture.json").write_text(json.dumps(capture, ensure_ascii=False, indent=1), encoding="utf-8")
+        shot = None
+        if opts.screenshots:
+            png = out / folder / "screenshot.png"
+            chromium.screenshot(opts.chromium, inert, png, timeout=opts.timeout)
+            shot = f"{folder}/screenshot.png"
+        result.append(Sighting(n, alert, eid, ev.url, ev.fetched_at, ev.status, ev.id, ev.size, folder, shot, label))
+    return result
+
+
+def build_dossier(
+    case: Case,
+    alerts: list[Alert],
+    evidence: Any,
+    marks: Iterable[Any],
+    out: Path,
+    *,
+    opts: DossierOptions | None = None,
+    now: datetime | None = None,
+) -> Path:
+    """Write the dossier folder ``out`` (created empty) and its manifest; returns ``out``."""
+    opts = opts or DossierOptions()
+    now = now or datetime.now(UTC)
+    if out.exists() and any(out.iterdir()):
+        raise DossierError(f"{out} is not empty")
+    out.mkdir(parents=True, exist_ok=True)
+    sightings = _sightings(case, alerts, evidence, out, opts)
+    entity = _entity_facts(case, alerts)
+    mark_facts = _marks_facts(case, marks)
+    rows, basis = _analysis(alerts)
+    platform = ""
+    if case.entity.kind == "listing":
+        platform = opts.platforms.get(case.entity.source, "") or "（未配置该来源的知识产权投诉渠道）"
+    ctx = {
+        "case": case,
+        "alerts": alerts,
+        "entity": entity,
+        "marks": mark_facts,
+        "analysis": rows,
+        "basis": basis,
+        "sightings": sightings,
+        "platform": platform,
+        "generated_at": now,
+        "authority": case.authority or {},
+    }
+    env = _env()
+    letter_name = "letter_enterprise.txt" if case.entity.kind == "enterprise" else "letter_listing.txt"
+    letter = env.get_template(letter_name).render(**ctx)
+    (out / "letter.txt").write_text(letter, encoding="utf-8")
+    if case.entity.kind == "listing":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["权利人", "商标", "注册号", "类别", "侵权链接", "店铺/卖家", "商品标题", "投诉理由", "证据SHA-256"])
+        regs = "; ".join(r["number"] for m in mark_facts for r in m["registrations"])
+        classes = "; ".join(str(c) for m in mark_facts for c in m["classes"])
+        for a in alerts:
+            w.writerow(
+                [
+                    csv_cell(a.owner),
+                    csv_cell(a.mark),
+                    csv_cell(regs),
+                    csv_cell(classes),
+                    csv_cell(alert_url(a)),
+                    csv_cell(a.subject.seller or ""),
+                    csv_cell(a.subject.text),
+                    csv_cell("；".join(r.zh for r in a.reasons if r.zh)),
+                    csv_cell(a.evidence_id or ""),
+                ]
+            )
+        (out / "complaint.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
+    ctx["letter"] = letter
+    (out / "dossier.html").write_text(env.get_template("dossier.html").render(**ctx), encoding="utf-8")
+    (out / "case.json").write_text(json.dumps(case.to_doc(), ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "entity.json").write_text(json.dumps(entity, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    (out / "alerts.json").write_text(
+        json.dumps([a.to_doc() for a in alerts], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    if opts.pdf:
+        chromium.print_pdf(opts.chromium, out / "dossier.html", out / "dossier.pdf", timeout=max(opts.timeout, 60))
+    write_manifest(out, case_id=case.id, created_at=now)
+    return out
+
+
+def write_manifest(folder: Path, *, case_id: str, created_at: datetime) -> dict[str, Any]:
+    files = {
+        p.relative_to(folder).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest = {"case": case_id, "created_at": created_at.isoformat(), "algorithm": "sha256", "files": files}
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return manifest
+
+
+def export_zip(folder: Path, output: Path) -> Path:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(folder).as_posix())
+    tmp.replace(output)
+    return output
+
+
+def export_pdf(folder: Path, output: Path, *, case_id: str, created_at: datetime) -> Path:
+    """The PDF, and next to it ``<name>.manifest.json`` with its hash (what ``verify`` reads)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / "dossier.pdf", output)
+    manifest = {
+        "case": case_id,
+        "created_at": created_at.isoformat(),
+        "algorithm": "sha256",
+        "files": {output.name: {"sha256": sha256_file(output), "size": output.stat().st_size}},
+    }
+    sidecar = output.with_name(output.name + ".manifest.json")
+    sidecar.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return output
+
+
+# -- verifying --------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.checked > 0 and not self.problems
+
+
+def verify(path: Path) -> VerifyResult:
+    """Check every file against the manifest; extra, missing and altered files are problems."""
+    res = VerifyResult()
+    if not path.exists():
+        res.problems.append(f"{path}: no such file")
+        return res
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+                if MANIFEST not in names:
+                    res.problems.append(f"{MANIFEST} missing from the package")
+                    return res
+                manifest = json.loads(zf.read(MANIFEST))
+                files = manifest.get("files", {})
+                for name, meta in sorted(files.items()):
+                    info = names.get(name)
+                    if info is None:
+                        res.problems.append(f"{name}: listed in the manifest, missing from the package")
+                        continue
+                    if info.file_size > MAX_MEMBER:
+                        res.problems.append(f"{name}: larger than {MAX_MEMBER} bytes, not checked")
+                        continue
+                    h = hashlib.sha256()
+                    with zf.open(info) as fh:
+                        while block := fh.read(1 << 20):
+                            h.update(block)
+                    res.checked += 1
+                    if h.hexdigest() != meta.get("sha256"):
+                        res.problems.append(f"{name}: SHA-256 does not match the manifest")
+                for name in sorted(set(names) - set(files) - {MANIFEST}):
+                    res.problems.append(f"{name}: in the package but not in the manifest")
+        except (zipfile.BadZipFile, ValueError, KeyError) as exc:
+            res.problems.append(f"{path.name}: unreadable package: {exc}")
+        return res
+    sidecar = path.with_name(path.name + ".manifest.json")
+    if not sidecar.exists():
+        res.problems.append(f"{path.name}: not a ZIP package and no {sidecar.name} next to it")
+        return res
+    try:
+        files = json.loads(sidecar.read_text(encoding="utf-8")).get("files", {})
+    except ValueError as exc:
+        res.problems.append(f"{sidecar.name}: unreadable: {exc}")
+        return res
+    meta = files.get(path.name)
+    if meta is None:
+        res.problems.append(f"{sidecar.name} does not list {path.name}")
+        return res
+    res.checked = 1
+    if sha256_file(path) != meta.get("sha256"):
+        res.problems.append(f"{path.name}: SHA-256 does not match {sidecar.name}")
+    return res

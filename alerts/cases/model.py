@@ -1,0 +1,167 @@
+"""The case model: one infringing entity, one brand owner, the confirmed alerts against it.
+
+States and the actions that move between them are data (``TRANSITIONS``), so the CLI, the
+service and the review site all ask the same table what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alerts.cases.authority import uscc_valid
+from alerts.model import Alert, iso, utc
+
+State = Literal["open", "filed", "awaiting", "resolved", "closed"]
+STATES: tuple[str, ...] = ("open", "filed", "awaiting", "resolved", "closed")
+ACTIVE_STATES: tuple[str, ...] = ("open", "filed", "awaiting")
+FOLLOWUP_STATES: tuple[str, ...] = ("filed", "awaiting")
+
+# action -> {from state: to state}
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "file": {"open": "filed", "filed": "filed", "awaiting": "filed"},
+    "await": {"filed": "awaiting", "awaiting": "awaiting"},
+    "resolve": {"open": "resolved", "filed": "resolved", "awaiting": "resolved"},
+    "close": {"open": "closed", "filed": "closed", "awaiting": "closed"},
+    "reopen": {"closed": "open", "resolved": "open"},
+    "note": {s: s for s in STATES},
+    "check": {"filed": "filed", "awaiting": "awaiting"},
+}
+
+ResolutionKind = Literal["renamed", "deregistered", "revoked", "listing_removed", "other"]
+
+_ZW = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def normalise(text: str) -> str:
+    """NFKC, no zero-width or bidi characters, no whitespace: how entity keys are compared."""
+    return re.sub(r"\s+", "", _ZW.sub("", unicodedata.normalize("NFKC", text or "")))
+
+
+class Entity(BaseModel):
+    """Who infringes: an enterprise (by USCC when it has a valid one), a seller or shop, or a text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["enterprise", "listing"]
+    key: str  # "uscc:<code>", "seller:<source>:<name>" or "text:<normalised subject>"
+    name: str
+    uscc: str | None = None
+    seller: str | None = None
+    source: str = ""
+
+
+def alert_url(alert: Alert) -> str:
+    """The page an alert's item came from (the alert's own ``url``, else the item's)."""
+    return str(getattr(alert, "url", None) or (alert.item or {}).get("url") or "")
+
+
+def entity_of(alert: Alert) -> Entity:
+    """The entity an alert is against (one function, so issue 13's entity id can replace it)."""
+    item = alert.item or {}
+    code = str(item.get("uscc") or "").strip().upper()
+    if alert.subject.kind == "enterprise":
+        if uscc_valid(code):
+            return Entity(
+                kind="enterprise", key=f"uscc:{code}", name=alert.subject.text, uscc=code, source=alert.source
+            )
+        return Entity(
+            kind="enterprise", key=f"text:{normalise(alert.subject.text)}", name=alert.subject.text, source=alert.source
+        )
+    seller = alert.subject.seller or item.get("shop") or item.get("seller")
+    if seller:
+        s = normalise(str(seller))
+        return Entity(
+            kind="listing", key=f"seller:{alert.source}:{s}", name=str(seller), seller=str(seller), source=alert.source
+        )
+    return Entity(
+        kind="listing", key=f"text:{normalise(alert.subject.text)}", name=alert.subject.text, source=alert.source
+    )
+
+
+class CaseEvent(BaseModel):
+    """One change: who, when, which action, from which state to which, and its details."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime
+    who: str
+    action: str
+    from_state: State | None = None
+    to_state: State
+    note: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return utc(v)
+
+
+class Filing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str
+    ref: str = ""
+    at: datetime
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    owner: str
+    marks: list[str]
+    entity: Entity
+    alert_ids: list[str]
+    state: State = "open"
+    authority: dict[str, Any] = Field(default_factory=dict)  # see alerts.cases.authority.Authority
+    filing: Filing | None = None
+    deadline: date | None = None
+    resolution: str = ""
+    close_reason: str = ""
+    events: list[CaseEvent] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return utc(v)
+
+    def overdue(self, today: date) -> bool:
+        """A deadline passed while the case still waits for the infringer."""
+        return self.state in FOLLOWUP_STATES and self.deadline is not None and self.deadline < today
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = self.model_dump(mode="json")
+        doc["created_at"] = iso(self.created_at)
+        doc["updated_at"] = iso(self.updated_at)
+        for i, e in enumerate(self.events):
+            doc["events"][i]["at"] = iso(e.at)
+        return doc
+
+
+def new_case_id() -> str:
+    """Short, unguessable enough, typeable: ``C-`` + 10 hex digits."""
+    return "C-" + secrets.token_hex(5)
+
+
+def transition(case: Case, action: str) -> str:
+    """The state after ``action``, or raise InvalidTransition naming what is allowed."""
+    from alerts.cases.errors import InvalidTransition
+
+    table = TRANSITIONS.get(action)
+    if table is None:
+        raise InvalidTransition(f"unknown action {action!r}")
+    if case.state not in table:
+        allowed = sorted(a for a, t in TRANSITIONS.items() if case.state in t and a not in ("note", "check"))
+        raise InvalidTransition(
+            f"case {case.id} is {case.state}: cannot {action} (allowed: {', '.join(allowed) or 'nothing'})"
+        )
+    return table[case.state]

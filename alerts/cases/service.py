@@ -1,0 +1,186 @@
+"""What analysts and the follow-up do to cases: every change appends an event with who and when.
+
+Each function reads the case, checks the transition table, appends the event and saves with the
+optimistic guard of the store. Library code: raises ``CaseError`` subclasses, never exits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from alerts.cases.authority import authority_for
+from alerts.cases.errors import CaseError
+from alerts.cases.model import ACTIVE_STATES, Case, CaseEvent, Filing, entity_of, new_case_id, transition
+from alerts.cases.store import CaseStore
+from alerts.model import utc
+
+OPENABLE = ("confirmed", "escalated")
+MAX_NOTE = 4000
+DEFAULT_DEADLINE_DAYS = 30
+
+
+def _now(now: datetime | None) -> datetime:
+    return utc(now or datetime.now(UTC))
+
+
+def _text(value: str, limit: int = MAX_NOTE) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise CaseError(f"text longer than {limit} characters")
+    return value
+
+
+def _apply(
+    store: CaseStore,
+    case_id: str,
+    action: str,
+    who: str,
+    now: datetime | None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Case:
+    case = store.get(case_id)
+    to_state = transition(case, action)
+    when = _now(now)
+    if when <= case.updated_at:  # events stay in order even with a clock step back
+        when = case.updated_at + timedelta(microseconds=1)
+    event = CaseEvent.model_validate(
+        {
+            "at": when,
+            "who": who,
+            "action": action,
+            "from_state": case.state,
+            "to_state": to_state,
+            "note": _text(note),
+            "data": data or {},
+        }
+    )
+    new = case.model_copy(update={**changes, "state": to_state, "events": [*case.events, event], "updated_at": when})
+    return store.save(Case.model_validate(new.model_dump()), case.updated_at)
+
+
+def open_case(
+    alert_store: Any,
+    store: CaseStore,
+    alert_ids: Iterable[str],
+    *,
+    note: str = "",
+    who: str = "analyst",
+    now: datetime | None = None,
+) -> Case:
+    """A new case for confirmed alerts against one entity of one brand owner."""
+    wanted = list(dict.fromkeys(a.strip() for a in alert_ids if a.strip()))
+    if not wanted:
+        raise CaseError("name at least one alert")
+    resolved = []
+    for a in wanted:
+        if len(a) < 32:
+            ids = alert_store.ids_with_prefix(a, limit=2)
+            if len(ids) != 1:
+                raise CaseError(f"alert id {a!r} is {'ambiguous' if ids else 'unknown'}")
+            a = ids[0]
+        resolved.append(a)
+    alerts = alert_store.get_many(resolved)
+    missing = sorted(set(resolved) - {a.id for a in alerts})
+    if missing:
+        raise CaseError(f"no alert with id {missing[0]!r}")
+    bad = [a for a in alerts if a.status not in OPENABLE]
+    if bad:
+        raise CaseError(f"alert {bad[0].id[:12]} is {bad[0].status}: confirm it first (cases group confirmed alerts)")
+    entities = {entity_of(a).key for a in alerts}
+    if len(entities) > 1:
+        raise CaseError(f"these alerts are against {len(entities)} different entities; a case has one")
+    owners = {a.owner for a in alerts}
+    if len(owners) > 1:
+        raise CaseError("these alerts belong to different brand owners; a case has one")
+    entity = entity_of(alerts[0])
+    for other in store.list(states=ACTIVE_STATES, entity_key=entity.key):
+        if other.owner == alerts[0].owner:
+            raise CaseError(f"case {other.id} is already open against this entity ({other.state})")
+    when = _now(now)
+    authority = authority_for(entity.uscc).to_dict() if entity.kind == "enterprise" else {}
+    case = Case(
+        id=new_case_id(),
+        owner=alerts[0].owner,
+        marks=sorted({a.mark for a in alerts}),
+        entity=entity,
+        alert_ids=[a.id for a in alerts],
+        authority=authority,
+        events=[CaseEvent(at=when, who=who, action="open", to_state="open", note=_text(note))],
+        created_at=when,
+        updated_at=when,
+    )
+    return store.create(case)
+
+
+def file_case(
+    store: CaseStore,
+    case_id: str,
+    *,
+    to: str,
+    ref: str = "",
+    deadline: date | None = None,
+    default_days: int = DEFAULT_DEADLINE_DAYS,
+    who: str = "analyst",
+    now: datetime | None = None,
+    note: str = "",
+) -> Case:
+    """Complaint sent: to whom, reference; a deadline given by the authority makes it ``awaiting``.
+
+    Without ``deadline`` a name dispute gets ``default_days`` after filing (企业名称登记管理规定:
+    a name must be changed within 30 days of the decision); listings get none.
+    """
+    to = _text(to, 300)
+    if not to:
+        raise CaseError("--to: name the authority or platform the complaint went to")
+    when = _now(now)
+    case = store.get(case_id)
+    given = deadline is not None
+    if deadline is None and case.entity.kind == "enterprise" and default_days > 0:
+        deadline = when.date() + timedelta(days=default_days)
+    filing = Filing(to=to, ref=_text(ref, 200), at=when)
+    data = {"to": to, "ref": filing.ref, "deadline": deadline.isoformat() if deadline else None}
+    case = _apply(store, case.id, "file", who, when, note, data, filing=filing, deadline=deadline)
+    if deadline is not None and given:
+        case = _apply(store, case.id, "await", who, when, "", {"deadline": deadline.isoformat()}, deadline=deadline)
+    return case
+
+
+def close_case(
+    store: CaseStore, case_id: str, *, reason: str, who: str = "analyst", now: datetime | None = None
+) -> Case:
+    reason = _text(reason)
+    if not reason:
+        raise CaseError("--reason: say why the case is dropped")
+    return _apply(store, case_id, "close", who, now, reason, {"reason": reason}, close_reason=reason)
+
+
+def resolve_case(
+    store: CaseStore,
+    case_id: str,
+    *,
+    resolution: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    who: str = "analyst",
+    now: datetime | None = None,
+) -> Case:
+    return _apply(
+        store, case_id, "resolve", who, now, note, {"resolution": resolution, **(data or {})}, resolution=resolution
+    )
+
+
+def reopen_case(
+    store: CaseStore, case_id: str, *, note: str = "", who: str = "analyst", now: datetime | None = None
+) -> Case:
+    return _apply(store, case_id, "reopen", who, now, note, resolution="", close_reason="")
+
+
+def record_check(
+    store: CaseStore, case_id: str, *, data: dict[str, Any], who: str = "follow-up", now: datetime | None = None
+) -> Case:
+    """A follow-up look that found the infringer unchanged (kept so the dossier shows the checks)."""
+    return _apply(store, case_id, "check", who, now, "", data)

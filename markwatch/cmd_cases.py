@@ -1,0 +1,355 @@
+"""`markwatch cases …`: from confirmed alerts to a filed complaint, a dossier and a changed name.
+
+Contract: ``open ALERT_ID… [--note]`` prints the new case's id; ``list [--format table|json]``;
+``show ID``; ``file ID --to AUTHORITY [--ref] [--deadline]``; ``close ID --reason``; ``resolve``;
+``reopen``; ``export ID --format pdf|zip --output FILE``; ``verify FILE`` (exit 1 when a hash
+does not match); ``check [--date]`` runs the follow-up now. Errors are one line on stderr: exit 2
+for configuration, 1 for everything a case request can get wrong.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from markwatch.cmd_alerts import visible
+from markwatch.errors import cli_errors
+
+cases_app = typer.Typer(
+    help="Cases: group confirmed alerts, file complaints, export dossiers, follow up.", no_args_is_help=True
+)
+_err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")]
+WhoOpt = Annotated[str | None, typer.Option("--who", help="Who acts (default: the login name).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cases_app, name="cases")
+
+
+def _who(who: str | None) -> str:
+    if who:
+        return visible(who, 64)
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli"
+
+
+@contextmanager
+def _ctx(config: Path | None) -> Iterator[tuple[Any, Any, Any]]:
+    """(settings, alert store, case store); our errors become one line and an exit code."""
+    from alerts import open_store
+    from alerts.cases.store import open_case_store
+    from markwatch.config import load_settings
+
+    store = None
+    try:
+        with cli_errors(clean=visible):
+            settings = load_settings(config)
+            store = open_store(settings)
+            yield settings, store, open_case_store(store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _date(value: str | None, opt: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=opt) from None
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@cases_app.command("open")
+def open_cmd(
+    alert_ids: Annotated[list[str], typer.Argument(help="Confirmed alerts against one entity (ids or prefixes).")],
+    note: Annotated[str, typer.Option("--note", help="Why this case is opened.")] = "",
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Open a case for confirmed alerts against one entity; prints the case id."""
+    from alerts.cases.service import open_case
+
+    with _ctx(config) as (_s, store, cases):
+        case = open_case(store, cases, alert_ids, note=note, who=_who(who))
+        store.review(case.alert_ids, "escalated", note=f"case {case.id}", who=_who(who))
+    typer.echo(case.id)
+
+
+@cases_app.command("list")
+def list_cmd(
+    state: Annotated[list[str] | None, typer.Option("--state", help="open, filed, awaiting, resolved, closed.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose deadline passed.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """The cases, most recently changed first."""
+    from alerts.cases.model import STATES
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("table or json", param_hint="--format")
+    bad = [s for s in state or [] if s not in STATES]
+    if bad:
+        raise typer.BadParameter(f"{bad[0]!r} (one of {', '.join(STATES)})", param_hint="--state")
+    today = _today()
+    with _ctx(config) as (_s, _store, cases):
+        found = cases.list(states=state or [], owner=owner)
+    if overdue:
+        found = [c for c in found if c.overdue(today)]
+    if fmt == "json":
+        for c in found:
+            doc = c.to_doc()
+            doc["overdue"] = c.overdue(today)
+            typer.echo(json.dumps(doc, ensure_ascii=False))
+        return
+    t = Table(show_lines=False)
+    for col in ("id", "state", "owner", "entity", "authority / channel", "deadline", "updated"):
+        t.add_column(col)
+    for c in found:
+        dl = Text(c.deadline.isoformat() if c.deadline else "")
+        if c.overdue(today):
+            dl = Text(f"{c.deadline.isoformat()} overdue", style="bold red")
+        t.add_row(
+            Text(c.id),
+            Text(c.state),
+            Text(visible(c.owner, 40)),
+            Text(visible(c.entity.name, 60)),
+            Text(visible(c.authority.get("name") or (c.filing.to if c.filing else ""), 40)),
+            dl,
+            Text(c.updated_at.strftime("%Y-%m-%d %H:%M")),
+        )
+    Console(width=max(Console().width, 160)).print(t)
+    typer.echo(f"{len(found)} case(s)")
+
+
+@cases_app.command("show")
+def show_cmd(
+    case_id: Annotated[str, typer.Argument(help="Case id or prefix.")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    config: ConfigOpt = None,
+) -> None:
+    """One case: entity, authority, alerts and every event."""
+    from alerts.cases.model import alert_url
+
+    with _ctx(config) as (_s, store, cases):
+        case = cases.get(case_id)
+        alerts = store.get_many(case.alert_ids)
+    if fmt == "json":
+        doc = case.to_doc()
+        doc["alerts"] = [a.to_doc() for a in alerts]
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    out = Console(width=max(Console().width, 120))
+    a = case.authority
+    lines = [
+        f"case {case.id}  [{case.state}]{'  OVERDUE' if case.overdue(_today()) else ''}",
+        f"owner:     {visible(case.owner)}",
+        f"marks:     {', '.join(visible(m) for m in case.marks)}",
+        f"entity:    {visible(case.entity.name)}  ({case.entity.kind}, {visible(case.entity.key, 80)})",
+    ]
+    if case.entity.kind == "enterprise":
+        lines.append(
+            f"authority: {visible(a.get('name', ''))}" + (f"  ({visible(a.get('reason'))})" if a.get("reason") else "")
+        )
+    if case.filing:
+        lines.append(
+            f"filed:     to {visible(case.filing.to)} ref {visible(case.filing.ref) or '-'}"
+            f" at {case.filing.at:%Y-%m-%d %H:%M} UTC"
+        )
+    if case.deadline:
+        lines.append(f"deadline:  {case.deadline.isoformat()}")
+    if case.resolution:
+        lines.append(f"resolved:  {visible(case.resolution)}")
+    if case.close_reason:
+        lines.append(f"closed:    {visible(case.close_reason)}")
+    lines.append("alerts:")
+    for al in alerts:
+        lines.append(
+            f"  {al.id[:12]}  {al.score:.2f}  {al.status:<9} {visible(al.subject.text, 80)}"
+            f"  {visible(alert_url(al), 100)}"
+        )
+    lines.append("events:")
+    for e in case.events:
+        extra = " ".join(f"{k}={visible(v, 80)}" for k, v in e.data.items() if v not in (None, ""))
+        lines.append(
+            f"  {e.at:%Y-%m-%d %H:%M:%S} {visible(e.who, 30):<16} {e.action:<8} {e.from_state or '-'} -> {e.to_state}"
+            f"{'  ' + visible(e.note, 200) if e.note else ''}{'  ' + extra if extra else ''}"
+        )
+    for line in lines:
+        out.print(Text(line))
+
+
+@cases_app.command("file")
+def file_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    to: Annotated[str, typer.Option("--to", help="The authority or platform the complaint went to.")],
+    ref: Annotated[str, typer.Option("--ref", help="Its reference number.")] = "",
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Deadline set by the authority (YYYY-MM-DD).")
+    ] = None,
+    note: Annotated[str, typer.Option("--note")] = "",
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Record the complaint: to whom, reference, deadline (name disputes default to cases.deadline_days)."""
+    from alerts.cases.service import file_case
+
+    dl = _date(deadline, "--deadline")
+    with _ctx(config) as (settings, _store, cases):
+        case = file_case(
+            cases,
+            case_id,
+            to=to,
+            ref=ref,
+            deadline=dl,
+            default_days=settings.cases.deadline_days,
+            who=_who(who),
+            note=note,
+        )
+    typer.echo(f"{case.id} {case.state}" + (f" deadline {case.deadline.isoformat()}" if case.deadline else ""))
+
+
+@cases_app.command("close")
+def close_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason", help="Why the case is dropped.")],
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Drop a case, with the reason."""
+    from alerts.cases.service import close_case
+
+    with _ctx(config) as (_s, _store, cases):
+        case = close_case(cases, case_id, reason=reason, who=_who(who))
+    typer.echo(f"{case.id} {case.state}")
+
+
+@cases_app.command("resolve")
+def resolve_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    resolution: Annotated[
+        str, typer.Option("--resolution", help="renamed, deregistered, listing_removed, or your words.")
+    ],
+    note: Annotated[str, typer.Option("--note")] = "",
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Mark a case resolved by hand (the follow-up does it by itself when it sees the change)."""
+    from alerts.cases.service import resolve_case
+
+    with _ctx(config) as (_s, _store, cases):
+        case = resolve_case(cases, case_id, resolution=visible(resolution, 200), note=note, who=_who(who))
+    typer.echo(f"{case.id} {case.state}")
+
+
+@cases_app.command("reopen")
+def reopen_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    note: Annotated[str, typer.Option("--note")] = "",
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Reopen a closed or resolved case."""
+    from alerts.cases.service import reopen_case
+
+    with _ctx(config) as (_s, _store, cases):
+        case = reopen_case(cases, case_id, note=note, who=_who(who))
+    typer.echo(f"{case.id} {case.state}")
+
+
+@cases_app.command("export")
+def export_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    fmt: Annotated[str, typer.Option("--format", help="pdf or zip.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    config: ConfigOpt = None,
+) -> None:
+    """The dossier: a PDF (with FILE.manifest.json) or a ZIP with evidence, letter and manifest."""
+    from alerts import open_evidence
+    from alerts.cases.dossier import DossierOptions, build_dossier, export_pdf, export_zip
+    from matcher.marksfile import MarksFileError, load_marks
+
+    if fmt not in ("pdf", "zip"):
+        raise typer.BadParameter("pdf or zip", param_hint="--format")
+    with _ctx(config) as (settings, store, cases):
+        case = cases.get(case_id)
+        alerts = store.get_many(case.alert_ids)
+        try:
+            marks = load_marks(settings.marks.path)
+        except MarksFileError:
+            marks = []  # the dossier then says the registration numbers were not filled in
+        evidence = open_evidence(settings)
+        try:
+            opts = DossierOptions(
+                chromium=settings.cases.chromium, timeout=settings.cases.timeout, platforms=settings.cases.platforms
+            )
+            now = datetime.now(UTC)
+            with tempfile.TemporaryDirectory(prefix="markwatch-dossier-") as tmp:
+                folder = build_dossier(case, alerts, evidence, marks, Path(tmp) / "dossier", opts=opts, now=now)
+                if fmt == "zip":
+                    export_zip(folder, output)
+                else:
+                    export_pdf(folder, output, case_id=case.id, created_at=now)
+        finally:
+            evidence.close()
+    typer.echo(str(output))
+
+
+@cases_app.command("verify")
+def verify_cmd(file: Annotated[Path, typer.Argument(help="A dossier ZIP, or a PDF with its .manifest.json.")]) -> None:
+    """Check every file of a dossier against its manifest; exit 1 when anything does not match."""
+    from alerts.cases.dossier import verify
+
+    res = verify(file)
+    for p in res.problems:
+        _err.print(Text(f"FAIL {visible(p)}"))
+    if not res.ok:
+        _err.print(Text(f"{file}: NOT verified ({len(res.problems)} problem(s), {res.checked} file(s) checked)"))
+        raise typer.Exit(1)
+    typer.echo(f"{file}: OK, {res.checked} file(s) match the manifest")
+
+
+@cases_app.command("check")
+def check_cmd(
+    on: Annotated[str | None, typer.Option("--date", help="Check as of this date (demo world).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Replaces {base} in [cases.lookups] URLs.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the follow-up now: look filed cases' entities up and resolve those that complied."""
+    from alerts import open_evidence
+    from alerts.cases.followup import FollowupOptions, run_followup
+
+    day = _date(on, "--date") or _today()
+    with _ctx(config) as (settings, store, cases):
+        evidence = open_evidence(settings)
+        try:
+            report = run_followup(
+                store, cases, evidence, FollowupOptions.from_settings(settings, base_url=base_url), today=day
+            )
+        finally:
+            evidence.close()
+    for line in report.lines():
+        typer.echo(visible(line, 300))
+    if report.errors:
+        sys.exit(1)

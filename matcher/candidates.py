@@ -1,0 +1,214 @@
+"""Stage 1 of screening: which marks are worth aligning against a text.
+
+Most texts are near no mark, so this stage must cost a few C-level passes, not
+a Python loop per mark: each mark is reduced to keys (character bigrams, look-
+alike and homophone bigrams, characters two apart, sound codes, Latin alias
+skeletons), collected in an `IndexPlan`, and a `CandidateIndex` scans the
+folded text, its even and odd characters and its sound projection for them.
+
+`CandidateIndex` here is the reference; matcher._accel.CandidateIndex is the
+same in C++ (same constructor, same `scan` results) and is used when the
+compiled implementation runs (matcher._impl).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ahocorasick_rs as ac
+
+from matcher.marks import Mark
+from matcher.resources import lookalikes
+
+from . import context
+from .normalize import LATIN_SKELETON, fold, is_han, skeleton
+from .phonetic import SoundCodes, homophones_of
+
+_HAS_LATIN = re.compile("[a-z]")
+_NOT_LATIN = re.compile("[^a-z0-9]+")
+_SHAPE_INDEX_MIN = 0.8
+
+Owners = tuple[frozenset[int], frozenset[int], frozenset[int]]
+"""Marks a key raises: outright, as a homophone only, as a sound-alike only."""
+
+Found = tuple[set[int], set[int], set[int]]
+"""What a scan found: (strong, homophone-only, sound-only) mark indexes."""
+
+
+def latin_compact(folded: str) -> str:
+    """The Latin skeleton of folded text, letters and digits only (H U A W E l → huawel)."""
+    return _NOT_LATIN.sub("", skeleton(folded))
+
+
+def has_latin(folded: str) -> bool:
+    return _HAS_LATIN.search(folded) is not None
+
+
+@dataclass(slots=True)
+class MarkPlan:
+    """One mark as the matcher screens for it: its folded forms and its field."""
+
+    mark: Mark
+    folded: str
+    aliases: tuple[str, ...]  # skeletons of Latin aliases, letters and digits only
+    raw_aliases: frozenset[str]  # folded aliases without spaces: written exactly so
+    whitelist: tuple[str, ...]
+    common_word: bool
+    classes: frozenset[int]
+    industries: tuple[str, ...]
+
+    @classmethod
+    def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
+        return cls(
+            mark=mark,
+            folded=fold(mark.name),
+            aliases=tuple(a for a in (latin_compact(fold(x)) for x in mark.aliases) if len(a) >= 3),
+            raw_aliases=frozenset(fold(a).replace(" ", "") for a in mark.aliases),
+            whitelist=tuple(fold(w) for w in [mark.owner, *mark.whitelist]),
+            common_word=common_word,
+            classes=frozenset(mark.classes),
+            industries=tuple(fold(w) for w in mark.industries),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPlan:
+    """Every key of every mark, ready to be scanned for (by either CandidateIndex).
+
+    `patterns[k]` raises the marks `owners[k]`; the Chinese patterns are looked
+    for in the folded text, its even and odd characters and its sound projection
+    (`sound_table`), the Latin ones in its skeleton (`skeleton`, letters and digits).
+    """
+
+    patterns: tuple[str, ...]
+    owners: tuple[Owners, ...]
+    latin_patterns: tuple[str, ...]
+    latin_owners: tuple[frozenset[int], ...]
+    sound_table: dict[int, str]
+    skeleton: dict[int, str]
+
+    @classmethod
+    def build(cls, plans: Sequence[MarkPlan], sound: SoundCodes) -> IndexPlan:
+        chars: dict[str, set[int]] = {}
+        sounds: dict[str, set[int]] = {}
+        latin: dict[str, set[int]] = {}
+        skips: dict[str, set[int]] = {}
+        homos: dict[str, set[int]] = {}
+        la = lookalikes()
+        for i, plan in enumerate(plans):
+            name = plan.folded
+            for a in plan.aliases:
+                latin.setdefault(a, set()).add(i)
+            han = [c for c in name if is_han(c)]
+            if len(han) < 2:
+                if name:
+                    chars.setdefault(name, set()).add(i)
+                continue
+            n = len(name)
+            if n == 2:
+                a, b = name[0], name[1]
+                keys = {name, b + a}
+                keys |= {x + b for x, s in la.get(a, {}).items() if s >= _SHAPE_INDEX_MIN}
+                keys |= {a + y for y, s in la.get(b, {}).items() if s >= _SHAPE_INDEX_MIN}
+                # one character kept, the other a homophone (衣正 for 一正)
+                for key in {x + b for x in homophones_of(a)} | {a + y for y in homophones_of(b)}:
+                    homos.setdefault(key, set()).add(i)
+            else:
+                keys = set()
+                for k in range(n - 1):
+                    a, b = name[k], name[k + 1]
+                    keys.add(a + b)
+                    keys.add(b + a)
+                    keys |= {x + b for x, s in la.get(a, {}).items() if s >= _SHAPE_INDEX_MIN}
+                    keys |= {a + y for y, s in la.get(b, {}).items() if s >= _SHAPE_INDEX_MIN}
+                for k in range(n - 2):
+                    keys.add(name[k] + name[k + 2])  # one character dropped
+                    skips.setdefault(name[k] + name[k + 2], set()).add(i)  # one swapped (康斯傅)
+            for key in keys:
+                chars.setdefault(key, set()).add(i)
+            options = [sorted(sound.variants(c))[:3] for c in name]
+            for combo in itertools.islice(itertools.product(*options), 16):
+                sounds.setdefault("".join(combo), set()).add(i)
+        for i, plan in enumerate(plans):
+            if len(plan.folded) == 2 and all(is_han(c) for c in plan.folded):
+                skips.setdefault(plan.folded, set()).add(i)  # one inserted (卫小龙)
+        # One automaton for everything scanned on Chinese text: each pattern says
+        # which marks it raises outright and which only as a sound-alike.
+        strong: dict[str, set[int]] = {}
+        for table in (chars, skips):
+            for key, owners in table.items():
+                strong.setdefault(key, set()).update(owners)
+        keyed: dict[str, Owners] = {}
+        for key in set(strong) | set(homos) | set(sounds):
+            keyed[key] = (
+                frozenset(strong.get(key, ())),
+                frozenset(homos.get(key, ())) - frozenset(strong.get(key, ())),
+                frozenset(sounds.get(key, ())),
+            )
+        return cls(
+            patterns=tuple(keyed),
+            owners=tuple(keyed.values()),
+            latin_patterns=tuple(latin),
+            latin_owners=tuple(frozenset(v) for v in latin.values()),
+            sound_table=sound.table,
+            skeleton={ord(k): v for k, v in LATIN_SKELETON.items()},
+        )
+
+
+class CandidateIndex:
+    """The reference scan: Aho-Corasick over the projections of the folded text."""
+
+    def __init__(self, plan: IndexPlan) -> None:
+        self._owners = plan.owners
+        self._sound = plan.sound_table
+        self._skeleton = str.maketrans(plan.skeleton)
+        self._keys = ac.AhoCorasick(list(plan.patterns)) if plan.patterns else None
+        self._latin_owners = plan.latin_owners
+        self._latin = ac.AhoCorasick(list(plan.latin_patterns)) if plan.latin_patterns else None
+
+    def scan(self, folded: str) -> Found | None:
+        """(strong, homophone-only, sound-only) marks whose keys occur, Latin alias hits
+        among the strong; None when none do."""
+        found: set[int] = set()
+        by_homophone: set[int] = set()
+        by_sound: set[int] = set()
+        if self._keys is not None and folded:
+            hay = "\x00".join((folded, folded[0::2], folded[1::2], folded.translate(self._sound)))
+            owners = self._owners
+            for idx, _s, _e in self._keys.find_matches_as_indexes(hay, overlapping=True):
+                st, ho, so = owners[idx]
+                found |= st
+                by_homophone |= ho
+                by_sound |= so
+        if self._latin is not None and has_latin(folded):
+            compact = _NOT_LATIN.sub("", folded.translate(self._skeleton))
+            for idx, _s, _e in self._latin.find_matches_as_indexes(compact, overlapping=True):
+                found |= self._latin_owners[idx]
+        if not (found or by_homophone or by_sound):
+            return None
+        return found, by_homophone, by_sound
+
+
+def in_field(scanned: Found | None, plans: Sequence[MarkPlan], folded: str, category: str = "") -> set[int]:
+    """The marks worth aligning, given what a scan found: sound confuses only among
+    the same goods, so a sound-alike is kept only when the text names the mark's
+    field (or, with one character kept, names no field at all)."""
+    if scanned is None:
+        return set()
+    found, by_homophone, by_sound = scanned
+    by_sound = by_sound - found
+    by_homophone = by_homophone - found
+    found = set(found)
+    if by_sound or by_homophone:
+        field = folded + " " + category if category else folded
+        classes = context.classes_in(field)
+        found |= {i for i in by_sound if (classes & plans[i].classes) or any(w in field for w in plans[i].industries)}
+        found |= {
+            i
+            for i in by_homophone
+            if not classes or (classes & plans[i].classes) or any(w in field for w in plans[i].industries)
+        }
+    return found

@@ -1,0 +1,284 @@
+"""Stage 2 of screening: is an aligned candidate an imitation, and why.
+
+For each mark the candidate stage (candidates.py) raised and align.py placed
+in the text, weigh the context the way CNIPA examination practice does: the
+subject's field against the mark's classes, place names, descriptive use,
+counterfeit cues and evasive spellings in listings, the enterprise name's
+structure, and words that merely contain the mark's characters. What was
+noticed travels to reasons.py as typed `Note`s.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from matcher.notes import Note, NoteKind
+from matcher.resources import regions
+from matcher.types import Hit, NameParts, Subject
+
+from . import context
+from .align import Alignment
+from .candidates import MarkPlan
+from .enterprise import industry_words, looks_like_enterprise, parse_name
+from .normalize import Traced, fold, skeleton
+from .reasons import build_reasons
+from .segment import Segmenter
+
+MAX_TEXT = 2000  # characters of a subject that are screened; the rest is noise
+_SEGMENT_MARGIN = 6  # characters either side of a match given to jieba
+
+
+@cache
+def _field_words() -> frozenset[str]:
+    return frozenset(industry_words())
+
+
+class LatinView:
+    """The Latin skeleton of folded text with the way back to folded positions."""
+
+    def __init__(self, folded: str) -> None:
+        self.folded = folded
+        sk = skeleton(folded)
+        keep = [k for k, ch in enumerate(sk) if ch.isascii() and ch.isalnum()]
+        self.compact = "".join(sk[k] for k in keep)
+        self.origin = keep
+
+    def find(self, aliases: tuple[str, ...]) -> Alignment | None:
+        """The first alias standing on word boundaries (HUAWEl, not HUAWEIXYZ)."""
+        compact, origin, folded = self.compact, self.origin, self.folded
+        for alias in aliases:
+            start = compact.find(alias)
+            while start >= 0:
+                end = start + len(alias)
+                fs, fe = origin[start], origin[end - 1] + 1
+                before = folded[fs - 1] if fs else ""
+                after = folded[fe] if fe < len(folded) else ""
+                if not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha()):
+                    return Alignment(
+                        start=fs, end=fe, similarity=1.0, kinds=("latin",), edit="latin", window=folded[fs:fe]
+                    )
+                start = compact.find(alias, start + 1)
+        return None
+
+
+class Context:
+    """Facts about one subject, computed once and only when some mark is a candidate."""
+
+    def __init__(self, segmenter: Segmenter, subject: Subject, traced: Traced) -> None:
+        self.subject = subject
+        self.original = subject.text[:MAX_TEXT] if isinstance(subject.text, str) else str(subject.text)
+        self.traced = traced
+        self.folded = traced.text
+        self.seller = fold(subject.seller) if subject.seller else ""
+        self.is_enterprise = subject.kind == "enterprise"
+        self.parts: NameParts | None = parse_name(self.folded) if self.is_enterprise else None
+        self.enterprise_like = (
+            self.is_enterprise
+            and self.parts is not None
+            and (bool(self.parts.industry) or looks_like_enterprise(self.folded))
+        )
+        scope = self.folded
+        if self.parts is not None and self.enterprise_like:
+            scope = self.parts.industry or ""
+        cat = fold(subject.category) if subject.category else ""
+        self.classes = context.classes_in(scope + " " + cat) if (scope or cat) else set()
+        if not self.classes and self.parts is not None and self.parts.trade_name and not self.parts.industry:
+            # No industry part (小熊培训学校): read the field from whole words in the rest of the name.
+            self.classes = context.classes_in(self.parts.trade_name, min_len=2)
+        if self.is_enterprise and not self.classes and not self.enterprise_like:
+            self.classes = context.classes_in(self.folded)
+        self.cue = context.counterfeit_cue(self.folded) if subject.kind == "listing" else None
+        self.segmenter = segmenter
+        self._tokens: dict[str, list[str]] = {}
+
+    def tokens(self, text: str) -> list[str]:
+        got = self._tokens.get(text)
+        if got is None:
+            got = self._tokens[text] = self.segmenter.tokens(text)
+        return got
+
+    def region_span(self) -> tuple[int, int] | None:
+        if self.parts is None or not self.parts.region:
+            return None
+        start = self.folded.find(self.parts.region)
+        return (start, start + len(self.parts.region)) if start >= 0 else None
+
+    def trade_span(self) -> tuple[int, int] | None:
+        if self.parts is None or not self.parts.trade_name or not self.enterprise_like:
+            return None
+        start = self.folded.find(self.parts.trade_name, len(self.parts.region))
+        return (start, start + len(self.parts.trade_name)) if start >= 0 else None
+
+
+def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Note]] | None:
+    """Turn an alignment into a score and context notes, or reject it."""
+    mark = info.mark
+    notes: list[Note] = []
+    window = al.window
+    exact = al.edit == "exact"
+    latin = al.edit == "latin"
+    score = al.similarity
+
+    # A place name is not a mark: 伊犁 is not 伊利, a 三原县 company is not 三元.
+    rs = ctx.region_span()
+    own_trade_name = exact and ctx.parts is not None and ctx.parts.trade_name == info.folded
+    if rs and al.start >= rs[0] and al.end <= rs[1] and not own_trade_name:
+        return None
+    if not exact and not latin and window in regions():
+        return None
+    relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+    # Sound alone, with no character in common and none alike in shape, confuses
+    # only among the same goods (CNIPA: same sound *with* similar shape → similar).
+    if not relevant and not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds):
+        return None
+    # Compatibility and descriptive use (适用于九阳豆浆机, 小米手机壳) is fair use.
+    if ctx.cue is None and context.descriptive_use(ctx.folded, al.start, al.end):
+        return None
+
+    # Industry: well-known marks reach across classes, ordinary marks do not.
+    known = bool(ctx.classes)
+    own_meaning = not exact and not latin and ctx.segmenter.is_common_word(window, 100)
+    if known and not relevant:
+        if not mark.well_known or info.common_word or own_meaning:
+            return None
+        # Across classes only a copy or a visual imitation misleads, not a mere sound-alike.
+        # One character of a longer mark swapped is similar only in the same field.
+        if not (exact or latin) and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds)):
+            return None
+        notes.append(Note(NoteKind.CROSS_CLASS))
+        score *= 0.95 if exact or latin else 0.8
+    elif not known and not relevant:
+        if not mark.well_known:
+            score *= 0.85
+        if info.common_word and ctx.subject.kind == "listing":
+            return None
+        if own_meaning:
+            score *= 0.8
+    else:
+        notes.append(Note(NoteKind.SAME_FIELD))
+        if own_meaning:
+            score *= 0.9
+
+    if ctx.subject.kind == "listing":
+        evasive = (
+            any(w in ("fullwidth", "confusable", "numeral") for w in ctx.traced.why[al.start : al.end])
+            or _invisible_inside(ctx, al)
+            or _mixed_script(ctx, al)
+            or (latin and al.window.replace(" ", "") not in info.raw_aliases)
+        )
+        affix = _brand_affix(ctx, al) if exact else None
+        if ctx.cue:
+            notes.append(Note(NoteKind.COUNTERFEIT_CUE, ctx.cue))
+            score = max(score, 0.9) if exact or latin else min(1.0, score + 0.15)
+        elif affix:
+            notes.append(Note(NoteKind.BRAND_AFFIX, affix))
+            score *= 0.9
+        elif (exact or latin) and not evasive:
+            return None  # the genuine product resold under its own name
+        if evasive and not ctx.cue:
+            notes.append(Note(NoteKind.EVASIVE))
+    else:
+        ts = ctx.trade_span()
+        if ts and al.start >= ts[0] and al.end <= ts[1]:
+            notes.append(Note(NoteKind.TRADE_NAME))
+            if (al.end - al.start) == (ts[1] - ts[0]):
+                notes.append(Note(NoteKind.WHOLE_TRADE_NAME))
+            elif exact:
+                notes.append(Note(NoteKind.CONTAINS_MARK))
+                score *= 0.95
+        elif ts and ctx.parts and ctx.parts.industry and window in ctx.parts.industry:
+            score *= 0.8
+    # Last, as it is the costliest: a word that merely contains the mark's characters (成立白云, 老板娘).
+    if not latin:
+        # In an enterprise name the parsed structure outranks jieba: segment only
+        # the trade name, so 一正|大药房 is not read as 一|正大|药房.
+        ts = ctx.trade_span()
+        if ts and ts[0] <= al.start and al.end <= ts[1]:
+            lo, hi = ts
+        else:
+            # Only words touching the match matter: segment a few characters around it.
+            lo, hi = max(0, al.start - _SEGMENT_MARGIN), al.end + _SEGMENT_MARGIN
+        seg = ctx.folded[lo:hi]
+        if al.start == lo and al.end - lo == len(seg):
+            crossing = None  # the match is the whole segment: no word can straddle its edges
+        else:
+            crossing = ctx.segmenter.crossing_word(seg, al.start - lo, al.end - lo, ctx.tokens(seg))
+        if crossing and crossing != window and not _compound_of(crossing, window):
+            return None
+    return score, notes
+
+
+def _compound_of(word: str, window: str) -> bool:
+    """A dictionary word that is the mark plus a field word (格力空调) or a place before it."""
+    if word.startswith(window):
+        rest = word[len(window) :]
+        return rest in _field_words()
+    if word.endswith(window):
+        return word[: -len(window)] in regions()
+    return False
+
+
+_BRAND_SUFFIXES = frozenset("王记牌氏坊轩阁斋哥嫂仔")
+_BRAND_PREFIXES = ("正宗", "新", "老", "小", "真", "金", "大")
+
+
+def _brand_affix(ctx: Context, al: Alignment) -> str | None:
+    """In a listing, the mark grown into another brand name (安踏王, 海天记, 华为牌, 新九阳):
+    a one-character brand word right after it, or a prefix word right before it."""
+    pos = 0
+    before = after = ""
+    for tok in ctx.tokens(ctx.folded):
+        if pos + len(tok) == al.start:
+            before = tok
+        if pos == al.end:
+            after = tok
+            break
+        pos += len(tok)
+    if after in _BRAND_SUFFIXES:
+        return ctx.folded[al.start : al.end] + after
+    if before in _BRAND_PREFIXES:
+        return before + ctx.folded[al.start : al.end]
+    return None
+
+
+def _mixed_script(ctx: Context, al: Alignment) -> bool:
+    """The mark alone is in traditional or variant characters, the rest of the title is not."""
+    inside = ctx.traced.why[al.start : al.end]
+    if not any(w in ("traditional", "variant") for w in inside):
+        return False
+    outside = ctx.traced.why[: al.start] + ctx.traced.why[al.end :]
+    return not any(w in ("traditional", "variant") for w in outside)
+
+
+def _invisible_inside(ctx: Context, al: Alignment) -> bool:
+    s, e = ctx.traced.span(al.start, al.end)
+    raw = ctx.original[s:e]
+    return len(raw) != (al.end - al.start) and fold(raw) == ctx.folded[al.start : al.end]
+
+
+def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: float) -> Hit | None:
+    """The hit for one mark: its first alignment (best first) that the context keeps
+    at or above the threshold; None when none does."""
+    if ctx.subject.kind == "listing" and ctx.seller and any(ctx.seller.startswith(w) for w in info.whitelist):
+        return None
+    chosen = None
+    for al in options:
+        verdict = _weigh(info, ctx, al)
+        if verdict is not None and verdict[0] >= threshold:
+            chosen = (al, verdict)
+            break
+    if chosen is None:
+        return None
+    best, (score, notes) = chosen
+    span = ctx.traced.span(best.start, best.end)
+    reasons = build_reasons(info.mark, ctx.traced, best, notes, ctx.original)
+    return Hit(
+        mark=info.mark.name,
+        owner=info.mark.owner,
+        score=round(min(score, 1.0), 4),
+        span=span,
+        matched=ctx.original[span[0] : span[1]],
+        reasons=tuple(reasons),
+        parts=ctx.parts,
+        well_known=info.mark.well_known,
+    )
