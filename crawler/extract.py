@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import jmespath
@@ -17,7 +18,9 @@ from parsel import Selector
 from scrapy.http import Response, TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-from crawler.sources import FieldSpec, PageSpec
+from crawler.sources import FieldSpec, PageSpec, ScriptSpec
+
+MAX_SCRIPT_CHARS = 8_000_000  # a script-embedded state larger than this is not read
 
 _JMES_CACHE: dict[str, Any] = {}
 
@@ -80,9 +83,58 @@ def text_of(response: Response, encoding: str | None) -> str:
     return response.body.decode(declared_encoding(response) or "utf-8-sig", errors="replace")
 
 
+class Malformed(ValueError):
+    """A JSON page that does not parse, or a script-embedded JSON that is not there."""
+
+
+def script_json(html: str, spec: ScriptSpec) -> Any:
+    """The JSON document a page keeps in a <script>: after `var =` (window.__INITIAL_STATE__) or a regex group."""
+    sel = Selector(text=html, type="html")
+    dec = json.JSONDecoder()
+    for script in sel.xpath("//script/text()").getall():
+        script = script[:MAX_SCRIPT_CHARS]
+        if spec.regex is not None:
+            m = re.search(spec.regex, script, re.S)
+            if not m:
+                continue
+            text = m.group(1) if m.groups() else m.group(0)
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise Malformed(f"the JSON matched by script.regex does not parse ({len(text)} chars)") from None
+        m = re.search(re.escape(spec.var or "") + r"\s*=\s*", script)
+        if not m:
+            continue
+        start = m.end()
+        try:
+            return dec.raw_decode(script, start)[0]
+        except ValueError:
+            raise Malformed(f"the JSON after {spec.var} does not parse") from None
+    what = f"script.var {spec.var}" if spec.var else "script.regex"
+    raise Malformed(f"no <script> holds {what}")
+
+
+def data(response: Response, fmt: str, script: ScriptSpec | None, encoding: str | None) -> Any:
+    """A JSON (or script-embedded JSON) page's document; Malformed when it cannot be read."""
+    text = text_of(response, encoding or "utf-8-sig")
+    if script is not None:
+        return script_json(text, script)
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise Malformed(f"the JSON does not parse ({len(response.body)} bytes)") from None
+
+
 def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
     """The records on a results page or in a data file, in order."""
     fmt = page.format
+    if page.script is not None:
+        try:
+            doc = data(response, "json", page.script, encoding)
+            found = jmes(page.rows, doc) if page.rows else None
+        except Malformed:
+            return []
+        return found if isinstance(found, list) else []
     if fmt == "html":
         sel = Selector(text=text_of(response, encoding), type="html", base_url=response.url)
         if not page.rows:
@@ -97,10 +149,10 @@ def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
     text = text_of(response, encoding or "utf-8-sig")
     if fmt == "json":
         try:
-            data = json.loads(text)
+            doc = json.loads(text)
         except ValueError:
             return []
-        found = jmes(page.rows, data) if page.rows else data
+        found = jmes(page.rows, doc) if page.rows else doc
         return found if isinstance(found, list) else []
     if fmt == "jsonl":
         out = []

@@ -117,6 +117,8 @@ def build_settings(
 
 def _resolve(sources, sources_dirs) -> list[Source]:
     out = [s if isinstance(s, Source) else find_source(s, sources_dirs) for s in sources]
+    for src in out:
+        src.require_secrets()
     names = [s.name for s in out]
     if len(set(names)) != len(names):
         raise SourceError(f"a source is listed twice: {names}")

@@ -4,10 +4,11 @@ markwatch's own settings (all optional):
   MARKWATCH_MARKS             marks file; search terms come from it and the matcher screens against it
   MARKWATCH_STORE             alerts store settings (dict or markwatch.config.StoreSettings); none = no alerts
   MARKWATCH_FINGERPRINT_DB    SQLite file of content fingerprints for incremental scans; none = screen everything
-  MARKWATCH_SOURCES_DIRS      user folders with extra source files
+  MARKWATCH_SOURCES_DIRS      user folders with extra source files (crawler.run; `scrapy crawl`: -a sources_dirs=)
   MARKWATCH_TERMS_PER_MARK    cap on search variants per mark (0 = all the matcher gives)
   MARKWATCH_MIN_SCORE         hits scoring below this are dropped by the screen stage (0 = keep all)
   MARKWATCH_PROXY             proxy URL for every request (a source's own `proxy` wins)
+  MARKWATCH_CHROMIUM          the browser for `render: browser` sources (default: found on PATH)
   MARKWATCH_RETRY_BACKOFF     first retry waits this long (s), doubling each time, capped by ..._MAX
 """
 
@@ -39,6 +40,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.SourceHealthMiddleware": 540,
+    "crawler.signers.SecretsMiddleware": 950,  # last before the network: fills ${NAME}, signs, then undoes it
 }
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"

@@ -7,6 +7,8 @@ docs/sources.md for the format with a worked example.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +23,10 @@ SHIPPED_DIR = Path(__file__).parent / "sources"
 Kind = Literal["registry", "marketplace"]
 Mode = Literal["search", "feed", "browse"]
 Format = Literal["html", "json", "jsonl", "csv"]
+Method = Literal["GET", "POST"]
+
+# `${NAME}`: a value read from the environment at request time (API keys, tokens), never stored in the file.
+SECRET_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 REGISTRY_FIELDS = {"name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope"}
 LISTING_FIELDS = {"title", "price", "currency", "seller", "seller_url", "url", "category", "images"}
@@ -50,19 +56,79 @@ def _spec(v):
     return v
 
 
+class ScriptSpec(BaseModel):
+    """A JSON document inside an HTML page's <script>: after `var = ` (window.__INITIAL_STATE__) or a regex group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    var: str | None = None
+    regex: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ScriptSpec:
+        if (self.var is None) == (self.regex is None):
+            raise ValueError("give exactly one of var, regex")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"bad regex: {exc}") from None
+        return self
+
+
+class ErrorSpec(BaseModel):
+    """How a 200 response says "refused": a JSON status field and its good values, or text markers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    json_: str | None = Field(default=None, alias="json")  # JMESPath of the status (Status, error_code)
+    ok: list[str] = Field(default_factory=list)  # values meaning results
+    empty: list[str] = Field(default_factory=list)  # values meaning "no results" (not an error)
+    message: str | None = None  # JMESPath of the provider's message, shown in the reason
+    markers: list[str] = Field(default_factory=list)  # text in the body meaning refused
+
+    @field_validator("ok", "empty", mode="before")
+    @classmethod
+    def _strs(cls, v):
+        return [str(x) for x in v] if isinstance(v, list) else v
+
+
+class SignSpec(BaseModel):
+    """A request signer, computed fresh for every request (crawler.signers)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    signer: str = Field(min_length=1)  # md5_token, hmac_sha256, or a dotted path to a callable
+    key: str = ""  # usually "${APP_KEY}"
+    secret: str = ""  # usually "${SECRET}"
+
+
 class PageSpec(BaseModel):
     """A results/listing page: where the rows are, what each row gives, where its detail page is."""
 
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1)
+    method: Method = "GET"
+    params: dict[str, str] = Field(default_factory=dict)  # query parameters added to url (signed by hmac_sha256)
+    body: str | dict | None = None  # POST body template: a mapping (sent as JSON or form) or raw text
+    body_format: Literal["json", "form"] = "json"
     format: Format = "html"
+    script: ScriptSpec | None = None  # HTML page whose data is JSON in a <script>: rows/fields are JMESPath
     rows: str | None = None  # CSS/XPath for HTML rows, JMESPath for a JSON array; none = one record per line
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
     detail: FieldSpec | None = None  # the link to each row's detail page
     next: FieldSpec | None = None  # a next-page link; otherwise {page} is counted up while rows keep coming
     has_more: str | None = None  # JMESPath of a JSON flag saying more pages exist
+    total: str | None = None  # JMESPath of the total number of records (with page_size: stop after the last)
+    cursor: str | None = None  # JMESPath of the next page's token, put in {cursor}; none/empty = last page
+    page_size: int = Field(default=0, ge=0)  # rows per page, for {offset} and `total`
     max_pages: int = Field(default=50, ge=1)
+
+    @property
+    def data_format(self) -> str:
+        """`json` for JSON and script-embedded JSON pages (rows and fields are JMESPath)."""
+        return "json" if self.script is not None else self.format
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -76,9 +142,18 @@ class PageSpec(BaseModel):
 
 
 class DetailSpec(BaseModel):
+    """Each row's detail page: found by `pages.detail` or built by `url` from the row ({row.id})."""
+
     model_config = ConfigDict(extra="forbid")
 
+    url: str | None = None  # template with {base} and {row.FIELD} (JMESPath on the row)
+    format: Literal["html", "json"] = "html"
+    script: ScriptSpec | None = None
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
+
+    @property
+    def data_format(self) -> str:
+        return "json" if self.script is not None else self.format
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -123,6 +198,11 @@ class Source(BaseModel):
     proxy: str | None = None
     antibot: AntiBot = Field(default_factory=AntiBot)
     max_failures: int = Field(default=8, ge=1)  # consecutive failed requests before the source is degraded
+    sign: SignSpec | None = None  # a signer for every request (crawler.signers)
+    error: ErrorSpec | None = None  # how a 200 body says "refused"
+    render: Literal["http", "browser"] = "http"  # browser: headless Chromium through scrapy-playwright
+    wait_for: str | None = None  # with render: browser, a CSS selector to wait for before reading the page
+    max_terms: int | None = Field(default=None, ge=1)  # search terms per mark (paid APIs: few); see docs
     path: str = Field(default="", exclude=True)
 
     @field_validator("encoding")
@@ -150,10 +230,23 @@ class Source(BaseModel):
             )
         if self.mode == "feed" and self.kind != "registry":
             raise ValueError("mode 'feed' is for registry sources")
-        if self.mode == "search" and "{keyword}" not in self.pages.url:
-            raise ValueError("a search source's pages.url needs {keyword}")
-        if self.pages.detail and not self.detail:
+        p = self.pages
+        if self.mode == "search" and "{keyword}" not in p.url + str(p.params) + str(p.body or ""):
+            raise ValueError("a search source's pages.url (or params, body) needs {keyword}")
+        if (p.detail or (self.detail and self.detail.url)) and not self.detail:
             raise ValueError("pages.detail links to detail pages: add a detail section with their fields")
+        if p.detail and self.detail and self.detail.url:
+            raise ValueError("give the detail page by pages.detail (a link) or detail.url (a template), not both")
+        if self.detail and not p.detail and not self.detail.url and self.detail.fields:
+            raise ValueError("detail.fields need pages.detail (a link on the page) or detail.url (a template)")
+        if p.body is not None and p.method != "POST":
+            raise ValueError("pages.body is sent with method: POST")
+        if p.script is not None and p.format != "html":
+            raise ValueError("pages.script reads JSON from an HTML page: use it with format: html")
+        if "{offset}" in p.url + str(p.params) + str(p.body or "") and not p.page_size:
+            raise ValueError("{offset} needs pages.page_size")
+        if self.wait_for and self.render != "browser":
+            raise ValueError("wait_for is for render: browser")
         if self.pages.format in ("jsonl", "csv") and self.pages.detail is None and not self.pages.fields:
             raise ValueError("a file source needs pages.fields mapping its columns")
         return self
@@ -161,6 +254,50 @@ class Source(BaseModel):
     @property
     def spider(self) -> str:
         return "registry" if self.kind == "registry" else "marketplace"
+
+    def secret_refs(self) -> list[tuple[str, str]]:
+        """Every `${NAME}` in the file, as (key, NAME): the environment variables the source reads."""
+        out: list[tuple[str, str]] = []
+
+        def walk(key: str, v) -> None:
+            if isinstance(v, str):
+                out.extend((key, m) for m in SECRET_RE.findall(v))
+            elif isinstance(v, dict):
+                for k, x in v.items():
+                    walk(f"{key}.{k}", x)
+
+        p = self.pages
+        walk("pages.url", p.url)
+        walk("pages.params", p.params)
+        walk("pages.body", p.body)
+        walk("headers", self.headers)
+        if self.detail and self.detail.url:
+            walk("detail.url", self.detail.url)
+        if self.sign:
+            walk("sign", self.sign.model_dump())
+        if self.proxy:
+            walk("proxy", self.proxy)
+        return out
+
+    def missing_secrets(self, env: dict[str, str] | None = None) -> list[tuple[str, str]]:
+        env = os.environ if env is None else env
+        return [(k, n) for k, n in self.secret_refs() if not env.get(n)]
+
+    def require_secrets(self) -> None:
+        """SourceError (exit 2) naming the file, the key and the variable when one is not set."""
+        missing = self.missing_secrets()
+        if missing:
+            key, name = missing[0]
+            raise SourceError(f"environment variable {name} is not set", file=self.path or self.name, key=key)
+
+    def term_budget(self) -> int | None:
+        """Search terms per mark: `max_terms`, else few for a paid API (one with secrets), else the matcher's."""
+        if self.max_terms:
+            return self.max_terms
+        return PAID_API_TERMS if self.secret_refs() else None
+
+
+PAID_API_TERMS = 8
 
 
 def parse_source(text: str, path: str = "<source>") -> Source:
@@ -197,26 +334,60 @@ def load_source_file(path: str | Path) -> Source:
 
 
 def source_dirs(extra: list[str | Path] | None = None) -> list[Path]:
-    """Shipped sources first, then the user's folders (later ones win on a name clash)."""
-    return [SHIPPED_DIR, *(Path(d) for d in (extra or []))]
+    """Shipped sources, then ~/.config/markwatch/sources/, then the user's folders (later ones win)."""
+    return [SHIPPED_DIR, user_sources_dir(), *(Path(d) for d in (extra or []))]
 
 
-def available_sources(extra_dirs: list[str | Path] | None = None) -> dict[str, Source]:
-    out: dict[str, Source] = {}
+def user_sources_dir() -> Path:
+    """The user's own source files: $XDG_CONFIG_HOME/markwatch/sources (~/.config/markwatch/sources)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "markwatch" / "sources"
+
+
+def scan_source_files(extra_dirs: list[str | Path] | None = None) -> tuple[dict[str, Source], dict[str, SourceError]]:
+    """Every source file: the valid ones by name, and the broken ones by name (else file stem) with their error.
+
+    One broken file does not hide the others: it is reported only when it is chosen (or listed).
+    """
+    good: dict[str, Source] = {}
+    broken: dict[str, SourceError] = {}
     for d in source_dirs(extra_dirs):
         if not d.is_dir():
             continue
         for f in sorted([*d.glob("*.yaml"), *d.glob("*.yml")]):
-            src = load_source_file(f)
-            out[src.name] = src
-    return out
+            try:
+                src = load_source_file(f)
+            except SourceError as exc:
+                name = _declared_name(f) or f.stem
+                broken[name] = exc
+                good.pop(name, None)
+                continue
+            good[src.name] = src
+            broken.pop(src.name, None)
+    return good, broken
+
+
+def _declared_name(path: Path) -> str | None:
+    """The `name:` a broken file means to have, when it can be read at all."""
+    try:
+        m = re.search(r"^name:\s*[\"']?([A-Za-z0-9_.-]+)", path.read_text(encoding="utf-8")[:65536], re.M)
+    except (OSError, UnicodeDecodeError):
+        return None
+    return m.group(1) if m else None
+
+
+def available_sources(extra_dirs: list[str | Path] | None = None) -> dict[str, Source]:
+    """The valid sources by name (broken files are left out: see scan_source_files)."""
+    return scan_source_files(extra_dirs)[0]
 
 
 def find_source(name_or_path: str, extra_dirs: list[str | Path] | None = None) -> Source:
-    """A source by its name, or by the path of its file."""
+    """A source by its name, or by the path of its file; a broken file's own error when it is the one named."""
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
         return load_source_file(name_or_path)
-    found = available_sources(extra_dirs)
+    found, broken = scan_source_files(extra_dirs)
+    if name_or_path in broken:
+        raise broken[name_or_path]
     if name_or_path not in found:
         raise SourceError(f"unknown source {name_or_path!r} (available: {', '.join(sorted(found)) or 'none'})")
     return found[name_or_path]

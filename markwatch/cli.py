@@ -25,6 +25,7 @@ __import__("markwatch.cmd_runs", fromlist=["register"]).register(app)
 __import__("markwatch.cmd_schedule", fromlist=["register"]).register(app)
 __import__("markwatch.cmd_init", fromlist=["register"]).register(app)
 __import__("markwatch.cmd_serve", fromlist=["register"]).register(app)
+__import__("markwatch.cmd_sources", fromlist=["register"]).register(app)
 __import__("markwatch.cmd_cases", fromlist=["register"]).register(app)
 
 

@@ -76,7 +76,8 @@ def resolve_sources(settings: Settings, names: list[str] | None = None) -> list[
     dirs = [str(d) for d in settings.scan.sources_dirs]
     wanted = list(names or settings.scan.sources)
     if not wanted:
-        found = available_sources(dirs)
+        # Everything available, less the sources whose `${NAME}` secrets are not set (a paid API not bought).
+        found = {n: s for n, s in available_sources(dirs).items() if not s.missing_secrets()}
         if not found:
             raise ConfigError(f"{settings.source}: key 'scan.sources': no sources configured or found")
         return list(found.values())
@@ -86,6 +87,8 @@ def resolve_sources(settings: Settings, names: list[str] | None = None) -> list[
         if src.name in seen:
             raise ConfigError(f"{settings.source}: key 'scan.sources': source {src.name!r} listed twice")
         seen[src.name] = src
+    for src in seen.values():
+        src.require_secrets()  # a `${NAME}` not in the environment: one line, exit 2, before the crawl
     return list(seen.values())
 
 

@@ -74,3 +74,88 @@ def generate(mark: Mark, limit: int = 30) -> list[str]:
             except StopIteration:
                 streams.remove(stream)
     return out
+
+
+def _numerals(name: str) -> Iterator[str]:
+    """Financial numerals for the plain ones (壹正 for 一正), from the matcher's own character map."""
+    from matcher.resources import charmap
+
+    by_plain: dict[str, list[str]] = {}
+    for c, (canon, why) in charmap().items():
+        if why == "numeral":
+            by_plain.setdefault(canon, []).append(c)
+    for k, c in enumerate(name):
+        for other in sorted((x for x in by_plain.get(c, ()) if x in _DAXIE), key=_DAXIE.find):
+            yield name[:k] + other + name[k + 1 :]
+
+
+_DAXIE = "零壹贰叁肆伍陆柒捌玖拾佰仟萬億"  # the financial numerals in use (大写), before rarer forms
+
+
+def _tone(c: str) -> str:
+    from pypinyin import Style, pinyin
+
+    r = pinyin(c, style=Style.TONE3, heteronym=False)
+    return r[0][0] if r and r[0] else ""
+
+
+def _level1(c: str) -> bool:
+    """A GB 2312 level-1 character: the 3,755 in everyday use (an imitator's likely pick)."""
+    try:
+        return c.encode("gb2312")[0] < 0xD8
+    except UnicodeEncodeError:
+        return False
+
+
+def _homophones_ranked(name: str) -> Iterator[str]:
+    """Homophones with the same tone and in everyday use first (依正 before 乙正 for 一正)."""
+    for k, c in enumerate(name):
+        if not is_han(c):
+            continue
+        tone = _tone(c)
+        cands = phonetic.common_homophones(c)
+        ranked = sorted(cands, key=lambda x: (_tone(x) != tone, not _level1(x)))
+        for other in ranked[:6]:
+            yield name[:k] + other + name[k + 1 :]
+
+
+# Which forms a substring-matching search API must be asked for, likeliest first: a financial
+# numeral is a near-certain imitation, then the commonest homophones, look-alikes, traditional.
+RANKED: list[tuple[str, Callable[[str], Iterator[str]]]] = [
+    ("numeral", _numerals),
+    ("homophone", _homophones_ranked),
+    ("lookalike", _lookalikes),
+    ("traditional", _traditional),
+    ("reorder", _reordered),
+]
+
+
+def ranked_terms(mark: Mark, limit: int = 8) -> list[str]:
+    """Search terms for a budget: the mark, its Han aliases, then variants round-robin across RANKED.
+
+    Unlike `generate` (the matcher's registry search, unchanged), Latin aliases come after the Han
+    variants, since a Chinese enterprise search rarely matches them, and each stream gives its best first.
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def take(term: str) -> None:
+        if term and term not in seen and len(out) < limit:
+            seen.add(term)
+            out.append(term)
+
+    take(mark.name)
+    for a in mark.aliases:
+        if any(is_han(c) for c in a):
+            take(a)
+    name = fold(mark.name)
+    streams = [gen(name) for _, gen in RANKED]
+    while streams and len(out) < limit:
+        for stream in list(streams):
+            try:
+                take(next(stream))
+            except StopIteration:
+                streams.remove(stream)
+    for a in mark.aliases:
+        take(a)
+    return out

@@ -329,6 +329,84 @@ class Handler(BaseHTTPRequestHandler):
         body = {"total": len(rows), "page": page, "size": size, "hasMore": page * size < len(rows), "items": items}
         self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
 
+    def _market_items(self, q: str, page: int, size: int = 20) -> tuple[list, int]:
+        rows = self.state.world.search_listings(q)
+        return rows[(page - 1) * size : page * size], len(rows)
+
+    def r_market_mobile(self, parts, params):
+        """Mobile search: the products are JSON in <script>window.__INITIAL_STATE__ = {…}</script>."""
+        if parts[2:3] != ["search"]:
+            raise KeyError(parts)
+        q = params.get("q", [""])[0]
+        page = _page(params)
+        chunk, total = self._market_items(q, page)
+        state = {
+            "user": {"isLogin": False},
+            "search": {
+                "keyword": q,
+                "pager": {"page": page, "total": total, "hasMore": page * 20 < total},
+                "itemList": [
+                    {
+                        "itemId": x.id,
+                        "title": x.title,
+                        "priceInfo": {"price": x.price, "currency": x.currency},
+                        "shopInfo": {"shopName": x.shop_name, "shopUrl": f"/market/shop/{x.shop_id}"},
+                        "itemUrl": f"/market/item/{x.id}",
+                        "category": x.category,
+                        "pics": x.images,
+                    }
+                    for x in chunk
+                ],
+            },
+        }
+        # As served in the wild: "</" escaped so a title cannot close the script.
+        blob = json.dumps(state, ensure_ascii=False).replace("</", "<\\/")
+        html = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>搜索</title></head><body>"
+            '<div id=\'app\'></div><script>window.__CONFIG__ = {"env": "prod"};</script>'
+            f"<script>window.__INITIAL_STATE__ = {blob};\nwindow.__READY__ = true;</script></body></html>"
+        )
+        self._send(200, html.encode())
+
+    def r_market_app(self, parts, params):
+        """App-style search: an empty shell; its script fetches the JSON API and draws the items."""
+        if parts[2:3] != ["search"]:
+            raise KeyError(parts)
+        self._send(200, APP_SHELL.encode())
+
+
+APP_SHELL = r"""<!doctype html><html><head><meta charset="utf-8"><title>搜索</title></head><body>
+<div id="results"></div>
+<script>
+(function () {
+  var qs = new URLSearchParams(location.search);
+  var q = qs.get("q") || "", page = parseInt(qs.get("page") || "1", 10);
+  fetch("/market/api/search?q=" + encodeURIComponent(q) + "&page=" + page + "&size=20")
+    .then(function (r) { return r.json(); })
+    .then(function (data) {
+      var box = document.getElementById("results");
+      data.items.forEach(function (x) {
+        var d = document.createElement("div"); d.className = "item";
+        var a = document.createElement("a"); a.className = "title"; a.href = x.url;
+        a.textContent = x.title.replace(/<\/?em>/g, "");
+        var p = document.createElement("em"); p.className = "price"; p.textContent = String(x.price.amount);
+        var s = document.createElement("a"); s.className = "shop"; s.href = x.shop.url; s.textContent = x.shop.name;
+        d.appendChild(a); d.appendChild(p); d.appendChild(s); box.appendChild(d);
+      });
+      if (!data.items.length) {
+        var n = document.createElement("p"); n.className = "none"; n.textContent = "没有找到相关商品";
+        box.appendChild(n);
+      }
+      if (data.hasMore) {
+        var nx = document.createElement("a"); nx.className = "next";
+        nx.href = "/market/app/search?q=" + encodeURIComponent(q) + "&page=" + (page + 1);
+        box.appendChild(nx);
+      }
+    });
+})();
+</script></body></html>
+"""
+
 
 class DemoServer:
     """The server in a background thread: `with DemoServer(cfg) as srv: srv.url`."""

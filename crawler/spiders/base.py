@@ -6,35 +6,50 @@ Arguments (`-a name=value`):
   keywords   comma-separated search terms, instead of those from the marks
   date       feed day, YYYY-MM-DD (default today); days=N walks N days back from it
   base_url   replaces {base} in the source's URL templates
+  sources_dirs  folders with your own source files, separated by ':' (~/.config/markwatch/sources is always read)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import re
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import scrapy
-from scrapy.exceptions import NotConfigured
+from parsel import Selector
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Request, Response
 
-from crawler import extract
+from crawler import extract, health, signers
 from crawler.items import item_class
 from crawler.sources import Source, find_source
 
 URL_FIELDS = {"url", "seller_url"}
+# An API's "no": these statuses reach the spider, are counted as refused and stop the source.
+REFUSED_STATUSES = (401, 403, 405, 429)
+ROW_REF = re.compile(r"\{row\.([^{}]+)\}")
+MAX_TERMS_RECORDED = 500
 
 
-def search_keywords(marks_path: str | Path, limit: int | None = None) -> list[str]:
-    """Every mark's search terms (the matcher's variants), deduplicated, in marks-file order."""
+def search_keywords(marks_path: str | Path, limit: int | None = None, *, ranked: bool = False) -> list[str]:
+    """Every mark's search terms (the matcher's variants), deduplicated, in marks-file order.
+
+    *ranked*: the variants an imitator is likeliest to register first (financial numerals,
+    homophones, look-alikes, traditional forms), *limit* per mark: for search APIs that match
+    substrings and charge per call, where 壹正 and 依正 must be asked for by name.
+    """
     from crawler.marks import marks_for
     from matcher import search_terms
+    from matcher.variants import ranked_terms
 
     out: dict[str, None] = {}
     for mark in marks_for(marks_path):  # the process's one parsed copy, shared with the screen stage
-        terms = search_terms(mark)
+        terms = ranked_terms(mark, limit or 30) if ranked else search_terms(mark)
         for t in terms[:limit] if limit else terms:
             if t and t.strip():
                 out[t.strip()] = None
@@ -59,13 +74,19 @@ class SourceSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kw)
         if source is None:
-            raise NotConfigured(f"{self.name}: pass -a source=NAME (see `markwatch sources` or crawler/sources/)")
+            raise NotConfigured(f"{self.name}: pass -a source=NAME (`markwatch sources list` shows them)")
+        if isinstance(sources_dirs, str):  # `scrapy crawl … -a sources_dirs=DIR1:DIR2`
+            sources_dirs = [d for d in sources_dirs.split(os.pathsep) if d]
         self.source: Source = source if isinstance(source, Source) else find_source(source, sources_dirs)
         if self.source.spider != self.name:
             raise NotConfigured(
                 f"source {self.source.name!r} is a {self.source.kind} source: "
                 f"run it with `scrapy crawl {self.source.spider}`"
             )
+        self.source.require_secrets()
+        if self.source.sign is not None:
+            signers.signer(self.source.sign.signer, file=self.source.path)  # a bad signer fails now, not per page
+        self.secret_values = signers.secret_values({n for _, n in self.source.secret_refs()})
         self.marks_path = marks
         self.keywords_arg = keywords.split(",") if isinstance(keywords, str) else keywords
         self.date = dt.date.fromisoformat(date) if date else dt.date.today()
@@ -84,40 +105,106 @@ class SourceSpider(scrapy.Spider):
             s.set("CONCURRENT_REQUESTS_PER_DOMAIN", src.rate_limit.concurrency, priority="spider")
             if src.user_agent:
                 s.set("USER_AGENT", src.user_agent, priority="spider")
+            if src.render == "browser":
+                from crawler.browser import browser_settings
+
+                for k, v in browser_settings(s).items():
+                    s.set(k, v, priority="spider")
         if spider.marks_path and not s.frozen:
             s.set("MARKWATCH_MARKS", spider.marks_path, priority="cmdline")
         spider.marks_path = spider.marks_path or s.get("MARKWATCH_MARKS")
         spider.proxy = src.proxy or s.get("MARKWATCH_PROXY") or None
+        if spider.secret_values:
+            signers.guard_logs(spider.secret_values)
         return spider
 
     # ---- requests --------------------------------------------------------
-    def _url(self, keyword: str = "", date: str = "", page: int = 1) -> str:
+    def _fill(self, template: str, point: dict, page: int, *, quoted: bool = True) -> str:
+        """A URL/param/body template with this request's values; `${NAME}` stays for SecretsMiddleware."""
+        size = self.source.pages.page_size
+        q = quote if quoted else (lambda x: x)
         return (
-            self.source.pages.url.replace("{base}", self.base_url)
-            .replace("{keyword}", quote(keyword))
-            .replace("{date}", date)
+            template.replace("{base}", self.base_url)
+            .replace("{keyword}", q(point.get("keyword", "")))
+            .replace("{date}", point.get("date", ""))
             .replace("{page}", str(page))
+            .replace("{offset}", str((page - 1) * size))
+            .replace("{size}", str(size))
+            .replace("{cursor}", q(str(point.get("cursor") or "")))
         )
 
-    def _request(self, url: str, callback, meta: dict, **kw) -> Request:
-        meta = {**meta, "source": self.source.name}
+    def _url(self, keyword: str = "", date: str = "", page: int = 1) -> str:
+        return self._page_request_parts({"keyword": keyword, "date": date}, page)[0]
+
+    def _page_request_parts(self, point: dict, page: int) -> tuple[str, bytes | None, dict[str, str]]:
+        """(url, body, extra headers) of a results page."""
+        spec = self.source.pages
+        url = self._fill(spec.url, point, page)
+        if spec.params:
+            filled = [(k, self._fill(v, point, page, quoted=False)) for k, v in spec.params.items()]
+            url += ("&" if "?" in url else "?") + urlencode(filled, safe="${}")
+        if spec.method != "POST" or spec.body is None:
+            return url, None, {}
+        if isinstance(spec.body, str):
+            return url, self._fill(spec.body, point, page, quoted=False).encode("utf-8"), {}
+
+        def fill(v: Any) -> Any:
+            if isinstance(v, str):
+                out = self._fill(v, point, page, quoted=False)
+                return int(out) if v in ("{page}", "{offset}", "{size}") else out
+            if isinstance(v, dict):
+                return {k: fill(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [fill(x) for x in v]
+            return v
+
+        body = fill(spec.body)
+        if spec.body_format == "form":
+            return url, urlencode(body).encode("utf-8"), {"Content-Type": "application/x-www-form-urlencoded"}
+        return url, json.dumps(body, ensure_ascii=False).encode("utf-8"), {"Content-Type": "application/json"}
+
+    def _request(self, url: str, callback, meta: dict, *, body: bytes | None = None, **kw) -> Request:
+        meta = {**meta, "source": self.source.name, "handle_httpstatus_list": list(REFUSED_STATUSES)}
         if self.proxy:
             meta["proxy"] = self.proxy
-        return Request(url, callback=callback, meta=meta, headers=self.source.headers or None, **kw)
+        if self.source.render == "browser":
+            from crawler.browser import browser_meta
+
+            meta.update(browser_meta(self.source))
+        headers = dict(self.source.headers)
+        headers.update(kw.pop("headers", None) or {})
+        if body is not None:
+            kw.setdefault("method", "POST")
+        elif self.source.pages.method == "POST" and callback == self.parse_page:
+            kw.setdefault("method", "POST")
+        return Request(url, callback=callback, meta=meta, headers=headers or None, body=body, **kw)
+
+    def _page_request(self, point: dict, page: int) -> Request:
+        url, body, headers = self._page_request_parts(point, page)
+        if url.startswith("/"):  # a local data file
+            url = Path(url).resolve().as_uri()
+        return self._request(url, self.parse_page, {**point, "page": page}, body=body, headers=headers)
 
     def keywords(self) -> list[str]:
         if self.keywords_arg:
             return [k.strip() for k in self.keywords_arg if k.strip()]
         terms: dict[str, None] = dict.fromkeys(self.source.keywords)
         if self.marks_path:
-            limit = self.settings.getint("MARKWATCH_TERMS_PER_MARK") or None
-            terms.update(dict.fromkeys(search_keywords(self.marks_path, limit)))
+            budget = self.source.term_budget()
+            if budget:
+                terms.update(dict.fromkeys(search_keywords(self.marks_path, budget, ranked=True)))
+            else:
+                limit = self.settings.getint("MARKWATCH_TERMS_PER_MARK") or None
+                terms.update(dict.fromkeys(search_keywords(self.marks_path, limit)))
         return list(terms)
 
     def start_points(self) -> Iterable[dict]:
         mode = self.source.mode
         if mode == "search":
-            for kw in self.keywords():
+            terms = self.keywords()
+            self.crawler.stats.set_value("markwatch/search_terms", len(terms))
+            self.crawler.stats.set_value("markwatch/search_terms_used", terms[:MAX_TERMS_RECORDED])
+            for kw in terms:
                 yield {"keyword": kw}
         elif mode == "feed":
             for i in range(self.days):
@@ -127,18 +214,73 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         for point in self.start_points():
-            url = self._url(point.get("keyword", ""), point.get("date", ""), 1)
-            if url.startswith("/"):  # a local data file
-                url = Path(url).resolve().as_uri()
-            yield self._request(url, self.parse_page, {**point, "page": 1})
+            yield self._page_request(point, 1)
+
+    # ---- refusals --------------------------------------------------------
+    def _where(self, response: Response) -> str:
+        kind = "detail page" if response.meta.get("leaf") else f"page {response.meta.get('page', 1)}"
+        kw = response.meta.get("keyword")
+        return f"{kind}, term {kw!r}" if kw else kind
+
+    def refusal(self, response: Response) -> str | None:
+        """Why this response is a refusal (not a page of results), or None. Never quotes the body."""
+        if response.status in REFUSED_STATUSES:
+            return f"HTTP {response.status}"
+        err = self.source.error
+        if err is None:
+            return None
+        if err.markers:
+            head = extract.text_of(response, self.source.encoding)[:65536]
+            hit = next((m for m in err.markers if m in head), None)
+            if hit:
+                return f"error marker {hit!r}"
+        if err.json_ is not None:
+            try:
+                doc = extract.data(response, "json", None, self.source.encoding)
+            except extract.Malformed:
+                return None  # counted as malformed by the page parser
+            status = extract.jmes(err.json_, doc)
+            status = "" if status is None else str(status)
+            if err.ok and status not in err.ok and status not in err.empty:
+                msg = extract.jmes(err.message, doc) if err.message else None
+                text = f"status {status[:40]!r}" if status else f"no {err.json_}"
+                if isinstance(msg, str) and msg.strip():
+                    text += f": {signers.redact(' '.join(msg.split())[:80], self.secret_values)}"
+                return text
+        return None
+
+    def _declared_empty(self, response: Response) -> bool:
+        err = self.source.error
+        if err is None or err.json_ is None or not err.empty:
+            return False
+        try:
+            doc = extract.data(response, "json", None, self.source.encoding)
+        except extract.Malformed:
+            return False
+        return str(extract.jmes(err.json_, doc)) in err.empty
+
+    def _refused(self, response: Response, why: str) -> None:
+        """Count a refusal and stop the source: the next request would be refused the same way."""
+        stats = self.crawler.stats
+        detail = f"{why} ({self._where(response)})"
+        health.note(stats, "refused", detail)
+        stats.inc_value("markwatch/pages/refused")
+        if not stats.get_value("markwatch/degraded"):
+            stats.set_value("markwatch/degraded", True)
+            stats.set_value("markwatch/degraded_reason", f"refused: {detail}")
+        self.logger.error("source %s refused: %s; stopping it", self.source.name, detail)
+        raise CloseSpider("degraded")
 
     # ---- parsing ---------------------------------------------------------
     def _evidence(self, response: Response) -> dict:
+        body = response.body
+        for v in self.secret_values:  # a site that echoes a key (after decompression, which came later)
+            body = body.replace(v.encode("utf-8"), signers.REDACTED.encode())
         return {
             "url": response.url,
             "status": response.status,
             "headers": {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
-            "body": response.body,
+            "body": body,
             "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
 
@@ -159,58 +301,132 @@ class SourceSpider(scrapy.Spider):
             item["request_fp"] = self.crawler.request_fingerprinter.fingerprint(response.request).hex()
         return item
 
+    def page_rows(self, response: Response) -> tuple[list, Any]:
+        """(rows, the page's JSON document or None); notes a malformed or rowless page."""
+        spec = self.source.pages
+        stats = self.crawler.stats
+        if spec.data_format != "json":
+            rows = extract.rows(response, spec, self.source.encoding)
+            if not rows and self.source.mode != "search" and response.meta.get("page", 1) == 1:
+                health.note(stats, "empty", f"rows {spec.rows!r} matched nothing ({self._where(response)})")
+            return rows, None
+        try:
+            doc = extract.data(response, spec.format, spec.script, self.source.encoding)
+        except extract.Malformed as exc:
+            health.note(stats, "malformed", f"{exc} ({self._where(response)})")
+            return [], None
+        found = extract.jmes(spec.rows, doc) if spec.rows else doc
+        if not isinstance(found, list):
+            if not self._declared_empty(response):
+                health.note(stats, "empty", f"rows {spec.rows!r} matched nothing ({self._where(response)})")
+            return [], doc
+        return found, doc
+
     def parse_page(self, response: Response):
+        why = self.refusal(response)
+        if why:
+            self._refused(response, why)
         page_spec = self.source.pages
-        rows = extract.rows(response, page_spec, self.source.encoding)
+        rows, doc = self.page_rows(response)
         self.crawler.stats.inc_value("markwatch/pages/list")
+        detail = self.source.detail
         for row in rows:
             values = extract.fields(row, page_spec.fields)
-            link = extract.value(row, page_spec.detail) if page_spec.detail else None
-            if isinstance(link, list):
-                link = link[0] if link else None
-            if page_spec.detail and link:
+            link = None
+            if page_spec.detail:
+                link = extract.value(row, page_spec.detail)
+                if isinstance(link, list):
+                    link = link[0] if link else None
+            elif detail is not None and detail.url:
+                link = self._detail_url(detail.url, row)
+            if link:
                 yield self._request(
                     response.urljoin(str(link).strip()), self.parse_detail, {"partial": values, "leaf": True}
                 )
-            elif page_spec.detail:
+            elif page_spec.detail or (detail is not None and detail.url):
                 self.crawler.stats.inc_value("markwatch/rows_without_link")
             else:
                 yield self._item(values, response)
-        yield from self._next_page(response, rows)
+        yield from self._next_page(response, rows, doc)
 
-    def _next_page(self, response: Response, rows: list):
+    def _detail_url(self, template: str, row: Any) -> str | None:
+        """detail.url with {base} and each {row.X} (JMESPath on the row); None when a value is missing."""
+        missing = False
+
+        def sub(m: re.Match) -> str:
+            nonlocal missing
+            v = extract.jmes(m.group(1), row) if not isinstance(row, Selector) else None
+            if v is None or v == "":
+                missing = True
+                return ""
+            return quote(str(v), safe="")
+
+        url = ROW_REF.sub(sub, template.replace("{base}", self.base_url))
+        return None if missing else url
+
+    def _next_page(self, response: Response, rows: list, doc: Any = None):
         spec = self.source.pages
         page = response.meta.get("page", 1)
         if page >= spec.max_pages or not rows:
             return
-        meta = {k: response.meta[k] for k in ("keyword", "date") if k in response.meta}
+        point = {k: response.meta[k] for k in ("keyword", "date") if k in response.meta}
         if spec.next is not None:
             root = (
-                extract.page_json(response, self.source.encoding)
-                if spec.format == "json"
+                doc
+                if spec.data_format == "json"
                 else extract.rows(response, spec.model_copy(update={"rows": None}), self.source.encoding)[0]
             )
             link = extract.value(root, spec.next)
             if isinstance(link, list):
                 link = link[0] if link else None
             if link:
-                yield self._request(response.urljoin(str(link).strip()), self.parse_page, {**meta, "page": page + 1})
+                yield self._request(response.urljoin(str(link).strip()), self.parse_page, {**point, "page": page + 1})
             return
-        if "{page}" not in spec.url:
+        if spec.cursor:
+            token = extract.jmes(spec.cursor, doc)
+            if token in (None, "", False):
+                return
+            yield self._page_request({**point, "cursor": str(token)}, page + 1)
+            return
+        templates = spec.url + "".join(spec.params.values()) + str(spec.body or "")
+        if "{page}" not in templates and "{offset}" not in templates:
             return
         if spec.has_more:
-            data = extract.page_json(response, self.source.encoding)
+            data = doc if doc is not None else extract.page_json(response, self.source.encoding)
             if not extract.jmes(spec.has_more, data):
                 return
-        url = self._url(meta.get("keyword", ""), meta.get("date", ""), page + 1)
-        yield self._request(url, self.parse_page, {**meta, "page": page + 1})
+        if spec.total and spec.page_size:
+            total = extract.jmes(spec.total, doc)
+            try:
+                if int(total) <= page * spec.page_size:
+                    return
+            except (TypeError, ValueError):
+                pass
+        yield self._page_request(point, page + 1)
 
     def parse_detail(self, response: Response):
+        why = self.refusal(response)
+        if why:
+            self._refused(response, why)
         self.crawler.stats.inc_value("markwatch/pages/detail")
-        html = extract.rows(
-            response, self.source.pages.model_copy(update={"rows": None, "format": "html"}), self.source.encoding
-        )[0]
+        spec = self.source.detail
+        specs = spec.fields if spec else {}
         values = dict(response.meta.get("partial") or {})
-        values.update(extract.fields(html, self.source.detail.fields if self.source.detail else {}))
+        if spec is not None and spec.data_format == "json":
+            try:
+                root = extract.data(response, "json", spec.script, self.source.encoding)
+            except extract.Malformed as exc:
+                health.note(self.crawler.stats, "malformed", f"{exc} ({self._where(response)})")
+                root = None
+        else:
+            root = extract.rows(
+                response,
+                self.source.pages.model_copy(update={"rows": None, "format": "html", "script": None}),
+                self.source.encoding,
+            )[0]
+        found = extract.fields(root, specs) if root is not None else {}
+        if specs and not found and root is not None:
+            health.note(self.crawler.stats, "empty", f"no detail field matched ({self._where(response)})")
+        values.update(found)
         values.pop("url", None)
         yield self._item(values, response)
