@@ -53,6 +53,7 @@ ACTION_ZH = {
     "reopen": "重新打开",
     "note": "备注",
     "check": "跟踪复查",
+    "checked": "跟踪复查",
 }
 RESOLUTION_ZH = {"renamed": "已更名", "deregistered": "已注销", "revoked": "已吊销", "listing_removed": "链接已删除"}
 
