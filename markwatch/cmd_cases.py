@@ -310,6 +310,9 @@ def export_cmd(
     case_id: Annotated[str, typer.Argument()],
     fmt: Annotated[str, typer.Option("--format", help="pdf or zip.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    language: Annotated[
+        str | None, typer.Option("--language", help="zh or en: the dossier's labels (default: [notify] language).")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """The dossier: a PDF (with FILE.manifest.json) or a ZIP with evidence, letter and manifest."""
@@ -319,6 +322,8 @@ def export_cmd(
 
     if fmt not in ("pdf", "zip"):
         raise typer.BadParameter("pdf or zip", param_hint="--format")
+    if language is not None and language not in ("zh", "en"):
+        raise typer.BadParameter("zh or en", param_hint="--language")
     with _ctx(config) as (settings, store, cases):
         case = cases.get(case_id)
         alerts = store.get_many(case.alert_ids)
@@ -333,7 +338,10 @@ def export_cmd(
             )
             now = datetime.now(UTC)
             with tempfile.TemporaryDirectory(prefix="markwatch-dossier-") as tmp:
-                folder = build_dossier(case, alerts, evidence, marks, Path(tmp) / "dossier", opts=opts, now=now)
+                lang = language or settings.notify.language
+                folder = build_dossier(
+                    case, alerts, evidence, marks, Path(tmp) / "dossier", opts=opts, now=now, language=lang
+                )
                 if fmt == "zip":
                     export_zip(folder, output)
                 else:
