@@ -66,9 +66,10 @@ def _audited(store: Any, user: str, action: str, targets: list[str]) -> Iterator
         raise
     finally:
         try:
-            store.audit_add(
-                AuditEvent(action="case", user=user[:64], client="cli", ok=ok, targets=targets[:1000], detail=detail[:500])
+            event = AuditEvent(
+                action="case", user=user[:64], client="cli", ok=ok, targets=targets[:1000], detail=detail[:500]
             )
+            store.audit_add(event)
         except Exception:  # noqa: BLE001 - logged; the case change itself stands
             import logging
 

@@ -10,9 +10,7 @@ from markwatch.config import Settings
 log = logging.getLogger(__name__)
 
 
-def after_scan(
-    settings: Settings, *, base_url: str | None, date: str | None, errors: list[str]
-) -> dict[str, int]:
+def after_scan(settings: Settings, *, base_url: str | None, date: str | None, errors: list[str]) -> dict[str, int]:
     """Run the follow-up as of the scan date; a failure is an error of the run, never a crash.
 
     Returns the counts for the scan's summary and run record (empty when the follow-up is off);

@@ -81,3 +81,31 @@ def test_cli_lifecycle(cfg, tmp_path):
     assert r.exit_code == 1 and "closed: cannot file" in r.output
     r = run(app, ["cases", "list", "--state", "nope", *c])
     assert r.exit_code == 2
+
+
+def test_cli_case_changes_are_audited(cfg, tmp_path):
+    from alerts.sessions import AuditQuery
+
+    c, aid, bid = cfg
+    case_id = run(app, ["cases", "open", aid, "--by", "li<b>", *c]).output.strip()
+    assert run(app, ["cases", "file", case_id, "--to", "武汉市市场监督管理局", *c]).exit_code == 0
+    assert run(app, ["cases", "resolve", case_id, "--resolution", "renamed", *c]).exit_code == 0
+    assert run(app, ["cases", "reopen", case_id, *c]).exit_code == 0
+    assert run(app, ["cases", "close", case_id, "--reason", "settled", *c]).exit_code == 0
+    assert run(app, ["cases", "close", case_id, "--reason", "again", *c]).exit_code == 1  # refused, audited too
+    store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
+    try:
+        events = sorted(store.audit_search(AuditQuery(action="case")), key=lambda e: e.at)
+    finally:
+        store.close()
+    assert [(e.detail.split(":")[0], e.ok) for e in events] == [
+        ("cli open", True),
+        ("cli file", True),
+        ("cli resolve", True),
+        ("cli reopen", True),
+        ("cli close", True),
+        ("cli close", False),
+    ]
+    assert events[0].user == "li<b>" and events[0].targets == [case_id, aid] and events[0].client == "cli"
+    assert all(e.user.startswith("cli:") or e.user == "cli" for e in events[1:])
+    assert "cannot close" in events[-1].detail

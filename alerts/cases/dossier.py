@@ -61,7 +61,13 @@ ACTION_ZH = {
     "checked": "跟踪复查",
 }
 RESOLUTION_ZH = {"renamed": "已更名", "deregistered": "已注销", "revoked": "已吊销", "listing_removed": "链接已删除"}
-STATE_EN = {"open": "open", "filed": "filed", "awaiting": "awaiting deadline", "resolved": "resolved", "closed": "closed"}
+STATE_EN = {
+    "open": "open",
+    "filed": "filed",
+    "awaiting": "awaiting deadline",
+    "resolved": "resolved",
+    "closed": "closed",
+}
 ACTION_EN = {
     "open": "opened",
     "file": "complaint filed",
