@@ -36,8 +36,8 @@ def _html(received) -> str:
     return received.message.get_body(("html",)).get_content()
 
 
-def _case(store, text: str, *, deadline: dt.date | None = None):
-    aid = add_alert(store, "立白", text)
+def _case(store, aid: str, *, deadline: dt.date | None = None):
+    """Confirm the alert (already told as new) and open and file a case on it."""
     store.review([aid], "confirmed")
     cases = open_case_store(store)
     case = open_case(store, cases, [aid])
@@ -61,9 +61,11 @@ class DropBeforeReply(Handler):
 def test_resolved_case_listed_once_then_never_again(tmp_path, store):
     h = Handler()
     with SmtpServer(h) as srv:
-        cases, case = _case(store, HOSTILE)
-        first = _run(tmp_path, store, srv)  # the alert itself; the case is not news yet
+        aid = add_alert(store, "立白", HOSTILE)
+        first = _run(tmp_path, store, srv)  # the alert itself
         assert [(o.recipient, o.alerts, o.cases, o.state) for o in first.outcomes] == [(LIBY, 1, 0, "sent")]
+        cases, case = _case(store, aid)
+        assert _run(tmp_path, store, srv).outcomes == []  # filed, deadline ahead: not news
         assert "Case updates" not in _text(h.received[0])
         resolve_case(cases, case.id, resolution="renamed", note="已更名")
         second = _run(tmp_path, store, srv)
@@ -89,9 +91,10 @@ def test_resolved_case_listed_once_then_never_again(tmp_path, store):
 def test_resend_after_smtp_failures_lists_the_case_exactly_once(tmp_path, store):
     h = DropBeforeReply(drops=1)
     with SmtpServer(h) as srv:
-        cases, case = _case(store, "立白日化用品厂")
+        aid = add_alert(store, "立白", "立白日化用品厂")
         _run(tmp_path, store, srv)  # connection dropped mid-send: the outcome is unknown
         assert h.received == []
+        cases, case = _case(store, aid)
         with Ledger(ledger_path(settings_for(tmp_path))) as led:
             (pm,) = led.interrupted()
         resolve_case(cases, case.id, resolution="deregistered")
@@ -118,33 +121,34 @@ def test_deadline_passed_without_change_listed_once_in_chinese(tmp_path, store):
     h = Handler()
     today = dt.datetime.now(dt.UTC)
     with SmtpServer(h) as srv:
-        cases, case = _case(store, "立白洗涤剂公司", deadline=today.date() - dt.timedelta(days=1))
+        aid = add_alert(store, "立白", "立白洗涤剂公司")
+        _run(tmp_path, store, srv, language="zh")
+        cases, case = _case(store, aid, deadline=today.date() - dt.timedelta(days=1))
         _run(tmp_path, store, srv, language="zh")
         _run(tmp_path, store, srv, language="zh")
         # A new deadline that passes too is a new update.
-        cases.save(
-            cases.get(case.id).model_copy(update={"deadline": today.date() - dt.timedelta(hours=0, days=0)}),
-            cases.get(case.id).updated_at,
-        )
+        current = cases.get(case.id)
+        cases.save(current.model_copy(update={"deadline": today.date()}), current.updated_at)
         _run(tmp_path, store, srv, language="zh", now=today + dt.timedelta(days=1))
-    assert len(h.received) == 2
-    text = _text(h.received[0])
-    assert "案件进展" in text and text.count("期限已过仍未改变") == 1 and case.id in text
+    assert len(h.received) == 3
     assert "发现 1 个疑似仿冒" in h.received[0].message["Subject"]
-    assert h.received[1].message["Subject"] == "[markwatch] 1 项案件进展"
-    assert _text(h.received[1]).count("期限已过仍未改变") == 1
+    for got in h.received[1:]:
+        text = _text(got)
+        assert got.message["Subject"] == "[markwatch] 1 项案件进展"
+        assert "案件进展" in text and text.count("期限已过仍未改变") == 1 and case.id in text
+    assert today.date().isoformat() in _text(h.received[2])
 
 
 @pytest.mark.parametrize("language", ["en"])
 def test_dry_run_shows_the_case_section_and_records_nothing(tmp_path, store, language):
     h = Handler()
     with SmtpServer(h) as srv:
-        cases, case = _case(store, "立白日化用品厂")
+        cases, case = _case(store, add_alert(store, "立白", "立白日化用品厂"))
         resolve_case(cases, case.id, resolution="renamed")
         settings = settings_for(tmp_path, smtp=_conf(srv), notify={"language": language})
         report = notify(settings, marks=marks(), store=store, dry_run=True)
-        assert [o.cases for o in report.outcomes] == [1]
+        assert [(o.alerts, o.cases) for o in report.outcomes] == [(0, 1)]
         assert "Case updates" in report.outcomes[0].preview
         report = _run(tmp_path, store, srv)
-        assert [o.cases for o in report.outcomes] == [1]
+        assert [(o.alerts, o.cases) for o in report.outcomes] == [(0, 1)]
     assert len(h.received) == 1
