@@ -127,7 +127,8 @@ def case_link(base_url: str, case_id: str) -> str:
 def view(updates: Sequence[CaseUpdate], base_url: str, language: str) -> dict[str, list[dict]]:
     """Template context for the "案件进展 / case updates" block; all text sanitised here."""
     table = RESOLUTIONS_ZH if language == "zh" else RESOLUTIONS_EN
-    resolved, overdue = [], []
+    resolved: list[dict] = []
+    overdue: list[dict] = []
     for u in updates:
         row = {
             "id": display_text(u.case_id, 40),
