@@ -49,6 +49,15 @@ def _who(who: str | None) -> str:
         return "cli"
 
 
+def _owner_language(case: Any, marks: Any, settings: Any) -> str:
+    """The brand owner's language: that of the recipients of the case's marks when they agree
+    (``[notify.recipients."addr"] language``), else ``[notify] language``."""
+    from alerts.notify.recipients import recipients_for
+
+    langs = {r.language for r in recipients_for(marks, settings.notify) if set(r.marks) & set(case.marks)}
+    return langs.pop() if len(langs) == 1 else settings.notify.language
+
+
 @contextmanager
 def _audited(store: Any, user: str, action: str, targets: list[str]) -> Iterator[list[str]]:
     """Record a CLI case change in the site's audit log (action ``case``), as the web does.
@@ -339,7 +348,7 @@ def export_cmd(
             )
             now = datetime.now(UTC)
             with tempfile.TemporaryDirectory(prefix="markwatch-dossier-") as tmp:
-                lang = language or settings.notify.language
+                lang = language or _owner_language(case, marks, settings)
                 folder = build_dossier(
                     case, alerts, evidence, marks, Path(tmp) / "dossier", opts=opts, now=now, language=lang
                 )
