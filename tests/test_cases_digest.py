@@ -67,7 +67,7 @@ def test_resolved_case_listed_once_then_never_again(tmp_path, store):
         cases, case = _case(store, aid)
         assert _run(tmp_path, store, srv).outcomes == []  # filed, deadline ahead: not news
         assert "Case updates" not in _text(h.received[0])
-        resolve_case(cases, case.id, resolution="renamed", note="已更名")
+        resolve_case(cases, case.id, resolution="renamed", data={"after_name": "立白<img src=x onerror=alert(1)>新名"})
         second = _run(tmp_path, store, srv)
         assert [(o.recipient, o.alerts, o.cases, o.state) for o in second.outcomes] == [(LIBY, 0, 1, "sent")]
         third = _run(tmp_path, store, srv)
@@ -80,6 +80,7 @@ def test_resolved_case_listed_once_then_never_again(tmp_path, store):
     assert "markwatch found" not in text  # no alerts in this digest: no alerts paragraph
     # Hostile entity name: no markup, no bidi override, no header injection.
     assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "(now: 立白<img src=x onerror=alert(1)>新名)" in text and "<img" not in html and "&lt;img" in html
     assert "\u202e" not in text and "\u202e" not in html
     assert msg.message["Bcc"] is None
     with Ledger(ledger_path(settings_for(tmp_path))) as led:

@@ -38,6 +38,7 @@ class CaseUpdate:
     resolution: str = ""
     deadline: date | None = None
     state: str = ""
+    after_name: str = ""  # a renamed enterprise's new name, as the follow-up found it
 
 
 class CaseUpdateSource(Protocol):
@@ -60,6 +61,7 @@ def updates_of(case: Case, today: date) -> list[CaseUpdate]:
                 at=at,
                 resolution=case.resolution,
                 state=case.state,
+                after_name=str((ev.data.get("after_name") or "") if ev is not None else ""),
             )
         ]
     if case.overdue(today) and case.deadline is not None:
@@ -139,6 +141,7 @@ def view(updates: Sequence[CaseUpdate], base_url: str, language: str) -> dict[st
             "resolution": table.get(u.resolution, display_text(u.resolution, 80)),
             "deadline": u.deadline.isoformat() if u.deadline else "",
             "state": display_text(u.state, 20),
+            "after_name": display_text(u.after_name, 200),
         }
         (resolved if u.kind == "resolved" else overdue).append(row)
     return {"resolved": resolved, "overdue": overdue}
