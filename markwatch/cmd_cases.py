@@ -33,7 +33,7 @@ cases_app = typer.Typer(
 _err = Console(stderr=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")]
-WhoOpt = Annotated[str | None, typer.Option("--who", help="Who acts (default: the login name).")]
+WhoOpt = Annotated[str | None, typer.Option("--who", "--by", help="Who acts (default: the login name).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,6 +47,42 @@ def _who(who: str | None) -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # noqa: BLE001 - no login name in some containers
         return "cli"
+
+
+def _owner_language(case: Any, marks: Any, settings: Any) -> str:
+    """The brand owner's language: that of the recipients of the case's marks when they agree
+    (``[notify.recipients."addr"] language``), else ``[notify] language``."""
+    from alerts.notify.recipients import recipients_for
+
+    langs = {r.language for r in recipients_for(marks, settings.notify) if set(r.marks) & set(case.marks)}
+    return langs.pop() if len(langs) == 1 else settings.notify.language
+
+
+@contextmanager
+def _audited(store: Any, user: str, action: str, targets: list[str]) -> Iterator[list[str]]:
+    """Record a CLI case change in the site's audit log (action ``case``), as the web does.
+
+    Yields the targets list so the command can add the ids it learns (a new case's id). A refused
+    change is recorded with ``ok=False`` and re-raised; a failing audit write never hides the change.
+    """
+    from alerts.sessions import AuditEvent
+
+    ok, detail = True, f"cli {action}"
+    try:
+        yield targets
+    except Exception as exc:
+        ok, detail = False, f"cli {action}: {exc}"
+        raise
+    finally:
+        try:
+            event = AuditEvent(
+                action="case", user=user[:64], client="cli", ok=ok, targets=targets[:1000], detail=detail[:500]
+            )
+            store.audit_add(event)
+        except Exception:  # noqa: BLE001 - logged; the case change itself stands
+            import logging
+
+            logging.getLogger(__name__).exception("audit log write failed for case %s", action)
 
 
 @contextmanager
@@ -90,8 +126,9 @@ def open_cmd(
     """Open a case for confirmed alerts against one entity; prints the case id."""
     from alerts.cases.service import open_case
 
-    with _ctx(config) as (_s, store, cases):
+    with _ctx(config) as (_s, store, cases), _audited(store, _who(who), "open", list(alert_ids)) as targets:
         case = open_case(store, cases, alert_ids, note=note, who=_who(who))
+        targets[:] = [case.id, *case.alert_ids]
         store.review(case.alert_ids, "escalated", note=f"case {case.id}", who=_who(who))
     typer.echo(case.id)
 
@@ -216,7 +253,7 @@ def file_cmd(
     from alerts.cases.service import file_case
 
     dl = _date(deadline, "--deadline")
-    with _ctx(config) as (settings, _store, cases):
+    with _ctx(config) as (settings, store, cases), _audited(store, _who(who), "file", [case_id]):
         case = file_case(
             cases,
             case_id,
@@ -240,7 +277,7 @@ def close_cmd(
     """Drop a case, with the reason."""
     from alerts.cases.service import close_case
 
-    with _ctx(config) as (_s, _store, cases):
+    with _ctx(config) as (_s, store, cases), _audited(store, _who(who), "close", [case_id]):
         case = close_case(cases, case_id, reason=reason, who=_who(who))
     typer.echo(f"{case.id} {case.state}")
 
@@ -258,7 +295,7 @@ def resolve_cmd(
     """Mark a case resolved by hand (the follow-up does it by itself when it sees the change)."""
     from alerts.cases.service import resolve_case
 
-    with _ctx(config) as (_s, _store, cases):
+    with _ctx(config) as (_s, store, cases), _audited(store, _who(who), "resolve", [case_id]):
         case = resolve_case(cases, case_id, resolution=visible(resolution, 200), note=note, who=_who(who))
     typer.echo(f"{case.id} {case.state}")
 
@@ -273,7 +310,7 @@ def reopen_cmd(
     """Reopen a closed or resolved case."""
     from alerts.cases.service import reopen_case
 
-    with _ctx(config) as (_s, _store, cases):
+    with _ctx(config) as (_s, store, cases), _audited(store, _who(who), "reopen", [case_id]):
         case = reopen_case(cases, case_id, note=note, who=_who(who))
     typer.echo(f"{case.id} {case.state}")
 
@@ -283,6 +320,9 @@ def export_cmd(
     case_id: Annotated[str, typer.Argument()],
     fmt: Annotated[str, typer.Option("--format", help="pdf or zip.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    language: Annotated[
+        str | None, typer.Option("--language", help="zh or en: the dossier's labels (default: [notify] language).")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """The dossier: a PDF (with FILE.manifest.json) or a ZIP with evidence, letter and manifest."""
@@ -292,6 +332,8 @@ def export_cmd(
 
     if fmt not in ("pdf", "zip"):
         raise typer.BadParameter("pdf or zip", param_hint="--format")
+    if language is not None and language not in ("zh", "en"):
+        raise typer.BadParameter("zh or en", param_hint="--language")
     with _ctx(config) as (settings, store, cases):
         case = cases.get(case_id)
         alerts = store.get_many(case.alert_ids)
@@ -306,7 +348,10 @@ def export_cmd(
             )
             now = datetime.now(UTC)
             with tempfile.TemporaryDirectory(prefix="markwatch-dossier-") as tmp:
-                folder = build_dossier(case, alerts, evidence, marks, Path(tmp) / "dossier", opts=opts, now=now)
+                lang = language or _owner_language(case, marks, settings)
+                folder = build_dossier(
+                    case, alerts, evidence, marks, Path(tmp) / "dossier", opts=opts, now=now, language=lang
+                )
                 if fmt == "zip":
                     export_zip(folder, output)
                 else:

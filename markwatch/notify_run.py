@@ -6,11 +6,13 @@ ledger and outbox go, SMTP or outbox, which store) and loads the marks file when
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alerts.notify.case_updates import StoreCaseUpdates
 from alerts.notify.runner import DigestOptions
 from alerts.notify.service import NotifyReport, destination, send_digests
 from alerts.notify.source import AlertSource, StoreSource
@@ -77,6 +79,7 @@ def notify(
 
             store = own_store = open_store(settings)
         source = StoreSource(store)
+    case_source = _case_source(store)
     try:
         return send_digests(
             marks,
@@ -87,7 +90,21 @@ def notify(
             transport=transport,
             dry_run=dry_run,
             now=now,
+            case_source=case_source,
         )
     finally:
         if own_store is not None:
             own_store.close()
+
+
+def _case_source(store: AlertStore | None) -> StoreCaseUpdates | None:
+    """Case updates (issue 14) come from the case store beside the alerts, when there is one."""
+    if store is None:
+        return None
+    from alerts.cases.store import open_case_store
+
+    try:
+        return StoreCaseUpdates(open_case_store(store))
+    except Exception:  # noqa: BLE001 - a digest without its case section beats no digest
+        logging.getLogger(__name__).warning("no case store for the digests", exc_info=True)
+        return None

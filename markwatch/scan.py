@@ -59,6 +59,7 @@ class ScanReport:
     emails_sent: int = 0
     email_transport: str = ""
     errors: list[str] = field(default_factory=list)
+    followup: dict[str, int] = field(default_factory=dict)  # issue 14: checked, resolved, errors, overdue
 
     @property
     def exit_code(self) -> int:
@@ -68,6 +69,7 @@ class ScanReport:
         out = {k: sum(int(getattr(s, k)) for s in self.sources) for k in COUNTS}
         out["degraded"] = sum(1 for s in self.sources if s.degraded)
         out["emails_sent"] = self.emails_sent
+        out.update({f"followup_{k}": v for k, v in self.followup.items()})
         return out
 
 
@@ -265,7 +267,7 @@ def run_scan(
                 _notify(settings, marks, report, errors)
             stages["notify"] = time.perf_counter() - t
             if stats:  # issue 14: re-check filed cases (markwatch/scan_followup.py)
-                __import__("markwatch.scan_followup", fromlist=["x"]).after_scan(
+                report.followup = __import__("markwatch.scan_followup", fromlist=["x"]).after_scan(
                     settings, base_url=base_url, date=date, errors=errors
                 )
             if jobdir:

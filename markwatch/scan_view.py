@@ -115,6 +115,14 @@ def summary(report: ScanReport) -> Group:
     if report.email_transport:
         mail += f" via {report.email_transport}"
     lines.append(Text(visible(mail)))
+    if report.followup:
+        f = report.followup
+        lines.append(
+            Text(
+                f"Follow-up: {f.get('checked', 0)} case(s) checked, {f.get('resolved', 0)} resolved, "
+                f"{f.get('errors', 0)} error(s), {f.get('overdue', 0)} overdue"
+            )
+        )
     if any(s.resume_skipped for s in report.sources):
         lines.append(Text(f"Resumed: {sum(s.resume_skipped for s in report.sources)} finished pages not fetched again"))
     st = report.stages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -81,3 +82,62 @@ def test_cli_lifecycle(cfg, tmp_path):
     assert r.exit_code == 1 and "closed: cannot file" in r.output
     r = run(app, ["cases", "list", "--state", "nope", *c])
     assert r.exit_code == 2
+
+
+def test_cli_case_changes_are_audited(cfg, tmp_path):
+    from alerts.sessions import AuditQuery
+
+    c, aid, bid = cfg
+    case_id = run(app, ["cases", "open", aid, "--by", "li<b>", *c]).output.strip()
+    assert run(app, ["cases", "file", case_id, "--to", "武汉市市场监督管理局", *c]).exit_code == 0
+    assert run(app, ["cases", "resolve", case_id, "--resolution", "renamed", *c]).exit_code == 0
+    assert run(app, ["cases", "reopen", case_id, *c]).exit_code == 0
+    assert run(app, ["cases", "close", case_id, "--reason", "settled", *c]).exit_code == 0
+    assert run(app, ["cases", "close", case_id, "--reason", "again", *c]).exit_code == 1  # refused, audited too
+    store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
+    try:
+        events = sorted(store.audit_search(AuditQuery(action="case")), key=lambda e: e.at)
+    finally:
+        store.close()
+    assert [(e.detail.split(":")[0], e.ok) for e in events] == [
+        ("cli open", True),
+        ("cli file", True),
+        ("cli resolve", True),
+        ("cli reopen", True),
+        ("cli close", True),
+        ("cli close", False),
+    ]
+    assert events[0].user == "li<b>" and events[0].targets == [case_id, aid] and events[0].client == "cli"
+    assert all(e.user.startswith("cli:") or e.user == "cli" for e in events[1:])
+    assert "cannot close" in events[-1].detail
+
+
+def test_export_language_from_the_owner_or_the_option(cfg, tmp_path):
+    c, aid, _ = cfg
+    assert (
+        run(
+            app, ["cases", "export", "C-x", "--format", "zip", "-o", str(tmp_path / "x"), "--language", "fr", *c]
+        ).exit_code
+        == 2
+    )
+    if not shutil.which("chromium"):
+        pytest.skip("needs chromium")
+    marks = tmp_path / "marks.yaml"
+    marks.write_text(marks.read_text(encoding="utf-8") + "    notify: [ip@yizheng.example]\n", encoding="utf-8")
+    toml = tmp_path / "markwatch.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + '[notify.recipients."ip@yizheng.example"]\nlanguage = "en"\n',
+        encoding="utf-8",
+    )
+    case_id = run(app, ["cases", "open", aid, *c]).output.strip()
+
+    def lang_of(*extra: str) -> str:
+        out = tmp_path / f"d{len(extra)}.zip"
+        r = run(app, ["cases", "export", case_id, "--format", "zip", "--output", str(out), *extra, *c])
+        assert r.exit_code == 0, r.output
+        with zipfile.ZipFile(out) as z:
+            html = z.read(next(n for n in z.namelist() if n.endswith("dossier.html"))).decode()
+        return html.split('<html lang="', 1)[1].split('"', 1)[0]
+
+    assert lang_of() == "en"  # the owner's recipient reads English
+    assert lang_of("--language", "zh") == "zh-CN"

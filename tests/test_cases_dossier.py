@@ -15,6 +15,7 @@ from conftest import unavailable
 from typer.testing import CliRunner
 
 from alerts.cases.dossier import DossierOptions, build_dossier, export_pdf, export_zip, inert_html, verify
+from alerts.cases.errors import DossierError
 from alerts.cases.service import file_case, open_case
 from alerts.cases.sqlite import SQLiteCaseStore
 from alerts.evidence import EvidenceStore
@@ -186,3 +187,25 @@ def test_listing_dossier_has_complaint_csv(tmp_path, make_alert):
 def test_inert_json_body():
     out = inert_html(b'{"data": {"entName": "<script>x</script>"}}', {"Content-Type": "application/json"}, "u")
     assert "<script>x" not in out and "&lt;script&gt;" in out
+
+
+def test_english_dossier_labels_keep_chinese_provisions_and_letter(tmp_path, make_alert):
+    store, ev, cases, case = _setup(tmp_path, name=HOSTILE, make_alert=make_alert)
+    opts = DossierOptions(timeout=90, screenshots=False, pdf=False)
+    alerts = store.get_many(case.alert_ids)
+    zh = build_dossier(case, alerts, ev, parse_marks(MARKS), tmp_path / "zh", opts=opts, now=T0)
+    en = build_dossier(case, alerts, ev, parse_marks(MARKS), tmp_path / "en", opts=opts, now=T0, language="en")
+    zh_html = (zh / "dossier.html").read_text(encoding="utf-8")
+    en_html = (en / "dossier.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh_html and "权利商标" in zh_html and "Legal basis" not in zh_html
+    assert '<html lang="en">' in en_html
+    for label in ("Trademark infringement (imitation) case file", "1. The marks", "4. Legal basis", "5. Case history"):
+        assert label in en_html
+    assert "一、权利商标" not in en_html and "案件记录" not in en_html and "complaint filed" in en_html
+    assert "第五十八条" in en_html and "Trademark Law of the PRC" in en_html  # Chinese provision + English title
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in en_html and "<script>alert(1)" not in en_html
+    assert "\u202e" not in en_html
+    # The letter goes to a Chinese authority: identical in both.
+    assert (zh / "letter.txt").read_bytes() == (en / "letter.txt").read_bytes()
+    with pytest.raises(DossierError):
+        build_dossier(case, alerts, ev, parse_marks(MARKS), tmp_path / "fr", opts=opts, language="fr")

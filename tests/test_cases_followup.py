@@ -71,6 +71,13 @@ def test_rename_after_demo_date_resolves_the_seed_case(demo, env, make_alert):
     before = run_followup(store, cases, ev, opts, today=renamed_on - dt.timedelta(days=1))
     assert [o.result for o in before.outcomes] == ["unchanged"] and before.overdue == []
     assert cases.get(case.id).state == "filed"
+    # Nothing changed: recorded as an event, with what was looked up and as of when.
+    checked = cases.get(case.id).events[-1]
+    assert checked.action == "checked" and checked.who == "follow-up" and checked.to_state == "filed"
+    assert checked.data["looked_up"] == seed.uscc and checked.data["result"] == "unchanged"
+    assert checked.data["as_of"] == (renamed_on - dt.timedelta(days=1)).isoformat()
+    assert "湖北一正药业有限公司" in checked.data["detail"]
+    assert before.lines()[0] == "follow-up: 1 case(s) checked, 0 resolved, 0 error(s), 0 overdue"
 
     after = run_followup(store, cases, ev, opts, today=renamed_on)
     assert [(o.case_id, o.result, o.detail) for o in after.outcomes] == [(case.id, "resolved", "renamed")]

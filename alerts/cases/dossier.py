@@ -1,4 +1,9 @@
-"""The dossier: what a lawyer or a market-supervision officer needs to act on a case, in Chinese.
+"""The dossier: what a lawyer or a market-supervision officer needs to act on a case.
+
+Chinese by default; ``language="en"`` renders the dossier's labels in English for a brand owner
+who reads English (``[notify] language``), keeping the Chinese provision texts (with their
+English titles from ``provisions.yaml`` beside them) and the Chinese draft letter, which go to a
+Chinese authority or platform.
 
 ``build_dossier`` writes a folder: ``dossier.html`` / ``dossier.pdf`` (the mark, the entity as
 fetched, the analysis with the legal basis from ``provisions.yaml``, the evidence, the events),
@@ -33,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 
 from alerts.cases import chromium
 from alerts.cases.errors import DossierError
@@ -53,8 +58,49 @@ ACTION_ZH = {
     "reopen": "重新打开",
     "note": "备注",
     "check": "跟踪复查",
+    "checked": "跟踪复查",
 }
 RESOLUTION_ZH = {"renamed": "已更名", "deregistered": "已注销", "revoked": "已吊销", "listing_removed": "链接已删除"}
+STATE_EN = {
+    "open": "open",
+    "filed": "filed",
+    "awaiting": "awaiting deadline",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+ACTION_EN = {
+    "open": "opened",
+    "file": "complaint filed",
+    "await": "deadline set",
+    "resolve": "resolved",
+    "close": "closed",
+    "reopen": "reopened",
+    "note": "note",
+    "check": "follow-up check",
+    "checked": "follow-up check",
+}
+RESOLUTION_EN = {
+    "renamed": "renamed",
+    "deregistered": "deregistered",
+    "revoked": "licence revoked",
+    "listing_removed": "listing removed",
+}
+LANGUAGES = ("zh", "en")
+
+
+@pass_context
+def _t(ctx: Any, zh: str, en: str) -> str:
+    """The label in the dossier's language (``lang`` in the template context)."""
+    return en if ctx.get("lang") == "en" else zh
+
+
+def _labeller(zh: dict[str, str], en: dict[str, str]) -> Any:
+    @pass_context
+    def label(ctx: Any, key: str) -> str:
+        table = en if ctx.get("lang") == "en" else zh
+        return table.get(key, key)
+
+    return label
 
 
 def clean(value: Any, limit: int | None = 2000) -> str:
@@ -98,6 +144,10 @@ def _env() -> Environment:
     env.globals["ACTION_ZH"] = ACTION_ZH
     env.globals["RESOLUTION_ZH"] = RESOLUTION_ZH
     env.globals["alert_url"] = alert_url
+    env.globals["t"] = _t
+    env.globals["state_label"] = _labeller(STATE_ZH, STATE_EN)
+    env.globals["action_label"] = _labeller(ACTION_ZH, ACTION_EN)
+    env.globals["resolution_label"] = _labeller(RESOLUTION_ZH, RESOLUTION_EN)
     return env
 
 
@@ -313,8 +363,14 @@ def build_dossier(
     *,
     opts: DossierOptions | None = None,
     now: datetime | None = None,
+    language: str = "zh",
 ) -> Path:
-    """Write the dossier folder ``out`` (created empty) and its manifest; returns ``out``."""
+    """Write the dossier folder ``out`` (created empty) and its manifest; returns ``out``.
+
+    ``language`` ("zh" or "en") is that of the dossier's labels; the letter stays Chinese.
+    """
+    if language not in LANGUAGES:
+        raise DossierError(f"dossier language {language!r}: zh or en")
     opts = opts or DossierOptions()
     now = now or datetime.now(UTC)
     if out.exists() and any(out.iterdir()):
@@ -338,6 +394,7 @@ def build_dossier(
         "platform": platform,
         "generated_at": now,
         "authority": case.authority or {},
+        "lang": "zh",
     }
     env = _env()
     letter_name = "letter_enterprise.txt" if case.entity.kind == "enterprise" else "letter_listing.txt"
@@ -365,7 +422,8 @@ def build_dossier(
             )
         (out / "complaint.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
     ctx["letter"] = letter
-    (out / "dossier.html").write_text(env.get_template("dossier.html").render(**ctx), encoding="utf-8")
+    html = env.get_template("dossier.html").render(**{**ctx, "lang": language})
+    (out / "dossier.html").write_text(html, encoding="utf-8")
     (out / "case.json").write_text(json.dumps(case.to_doc(), ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "entity.json").write_text(json.dumps(entity, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     (out / "alerts.json").write_text(

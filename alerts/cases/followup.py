@@ -26,7 +26,7 @@ from typing import Any
 import jmespath
 
 from alerts.cases.model import FOLLOWUP_STATES, Case, alert_url, normalise
-from alerts.cases.service import resolve_case
+from alerts.cases.service import record_check, resolve_case
 
 MAX_BYTES = 2 * 1024 * 1024
 GONE = {404, 410}
@@ -80,7 +80,10 @@ class FollowupReport:
         return [o for o in self.outcomes if o.result == "error"]
 
     def lines(self) -> list[str]:
-        out = [f"follow-up: {self.checked} case(s) checked, {len(self.resolved)} resolved, {len(self.overdue)} overdue"]
+        out = [
+            f"follow-up: {self.checked} case(s) checked, {len(self.resolved)} resolved, "
+            f"{len(self.errors)} error(s), {len(self.overdue)} overdue"
+        ]
         out += [f"  {o.case_id} {o.result}: {o.entity} {o.detail}".rstrip() for o in self.outcomes]
         out += [f"  {c} overdue" for c in self.overdue]
         return out
@@ -244,7 +247,17 @@ def run_followup(
             if data.get("after_name") and detail == "renamed":
                 note += f"：{data['after_name']}"
             resolve_case(case_store, case.id, resolution=detail, note=note, data=data, who=who, now=now)
-        elif case.overdue(today):
+        elif result == "unchanged":
+            # Kept as an event (not only logged) so the case page and the dossier show each look.
+            looked = case.entity.uscc if case.entity.kind == "enterprise" else f"{len(case.alert_ids)} listing page(s)"
+            record_check(
+                case_store,
+                case.id,
+                data={"result": result, "detail": detail[:300], "looked_up": looked, "as_of": today.isoformat()},
+                who=who,
+                now=now,
+            )
+        if result != "resolved" and case.overdue(today):
             report.overdue.append(case.id)
         report.outcomes.append(Outcome(case.id, case.entity.name, result, detail))
     return report

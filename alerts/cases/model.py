@@ -30,6 +30,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "reopen": {"closed": "open", "resolved": "open"},
     "note": {s: s for s in STATES},
     "check": {"filed": "filed", "awaiting": "awaiting"},
+    "checked": {"filed": "filed", "awaiting": "awaiting"},  # the follow-up looked and found no change
 }
 
 ResolutionKind = Literal["renamed", "deregistered", "revoked", "listing_removed", "other"]
@@ -155,7 +156,7 @@ def transition(case: Case, action: str) -> str:
     if table is None:
         raise InvalidTransition(f"unknown action {action!r}")
     if case.state not in table:
-        allowed = sorted(a for a, t in TRANSITIONS.items() if case.state in t and a not in ("note", "check"))
+        allowed = sorted(a for a, t in TRANSITIONS.items() if case.state in t and a not in ("note", "check", "checked"))
         raise InvalidTransition(
             f"case {case.id} is {case.state}: cannot {action} (allowed: {', '.join(allowed) or 'nothing'})"
         )

@@ -183,4 +183,4 @@ def record_check(
     store: CaseStore, case_id: str, *, data: dict[str, Any], who: str = "follow-up", now: datetime | None = None
 ) -> Case:
     """A follow-up look that found the infringer unchanged (kept so the dossier shows the checks)."""
-    return _apply(store, case_id, "check", who, now, "", data)
+    return _apply(store, case_id, "checked", who, now, "", data)

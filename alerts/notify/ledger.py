@@ -56,6 +56,19 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (alert_id, recipient)
 );
 CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient, state);
+-- Case updates (alerts.notify.case_updates) ride in digests by the same protocol as alerts.
+CREATE TABLE IF NOT EXISTS case_updates (
+    update_key  TEXT NOT NULL,
+    recipient   TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent')),
+    message_id  TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    updated_at  TEXT NOT NULL,
+    sent_at     TEXT,
+    PRIMARY KEY (update_key, recipient)
+);
+CREATE INDEX IF NOT EXISTS case_updates_message ON case_updates (message_id);
 """
 
 
@@ -142,6 +155,28 @@ class Ledger:
         )
         return {aid for (ids,) in rows for aid in json.loads(ids)}
 
+    def case_keys_done(self, recipient: str) -> set[str]:
+        """Case updates sent to this recipient, or inside an interrupted message to it."""
+        rows = self._db.execute(
+            "SELECT update_key FROM case_updates WHERE recipient = ? AND state IN ('sent', 'sending')", (recipient,)
+        )
+        return {r[0] for r in rows}
+
+    def case_keys_of(self, message_id: str) -> list[str]:
+        rows = self._db.execute("SELECT update_key FROM case_updates WHERE message_id = ?", (message_id,))
+        return [r[0] for r in rows]
+
+    def case_update(self, update_key: str, recipient: str) -> dict | None:
+        cur = self._db.execute(
+            "SELECT state, message_id, attempts, last_error, sent_at FROM case_updates "
+            "WHERE update_key = ? AND recipient = ?",
+            (update_key, recipient),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip(("state", "message_id", "attempts", "last_error", "sent_at"), row, strict=True))
+
     def interrupted(self) -> list[PendingMessage]:
         rows = self._db.execute(
             "SELECT message_id, recipient, sender, alert_ids, raw, attempts FROM messages "
@@ -173,7 +208,15 @@ class Ledger:
         return list(rows)
 
     # -- state changes ----------------------------------------------------
-    def begin(self, message_id: str, recipient: str, sender: str, alert_ids: tuple[str, ...], raw: bytes) -> None:
+    def begin(
+        self,
+        message_id: str,
+        recipient: str,
+        sender: str,
+        alert_ids: tuple[str, ...],
+        raw: bytes,
+        case_keys: tuple[str, ...] = (),
+    ) -> None:
         """Record the message as being sent, before any byte goes to the server."""
         now = _now()
         with self._tx() as db:
@@ -192,6 +235,13 @@ class Ledger:
                 "updated_at = excluded.updated_at WHERE deliveries.state != 'sent'",
                 [(aid, recipient, message_id, now) for aid in alert_ids],
             )
+            db.executemany(
+                "INSERT INTO case_updates (update_key, recipient, state, message_id, attempts, updated_at) "
+                "VALUES (?, ?, 'sending', ?, 1, ?) ON CONFLICT (update_key, recipient) DO UPDATE SET "
+                "state = 'sending', message_id = excluded.message_id, attempts = case_updates.attempts + 1, "
+                "updated_at = excluded.updated_at WHERE case_updates.state != 'sent'",
+                [(k, recipient, message_id, now) for k in case_keys],
+            )
 
     def retrying(self, message_id: str) -> None:
         """Count another attempt at an interrupted message."""
@@ -203,6 +253,11 @@ class Ledger:
             )
             db.execute(
                 "UPDATE deliveries SET attempts = attempts + 1, updated_at = ? "
+                "WHERE message_id = ? AND state = 'sending'",
+                (now, message_id),
+            )
+            db.execute(
+                "UPDATE case_updates SET attempts = attempts + 1, updated_at = ? "
                 "WHERE message_id = ? AND state = 'sending'",
                 (now, message_id),
             )
@@ -221,6 +276,11 @@ class Ledger:
                 "WHERE message_id = ? AND state = 'sending'",
                 (now, now, message_id),
             )
+            db.execute(
+                "UPDATE case_updates SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
+                "WHERE message_id = ? AND state = 'sending'",
+                (now, now, message_id),
+            )
         return now
 
     def failed(self, message_id: str, error: str) -> None:
@@ -236,6 +296,11 @@ class Ledger:
                 "WHERE message_id = ? AND state = 'sending'",
                 (error, now, message_id),
             )
+            db.execute(
+                "UPDATE case_updates SET state = 'pending', last_error = ?, updated_at = ? "
+                "WHERE message_id = ? AND state = 'sending'",
+                (error, now, message_id),
+            )
 
     def uncertain(self, message_id: str, error: str) -> None:
         """The connection broke after the data went out: keep it for an identical re-send."""
@@ -247,5 +312,9 @@ class Ledger:
             )
             db.execute(
                 "UPDATE deliveries SET last_error = ?, updated_at = ? WHERE message_id = ? AND state = 'sending'",
+                (error, now, message_id),
+            )
+            db.execute(
+                "UPDATE case_updates SET last_error = ?, updated_at = ? WHERE message_id = ? AND state = 'sending'",
                 (error, now, message_id),
             )

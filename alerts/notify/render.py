@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from alerts.notify import case_updates as cu
 from alerts.notify.model import DigestItem
 from alerts.notify.sanitize import display_text, header_text, safe_href
 
@@ -38,6 +39,7 @@ class Rendered:
     alert_ids: tuple[str, ...]
     shown: int
     message: EmailMessage
+    case_keys: tuple[str, ...] = ()
 
     def as_bytes(self) -> bytes:
         return self.message.as_bytes(policy=policy.SMTP)
@@ -145,10 +147,11 @@ def render_digest(
     now: datetime | None = None,
     template_dir: Path | None = None,
     language: str = "en",
+    case_updates: Sequence[cu.CaseUpdate] = (),
 ) -> Rendered:
-    """Render one digest covering all `items`; at most `max_items` are listed in full."""
-    if not items:
-        raise ValueError("a digest needs at least one alert")
+    """Render one digest covering all `items` (at most `max_items` in full) and all `case_updates`."""
+    if not items and not case_updates:
+        raise ValueError("a digest needs at least one alert or case update")
     now = now or datetime.now(UTC)
     groups: dict[str, list[DigestItem]] = {}
     for it in sorted(items, key=lambda i: (-i.score, i.first_seen or now, i.alert_id)):
@@ -158,7 +161,10 @@ def render_digest(
     chosen = _select(groups, max(1, max_items))
     shown = sum(len(v) for v in chosen.values())
     ordered = [it for its in groups.values() for it in its]
-    subject = subject_for(ordered) if language != "zh" else subject_zh(ordered)
+    if ordered:
+        subject = subject_for(ordered) if language != "zh" else subject_zh(ordered)
+    else:
+        subject = cu.subject(case_updates, language)
     context = {
         "subject": subject,
         "recipient": header_text(recipient),
@@ -178,13 +184,15 @@ def render_digest(
             }
             for mark, its in groups.items()
         ],
+        "cases": cu.view(case_updates, base_url, language),
     }
     env = environment(str(template_dir or TEMPLATE_DIR))
     text = env.get_template("digest.txt").render(context)
     html = env.get_template("digest.html").render(context)
 
     alert_ids = tuple(it.alert_id for it in ordered)
-    msg_id = message_id_for(recipient, alert_ids, sender)
+    case_keys = tuple(u.key for u in case_updates)
+    msg_id = message_id_for(recipient, alert_ids + case_keys, sender)
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = subject
     msg["From"] = header_text(sender, 300)
@@ -195,7 +203,7 @@ def render_digest(
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
-    return Rendered(msg_id, recipient, subject, alert_ids, shown, msg)
+    return Rendered(msg_id, recipient, subject, alert_ids, shown, msg, case_keys)
 
 
 def subject_zh(items: Sequence[DigestItem], max_marks: int = 3) -> str:

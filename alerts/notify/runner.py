@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from alerts.notify import case_updates as cu
 from alerts.notify.ledger import Ledger
 from alerts.notify.model import DigestItem, Recipient
 from alerts.notify.render import render_digest
@@ -32,6 +33,7 @@ class Outcome:
     error: str = ""
     retry: bool = False  # a re-send of a message from an interrupted run
     preview: str = ""  # dry run: the plain-text part
+    cases: int = 0  # case updates in the digest (alerts.notify.case_updates)
 
 
 @dataclass
@@ -79,6 +81,7 @@ def run_notify(
     *,
     dry_run: bool = False,
     now: datetime | None = None,
+    case_source: cu.CaseUpdateSource | None = None,
 ) -> list[Outcome]:
     """Send every pending digest once; never raises for one recipient's failure."""
     now = now or datetime.now(UTC)
@@ -117,10 +120,12 @@ def run_notify(
 
         # 2. One fresh digest per recipient with everything not yet sent (or held above).
         candidates = _collect(source, recipients)
+        updates = _case_updates(case_source, now)
         for r in recipients:
             key = r.address.lower()
             items = pending_for(r, candidates, ledger)
-            if not items:
+            cases = cu.for_recipient(r, updates, ledger.case_keys_done(key)) if updates else []
+            if not items and not cases:
                 continue
             try:
                 rendered = render_digest(
@@ -131,19 +136,22 @@ def run_notify(
                     max_items=options.max_items,
                     now=now,
                     language=r.language,
+                    case_updates=cases,
                 )
                 raw = rendered.as_bytes()
             except Exception as exc:  # a rendering bug must not cost the other owners their digest
                 log.exception("cannot render the digest for %s", r.address)
                 outcomes.append(Outcome(r.address, len(items), "failed", error=f"render: {exc}"))
                 continue
-            out = Outcome(r.address, len(items), "would-send", rendered.subject, rendered.message_id)
+            out = Outcome(r.address, len(items), "would-send", rendered.subject, rendered.message_id, cases=len(cases))
             outcomes.append(out)
             if dry_run:
                 body = rendered.message.get_body(("plain",))
                 out.preview = body.get_content() if body is not None else ""
                 continue
-            ledger.begin(rendered.message_id, key, header_text(options.sender, 300), rendered.alert_ids, raw)
+            ledger.begin(
+                rendered.message_id, key, header_text(options.sender, 300), rendered.alert_ids, raw, rendered.case_keys
+            )
             if down:
                 ledger.failed(rendered.message_id, down)
                 out.state, out.error = "failed", down
@@ -169,6 +177,17 @@ def run_notify(
         if not dry_run:
             ledger.unlock()
     return outcomes
+
+
+def _case_updates(case_source: cu.CaseUpdateSource | None, now: datetime) -> list[cu.CaseUpdate]:
+    """All current case updates; a broken case store costs the digest its case section, not the alerts."""
+    if case_source is None:
+        return []
+    try:
+        return case_source.updates(now.date())
+    except Exception:
+        log.warning("could not read case updates for the digests", exc_info=True)
+        return []
 
 
 def _record_notified(source: AlertSource, ids: Sequence[str], at: str) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alerts.notify.case_updates import CaseUpdateSource
 from alerts.notify.ledger import Ledger
 from alerts.notify.recipients import recipients_for
 from alerts.notify.runner import DigestOptions, Outcome, run_notify
@@ -51,6 +52,7 @@ def send_digests(
     transport: Transport,
     dry_run: bool = False,
     now: datetime | None = None,
+    case_source: CaseUpdateSource | None = None,
 ) -> NotifyReport:
     """Send (or, with dry_run, only work out) every pending digest; nothing when notify is disabled."""
     report = NotifyReport(transport.name, destination(transport))
@@ -58,5 +60,7 @@ def send_digests(
         return report
     recipients = recipients_for(marks, settings)
     with Ledger(ledger_path) as ledger:
-        report.outcomes = run_notify(recipients, source, ledger, transport, options, dry_run=dry_run, now=now)
+        report.outcomes = run_notify(
+            recipients, source, ledger, transport, options, dry_run=dry_run, now=now, case_source=case_source
+        )
     return report
