@@ -88,6 +88,8 @@ class NotifySettings(BaseModel):
     min_score: float = Field(default=0.6, ge=0.0, le=1.0)  # when neither mark nor owner sets one
     statuses: list[str] = Field(default_factory=lambda: ["new"])
     recipients: dict[str, RecipientPrefs] = Field(default_factory=dict)
+    # who runs markwatch: one short email when a scan ends degraded or failed (brand owners' digests apart)
+    operators: list[str] = Field(default_factory=list)
 
     @field_validator("statuses")
     @classmethod

@@ -20,11 +20,21 @@ import scrapy
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
-from crawler import extract
-from crawler.items import item_class
+from crawler import extract, health
+from crawler.items import item_class, key_from_url
 from crawler.sources import Source, find_source
 
 URL_FIELDS = {"url", "seller_url"}
+_ERROR_KEYS = ("error", "errors", "error_code", "errcode", "errmsg", "error_msg", "fault")
+
+
+def _error_body(data: Any) -> bool:
+    """An API's 'no' dressed as HTTP 200: {"error": ...}, {"success": false}, {"status": "error"}."""
+    if not isinstance(data, dict):
+        return False
+    if any(data.get(k) not in (None, "", 0, "0", [], {}) for k in _ERROR_KEYS):
+        return True
+    return data.get("success") is False or str(data.get("status", "")).lower() in ("error", "fail", "failed")
 
 
 def search_keywords(marks_path: str | Path, limit: int | None = None) -> list[str]:
@@ -152,6 +162,11 @@ class SourceSpider(scrapy.Spider):
             item[k] = v
         item["source"] = self.source.name
         item.setdefault("url", response.url)
+        ident = self.source.identity
+        if ident is not None and ident.url is not None and not item.get("key"):
+            key = key_from_url(ident.url, item["url"])
+            if key:
+                item["key"] = key
         ev = self._evidence(response)
         item["fetched_at"] = ev["fetched_at"]
         item["response"] = ev
@@ -163,8 +178,13 @@ class SourceSpider(scrapy.Spider):
         page_spec = self.source.pages
         rows = extract.rows(response, page_spec, self.source.encoding)
         self.crawler.stats.inc_value("markwatch/pages/list")
+        if not rows:
+            self._no_rows(response)
         for row in rows:
             values = extract.fields(row, page_spec.fields)
+            id_spec = self.source.identity.field() if self.source.identity else None
+            if id_spec is not None and (key := extract.value(row, id_spec)) not in (None, "", []):
+                values["key"] = str(key)
             link = extract.value(row, page_spec.detail) if page_spec.detail else None
             if isinstance(link, list):
                 link = link[0] if link else None
@@ -177,6 +197,23 @@ class SourceSpider(scrapy.Spider):
             else:
                 yield self._item(values, response)
         yield from self._next_page(response, rows)
+
+    def _no_rows(self, response: Response) -> None:
+        """Say why a results page held no rows: malformed data, an error body, or a selector matching nothing."""
+        spec = self.source.pages
+        page = response.meta.get("page", 1)
+        stats = self.crawler.stats
+        if spec.format == "json":
+            data = extract.page_json(response, self.source.encoding)
+            if data is None and response.body.strip():
+                health.note(stats, "malformed", f"malformed JSON on page {page}")
+                return
+            if _error_body(data):
+                health.note(stats, "refused", f"error body (HTTP {response.status})")
+                return
+        if page == 1:  # a later page without rows is the normal end of the pages
+            what = f"`{spec.rows}`" if spec.rows else "the page"
+            health.note(stats, "empty", f"selector {what} matched nothing")
 
     def _next_page(self, response: Response, rows: list):
         spec = self.source.pages
