@@ -69,7 +69,7 @@ MARKWATCH_MIN_SCORE = 0.0
 
 LOG_LEVEL = "INFO"
 # Items carry their page as evidence: log lines name an item, they never print it.
-LOG_FORMATTER = "crawler.middlewares.QuietLogFormatter"
+LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
 
