@@ -16,6 +16,7 @@ import logging
 import socket
 from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
@@ -163,6 +164,11 @@ def _too_large(exc: BaseException) -> str:
 
 
 _PLAIN = {
+    "DownloadConnectionRefusedError": "connection refused",
+    "CannotResolveHostError": "DNS lookup failed",
+    "DownloadTimeoutError": "timed out",
+    "DownloadFailedError": "download failed",
+    "ResponseDataLossError": "answer cut off",
     "ConnectionRefusedError": "connection refused",
     "DNSLookupError": "DNS lookup failed",
     "TimeoutError": "timed out",
@@ -294,3 +300,27 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class BoundedDecompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression, which stops at DOWNLOAD_MAXSIZE (a gzip or brotli bomb), noting the cut.
+
+    Scrapy raises IgnoreRequest from process_response there, which no other middleware's
+    process_exception sees; this is where the source learns that one of its pages was too large.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = super().from_crawler(crawler)
+        mw._mw_crawler = crawler
+        return mw
+
+    def process_response(self, request, response, spider=None):
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as exc:
+            stats = self._mw_crawler.stats
+            if not _is_robots(request):
+                stats.inc_value(FINAL_REQUESTS)
+            health.note(stats, "too_large", _too_large(exc) or "body over the size limit after decompression")
+            raise
