@@ -32,7 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("ok", "drift", "auth", "errbody", "trunc", "bomb", "redirect", "slow", "few")
-TITLES = ("一正制药旗舰店 正品", "九阳豆浆机 家用", "立白洗衣液 2kg", "卫龙辣条 大礼包", "九牧花洒 套装")
+# Counterfeit cues: every listing is a hit for one demo mark (markwatch/demo/marks.yaml).
+TITLES = ("高仿 一正感冒灵", "原单 九阳豆浆机 家用", "A货 立白洗衣液 2kg", "超A 卫龙辣条 大礼包", "高仿 九牧花洒 套装")
 
 _BOMB: dict[int, bytes] = {}
 _BOMB_LOCK = threading.Lock()
@@ -97,16 +98,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8", **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers.items():
-            self.send_header(k.replace("_", "-"), v)
-        self.end_headers()
         try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in headers.items():
+                self.send_header(k.replace("_", "-"), v)
+            self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            pass  # the crawler gave up (a timeout, a size cut): that is the point
 
     def do_GET(self):  # noqa: N802
         parts = urlsplit(self.path)
@@ -142,13 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
             port = self.server.server_address[1]
             target = f"http://{cfg.other_host}:{port}/ok/item/{rest[1]}"
             return self._send(302, b"", Location=target)
-        if fault == "few":
-            if not cfg.few:
-                return self._send(200, _html(fault, _rows(fault, page, n)))
-            rows = _rows(fault, 1, cfg.few_items) if page == 1 else []
-            return self._send(200, _html(fault, rows))
         if page > cfg.pages:
             return self._send(200, _html(fault, []))
+        if fault == "few" and cfg.few:
+            return self._send(200, _html(fault, _rows(fault, 1, cfg.few_items) if page == 1 else []))
         rows = _rows(fault, page, n)
         if fault == "redirect":
             lis = "".join(
