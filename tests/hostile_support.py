@@ -14,14 +14,20 @@ from crawler.demo.hostile import source_yaml
 
 
 def hostile_config(
-    tmp: Path, sites: dict[str, str], *, extra: str = "", notify: str = "", scan_extra: str = ""
+    tmp: Path,
+    sites: dict[str, str],
+    *,
+    extra: str = "",
+    notify: str = "",
+    scan_extra: str = "",
+    max_pages: int = 5,
 ) -> Path:
     """A markwatch.toml scanning one source per {fault: base_url}; source files in tmp/sources."""
     (tmp / "sources").mkdir(parents=True, exist_ok=True)
     names = []
     for fault, base in sites.items():
         name = f"hostile-{fault}"
-        (tmp / "sources" / f"{name}.yaml").write_text(source_yaml(fault, base, name), encoding="utf-8")
+        (tmp / "sources" / f"{name}.yaml").write_text(source_yaml(fault, base, name, max_pages), encoding="utf-8")
         names.append(name)
     cfg = tmp / "markwatch.toml"
     cfg.write_text(

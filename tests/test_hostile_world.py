@@ -134,9 +134,7 @@ def test_yield_watch_flags_a_night_far_below_the_usual(tmp_path, site):
 
 
 def test_operators_get_one_short_email_per_bad_run(tmp_path, site):
-    cfg = hostile_config(
-        tmp_path, {"ok": site.url, "auth": site.url}, notify='operators = ["ops@markwatch.example"]'
-    )
+    cfg = hostile_config(tmp_path, {"ok": site.url, "auth": site.url}, notify='operators = ["ops@markwatch.example"]')
     rc, report, _ = run_scan(cfg)
     assert rc == 1
     mails = sorted((tmp_path / "var" / "outbox").glob("ops@markwatch.example*"))

@@ -66,6 +66,7 @@ class HostileConfig:
     bomb_megabytes: int = 400
     few: bool = False  # the `few` site serves only `few_items` rows in all
     few_items: int = 2
+    page_delay: float = 0.0  # seconds before every list page (a long scan, to kill something mid-way)
     other_host: str = "127.0.0.2"  # where `redirect` sends its off-site links
     hits: collections.Counter[str] = field(default_factory=collections.Counter)
 
@@ -143,6 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
             port = self.server.server_address[1]
             target = f"http://{cfg.other_host}:{port}/ok/item/{rest[1]}"
             return self._send(302, b"", Location=target)
+        if cfg.page_delay:
+            time.sleep(cfg.page_delay)
         if page > cfg.pages:
             return self._send(200, _html(fault, []))
         if fault == "few" and cfg.few:
@@ -186,7 +189,7 @@ class HostileServer:
         self.stop()
 
 
-def source_yaml(fault: str, base_url: str, name: str | None = None) -> str:
+def source_yaml(fault: str, base_url: str, name: str | None = None, max_pages: int = 5) -> str:
     """A marketplace source file for one hostile site (identity from the URL: host and port do not matter)."""
     name = name or f"hostile-{fault}"
     if fault in ("errbody", "trunc", "auth"):
@@ -224,7 +227,7 @@ limits: {{retries: 1, timeout: 10}}
 pages:
   url: "{{base}}/{fault}/list?page={{page}}"
   rows: li.item
-  max_pages: 5
+  max_pages: {max_pages}
   fields:
     title: a.t::text
     url: a.t::attr(href)
