@@ -77,13 +77,13 @@ def runs_command(
         "New",
         "Updated",
         "Emails",
-        "Degraded",
+        "Not ok",
         "Problems",
     ):
         table.add_column(
             col,
             justify="right"
-            if col in ("#", "Duration", "Pages", "Hits", "New", "Updated", "Emails", "Degraded")
+            if col in ("#", "Duration", "Pages", "Hits", "New", "Updated", "Emails", "Not ok")
             else "left",
         )
     for r in runs:
@@ -106,7 +106,7 @@ def runs_command(
             str(t.get("alerts_new", "–")),
             str(t.get("alerts_updated", "–")),
             str(t.get("emails_sent", "–")),
-            str(t.get("degraded", "–")),
+            str(int(t.get("degraded", 0) or 0) + int(t.get("failed", 0) or 0)) if "degraded" in t else "–",
             Text(visible(err, 120)),
         )
     out.print(table)
