@@ -332,9 +332,9 @@ def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[st
         return
     try:
         result = notify(settings, marks=marks)
-    except StoreUnavailable as exc:
+    except StoreUnavailable as exc:  # the store went down after the crawl: nothing queued, nothing readable
         logging.getLogger(__name__).warning("digests not sent: %s", exc)
-        errors.append(f"store unavailable, {queued} alerts queued; digests wait for the next run")
+        errors.append("store unavailable; digests wait for the next run")
         return
     except (LedgerBusy, OSError) as exc:
         errors.append(f"email digests not sent: {exc}")

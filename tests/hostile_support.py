@@ -53,10 +53,23 @@ metrics_file = "{tmp}/var/metrics/markwatch.prom"
     return cfg
 
 
+# The scan runs as the child of a small wrapper, so its peak RSS (getrusage of the wrapper's
+# children) is the scan's alone, not the test process's nor an earlier scan's.
+MEASURED = """
+import resource, subprocess, sys
+p = subprocess.run([sys.executable, "-m", "markwatch", "scan", "--config", sys.argv[1], "--json"],
+                   capture_output=True, text=True)
+sys.stdout.write(p.stdout)
+sys.stderr.write(p.stderr)
+sys.stderr.write("\\nPEAK_RSS_KB %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(p.returncode)
+"""
+
+
 def run_scan(cfg: Path, *, timeout: float = 240, **envs: str) -> tuple[int, dict, str]:
-    """`markwatch scan --json` in a subprocess: exit code, report, stderr."""
+    """`markwatch scan --json` in a subprocess: exit code, report (plus its peak RSS in MB), stderr."""
     p = subprocess.run(
-        [sys.executable, "-m", "markwatch", "scan", "--config", str(cfg), "--json"],
+        [sys.executable, "-c", MEASURED, str(cfg)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -64,7 +77,10 @@ def run_scan(cfg: Path, *, timeout: float = 240, **envs: str) -> tuple[int, dict
         env=env(**envs),
     )
     assert p.returncode in (0, 1), p.stderr[-3000:]
-    return p.returncode, json.loads(p.stdout), p.stderr
+    err, _, peak = p.stderr.rpartition("\nPEAK_RSS_KB ")
+    report = json.loads(p.stdout)
+    report["peak_rss_mb"] = round(int(peak) / 1024)
+    return p.returncode, report, err
 
 
 def last_run(cfg: Path) -> tuple[int, dict]:
