@@ -248,7 +248,7 @@ class HostGuardMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _setup(self) -> None:
+    async def _setup(self) -> None:
         spider = self.crawler.spider
         src = getattr(spider, "source", None)
         base = str(getattr(spider, "base_url", "") or getattr(src, "base_url", "") or "")
@@ -260,11 +260,15 @@ class HostGuardMiddleware:
             owned.add(host_key(h if "://" in h else f"http://{h}"))
             if "://" not in h and ":" not in h:
                 owned.add(host_key(f"https://{h}"))
-        self._owned = owned
         base_host = urlsplit(base).hostname or ""
-        self._private_ok = bool(base_host) and (
-            _private(base_host) or base_host == "localhost" or any(_private(a) for a in _resolve(base_host))
-        )
+        if not base_host:
+            self._private_ok = False
+        elif _is_ip(base_host) or base_host == "localhost":
+            self._private_ok = base_host == "localhost" or _private(base_host)
+        else:  # resolved in a thread: the reactor must not wait for DNS
+            addrs = await maybe_deferred_to_future(deferToThread(_resolve, base_host))
+            self._private_ok = any(_private(a) for a in addrs)
+        self._owned = owned  # last: a request arriving meanwhile runs the setup too, never a half-made one
 
     def _refuse(self, kind: str, detail: str, log_url: str) -> None:
         health.note(self.crawler.stats, kind, detail)
@@ -277,7 +281,7 @@ class HostGuardMiddleware:
         if parts.scheme not in ("http", "https"):
             return None  # file:// data sources and the like are the operator's own files
         if self._owned is None:
-            self._setup()
+            await self._setup()
         host = (parts.hostname or "").lower()
         key = host_key(request.url)
         redirected = bool(request.meta.get("redirect_urls"))
