@@ -163,10 +163,17 @@ def test_one_node_of_three_killed_mid_scan_the_scan_ends_ok(tmp_path):
         assert proc.returncode == 0, err[-3000:]
         report = json.loads(out)
         assert report["status"] == "ok" and report["errors"] == []
-        assert report["sources"][0]["alerts_new"] == 200
+        src = report["sources"][0]
+        # A bulk write cut by the kill is retried on another node; what it had already written
+        # comes back as an update of the same alert (same id), so count the store, not "new".
+        assert src["hits"] == 200 and src["alerts_new"] + src["alerts_updated"] >= 200
         assert _health(urls[0]) == "yellow"  # one copy of each shard left: yellow, not red
         ids = _ids(urls[0], alias)
         assert len(ids) == len(set(ids)) == 200
-        print(f"\nFAULT | 1 of 3 ES nodes killed | {report['status']} | cluster yellow | exit 0 | alerts {len(ids)}")
+        print(
+            f"\nFAULT | 1 of 3 ES nodes killed | {report['status']} | cluster yellow | exit 0 | "
+            f"stored {len(ids)} of {src['hits']} hits, unique {len(set(ids))} "
+            f"(new {src['alerts_new']}, updated {src['alerts_updated']})"
+        )
     finally:
         es_node("stop", "--name", name, "--cluster", "3")
