@@ -74,13 +74,20 @@ def _scan(cfg: Path) -> subprocess.Popen:
     )
 
 
-def _kill_when_stored(proc: subprocess.Popen, url: str, alias: str, pid: int, at_least: int) -> None:
+def _primary_pid(url: str, alias: str) -> int:
+    """The process of the node holding the alerts' primary shard (the node whose loss matters)."""
+    with urllib.request.urlopen(f"{url}/_cat/shards/{alias}?format=json&h=node,prirep", timeout=5) as r:
+        node = next(s["node"] for s in json.load(r) if s["prirep"] == "p")
+    return int(es_node("pid", "--name", node))
+
+
+def _kill_when_stored(proc: subprocess.Popen, url: str, alias: str, pid, at_least: int) -> None:
     deadline = time.monotonic() + 120
     while _count(url, alias) < at_least:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no alerts reached Elasticsearch"
         time.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
+    os.kill(pid() if callable(pid) else pid, signal.SIGKILL)
 
 
 def test_es_killed_mid_scan_queues_reports_and_delivers_later(tmp_path):
@@ -157,8 +164,7 @@ def test_one_node_of_three_killed_mid_scan_the_scan_ends_ok(tmp_path):
         with HostileServer(HostileConfig(pages=20, page_delay=0.3)) as site:
             cfg = hostile_config(tmp_path, {"ok": site.url}, extra=store, max_pages=25)
             proc = _scan(cfg)
-            victim = int(es_node("pid", "--name", f"{name}-3"))
-            _kill_when_stored(proc, urls[0], alias, victim, at_least=20)
+            _kill_when_stored(proc, urls[0], alias, lambda: _primary_pid(urls[0], alias), at_least=20)
             out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-3000:]
         report = json.loads(out)
@@ -167,11 +173,16 @@ def test_one_node_of_three_killed_mid_scan_the_scan_ends_ok(tmp_path):
         # A bulk write cut by the kill is retried on another node; what it had already written
         # comes back as the same alert (same id, counted unchanged or updated), so count the store.
         assert src["hits"] == 200 and src["alerts_new"] <= 200
-        assert _health(urls[0]) == "yellow"  # one copy of each shard left: yellow, not red
-        ids = _ids(urls[0], alias)
+        # The primary's node died: its replica was promoted. Yellow until Elasticsearch rebuilds the
+        # replica on the third node (after index.unassigned.node_left.delayed_timeout), then green;
+        # never red. Any live node answers.
+        live = [u for u in urls if _count(u, alias) >= 0]
+        health = _health(live[0])
+        assert health in ("yellow", "green")
+        ids = _ids(live[0], alias)
         assert len(ids) == len(set(ids)) == 200
         print(
-            f"\nFAULT | 1 of 3 ES nodes killed | {report['status']} | cluster yellow | exit 0 | "
+            f"\nFAULT | 1 of 3 ES nodes killed | {report['status']} | cluster {health} | exit 0 | "
             f"stored {len(ids)} of {src['hits']} hits, unique {len(set(ids))} "
             f"(new {src['alerts_new']}, updated {src['alerts_updated']})"
         )
