@@ -27,6 +27,7 @@ class _Common(scrapy.Item):
     request_fp = scrapy.Field()  # fingerprint of the request that produced the item (resume journal)
     identity = scrapy.Field()  # identity(item), set once by the normalise stage
     subject = scrapy.Field()  # matcher Subject, set once by the normalise stage, dropped at the end
+    key = scrapy.Field()  # the site's stable id for the item, when its source declares `identity`
 
 
 class Registration(_Common):
@@ -67,7 +68,14 @@ def item_class(kind: str) -> type[Registration] | type[Listing]:
 
 
 def identity(item: scrapy.Item) -> str:
-    """What makes two crawls of the same thing the same: the credit code, else the URL."""
+    """What makes two crawls of the same thing the same: the credit code, the source's stable id, else the URL.
+
+    A listing's URL includes host and port; a source that declares `identity` gives an id that
+    does not, so the same listing fetched from a moved site (or the demo on another port) is not new.
+    """
+    key = item.get("key")
+    if isinstance(key, str) and key.strip():
+        return f"id:{key.strip()[:500]}"
     if isinstance(item, Registration):
         if item.get("uscc") and item.get("uscc_valid"):
             return f"uscc:{item['uscc']}"
@@ -96,3 +104,13 @@ def page_url(item: scrapy.Item) -> str | None:
     """
     url = item.get("url")
     return url if isinstance(url, str) and url else None
+
+
+def key_from_url(pattern: str, url: str) -> str | None:
+    """The stable id in *url* by a source's `identity: {url: REGEX}`: the first group, else the match."""
+    import re
+
+    m = re.search(pattern, url or "")
+    if not m:
+        return None
+    return m.group(1) if m.groups() else m.group(0)

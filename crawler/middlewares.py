@@ -1,22 +1,33 @@
-"""Downloader middlewares: retries that back off, and the source-health watch that degrades a source.
+"""Downloader middlewares: the host guard, retries that back off, and the source-health watch.
 
-A source is *degraded* when it serves an anti-bot page (captcha, 403/429) or
-when requests keep failing after their retries; it is then stopped cleanly
-(its spider closes with reason "degraded") while other sources go on.
+- `HostGuardMiddleware` refuses, before connecting, any request to a host the source does not own
+  (an off-site redirect or link) and any request to a loopback, private or link-local address
+  (also when a host name resolves to one) unless the source's own base URL is such an address.
+- `SourceHealthMiddleware` notes every refusal, failure and oversized body in `crawler.health`
+  and counts the requests that ended, for the verdict in `crawler.outcome`. A source is also
+  stopped early when it serves an anti-bot page (captcha, 403/429) or when requests keep failing
+  after their retries (its spider closes with reason "degraded") while other sources go on.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 
+from crawler import health
 from crawler.extract import text_of
+from crawler.outcome import FINAL_REQUESTS
 
 logger = logging.getLogger(__name__)
 
@@ -86,22 +97,44 @@ class SourceHealthMiddleware:
         return None
 
     def process_response(self, request, response, spider=None):
-        if request.url.endswith("/robots.txt"):
+        if _is_robots(request):
             return response
+        stats = self.crawler.stats
+        if not 300 <= response.status < 400:  # a redirect is not the end of its request
+            stats.inc_value(FINAL_REQUESTS)
+        if response.status in REFUSED_STATUSES:
+            health.note(stats, "refused", f"HTTP {response.status}")
         reason = self._antibot(response)
         if reason:
-            self.crawler.stats.inc_value("markwatch/antibot_pages")
+            stats.inc_value("markwatch/antibot_pages")
+            if response.status not in REFUSED_STATUSES:
+                health.note(stats, "refused", "anti-bot page")
             self._degrade(reason)
             raise IgnoreRequest(reason)
         if response.status >= 500:
+            health.note(stats, "failed", f"HTTP {response.status}")
             self._failed(f"HTTP {response.status} at {response.url}")
+        elif response.status >= 400 and response.status not in REFUSED_STATUSES:
+            health.note(stats, "failed", f"HTTP {response.status}")
         elif response.status < 400:
             self.failures = 0
         return response
 
     def process_exception(self, request, exception, spider=None):
-        if not isinstance(exception, IgnoreRequest):
-            self._failed(f"{type(exception).__name__} at {request.url}")
+        if _is_robots(request):
+            return None
+        stats = self.crawler.stats
+        too_large = _too_large(exception)
+        if too_large:
+            stats.inc_value(FINAL_REQUESTS)
+            health.note(stats, "too_large", too_large)
+            return None
+        if isinstance(exception, IgnoreRequest):
+            return None  # refused on purpose (host guard, robots.txt, anti-bot): noted where it was refused
+        stats.inc_value(FINAL_REQUESTS)
+        health.note(stats, "unreachable", _plain(exception))
+        self._failed(f"{type(exception).__name__} at {request.url}")
+        return None
 
     def _failed(self, what: str) -> None:
         self.failures += 1
@@ -110,3 +143,188 @@ class SourceHealthMiddleware:
         limit = src.max_failures if src else 8
         if self.failures >= limit:
             self._degrade(f"{self.failures} requests in a row failed after retries (last: {what})")
+
+
+# The site answered but said no: authentication, permission, method, rate limit, legal.
+REFUSED_STATUSES = frozenset({401, 403, 405, 407, 429, 451})
+
+
+def _is_robots(request: Request) -> bool:
+    return urlsplit(request.url).path == "/robots.txt"
+
+
+def _too_large(exc: BaseException) -> str:
+    """'body over 32 MB' when *exc* is Scrapy's size cut (raw or decompressed), else ''."""
+    text = str(exc)
+    if "DOWNLOAD_MAXSIZE" in text or "download max size" in text or "larger than download max size" in text:
+        return "body over the size limit" + (" after decompression" if "decompress" in text.lower() else "")
+    if type(exc).__name__ == "DownloadCancelledError" and "size" in text:
+        return "body over the size limit"
+    return ""
+
+
+_PLAIN = {
+    "DownloadConnectionRefusedError": "connection refused",
+    "CannotResolveHostError": "DNS lookup failed",
+    "DownloadTimeoutError": "timed out",
+    "DownloadFailedError": "download failed",
+    "ResponseDataLossError": "answer cut off",
+    "ConnectionRefusedError": "connection refused",
+    "DNSLookupError": "DNS lookup failed",
+    "TimeoutError": "timed out",
+    "TCPTimedOutError": "timed out",
+    "ConnectError": "cannot connect",
+    "ConnectionLost": "connection lost",
+    "ResponseNeverReceived": "connection lost before an answer",
+    "ResponseFailed": "answer cut off",
+    "NoRouteError": "no route to host",
+    "SSLError": "TLS handshake failed",
+}
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception in plain words for the reason line (its type, never its text: that may hold a URL with a key)."""
+    name = type(exc).__name__
+    if name in ("ResponseNeverReceived", "ResponseFailed"):
+        inner = [type(getattr(r, "value", r)).__name__ for r in getattr(exc, "reasons", [])]
+        for n in inner:
+            if n in _PLAIN and n not in ("ResponseNeverReceived", "ResponseFailed"):
+                return _PLAIN[n]
+    return _PLAIN.get(name, name)
+
+
+def host_key(url: str) -> str:
+    """host:port of a URL, lowercased, with the scheme's default port spelled out."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{host}:{port}"
+
+
+def _private(ip: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    return (
+        addr.is_loopback
+        or addr.is_private
+        or addr.is_link_local
+        or addr.is_reserved
+        or addr.is_unspecified
+        or addr.is_multicast
+    )
+
+
+def _resolve(host: str) -> list[str]:
+    try:
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+    except OSError:
+        return []  # let the download fail as unreachable, the way it would without the guard
+
+
+class HostGuardMiddleware:
+    """Refuse requests to hosts the source does not own, and to private addresses, before connecting.
+
+    A source owns the hosts of its URLs after `{base}` substitution plus its `allowed_hosts`.
+    Addresses are checked for IP literals and for the addresses a name resolves to (in a thread,
+    cached per host for the crawl); a name that resolves differently at connect time (DNS
+    rebinding) is outside what a check before connecting can see: see docs/production.md.
+    """
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self._owned: set[str] | None = None
+        self._private_ok = False
+        self._addrs: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def _setup(self) -> None:
+        spider = self.crawler.spider
+        src = getattr(spider, "source", None)
+        base = str(getattr(spider, "base_url", "") or getattr(src, "base_url", "") or "")
+        urls = [base] if base else []
+        if src is not None:
+            urls.append(src.pages.url.replace("{base}", base))
+        owned = {host_key(u) for u in urls if urlsplit(u).scheme in ("http", "https")}
+        for h in getattr(src, "allowed_hosts", None) or []:
+            owned.add(host_key(h if "://" in h else f"http://{h}"))
+            if "://" not in h and ":" not in h:
+                owned.add(host_key(f"https://{h}"))
+        base_host = urlsplit(base).hostname or ""
+        if not base_host:
+            self._private_ok = False
+        elif _is_ip(base_host) or base_host == "localhost":
+            self._private_ok = base_host == "localhost" or _private(base_host)
+        else:  # resolved in a thread: the reactor must not wait for DNS
+            addrs = await maybe_deferred_to_future(deferToThread(_resolve, base_host))
+            self._private_ok = any(_private(a) for a in addrs)
+        self._owned = owned  # last: a request arriving meanwhile runs the setup too, never a half-made one
+
+    def _refuse(self, kind: str, detail: str, log_url: str) -> None:
+        health.note(self.crawler.stats, kind, detail)
+        self.crawler.stats.inc_value(FINAL_REQUESTS)
+        logger.info("refused %s: %s", log_url, detail)
+        raise IgnoreRequest(detail)
+
+    async def process_request(self, request, spider=None):
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https"):
+            return None  # file:// data sources and the like are the operator's own files
+        if self._owned is None:
+            await self._setup()
+        host = (parts.hostname or "").lower()
+        key = host_key(request.url)
+        redirected = bool(request.meta.get("redirect_urls"))
+        if self._owned and key not in self._owned:
+            what = "redirect" if redirected else "link"
+            self._refuse("offsite", f"{what} to another host ({host})", request.url)
+        if self._private_ok:
+            return None
+        addrs = [host] if _is_ip(host) else self._addrs.get(host)
+        if addrs is None:
+            addrs = self._addrs[host] = await maybe_deferred_to_future(deferToThread(_resolve, host))
+        if host == "localhost" or any(_private(a) for a in addrs):
+            self._refuse("offsite", f"private or loopback address ({host})", request.url)
+        return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+class BoundedDecompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression, which stops at DOWNLOAD_MAXSIZE (a gzip or brotli bomb), noting the cut.
+
+    Scrapy raises IgnoreRequest from process_response there, which no other middleware's
+    process_exception sees; this is where the source learns that one of its pages was too large.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = super().from_crawler(crawler)
+        mw._mw_crawler = crawler
+        return mw
+
+    def process_response(self, request, response, spider=None):
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as exc:
+            stats = self._mw_crawler.stats
+            if not _is_robots(request):
+                stats.inc_value(FINAL_REQUESTS)
+            health.note(stats, "too_large", _too_large(exc) or "body over the size limit after decompression")
+            raise

@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler, CrawlerProcess, CrawlerRunner
 from scrapy.settings import Settings
 
 from crawler.errors import SourceError
+from crawler.outcome import verdict
 from crawler.sources import Source, find_source
 from crawler.spiders.marketplace import MarketplaceSpider
 from crawler.spiders.registry import RegistrySpider
@@ -42,10 +43,12 @@ LOOPBACK_SETTINGS: dict[str, Any] = {
 
 @dataclass
 class SourceStats:
-    """What one source did in one scan."""
+    """What one source did in one scan; `state` and `reason` are `crawler.outcome.verdict`'s."""
 
     source: str
     kind: str
+    state: str = "ok"  # ok, degraded, failed
+    reason: str = ""
     pages: int = 0
     items: int = 0
     dropped: int = 0
@@ -65,12 +68,16 @@ class SourceStats:
     elapsed_seconds: float = 0.0
 
 
-def stats_of(source: Source, crawler: Crawler) -> SourceStats:
+def stats_of(source: Source, crawler: Crawler, history: list[int] | None = None) -> SourceStats:
+    """One source's figures and verdict; *history* is its item counts in earlier runs (the yield watch)."""
     s = crawler.stats.get_stats() if crawler.stats else {}
     g = lambda k: int(s.get(k, 0) or 0)  # noqa: E731
+    out = verdict(s, history=history or [])
     return SourceStats(
         source=source.name,
         kind=source.kind,
+        state=out.state,
+        reason=out.reason,
         pages=g("response_received_count"),
         items=g("item_scraped_count"),
         dropped=g("item_dropped_count"),
@@ -84,8 +91,8 @@ def stats_of(source: Source, crawler: Crawler) -> SourceStats:
         failed_requests=g("markwatch/failed_requests"),
         resume_skipped=g("markwatch/resume_skipped"),
         robots_forbidden=g("robotstxt/forbidden"),
-        degraded=bool(s.get("markwatch/degraded")),
-        degraded_reason=str(s.get("markwatch/degraded_reason", "")),
+        degraded=out.state != "ok",
+        degraded_reason=out.reason,
         finish_reason=str(s.get("finish_reason", "")),
         elapsed_seconds=round(float(s.get("elapsed_time_seconds", 0.0) or 0.0), 3),
     )
@@ -113,6 +120,21 @@ def build_settings(
     for k, v in (overrides or {}).items():
         settings.set(k, v, priority="cmdline")
     return settings
+
+
+def source_limits(src: Source) -> dict[str, Any]:
+    """The Scrapy settings a source's `limits` set (they win over the defaults, not over the caller's)."""
+    lim = src.limits
+    out: dict[str, Any] = {}
+    if lim.max_size is not None:
+        out["DOWNLOAD_MAXSIZE"] = lim.max_size
+    if lim.warn_size is not None:
+        out["DOWNLOAD_WARNSIZE"] = lim.warn_size
+    if lim.timeout is not None:
+        out["DOWNLOAD_TIMEOUT"] = lim.timeout
+    if lim.retries is not None:
+        out["RETRY_TIMES"] = lim.retries
+    return out
 
 
 def _resolve(sources, sources_dirs) -> list[Source]:
@@ -143,6 +165,8 @@ def schedule_sources(
         s = settings.copy()
         if jobdir:
             s.set("JOBDIR", str(Path(jobdir) / src.name), priority="cmdline")
+        for key, value in source_limits(src).items():
+            s.set(key, value, priority="spider")
         # CrawlerProcess installs the reactor through its first crawler; mirror what it does itself.
         init_reactor = isinstance(runner, CrawlerProcess) and not getattr(runner, "_initialized_reactor", True)
         if init_reactor:

@@ -10,6 +10,9 @@ markwatch's own settings (all optional):
   MARKWATCH_PROXY             proxy URL for every request (a source's own `proxy` wins)
   MARKWATCH_CHROMIUM          the browser for `render: browser` sources (default: found on PATH)
   MARKWATCH_RETRY_BACKOFF     first retry waits this long (s), doubling each time, capped by ..._MAX
+
+A source file may set its own `limits` (max_size, warn_size, timeout, retries) and `allowed_hosts`;
+crawler.run applies them per crawler on top of these defaults.
 """
 
 BOT_NAME = "markwatch"
@@ -30,6 +33,12 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 
+# Hostile sites: a body over DOWNLOAD_MAXSIZE (also after gzip/brotli/zstd decompression, which
+# Scrapy's HttpCompressionMiddleware bounds by the same setting) ends that one response as a
+# recorded `too_large` problem; memory stays bounded. Scrapy's defaults (1 GB / 32 MB) are too big.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
@@ -37,10 +46,14 @@ MARKWATCH_RETRY_BACKOFF = 1.0
 MARKWATCH_RETRY_BACKOFF_MAX = 30.0
 
 DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100): an off-site or private host is refused before anything is fetched.
+    "crawler.middlewares.HostGuardMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.SourceHealthMiddleware": 540,
     "crawler.signers.SecretsMiddleware": 950,  # last before the network: fills ${NAME}, signs, then undoes it
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.BoundedDecompressionMiddleware": 590,
 }
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
@@ -59,6 +72,8 @@ ITEM_PIPELINES = {
 MARKWATCH_MIN_SCORE = 0.0
 
 LOG_LEVEL = "INFO"
+# Items carry their page as evidence: log lines name an item, they never print it.
+LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
 

@@ -178,6 +178,51 @@ class AntiBot(BaseModel):
     url_contains: list[str] = Field(default_factory=lambda: ["/captcha", "verify"])
 
 
+class Limits(BaseModel):
+    """Per-source bounds for hostile sites (none set = the crawler's defaults in crawler/settings.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_size: int | None = Field(default=None, ge=1024)  # bytes per response, also after decompression
+    warn_size: int | None = Field(default=None, ge=1024)
+    timeout: float | None = Field(default=None, gt=0)  # seconds per request
+    retries: int | None = Field(default=None, ge=0, le=10)
+
+
+class IdentitySpec(BaseModel):
+    """What makes a listing the same listing wherever it was fetched from: a stable id, not host:port.
+
+    `json`/`css`/`xpath` read the id from the row; `url` is a regular expression on the item's URL
+    whose first group (or whole match) is the id.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    css: str | None = None
+    xpath: str | None = None
+    json_: str | None = Field(default=None, alias="json")
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> IdentitySpec:
+        if sum(x is not None for x in (self.css, self.xpath, self.json_, self.url)) != 1:
+            raise ValueError("give exactly one of json, css, xpath, url")
+        if self.url is not None:
+            import re
+
+            try:
+                re.compile(self.url)
+            except re.error as exc:
+                raise ValueError(f"url: not a regular expression: {exc}") from None
+        return self
+
+    def field(self) -> FieldSpec | None:
+        """The row selector, when the id is read from the row."""
+        if self.url is not None:
+            return None
+        return FieldSpec.model_validate({"css": self.css, "xpath": self.xpath, "json": self.json_})
+
+
 class Source(BaseModel):
     """One site, as read from its YAML file."""
 
@@ -203,6 +248,9 @@ class Source(BaseModel):
     render: Literal["http", "browser"] = "http"  # browser: headless Chromium through scrapy-playwright
     wait_for: str | None = None  # with render: browser, a CSS selector to wait for before reading the page
     max_terms: int | None = Field(default=None, ge=1)  # search terms per mark (paid APIs: few); see docs
+    limits: Limits = Field(default_factory=Limits)
+    allowed_hosts: list[str] = Field(default_factory=list)  # hosts besides those of its URLs it may fetch from
+    identity: IdentitySpec | None = None  # a listing's stable id (default: its URL)
     path: str = Field(default="", exclude=True)
 
     @field_validator("encoding")

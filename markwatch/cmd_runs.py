@@ -31,8 +31,11 @@ def runs_command(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="markwatch.toml file.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to show.")] = 20,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    last: Annotated[
+        bool, typer.Option("--last", help="Only the last finished scan; exit 1 when it was not ok (for monitoring).")
+    ] = False,
 ) -> None:
-    """List recorded scans, newest first."""
+    """List recorded scans, newest first (with --last: the last one, exit 1 unless it was ok)."""
     from markwatch.cmd_alerts import visible
     from markwatch.config import load_settings
     from markwatch.runs import RunLog
@@ -45,16 +48,22 @@ def runs_command(
     runs = []
     if path.exists():
         with RunLog(path) as log:
-            runs = log.list(limit)
+            if last:
+                one = log.last()
+                runs = [one] if one else []
+            else:
+                runs = log.list(limit)
+    code = 0 if (not last or (runs and runs[0].status == "ok")) else 1
     if fmt == "json":
-        typer.echo(json.dumps([r.to_dict() for r in runs], ensure_ascii=False, indent=1))
-        return
+        data = [r.to_dict() for r in runs]
+        typer.echo(json.dumps(data[0] if last and data else (None if last else data), ensure_ascii=False, indent=1))
+        raise typer.Exit(code)
     out = Console()
     if not out.is_terminal:
         out = Console(width=max(out.width, 160))  # logs and pipes get the whole table
     if not runs:
         out.print(Text(f"No scans recorded yet ({path})."))
-        return
+        raise typer.Exit(code)
     table = Table(title=Text(f"Scans ({path})"), title_justify="left")
     for col in (
         "#",
@@ -68,18 +77,23 @@ def runs_command(
         "New",
         "Updated",
         "Emails",
-        "Degraded",
-        "Errors",
+        "Not ok",
+        "Problems",
     ):
         table.add_column(
             col,
             justify="right"
-            if col in ("#", "Duration", "Pages", "Hits", "New", "Updated", "Emails", "Degraded")
+            if col in ("#", "Duration", "Pages", "Hits", "New", "Updated", "Emails", "Not ok")
             else "left",
         )
     for r in runs:
         t = r.totals
-        err = "; ".join(r.errors)
+        bad = [
+            f"{p.get('source')}: {p.get('state')}: {p.get('reason', '')}"
+            for p in r.per_source
+            if p.get("state", "ok") != "ok"
+        ]
+        err = "; ".join(bad + list(r.errors))
         table.add_row(
             str(r.id),
             r.started_at.replace("+00:00", ""),
@@ -92,7 +106,8 @@ def runs_command(
             str(t.get("alerts_new", "–")),
             str(t.get("alerts_updated", "–")),
             str(t.get("emails_sent", "–")),
-            str(t.get("degraded", "–")),
+            str(int(t.get("degraded", 0) or 0) + int(t.get("failed", 0) or 0)) if "degraded" in t else "–",
             Text(visible(err, 120)),
         )
     out.print(table)
+    raise typer.Exit(code)

@@ -1,6 +1,6 @@
 """`markwatch scan`: every configured source through crawl → screen → store, then the digests.
 
-Exit codes: 0 every source finished, 1 some source degraded (or the run had errors, or it was
+Exit codes: 0 every source ok, 1 some source degraded or failed (or the run had errors, or it was
 stopped), 2 configuration error, 3 another scan is running (the lock).
 """
 

@@ -119,6 +119,8 @@ class ScanSettings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     log_file: Path | None = None
     notify: bool = True  # send the email digests at the end of the scan
+    max_minutes: float | None = Field(default=None, gt=0)  # whole-scan time budget; sources still running stop
+    metrics_file: Path | None = None  # Prometheus textfile written after each run (node-exporter textfile)
     scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings, e.g. {HTTPCACHE_ENABLED = true}
 
     def fingerprint_db(self) -> Path:

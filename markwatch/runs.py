@@ -146,5 +146,39 @@ class RunLog:
             for r in rows
         ]
 
+    def yield_history(self, source: str, limit: int = 10) -> list[int]:
+        """The source's item counts in its last *limit* finished, not resumed runs where it was not failed."""
+        rows = self.db.execute(
+            "SELECT per_source FROM runs WHERE status IN ('ok','degraded') AND resumed=0 ORDER BY id DESC LIMIT ?",
+            (limit * 5,),
+        ).fetchall()
+        out: list[int] = []
+        for (per_source,) in rows:
+            for s in json.loads(per_source or "[]"):
+                if s.get("source") == source and s.get("state", "ok") != "failed" and not s.get("resume_skipped"):
+                    out.append(int(s.get("items", 0) or 0))
+            if len(out) >= limit:
+                break
+        return out[:limit]
+
+    def since(self, source: str, state: str) -> str | None:
+        """When *source* was last seen ok before the current streak of *state* (for 'since when')."""
+        rows = self.db.execute(
+            "SELECT started_at, per_source FROM runs WHERE status NOT IN ('running','killed') ORDER BY id DESC"
+        ).fetchall()
+        first_bad = None
+        for started, per_source in rows:
+            mine = next((s for s in json.loads(per_source or "[]") if s.get("source") == source), None)
+            if mine is None:
+                continue
+            if mine.get("state", "ok") == "ok":
+                break
+            first_bad = started
+        return first_bad
+
+    def last(self) -> Run | None:
+        """The newest finished run (not one still running)."""
+        return next((r for r in self.list(50) if r.status != "running"), None)
+
     def get(self, run_id: int) -> Run | None:
         return next((r for r in self.list(1_000_000) if r.id == run_id), None)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler.outcome import TIME_BUDGET
 from crawler.pipelines.stage import STAGE_KEY, STAGES
 from crawler.resume import JOURNAL
 from crawler.run import LOOPBACK_SETTINGS, SourceStats
@@ -48,7 +49,7 @@ COUNTS = (
 
 @dataclass
 class ScanReport:
-    """What a scan did; ``exit_code`` is 0 when every source finished, else 1."""
+    """What a scan did; ``exit_code`` is 0 only when every source is ``ok`` and the run had no error."""
 
     run_id: int
     status: str
@@ -60,6 +61,7 @@ class ScanReport:
     email_transport: str = ""
     errors: list[str] = field(default_factory=list)
     followup: dict[str, int] = field(default_factory=dict)  # issue 14: checked, resolved, errors, overdue
+    log_file: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -67,7 +69,8 @@ class ScanReport:
 
     def totals(self) -> dict[str, int]:
         out = {k: sum(int(getattr(s, k)) for s in self.sources) for k in COUNTS}
-        out["degraded"] = sum(1 for s in self.sources if s.degraded)
+        out["degraded"] = sum(1 for s in self.sources if s.state == "degraded")
+        out["failed"] = sum(1 for s in self.sources if s.state == "failed")
         out["emails_sent"] = self.emails_sent
         out.update({f"followup_{k}": v for k, v in self.followup.items()})
         return out
@@ -99,9 +102,10 @@ def crawl_overrides(settings: Settings) -> dict[str, Any]:
     sc = settings.scan
     out: dict[str, Any] = dict(LOOPBACK_SETTINGS) if sc.loopback else {}
     out["LOG_LEVEL"] = sc.log_level
-    if sc.log_file:
-        sc.log_file.parent.mkdir(parents=True, exist_ok=True)
-        out["LOG_FILE"] = str(sc.log_file)
+    # Tracebacks of expected failures (a site down, a store down) go to the log file, never the terminal.
+    log_file = log_file_of(settings)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    out["LOG_FILE"] = str(log_file)
     if sc.concurrency:
         out["CONCURRENT_REQUESTS_PER_DOMAIN"] = sc.concurrency
     if sc.delay is not None:
@@ -111,6 +115,21 @@ def crawl_overrides(settings: Settings) -> dict[str, Any]:
     out["MARKWATCH_MIN_SCORE"] = sc.min_score
     out.update(sc.scrapy)
     return out
+
+
+def log_file_of(settings: Settings) -> Path:
+    """`[scan] log_file`, else `<state_dir>/scan.log`."""
+    return settings.scan.log_file or settings.scan.state_dir / "scan.log"
+
+
+def _stop_at_budget(pairs: list[tuple[Source, Any]]) -> None:
+    """Stop every source still running at `[scan] max_minutes`; each is reported `degraded: time budget`."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    for _src, crawler in pairs:
+        engine = getattr(crawler, "engine", None)
+        if crawler.crawling and engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=TIME_BUDGET))
 
 
 def _crawl(
@@ -149,6 +168,10 @@ def _crawl(
         )
     if on_start:
         on_start(pairs)
+    if sc.max_minutes:
+        from twisted.internet import reactor
+
+        reactor.callLater(sc.max_minutes * 60, _stop_at_budget, pairs)
     process.start()
     return pairs
 
@@ -162,9 +185,12 @@ def _stages_of(crawlers: list[Any]) -> dict[str, float]:
 
 
 def _status(stats: list[SourceStats], errors: list[str]) -> str:
+    """The run's state: failed when no source gave anything usable, degraded when any source or step is not ok."""
     if any(s.finish_reason == "shutdown" for s in stats):
         return "interrupted"
-    if errors or any(s.degraded or s.finish_reason != "finished" for s in stats):
+    if not stats or all(s.state == "failed" for s in stats):
+        return "failed"
+    if errors or any(s.state != "ok" for s in stats):
         return "degraded"
     return "ok"
 
@@ -234,6 +260,7 @@ def run_scan(
             log.mark_killed()
             jobdir = None if redis_mode else state / "jobs"
             resumed = bool(jobdir) and any((jobdir / s.name / JOURNAL).exists() for s in srcs)
+            history = {s.name: log.yield_history(s.name) for s in srcs}
             run_id = log.start([s.name for s in srcs], trigger, resumed)
             stages: dict[str, float] = {}
             t = time.perf_counter()
@@ -246,7 +273,7 @@ def run_scan(
                 pairs = _crawl(
                     settings, srcs, jobdir=jobdir, base_url=base_url, date=date, run_key=run_key, on_start=on_start
                 )
-                stats = [stats_of(src, c) for src, c in pairs]
+                stats = [stats_of(src, c, history.get(src.name)) for src, c in pairs]
                 pipeline = _stages_of([c for _, c in pairs])
             except Exception as exc:  # a crawl that cannot run at all is a failed run, recorded as such
                 errors.append(f"crawl failed: {type(exc).__name__}: {exc}")
@@ -261,10 +288,10 @@ def run_scan(
                     expire_keys(settings.queue, run_key, [s.name for s in srcs])
                 except Exception as exc:  # the scan's work is done; only the cleanup hint failed
                     errors.append(f"queue expiry not set: {exc}")
-            report = ScanReport(run_id, "running", stats, stages, 0.0, resumed)
+            report = ScanReport(run_id, "running", stats, stages, 0.0, resumed, log_file=str(log_file_of(settings)))
             t = time.perf_counter()
             if settings.scan.notify and stats:
-                _notify(settings, marks, report, errors)
+                _notify(settings, marks, report, errors, queued=sum(_queued(c) for _, c in pairs))
             stages["notify"] = time.perf_counter() - t
             if stats:  # issue 14: re-check filed cases (markwatch/scan_followup.py)
                 report.followup = __import__("markwatch.scan_followup", fromlist=["x"]).after_scan(
@@ -272,7 +299,7 @@ def run_scan(
                 )
             if jobdir:
                 for s in stats:
-                    if s.finish_reason == "finished" and not s.degraded:
+                    if s.finish_reason == "finished":
                         shutil.rmtree(jobdir / s.source, ignore_errors=True)
             report.errors = errors
             report.status = "failed" if not stats else _status(stats, errors)
@@ -288,18 +315,62 @@ def run_scan(
                 errors=errors,
                 duration=report.duration,
             )
+            _after_run(settings, log, report)
             return report
     finally:
         lock.release()
 
 
-def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[str]) -> None:
-    """Send the digests; a delivery problem is an error of the run, not a crash of the scan."""
+def _queued(crawler: Any) -> int:
+    return int(crawler.stats.get_value("markwatch/alerts_queued", 0) or 0) if crawler.stats else 0
+
+
+def _after_run(settings: Settings, log: RunLog, report: ScanReport) -> None:
+    """Monitoring: the Prometheus textfile and the operators' email. Neither may fail the scan."""
+    import logging
+
+    from markwatch.health_out import email_operators, write_metrics
+
+    logger = logging.getLogger(__name__)
+    if settings.scan.metrics_file:
+        try:
+            write_metrics(settings.scan.metrics_file, report)
+        except OSError as exc:
+            report.errors.append(f"metrics file not written: {exc}")
+            logger.warning("metrics file %s not written: %s", settings.scan.metrics_file, exc)
+    if report.status != "ok" and settings.notify.operators and settings.notify.enabled:
+        try:
+            email_operators(settings, log, report)
+        except Exception as exc:  # the operators' mail is a courtesy on top of the run log
+            report.errors.append(f"operators not emailed: {type(exc).__name__}: {exc}")
+            logger.warning("operators not emailed", exc_info=True)
+
+
+def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[str], queued: int = 0) -> None:
+    """Send the digests; a delivery problem (or a store that is down) is an error of the run, not a crash.
+
+    With Elasticsearch down the crawl kept its alerts in the durable outbox; the digests of what the
+    store holds wait for it (the next scan or `markwatch alerts flush` drains the outbox first).
+    """
+    import logging
+
+    from alerts.errors import StoreUnavailable
     from alerts.notify.ledger import LedgerBusy
     from markwatch.notify_run import notify
 
+    if queued:
+        flushed = _flush_outbox(settings)
+        if flushed is not None:
+            queued = flushed
+    if queued:
+        errors.append(f"store unavailable, {queued} alerts queued; digests wait for the next run")
+        return
     try:
         result = notify(settings, marks=marks)
+    except StoreUnavailable as exc:  # the store went down after the crawl: nothing queued, nothing readable
+        logging.getLogger(__name__).warning("digests not sent: %s", exc)
+        errors.append("store unavailable; digests wait for the next run")
+        return
     except (LedgerBusy, OSError) as exc:
         errors.append(f"email digests not sent: {exc}")
         return
@@ -307,3 +378,26 @@ def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[st
     report.emails_sent = sum(1 for o in result.outcomes if o.state == "sent")
     for o in result.failed:
         errors.append(f"digest to {o.recipient} not delivered: {o.error}")
+
+
+def _flush_outbox(settings: Settings) -> int | None:
+    """Try once to write the store's outbox; the alerts still queued (0 when it drained), None if no outbox."""
+    import logging
+
+    from alerts import open_store
+    from alerts.errors import AlertsError
+
+    try:
+        store = open_store(settings)
+    except AlertsError:
+        return None
+    try:
+        if not hasattr(store, "flush_outbox"):
+            return None
+        try:
+            store.flush_outbox()
+        except AlertsError as exc:
+            logging.getLogger(__name__).warning("outbox not flushed: %s", exc)
+        return int(store.outbox_size())
+    finally:
+        store.close()

@@ -73,12 +73,13 @@ class Progress:
             self.live = None
 
 
+_STATE_STYLE = {"ok": "green", "degraded": "yellow", "failed": "red"}
+
+
 def _status_cell(s) -> Text:
-    if s.degraded:
-        return Text(visible(f"degraded: {s.degraded_reason}", 80), style="yellow")
-    if s.finish_reason == "finished":
-        return Text("ok", style="green")
-    return Text(visible(s.finish_reason or "?", 40), style="red")
+    """The source's verdict (crawler.outcome) with its reason, escaped and bounded."""
+    text = s.state if not s.reason else f"{s.state}: {s.reason}"
+    return Text(visible(text, 160), style=_STATE_STYLE.get(s.state, "red"))
 
 
 def summary(report: ScanReport) -> Group:
@@ -99,7 +100,7 @@ def summary(report: ScanReport) -> Group:
         ("Errors", "failed_requests"),
     ]
     table.add_column("Source", footer="total", no_wrap=True)
-    table.add_column("Status", footer=f"{tot['degraded']} degraded")
+    table.add_column("Status", footer=f"{tot['degraded']} degraded, {tot['failed']} failed")
     for title, key in cols:
         table.add_column(title, justify="right", footer=str(tot[key]))
     table.add_column("Time", justify="right", footer=f"{report.duration:.1f} s")
@@ -136,4 +137,6 @@ def summary(report: ScanReport) -> Group:
     )
     for err in report.errors:
         lines.append(Text(visible("error: " + err, 500), style="red"))
+    if report.status != "ok" and report.log_file:
+        lines.append(Text(visible(f"Details in the log file: {report.log_file}", 500)))
     return Group(*lines)

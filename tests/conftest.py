@@ -24,6 +24,7 @@ _FIXTURE_MARKS = {"es_url": "es", "secure_node": "es", "redis_url": "redis"}
 _SLOW_MODULES = {
     "test_cli_match",
     "test_crawler_crawl",
+    "test_hostile_world",
     "test_notify_kill",
     "test_scan_cli",
     "test_scan_resume",

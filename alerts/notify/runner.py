@@ -89,6 +89,7 @@ def run_notify(
     if not dry_run:
         ledger.lock()
     down: str | None = None
+    resent: list[tuple[Sequence[str], str]] = []  # recorded after _collect (see below)
     try:
         # 1. Messages whose earlier attempt had an unknown outcome go again, byte for byte.
         for pm in ledger.interrupted():
@@ -114,12 +115,16 @@ def run_notify(
                 if isinstance(exc, ServerUnavailable):
                     down = str(exc)
                 continue
-            at = ledger.sent(pm.message_id)
+            resent.append((pm.alert_ids, ledger.sent(pm.message_id)))
             out.state = "sent"
-            _record_notified(source, pm.alert_ids, at)
 
         # 2. One fresh digest per recipient with everything not yet sent (or held above).
         candidates = _collect(source, recipients)
+        # The source learns which alerts were never notified while collecting, so re-sent messages
+        # are recorded only now: recorded before, their alerts kept an empty notified_at for good.
+        for ids, at in resent:
+            _record_notified(source, ids, at)
+        resent.clear()
         updates = _case_updates(case_source, now)
         for r in recipients:
             key = r.address.lower()

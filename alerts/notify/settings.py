@@ -90,6 +90,8 @@ class NotifySettings(BaseModel):
     statuses: list[str] = Field(default_factory=lambda: ["new"])
     recipients: dict[str, RecipientPrefs] = Field(default_factory=dict)
     language: Literal["zh", "en"] = "zh"  # digests in Chinese (brand owners, officers) or English
+    # who runs markwatch: one short email when a scan ends degraded or failed (brand owners' digests apart)
+    operators: list[str] = Field(default_factory=list)
 
     @field_validator("statuses")
     @classmethod

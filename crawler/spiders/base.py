@@ -26,14 +26,24 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Request, Response
 
 from crawler import extract, health, signers
-from crawler.items import item_class
+from crawler.items import item_class, key_from_url
+from crawler.middlewares import REFUSED_STATUSES
 from crawler.sources import Source, find_source
 
 URL_FIELDS = {"url", "seller_url"}
-# An API's "no": these statuses reach the spider, are counted as refused and stop the source.
-REFUSED_STATUSES = (401, 403, 405, 429)
 ROW_REF = re.compile(r"\{row\.([^{}]+)\}")
 MAX_TERMS_RECORDED = 500
+_ERROR_KEYS = ("error", "errors", "error_code", "errcode", "errmsg", "error_msg", "fault")
+
+
+def _error_body(data: Any) -> bool:
+    """An API's 'no' dressed as HTTP 200 when the source declares no `error:`: {"error": ...},
+    {"success": false}, {"status": "error"}."""
+    if not isinstance(data, dict):
+        return False
+    if any(data.get(k) not in (None, "", 0, "0", [], {}) for k in _ERROR_KEYS):
+        return True
+    return data.get("success") is False or str(data.get("status", "")).lower() in ("error", "fail", "failed")
 
 
 def search_keywords(marks_path: str | Path, limit: int | None = None, *, ranked: bool = False) -> list[str]:
@@ -259,11 +269,14 @@ class SourceSpider(scrapy.Spider):
             return False
         return str(extract.jmes(err.json_, doc)) in err.empty
 
-    def _refused(self, response: Response, why: str) -> None:
-        """Count a refusal and stop the source: the next request would be refused the same way."""
+    def _refused(self, response: Response, why: str, *, where: bool = True) -> None:
+        """Count a refusal and stop the source: the next request would be refused the same way.
+
+        A refusing HTTP status was already noted by SourceHealthMiddleware, so it is not noted twice."""
         stats = self.crawler.stats
-        detail = f"{why} ({self._where(response)})"
-        health.note(stats, "refused", detail)
+        detail = f"{why} ({self._where(response)})" if where else why
+        if response.status not in REFUSED_STATUSES:
+            health.note(stats, "refused", detail)
         stats.inc_value("markwatch/pages/refused")
         if not stats.get_value("markwatch/degraded"):
             stats.set_value("markwatch/degraded", True)
@@ -294,6 +307,11 @@ class SourceSpider(scrapy.Spider):
             item[k] = v
         item["source"] = self.source.name
         item.setdefault("url", response.url)
+        ident = self.source.identity
+        if ident is not None and ident.url is not None and not item.get("key"):
+            key = key_from_url(ident.url, item["url"])
+            if key:
+                item["key"] = key
         ev = self._evidence(response)
         item["fetched_at"] = ev["fetched_at"]
         item["response"] = ev
@@ -308,17 +326,19 @@ class SourceSpider(scrapy.Spider):
         if spec.data_format != "json":
             rows = extract.rows(response, spec, self.source.encoding)
             if not rows and self.source.mode != "search" and response.meta.get("page", 1) == 1:
-                health.note(stats, "empty", f"rows {spec.rows!r} matched nothing ({self._where(response)})")
+                health.note(stats, "empty", f"selector `{spec.rows}` matched nothing")
             return rows, None
         try:
             doc = extract.data(response, spec.format, spec.script, self.source.encoding)
         except extract.Malformed as exc:
-            health.note(stats, "malformed", f"{exc} ({self._where(response)})")
+            health.note(stats, "malformed", f"{exc} on {self._where(response)}")
             return [], None
         found = extract.jmes(spec.rows, doc) if spec.rows else doc
+        if not found and self.source.error is None and _error_body(doc):
+            self._refused(response, f"error body (HTTP {response.status})", where=False)
         if not isinstance(found, list):
-            if not self._declared_empty(response):
-                health.note(stats, "empty", f"rows {spec.rows!r} matched nothing ({self._where(response)})")
+            if not self._declared_empty(response) and response.meta.get("page", 1) == 1:
+                health.note(stats, "empty", f"selector `{spec.rows}` matched nothing")
             return [], doc
         return found, doc
 
@@ -330,8 +350,11 @@ class SourceSpider(scrapy.Spider):
         rows, doc = self.page_rows(response)
         self.crawler.stats.inc_value("markwatch/pages/list")
         detail = self.source.detail
+        id_spec = self.source.identity.field() if self.source.identity else None
         for row in rows:
             values = extract.fields(row, page_spec.fields)
+            if id_spec is not None and (key := extract.value(row, id_spec)) not in (None, "", []):
+                values["key"] = str(key)
             link = None
             if page_spec.detail:
                 link = extract.value(row, page_spec.detail)

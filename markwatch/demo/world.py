@@ -3,9 +3,9 @@
 A child process, not a thread, so the server and the crawler do not share one interpreter lock.
 The captcha burst limit is off: the demo shows a clean night; tests turn the hostility up.
 
-Port: 8700 (the shipped sources' own base_url) when it is free, else any free port. A listing's
-identity is its URL, so a demo rerun on the same port finds the same listings (incremental: no new
-alerts); on another port the listings count as new ones.
+Port: 8700 (the shipped sources' own base_url) when it is free, else any free port. The demo
+marketplace sources declare `identity` (the item id, not the URL's host:port), so a demo rerun on
+any port finds the same listings (incremental: no new alerts, no new mail).
 """
 
 from __future__ import annotations

@@ -1,0 +1,125 @@
+"""A source's verdict for one scan: `ok`, `degraded` or `failed`, with a reason in plain words.
+
+The one place that turns what the crawler saw (the health notes of `crawler.health`, the counts in
+the crawler's stats, the source's item counts in earlier runs) into a state. The scan report, the
+run log, `markwatch runs`, the exit code and the operators' email all show what this returns, so a
+blind scan cannot say "ok" in one place and "degraded" in another.
+
+- `failed`: nothing usable came back (site down, every request refused, the crawl crashed).
+- `degraded`: it ran but something is wrong (some pages failed or were refused, an error body,
+  malformed data, rows that match nothing, a yield far below the usual, a stopped source).
+- `ok`: none of that.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from crawler import health
+
+STATES = ("ok", "degraded", "failed")
+
+# Keys the crawler's own parts keep in the stats next to the health notes.
+FINAL_REQUESTS = "markwatch/requests_final"  # requests that ended (a response or a final error), robots.txt aside
+TIME_BUDGET = "time budget"  # the finish reason of a source stopped at `[scan] max_minutes`
+
+# Yield watch: at least this many earlier runs, and a drop below both bounds, before it says so.
+YIELD_MIN_HISTORY = 3
+YIELD_SIGMAS = 4.0
+YIELD_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    reason: str = ""
+
+
+def usual_yield(history: Sequence[int]) -> tuple[float, float] | None:
+    """Median and spread of a source's recent item counts, or None when there are too few."""
+    counts = [int(c) for c in history if c is not None]
+    if len(counts) < YIELD_MIN_HISTORY:
+        return None
+    mid = statistics.median(counts)
+    spread = statistics.median(abs(c - mid) for c in counts) * 1.4826  # MAD, robust to one odd night
+    return float(mid), float(spread)
+
+
+def yield_drop(items: int, history: Sequence[int]) -> str:
+    """'items 12, usual 480 ± 40' when *items* is far below the source's recent history, else ''."""
+    usual = usual_yield(history)
+    if usual is None:
+        return ""
+    mid, spread = usual
+    if mid <= 0:
+        return ""
+    if items < mid * YIELD_FRACTION and items < mid - YIELD_SIGMAS * max(spread, 1.0):
+        return f"items {items}, usual {mid:.0f} ± {spread:.0f}"
+    return ""
+
+
+def _of(kind: str, p: dict[str, Any], total: int) -> str:
+    detail = p["first"] or kind
+    n = p["count"]
+    return f"{detail} ({n} of {max(total, n)} requests)"
+
+
+def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
+    """The state and reason of one source from its crawler's stats dict (and earlier item counts)."""
+    probs = health.problems(stats)
+    items = int(stats.get("item_scraped_count", 0) or 0)
+    total = int(stats.get(FINAL_REQUESTS, 0) or 0)
+    finish = str(stats.get("finish_reason", "") or "")
+    reasons: list[str] = []
+
+    if finish and finish not in ("finished", "shutdown", "degraded", TIME_BUDGET):
+        # An exception or a stop we did not ask for: the crawl did not run to its end.
+        return Outcome("failed", f"crawl stopped: {finish}")
+
+    unreachable = probs.get("unreachable")
+    refused = probs.get("refused")
+    answered = total - (unreachable["count"] if unreachable else 0)
+    if unreachable and answered <= 0 and items == 0:
+        return Outcome("failed", "site unreachable: " + _of("unreachable", unreachable, total))
+    if refused and items == 0 and refused["count"] >= answered > 0:
+        return Outcome("failed", "refused: " + _of("refused", refused, total))
+
+    if unreachable:
+        reasons.append("unreachable: " + _of("unreachable", unreachable, total))
+    if refused:
+        reasons.append("refused: " + _of("refused", refused, total))
+    if stats.get("markwatch/degraded") and stats.get("markwatch/degraded_reason"):
+        reasons.append(str(stats["markwatch/degraded_reason"]))
+    for kind in ("malformed", "too_large", "offsite", "failed"):
+        p = probs.get(kind)
+        if p:
+            label = {"too_large": "too large", "failed": "failed requests"}.get(kind, kind)
+            more = f" (+{p['count'] - 1} more)" if p["count"] > 1 else ""
+            reasons.append(f"{label}: {p['first']}{more}")
+    empty = probs.get("empty")
+    if empty and items == 0:  # a search with no results is normal; a source where nothing matched is not
+        pages = f"on {empty['count']} page" + ("s" if empty["count"] > 1 else "")
+        reasons.append(f"0 rows: {empty['first']} {pages}")
+    if finish == TIME_BUDGET:
+        reasons.append("time budget")
+    elif finish == "shutdown":
+        reasons.append("stopped before the end")
+    resumed = int(stats.get("markwatch/resume_skipped", 0) or 0) > 0  # a resumed run fetches less by design
+    if items == 0 and not reasons and not resumed:
+        reasons.append("yielded nothing")
+    drop = "" if resumed else yield_drop(items, history)
+    if drop:
+        reasons.append(drop)
+    if reasons:
+        return Outcome("degraded", "; ".join(dict.fromkeys(reasons)))
+    return Outcome("ok", "")
+
+
+def worst(states: Sequence[str]) -> str:
+    """The run's state from its sources': failed beats degraded beats ok."""
+    if not states:
+        return "failed"
+    return max(states, key=STATES.index)

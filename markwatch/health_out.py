@@ -1,0 +1,123 @@
+"""Telling the people who run markwatch how the last scan went: a Prometheus textfile and an email.
+
+Brand owners get digests of alerts; operators need something else: "the nightly scan went blind".
+`write_metrics` writes node-exporter's textfile-collector format atomically (temp file + rename in
+the same folder, so the collector never reads half a file); `email_operators` sends one short
+plain-text message per degraded or failed run through the configured transport.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from markwatch.cmd_alerts import visible
+
+if TYPE_CHECKING:
+    from markwatch.config import Settings
+    from markwatch.runs import RunLog
+    from markwatch.scan import ScanReport
+
+STATE_VALUE = {"ok": 0, "degraded": 1, "failed": 2, "interrupted": 1}
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped, bounded."""
+    return value[:200].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def metrics_text(report: ScanReport, now: float | None = None) -> str:
+    """The run as node-exporter textfile metrics (state 0 ok, 1 degraded, 2 failed)."""
+    now = time.time() if now is None else now
+    out = [
+        "# HELP markwatch_scan_state State of the last scan: 0 ok, 1 degraded or interrupted, 2 failed.",
+        "# TYPE markwatch_scan_state gauge",
+        f'markwatch_scan_state{{status="{_label(report.status)}"}} {STATE_VALUE.get(report.status, 2)}',
+        "# HELP markwatch_scan_last_run_timestamp_seconds When the last scan ended (Unix time).",
+        "# TYPE markwatch_scan_last_run_timestamp_seconds gauge",
+        f"markwatch_scan_last_run_timestamp_seconds {now:.0f}",
+        "# HELP markwatch_scan_duration_seconds How long the last scan took.",
+        "# TYPE markwatch_scan_duration_seconds gauge",
+        f"markwatch_scan_duration_seconds {report.duration:.3f}",
+        "# HELP markwatch_scan_run_id Number of the last scan in the run log.",
+        "# TYPE markwatch_scan_run_id gauge",
+        f"markwatch_scan_run_id {report.run_id}",
+        "# HELP markwatch_source_state State of each source in the last scan: 0 ok, 1 degraded, 2 failed.",
+        "# TYPE markwatch_source_state gauge",
+    ]
+    for s in report.sources:
+        out.append(f'markwatch_source_state{{source="{_label(s.source)}"}} {STATE_VALUE.get(s.state, 2)}')
+    for name, key, help_ in (
+        ("markwatch_source_items", "items", "Items the source yielded in the last scan."),
+        ("markwatch_source_pages", "pages", "Pages fetched from the source in the last scan."),
+        ("markwatch_source_alerts_new", "alerts_new", "New alerts from the source in the last scan."),
+    ):
+        out += [f"# HELP {name} {help_}", f"# TYPE {name} gauge"]
+        for s in report.sources:
+            out.append(f'{name}{{source="{_label(s.source)}"}} {int(getattr(s, key))}')
+    out += [
+        "# HELP markwatch_scan_emails_sent Digests sent at the end of the last scan.",
+        "# TYPE markwatch_scan_emails_sent gauge",
+        f"markwatch_scan_emails_sent {report.emails_sent}",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def write_metrics(path: Path, report: ScanReport) -> None:
+    """Write the textfile atomically: a temp file in the same folder, fsynced, renamed over the old one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".markwatch-", suffix=".prom.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(metrics_text(report))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def operator_message(settings: Settings, log: RunLog, report: ScanReport) -> EmailMessage:
+    """One short plain-text message: which sources, why, since when, and where the log is."""
+    bad = [s for s in report.sources if s.state != "ok"]
+    msg = EmailMessage()
+    msg["From"] = settings.smtp.sender
+    msg["To"] = ", ".join(settings.notify.operators)
+    msg["Subject"] = f"markwatch scan #{report.run_id}: {report.status}" + (
+        f" ({len(bad)} of {len(report.sources)} sources)" if bad else ""
+    )
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid("markwatch-ops")
+    lines = [f"Scan #{report.run_id} ended {report.status} after {report.duration:.0f} s.", ""]
+    for s in bad:
+        since = log.since(s.source, s.state)
+        when = f" (not ok since {since})" if since else ""
+        lines.append(visible(f"- {s.source}: {s.state}: {s.reason}{when}", 400))
+    for err in report.errors:
+        lines.append(visible(f"- run: {err}", 400))
+    lines += ["", f"Details: `markwatch runs`; log file: {report.log_file}"]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+def email_operators(settings: Settings, log: RunLog, report: ScanReport) -> None:
+    """Send the operators' message through the digests' transport (SMTP or the .eml outbox)."""
+    from markwatch.notify_run import build_transport
+
+    msg = operator_message(settings, log, report)
+    raw = msg.as_bytes()
+    transport = build_transport(settings)
+    try:
+        for address in settings.notify.operators:
+            transport.deliver(settings.smtp.sender, address, str(msg["Message-ID"]), raw)
+    finally:
+        transport.close()
