@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from rapidfuzz import fuzz
 
 import matcher

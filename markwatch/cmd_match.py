@@ -16,7 +16,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,8 +27,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from markwatch.errors import cli_errors
-from matcher.types import Subject
 from matcher.marksfile import load_marks
+from matcher.types import Subject
 
 DEMO_MARKS = Path(__file__).parent / "demo" / "marks.yaml"
 KINDS = ("enterprise", "listing")
@@ -37,7 +37,7 @@ BATCH = 512
 pipe cost little per line, small enough that output keeps flowing."""
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     enterprise = "enterprise"
     listing = "listing"
 
