@@ -59,28 +59,33 @@ def _price(value: Any) -> float | None:
         return None
 
 
-def _from_json(obj: Any) -> tuple[dict | None, str | None]:
-    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+def _from_json(obj: Any) -> tuple[Subject | None, str | None]:
+    if type(obj) is not dict:
+        return None, "a JSON line needs a string field 'text'"
+    text = obj.get("text")
+    if not isinstance(text, str):
         return None, "a JSON line needs a string field 'text'"
     kind = obj.get("kind", "enterprise")
-    if kind not in KINDS:
+    if kind != "enterprise" and kind != "listing":
         return None, "kind must be 'enterprise' or 'listing'"
+    if len(obj) <= 2 and (len(obj) == 1 or "kind" in obj):  # the common line: no other field to read
+        return Subject(text, kind), None
     seller = obj.get("seller")
     category = obj.get("category")
-    return {
-        "text": obj["text"],
-        "kind": kind,
-        "seller": seller if isinstance(seller, str) else None,
-        "price": _price(obj.get("price")),
-        "category": category if isinstance(category, str) else None,
-    }, None
+    return Subject(
+        text,
+        kind,
+        seller if isinstance(seller, str) else None,
+        _price(obj.get("price")),
+        category if isinstance(category, str) else None,
+    ), None
 
 
-def parse_line(line: str | bytes, kind: str = "enterprise") -> tuple[dict | None, str | None]:
-    """(subject fields, error). A line starting with ``{`` is a JSON object with the fields
+def parse_line(line: str | bytes, kind: str = "enterprise") -> tuple[Subject | None, str | None]:
+    """(subject, error). A line starting with ``{`` is a JSON object with the fields
     documented in docs/matching.md; any other line is the text itself, of the given kind."""
-    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
-    if raw.lstrip()[:1] == b"{":
+    raw = line if type(line) is bytes else line.encode("utf-8", "surrogatepass")
+    if raw[:1] == b"{" or raw.lstrip()[:1] == b"{":
         try:
             return _from_json(orjson.loads(raw))
         except orjson.JSONDecodeError as exc:
@@ -101,41 +106,69 @@ def parse_line(line: str | bytes, kind: str = "enterprise") -> tuple[dict | None
             pass  # plain text that happens to start with a bracket
         else:
             return None, "a JSON line must be an object with a field 'text'"
-    return {"text": text, "kind": kind}, None
+    return Subject(text, kind), None  # type: ignore[arg-type]
+
+
+def _error_result(line: bytes, error: str | None) -> dict[str, Any]:
+    return {
+        "text": line.decode("utf-8", errors="replace"),
+        "flagged": False,
+        "mark": None,
+        "score": 0.0,
+        "reasons": [],
+        "hits": [],
+        "error": error,
+    }
+
+
+def _hits_result(text: str, hits: list) -> dict[str, Any]:
+    if not hits:
+        return {"text": text, "flagged": False, "mark": None, "score": 0.0, "reasons": [], "hits": []}
+    best = hits[0]
+    return {
+        "text": text,
+        "flagged": True,
+        "mark": best.mark,
+        "score": best.score,
+        "reasons": [r.to_dict() for r in best.reasons],
+        "hits": [h.to_dict() for h in hits],
+    }
 
 
 def result_of(matcher: Any, line: bytes, kind: str = "enterprise") -> dict[str, Any]:
     """The contract's answer for one input line (without its line break)."""
-    fields, error = parse_line(line, kind)
-    if fields is None:
-        return {
-            "text": line.decode("utf-8", errors="replace"),
-            "flagged": False,
-            "mark": None,
-            "score": 0.0,
-            "reasons": [],
-            "hits": [],
-            "error": error,
-        }
+    subject, error = parse_line(line, kind)
+    if subject is None:
+        return _error_result(line, error)
     try:
-        hits = matcher.screen(Subject(**fields))
+        hits = matcher.screen(subject)
     except Exception as exc:  # one bad item never stops the stream
         hits, error = [], f"screening failed: {type(exc).__name__}"
-    if not hits:
-        result = {"text": fields["text"], "flagged": False, "mark": None, "score": 0.0, "reasons": [], "hits": []}
-    else:
-        best = hits[0]
-        result = {
-            "text": fields["text"],
-            "flagged": True,
-            "mark": best.mark,
-            "score": best.score,
-            "reasons": [r.to_dict() for r in best.reasons],
-            "hits": [h.to_dict() for h in hits],
-        }
+    result = _hits_result(subject.text, hits)
     if error:
         result["error"] = error
     return result
+
+
+_UNFLAGGED_TAIL = b',"flagged":false,"mark":null,"score":0.0,"reasons":[],"hits":[]}\n'
+"""The rest of an answer with no hit, after its text: what orjson writes for _hits_result(text, [])."""
+
+
+def answer_line(screen: Any, line: bytes, kind: str = "enterprise") -> bytes:
+    """result_of() as the JSON line it becomes, line break included. Nearly every line has no
+    hit: its answer is its text in JSON between two constant byte strings."""
+    subject, error = parse_line(line, kind)
+    if subject is None:
+        return dumps_line(_error_result(line, error)) + b"\n"
+    try:
+        hits = screen(subject)
+    except Exception as exc:  # one bad item never stops the stream
+        result = _hits_result(subject.text, [])
+        result["error"] = f"screening failed: {type(exc).__name__}"
+        return dumps_line(result) + b"\n"
+    if hits:
+        return dumps_line(_hits_result(subject.text, hits)) + b"\n"
+    return b'{"text":' + dumps_line(subject.text) + _UNFLAGGED_TAIL
 
 
 def _chomp(raw: bytes) -> bytes:
@@ -144,7 +177,8 @@ def _chomp(raw: bytes) -> bytes:
 
 def screen_lines(matcher: Any, lines: Iterable[bytes], kind: str = "enterprise") -> bytes:
     """The JSON lines (each ending in a line break) for a batch of raw input lines."""
-    return b"".join(dumps_line(result_of(matcher, _chomp(raw), kind)) + b"\n" for raw in lines)
+    screen = matcher.screen
+    return b"".join([answer_line(screen, _chomp(raw), kind) for raw in lines])
 
 
 def match_stream(
@@ -160,11 +194,12 @@ def match_stream(
 
 
 def match_fast(matcher: Any, stream: IO[bytes], out: IO[bytes], kind: str = "enterprise") -> int:
-    """match_stream without building a result list for the caller: the CLI's loop. Returns lines read."""
+    """The CLI's loop: what match_stream writes, without a result dict per line. Returns lines read."""
     n = 0
     write = out.write
+    screen = matcher.screen
     for raw in stream:
-        write(dumps_line(result_of(matcher, _chomp(raw), kind)) + b"\n")
+        write(answer_line(screen, _chomp(raw), kind))
         n += 1
     return n
 
