@@ -177,9 +177,29 @@ def _chomp(raw: bytes) -> bytes:
 
 
 def screen_lines(matcher: Any, lines: Iterable[bytes], kind: str = "enterprise") -> bytes:
-    """The JSON lines (each ending in a line break) for a batch of raw input lines."""
+    """The JSON lines (each ending in a line break) for a batch of input lines (without theirs)."""
     screen = matcher.screen
-    return b"".join([answer_line(screen, _chomp(raw), kind) for raw in lines])
+    return b"".join([answer_line(screen, line, kind) for line in lines])
+
+
+def read_batches(stream: IO[bytes], size: int = 1 << 16) -> Iterator[list[bytes]]:
+    """The input's lines (without their line breaks), a batch per read of whatever has arrived.
+
+    read1() returns as soon as some input is there, so a line is answered without waiting for
+    more input; splitting a whole read costs less per line than reading line by line.
+    """
+    read = getattr(stream, "read1", stream.read)
+    tail = b""
+    while True:
+        chunk = read(size)
+        if not chunk:
+            break
+        lines = (tail + chunk).split(b"\n") if tail else chunk.split(b"\n")
+        tail = lines.pop()
+        if lines:
+            yield [line[:-1] if line[-1:] == b"\r" else line for line in lines]
+    if tail:
+        yield [tail[:-1] if tail[-1:] == b"\r" else tail]
 
 
 def match_stream(
@@ -195,13 +215,12 @@ def match_stream(
 
 
 def match_fast(matcher: Any, stream: IO[bytes], out: IO[bytes], kind: str = "enterprise") -> int:
-    """The CLI's loop: what match_stream writes, without a result dict per line. Returns lines read."""
+    """The CLI's loop: what match_stream writes, without a result dict per line, one write per
+    batch read. Returns the number of lines read."""
     n = 0
-    write = out.write
-    screen = matcher.screen
-    for raw in stream:
-        write(answer_line(screen, _chomp(raw), kind))
-        n += 1
+    for batch in read_batches(stream):
+        out.write(screen_lines(matcher, batch, kind))
+        n += len(batch)
     return n
 
 
@@ -215,11 +234,11 @@ def _screen_batch(batch: list[bytes], kind: str) -> bytes:
 
 def _batches(stream: IO[bytes], size: int) -> Iterator[list[bytes]]:
     batch: list[bytes] = []
-    for raw in stream:
-        batch.append(raw)
-        if len(batch) >= size:
-            yield batch
-            batch = []
+    for lines in read_batches(stream):
+        batch.extend(lines)
+        while len(batch) >= size:
+            yield batch[:size]
+            batch = batch[size:]
     if batch:
         yield batch
 
