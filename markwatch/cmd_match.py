@@ -289,7 +289,11 @@ def register(app: typer.Typer) -> None:
             Kind.enterprise, "--kind", "-k", help="What a plain (non-JSON) line is: an enterprise name or a listing."
         ),
         jobs: int = typer.Option(
-            1, "--jobs", "-j", min=1, help="Worker processes (output keeps the input order); 0 < N <= CPUs."
+            1,
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes, forked after the index is built; output keeps the input order.",
         ),
         table: bool = typer.Option(False, "--table", help="Print the flagged names as a table, not JSON lines."),
     ) -> None:
