@@ -91,6 +91,55 @@ def test_streams_before_input_ends():
         proc.kill()
 
 
+def test_kind_option_reads_plain_lines_as_listings():
+    """A plain line is an enterprise name unless --kind says listing; JSON lines keep their own kind."""
+    line = "九阳豆浆机 高仿 原单\n".encode()
+    as_name = json.loads(run(["match", "--marks", str(MARKS)], line).stdout)
+    as_listing = json.loads(run(["match", "--marks", str(MARKS), "--kind", "listing"], line).stdout)
+    assert as_listing["flagged"] and as_listing["mark"] == "九阳"
+    assert as_listing["hits"][0]["parts"] is None  # read as a listing: no enterprise-name parts
+    assert as_name["hits"] == [] or as_name["hits"][0]["parts"] is not None
+    own = json.dumps({"text": "湖北一正药业有限公司", "kind": "enterprise"}, ensure_ascii=False)
+    kept = json.loads(run(["match", "--marks", str(MARKS), "--kind", "listing"], own.encode() + b"\n").stdout)
+    assert kept["hits"][0]["parts"]["trade_name"] == "一正"
+    bad = run(["match", "--marks", str(MARKS), "--kind", "spaceship"], line)
+    assert bad.returncode == 2
+
+
+def test_jobs_keep_the_input_order_and_the_same_answers():
+    """--jobs N gives byte for byte what one process gives, batches written back in order."""
+    names = (ROOT / "markwatch" / "demo" / "names.txt").read_text(encoding="utf-8").splitlines()
+    extra = [
+        "",
+        "{not json",
+        json.dumps({"kind": "listing", "text": "卫尤辣条 香辣 20包", "price": "¥9.90"}, ensure_ascii=False),
+    ]
+    lines = (names * 3 + extra) * 2
+    raw = ("\n".join(lines) + "\n").encode()
+    one = run(["match", "--marks", str(MARKS)], raw)
+    many = run(["match", "--marks", str(MARKS), "--jobs", "3"], raw)
+    assert one.returncode == 0 and many.returncode == 0, many.stderr.decode()
+    assert many.stdout == one.stdout
+    results = [json.loads(x) for x in many.stdout.decode().splitlines()]
+    assert len(results) == len(lines)
+    for r, x in zip(results, lines, strict=True):
+        assert r["text"] == (json.loads(x)["text"] if x.startswith('{"') else x.strip())
+    assert sum(r["flagged"] for r in results) > 0
+
+
+def test_json_line_with_broken_bytes_and_line_separators():
+    """orjson rejects invalid UTF-8: such a JSON line is still screened, U+FFFD in place of the bytes;
+    U+2028/2029 in the text are escaped so that line-splitting readers see one line."""
+    raw = b'{"text": "\xe6\xb9\x96\xe5\x8c\x97\xe4\xb8\x80\xe6\xad\xa3\xff\xe8\x8d\xaf\xe4\xb8\x9a"}\n'
+    raw += json.dumps({"text": "a\u2028b\u2029c"}, ensure_ascii=False).encode() + b"\n"
+    proc = run(["match", "--marks", str(MARKS)], raw)
+    out = proc.stdout.split(b"\n")
+    assert len(out) == 3 and out[2] == b""
+    first, second = json.loads(out[0]), json.loads(out[1])
+    assert "\ufffd" in first["text"] and "error" not in first
+    assert second["text"] == "a\u2028b\u2029c" and b"\\u2028" in out[1]
+
+
 @pytest.mark.parametrize(
     "content,expect",
     [
