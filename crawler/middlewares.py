@@ -21,7 +21,6 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
@@ -44,6 +43,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if isinstance(result, Request) and self.backoff > 0:
             tries = result.meta.get("retry_times", 1)
             delay = min(self.backoff_max, self.backoff * 2 ** (tries - 1))
+            # Imported here: at module level it would install Twisted's default reactor before Scrapy's.
+            from twisted.internet import reactor
+
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         return result
 

@@ -83,9 +83,10 @@ def test_normalize_cleans_and_checks_the_credit_code_once():
     assert (good["uscc"], good["uscc_valid"]) == ("91350100M000100Y43", True)
     assert good["raw"]["uscc"] == " 9135 0100\u200bm000100y43\r\n"
     assert good["identity"] == "uscc:91350100M000100Y43"
-    assert good["subject"] == Subject(text="湖北一正药业有限公司", kind="enterprise")
+    assert good["subject"] == Subject(text="湖北一正药业有限公司", kind="enterprise", uscc="91350100M000100Y43")
     bad = n.process_item(Registration(name="湖北一正药业有限公司", uscc="91350100M000100Y44", source="s"))
     assert bad["uscc_valid"] is False
+    assert bad["subject"].uscc is None  # only a valid code reaches the matcher's owner whitelist
     assert bad["identity"] == "name:湖北一正药业有限公司"  # an invalid code is no identity
     none = n.process_item(Registration(name="某某有限公司", source="s"))
     assert none["uscc_valid"] is False and "uscc" not in none
