@@ -293,10 +293,12 @@ def run_scan(
             if settings.scan.notify and stats:
                 _notify(settings, marks, report, errors, queued=sum(_queued(c) for _, c in pairs))
             stages["notify"] = time.perf_counter() - t
-            if stats:  # issue 14: re-check filed cases (markwatch/scan_followup.py)
-                report.followup = __import__("markwatch.scan_followup", fromlist=["x"]).after_scan(
-                    settings, base_url=base_url, date=date, errors=errors
-                )
+            # Re-check filed cases (markwatch/scan_followup.py); with the store down they wait for the next
+            # run, which the store error already says.
+            if stats and not any(e.startswith("store unavailable") for e in errors):
+                from markwatch.scan_followup import after_scan
+
+                report.followup = after_scan(settings, base_url=base_url, date=date, errors=errors)
             if jobdir:
                 for s in stats:
                     if s.finish_reason == "finished":
