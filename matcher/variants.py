@@ -7,7 +7,7 @@ budget sends the likeliest first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import opencc
 
@@ -52,8 +52,10 @@ GENERATORS: list[tuple[str, Callable[[str], Iterator[str]]]] = [
 ]
 
 
-def generate(mark: Mark, limit: int = 30) -> list[str]:
-    """The mark, its aliases, then variants from each generator in turn (round-robin)."""
+def _round_robin(
+    first: Iterable[str], generators: Iterable[Callable[[str], Iterator[str]]], name: str, limit: int
+) -> list[str]:
+    """*first* in order, then one term from each generator of *name* in turn, distinct, at most *limit*."""
     out: list[str] = []
     seen: set[str] = set()
 
@@ -62,11 +64,9 @@ def generate(mark: Mark, limit: int = 30) -> list[str]:
             seen.add(term)
             out.append(term)
 
-    take(mark.name)
-    for a in mark.aliases:
-        take(a)
-    name = fold(mark.name)
-    streams = [gen(name) for _, gen in GENERATORS]
+    for term in first:
+        take(term)
+    streams = [gen(name) for gen in generators]
     while streams and len(out) < limit:
         for stream in list(streams):
             try:
@@ -74,6 +74,11 @@ def generate(mark: Mark, limit: int = 30) -> list[str]:
             except StopIteration:
                 streams.remove(stream)
     return out
+
+
+def generate(mark: Mark, limit: int = 30) -> list[str]:
+    """The mark, its aliases, then variants from each generator in turn (round-robin)."""
+    return _round_robin([mark.name, *mark.aliases], (gen for _, gen in GENERATORS), fold(mark.name), limit)
 
 
 def _numerals(name: str) -> Iterator[str]:
@@ -136,26 +141,9 @@ def ranked_terms(mark: Mark, limit: int = 8) -> list[str]:
     Unlike `generate` (the matcher's registry search, unchanged), Latin aliases come after the Han
     variants, since a Chinese enterprise search rarely matches them, and each stream gives its best first.
     """
-    out: list[str] = []
-    seen: set[str] = set()
-
-    def take(term: str) -> None:
-        if term and term not in seen and len(out) < limit:
-            seen.add(term)
-            out.append(term)
-
-    take(mark.name)
-    for a in mark.aliases:
-        if any(is_han(c) for c in a):
-            take(a)
-    name = fold(mark.name)
-    streams = [gen(name) for _, gen in RANKED]
-    while streams and len(out) < limit:
-        for stream in list(streams):
-            try:
-                take(next(stream))
-            except StopIteration:
-                streams.remove(stream)
-    for a in mark.aliases:
-        take(a)
+    han = [a for a in mark.aliases if any(is_han(c) for c in a)]
+    out = _round_robin([mark.name, *han], (gen for _, gen in RANKED), fold(mark.name), limit)
+    for a in mark.aliases:  # Latin aliases last, within the budget
+        if a and a not in out and len(out) < limit:
+            out.append(a)
     return out
