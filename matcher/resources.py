@@ -69,6 +69,12 @@ def region_codes() -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def trade_word_counts() -> dict[str, int]:
+    """Word → how many registered trade names contain it (scripts/build_trade_words.py)."""
+    return {row[0]: int(row[1]) for row in _tsv("trade_words.tsv")}
+
+
+@cache
 def enterprise_words() -> dict[str, list[str]]:
     return yaml.safe_load(_DATA.joinpath("enterprise.yaml").read_text(encoding="utf-8"))
 

@@ -142,7 +142,8 @@ def report(title: str, flags: list[Flag], names: list[tuple[str, str]], labels, 
         ns = sum(1 for x in names if x[0] == src)
         fs = [f for f in flags if f[5] == src]
         ws = sum(1 for f in fs if labels.get((f[0], f[1]), ("",))[0] == "yes")
-        print(f"  {src:10} {len(fs):4} flags / {ns:6} names = {len(fs) * 10000 / max(ns, 1):5.1f} per 10,000; worth a look {ws}")
+        rate = len(fs) * 10000 / max(ns, 1)
+        print(f"  {src:10} {len(fs):4} flags / {ns:6} names = {rate:5.1f} per 10,000; worth a look {ws}")
     worth = unlabelled = 0
     for name, mark, score, matched, codes, src in flags:
         lab = labels.get((name, mark))
