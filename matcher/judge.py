@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from matcher.calibration import probability
+from matcher.calibration import FIELD, NO_FIELD, probability
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, regions, trade_word_counts
@@ -355,6 +355,11 @@ def _invisible_inside(ctx: Context, al: Alignment) -> bool:
     return len(raw) != (al.end - al.start) and fold(raw) == ctx.folded[al.start : al.end]
 
 
+def _evidence(notes: list[Note]) -> str:
+    """The calibration group: does anything show the subject's field (calibration.py)?"""
+    return FIELD if any(n.kind in (NoteKind.SAME_FIELD, NoteKind.CROSS_CLASS) for n in notes) else NO_FIELD
+
+
 def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: float) -> Hit | None:
     """The hit for one mark: its first alignment (best first) that the context keeps
     at or above the threshold; None when none does."""
@@ -375,7 +380,7 @@ def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: flo
         mark=info.mark.name,
         owner=info.mark.owner,
         score=round(min(score, 1.0), 4),
-        probability=probability(round(min(score, 1.0), 4)),
+        probability=probability(round(min(score, 1.0), 4), _evidence(notes)),
         span=span,
         matched=ctx.original[span[0] : span[1]],
         reasons=tuple(reasons),

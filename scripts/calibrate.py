@@ -3,7 +3,10 @@
 A score says how close a name is to a mark; an analyst needs "of alerts scored
 like this, what share was worth it". This fits an isotonic (monotone,
 pool-adjacent-violators) map from the best hit's score to the share of such
-hits that were right, on the labelled sets:
+hits that were right, separately for hits whose subject shows the mark's field
+(or a well-known mark crossing classes: reason `same_field` or
+`well_known_cross_class`) and hits where nothing shows the field, on the
+labelled sets:
 
 - tests/data/eval_cases.jsonl and tests/data/holdout_cases.jsonl: a hit is right
   when its mark is the expected one;
@@ -31,13 +34,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from matcher import Matcher, Subject  # noqa: E402
-from matcher.calibration import TABLE_PATH, Calibration  # noqa: E402
+from matcher.calibration import FIELD, GROUPS, NO_FIELD, TABLE_PATH, Calibration  # noqa: E402
 from matcher.marksfile import load_marks  # noqa: E402
 
 BINS = (0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
 
+Point = tuple[float, int, str]  # score, right (1) or not, evidence group
 
-def case_points(m: Matcher, path: Path) -> list[tuple[float, int]]:
+
+def group_of(codes: tuple[str, ...]) -> str:
+    return FIELD if "same_field" in codes or "well_known_cross_class" in codes else NO_FIELD
+
+
+def case_points(m: Matcher, path: Path) -> list[Point]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -47,11 +56,11 @@ def case_points(m: Matcher, path: Path) -> list[tuple[float, int]]:
         subject = Subject(c["text"], kind=kind, seller=c.get("seller"), category=c.get("category_hint"))
         hits = m.screen(subject)
         if hits:
-            out.append((hits[0].score, int(hits[0].mark == c.get("expected"))))
+            out.append((hits[0].score, int(hits[0].mark == c.get("expected")), group_of(hits[0].codes)))
     return out
 
 
-def noise_points(m: Matcher, path: Path) -> list[tuple[float, int]]:
+def noise_points(m: Matcher, path: Path) -> list[Point]:
     out = []
     with path.open(encoding="utf-8") as fh:
         for row in csv.reader(fh, delimiter="\t"):
@@ -59,7 +68,7 @@ def noise_points(m: Matcher, path: Path) -> list[tuple[float, int]]:
                 continue
             for h in m.screen(Subject(row[0])):
                 if h.mark == row[1]:
-                    out.append((h.score, int(row[2] == "yes")))
+                    out.append((h.score, int(row[2] == "yes"), group_of(h.codes)))
     return out
 
 
@@ -79,19 +88,20 @@ def isotonic(points: list[tuple[float, int]]) -> list[tuple[float, float, int]]:
     return [(b[0], b[1] / b[2], int(b[2])) for b in blocks]
 
 
-def reliability(name: str, points: list[tuple[float, int]], cal: Calibration) -> None:
+def reliability(name: str, points: list[Point], cals: dict[str, Calibration]) -> None:
     print(f"\n{name}: {len(points)} hits")
-    print("| score | hits | mean score | share right | mean calibrated |")
-    print("| --- | --- | --- | --- | --- |")
-    for lo, hi in zip(BINS, BINS[1:], strict=False):
-        sel = [(s, y) for s, y in points if lo <= s < hi]
-        if not sel:
-            continue
-        ms = sum(s for s, _ in sel) / len(sel)
-        share = sum(y for _, y in sel) / len(sel)
-        mc = sum(cal.probability(s) for s, _ in sel) / len(sel)
-        label = f"{lo:.2f}–{min(hi, 1.0):.2f}"
-        print(f"| {label} | {len(sel)} | {ms:.3f} | {share:.3f} | {mc:.3f} |")
+    print("| evidence | score | hits | mean score | share right | mean calibrated |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for group in GROUPS:
+        for lo, hi in zip(BINS, BINS[1:], strict=False):
+            sel = [(s, y) for s, y, g in points if g == group and lo <= s < hi]
+            if not sel:
+                continue
+            ms = sum(s for s, _ in sel) / len(sel)
+            share = sum(y for _, y in sel) / len(sel)
+            mc = sum(cals[group].probability(s) for s, _ in sel) / len(sel)
+            label = f"{lo:.2f}–{min(hi, 1.0):.2f}"
+            print(f"| {group} | {label} | {len(sel)} | {ms:.3f} | {share:.3f} | {mc:.3f} |")
 
 
 def main() -> None:
@@ -105,18 +115,27 @@ def main() -> None:
         "real names (benchmarks/noise, owners left out)": noise_points(m, ROOT / "benchmarks/noise/labels.tsv"),
     }
     allpts = [p for pts in sets.values() for p in pts]
-    table = isotonic(allpts)
-    cal = Calibration(tuple((lo, p) for lo, p, _ in table))
-    print("isotonic blocks (lowest score, share right, hits):")
-    for lo, p, n in table:
-        print(f"  {lo:.4f}\t{p:.4f}\t{n}")
+    # Add-one (Laplace) on each block: 372 right of 372 reads 0.997, not certainty.
+    tables = {
+        g: [(lo, (p * n + 1) / (n + 2), n) for lo, p, n in isotonic([(s, y) for s, y, pg in allpts if pg == g])]
+        for g in GROUPS
+    }
+    cals = {g: Calibration(tuple((lo, p) for lo, p, _ in t)) for g, t in tables.items()}
+    print("isotonic blocks (evidence, lowest score, share right, hits):")
+    for g, table in tables.items():
+        for lo, p, n in table:
+            print(f"  {g}\t{lo:.4f}\t{p:.4f}\t{n}")
     for name, pts in sets.items():
-        reliability(name, pts, cal)
+        reliability(name, pts, cals)
     if args.write:
         with TABLE_PATH.open("w", encoding="utf-8") as fh:
-            fh.write("# score_from\tprobability\thits  (scripts/calibrate.py: isotonic fit on the labelled sets)\n")
-            for lo, p, n in table:
-                fh.write(f"{lo:.4f}\t{p:.4f}\t{n}\n")
+            fh.write(
+                "# evidence\tscore_from\tprobability\thits  "
+                "(scripts/calibrate.py: isotonic fit per evidence group on the labelled sets)\n"
+            )
+            for g, table in tables.items():
+                for lo, p, n in table:
+                    fh.write(f"{g}\t{lo:.4f}\t{p:.4f}\t{n}\n")
         print(f"\nwrote {TABLE_PATH}")
 
 
