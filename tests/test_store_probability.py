@@ -35,11 +35,13 @@ def store_as_before(store, alerts: list[Alert]) -> None:
         )
         return
     assert isinstance(store, ElasticsearchAlertStore)
+    from elasticsearch import helpers
+
     store.ensure_index()
-    for a in alerts:
-        doc = a.to_doc()
-        del doc["probability"]
-        store.client.index(index=store.alias, id=a.id, document=doc, refresh=True)
+    docs = [{k: v for k, v in a.to_doc().items() if k != "probability"} for a in alerts]
+    actions = [{"_index": store.alias, "_id": d["id"], "_source": d} for d in docs]
+    ok, errors = helpers.bulk(store.client, actions, refresh="wait_for")
+    assert ok == len(alerts) and not errors
 
 
 def reference(alerts: list[Alert], sort: str, missing: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
@@ -48,7 +50,8 @@ def reference(alerts: list[Alert], sort: str, missing: set[str] = frozenset()) -
     sign = -1 if sort.startswith("-") else 1
 
     def key(a: Alert) -> tuple:
-        return (a.id in missing, sign * (a.probability or 0.0), sign * a.score, a.first_seen, a.id)
+        gone = a.id in missing  # sorted among themselves by score, first seen and id
+        return (gone, 0.0 if gone else sign * (a.probability or 0.0), sign * a.score, a.first_seen, a.id)
 
     return [a.id for a in sorted(alerts, key=key)]
 
@@ -211,3 +214,20 @@ def test_sqlite_database_made_before_gets_the_column_and_index(tmp_path, make_al
         assert cols["probability"] == "REAL" and "alerts_probability" in idx
         store.upsert([make_alert()])
         store.close()
+
+
+def test_export_walks_past_a_page_of_1000_with_and_without_probabilities(store, make_alert):
+    """Elasticsearch exports by search_after over the sort values, missing probabilities included."""
+    made = [
+        with_p(make_alert(f"第{i}号九阳电器有限公司", score=0.7 + (i % 7) / 100, now=T0 + timedelta(minutes=i % 13)), p)
+        for i, p in enumerate([0.6, 0.9, 0.97] * 400)
+    ]
+    old = [a for i, a in enumerate(made) if i % 4 == 0]
+    new = [a for i, a in enumerate(made) if i % 4]
+    store.upsert(new)
+    store_as_before(store, old)
+    missing = {a.id for a in old}
+    for sort in ("-probability", "probability"):
+        assert [a.id for a in store.export(AlertQuery(sort=sort))] == reference(made, sort, missing), sort
+    page = store.search(AlertQuery(sort="-probability", size=100, page=10))
+    assert [a.id for a in page.items] == reference(made, "-probability", missing)[900:1000]
