@@ -166,7 +166,7 @@ class ElasticsearchAlertStore(AlertStore):
         for what, actions in (
             (
                 "write",
-                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.to_doc()} for a in alerts],
+                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.stored_doc()} for a in alerts],
             ),
             ("delete", [{"_op_type": "delete", "_index": self.alias, "_id": i} for i in delete_ids]),
         ):
@@ -310,7 +310,7 @@ class ElasticsearchAlertStore(AlertStore):
                 old = stored.get(alert_id)
                 if old is None:
                     actions.append(
-                        {"_op_type": "create", "_index": self.alias, "_id": alert_id, "_source": alert.to_doc()}
+                        {"_op_type": "create", "_index": self.alias, "_id": alert_id, "_source": alert.stored_doc()}
                     )
                     outcome[alert_id] = "new"
                     continue
@@ -323,7 +323,7 @@ class ElasticsearchAlertStore(AlertStore):
                         "_op_type": "index",
                         "_index": self.alias,
                         "_id": alert_id,
-                        "_source": merged.to_doc(),
+                        "_source": merged.stored_doc(),
                         "if_seq_no": old[1],
                         "if_primary_term": old[2],
                     }

@@ -13,9 +13,10 @@ Stable interface (other modules build on it):
 - ``merge_seen(old, new) -> Alert | None``: the one rule both stores apply when a hit is seen again.
 - ``merge_alerts(alerts) -> Alert``: fold duplicates of one entity into one (the store migration).
 - ``Alert.probability``: the calibrated probability of the best hit (``matcher.calibration``): the
-  share of alerts scored like this that analysts found worth a look. Alerts stored before it was
-  kept read it derived from their score (``probability_derived``) until ``markwatch alerts
-  migrate`` writes it.
+  share of hits scored like this that were worth a look. Alerts stored before it was kept read it
+  derived from their score (``probability_derived``); ``Alert.stored_doc()`` leaves such a value
+  out, so both stores keep none until ``markwatch alerts migrate`` (``with_probability``) or a new
+  sighting stores one.
 
 Why entities: the same company found by two sources used to be two alerts, listed twice in digests,
 and dismissing one copy left the other open. Now every source that saw it is a sighting on one alert,
@@ -252,6 +253,17 @@ class Alert(BaseModel):
             doc["sightings"][i]["last_seen"] = iso(sg.last_seen)
         return doc
 
+    def stored_doc(self) -> dict[str, Any]:
+        """``to_doc`` as the stores write it: without a probability derived on reading.
+
+        A review or ``notified_at`` written back must not store it in one store and not the other
+        (Elasticsearch updates those fields alone): the queue's order stays the same in both.
+        """
+        doc = self.to_doc()
+        if self._derived:
+            del doc["probability"]
+        return doc
+
     @property
     def sources(self) -> list[str]:
         """Every source that saw the entity, in the order they first saw it."""
@@ -437,6 +449,11 @@ def _kept(alert: Alert) -> Alert:
     """A copy whose probability was set explicitly (``model_copy`` keeps the original's flag)."""
     alert._derived = False
     return alert
+
+
+def with_probability(alert: Alert) -> Alert:
+    """The alert with its probability to be stored (the migration's backfill of older alerts)."""
+    return _kept(alert.model_copy(update={"probability": alert.chance}))
 
 
 def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:

@@ -158,7 +158,7 @@ def percent(probability: float) -> str:
 
 
 def worth_a_look(probability: float) -> str:
-    """``est. 93 % worth a look``: the share of alerts scored like this that analysts confirmed."""
+    """``est. 93 % worth a look``: of hits scored like this, the share that were worth a look."""
     return f"est. {percent(probability)} worth a look"
 
 

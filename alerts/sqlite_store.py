@@ -99,7 +99,7 @@ _CHUNK = 500
 
 
 def _row(alert: Alert) -> tuple:
-    doc = alert.to_doc()
+    doc = alert.stored_doc()
     s = alert.subject
     return (
         alert.id,
@@ -119,7 +119,7 @@ def _row(alert: Alert) -> tuple:
         alert.span_start,
         alert.span_end,
         alert.url,
-        alert.probability,
+        doc.get("probability"),
     )
 
 

@@ -174,7 +174,7 @@ class AlertStore(abc.ABC):
         Reads everything first, then writes the merged alerts before deleting the old ids, so an
         interrupted run loses nothing (the next run merges what is left).
         """
-        from alerts.model import alert_id, entity_of, merge_alerts
+        from alerts.model import alert_id, entity_of, merge_alerts, with_probability
 
         groups: dict[str, list[Alert]] = {}
         entities: dict[str, str] = {}
@@ -193,8 +193,8 @@ class AlertStore(abc.ABC):
             if len(group) > 1:
                 report.merged_groups += 1
             elif group[0].id == new_id and group[0].entity and group[0].sightings:
-                if group[0].probability_derived:  # only the probability is missing: write it as read
-                    write.append(group[0].model_copy(update={"probability": group[0].chance}))
+                if group[0].probability_derived:  # only the probability is missing: store the one read
+                    write.append(with_probability(group[0]))
                 continue
             write.append(merge_alerts(group, id=new_id, entity=entities[new_id]))
             delete.extend(a.id for a in group if a.id != new_id)

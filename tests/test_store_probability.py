@@ -136,13 +136,35 @@ def test_alerts_stored_before_sort_last_show_a_derived_probability_and_migrate_b
     assert (again.backfilled, again.rewritten, again.deleted) == (0, 0, 0)
 
 
-def test_a_review_of_an_old_alert_keeps_it_loadable(store, make_alert):
-    [old] = [make_alert("天津九阳电器有限公司", score=0.9)]
+def test_reviews_and_notified_at_on_an_old_alert_store_no_probability_in_either_store(store, make_alert):
+    """SQLite rewrites the row, Elasticsearch updates three fields: neither may store the derived
+    probability, or the queue's order would differ between the stores until the migration."""
+    fresh = with_p(make_alert("北京九阳电器有限公司", score=0.8), 0.5)
+    old = make_alert("天津九阳电器有限公司", score=0.9)
+    store.upsert([fresh])
     store_as_before(store, [old])
     done = store.review([old.id], "confirmed", "copycat", who="li")
     assert done[0].probability == probability_of(0.9)
+    assert store.mark_notified([old.id], T0 + timedelta(days=1)) == 1
     got = store.get(old.id)
-    assert got.status == "confirmed" and got.probability == probability_of(0.9)
+    assert got.status == "confirmed" and got.notified_at is not None
+    assert got.probability == probability_of(0.9) and got.probability_derived
+    assert [a.id for a in store.search(AlertQuery()).items] == [fresh.id, old.id]  # still sorted as missing
+    assert store.search(AlertQuery(min_probability=0.0)).total == 1
+    assert store.migrate_entities().backfilled == 1
+    got = store.get(old.id)
+    assert not got.probability_derived and got.status == "confirmed" and len(got.history) == 1
+    assert [a.id for a in store.search(AlertQuery()).items] == [old.id, fresh.id]
+
+
+def test_a_new_sighting_of_an_old_alert_stores_the_best_probability(store, make_alert):
+    old = make_alert("天津九阳电器有限公司", score=0.9)
+    store_as_before(store, [old])
+    again = with_p(make_alert("天津九阳电器有限公司", source="qcc", score=0.7, now=T0 + timedelta(days=1)), 0.3)
+    assert store.upsert([again]).updated == 1
+    got = store.get(old.id)
+    assert not got.probability_derived and got.probability == probability_of(0.9) and got.score == 0.9
+    assert store.search(AlertQuery(min_probability=probability_of(0.9))).total == 1
 
 
 def test_sightings_merge_keeps_the_best_probability(store, make_alert):
