@@ -223,3 +223,18 @@ def test_search_shows_a_derived_probability_for_old_alerts(app, tmp_path, make_a
     assert "0 alert(s) were given the calibrated probability" in " ".join(r.output.split())
     r = runner.invoke(app, ["alerts", "show", old.id, "-c", cfg])
     assert "from the score" not in r.output
+
+
+def test_percent_is_what_an_analyst_reads():
+    from alerts.present import percent, worth_a_look
+
+    assert [percent(p) for p in (0.9804, 0.8571, 0.5, 0.004, 0.0, 0.996, 1.0)] == [
+        "98 %",
+        "86 %",
+        "50 %",
+        "<1 %",
+        "<1 %",
+        ">99 %",
+        ">99 %",
+    ]
+    assert worth_a_look(0.93) == "est. 93 % worth a look"
