@@ -84,10 +84,16 @@ class Band:
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
         ci = wilson(self.confirmed, self.decided)
-        rnd = lambda x: None if x is None else round(x, 4)  # noqa: E731
-        d.update(share=rnd(self.share), ci95=None if ci is None else [rnd(ci[0]), rnd(ci[1])])
-        d["predicted"] = rnd(self.predicted)
+        d.update(
+            share=_round(self.share),
+            ci95=None if ci is None else [_round(ci[0]), _round(ci[1])],
+            predicted=_round(self.predicted),
+        )
         return d
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def _bands(edges: tuple[float, ...]) -> list[Band]:
