@@ -41,6 +41,9 @@ ADDED_PROPERTIES: dict[str, dict[str, Any]] = {
             "times_seen": {"type": "integer"},
         }
     },
+    # Calibrated probability of the best hit (the queue's sort). A double, so that filters and
+    # sorts compare the very values SQLite's REAL column holds (a float would round them).
+    "probability": {"type": "double"},
 }
 
 

@@ -53,7 +53,18 @@ if TYPE_CHECKING:
 CHUNK = 500
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 REVIEW_ATTEMPTS = 8  # optimistic-concurrency retries of a review before ReviewConflict (409)
-_SORTS: dict[str, list[dict[str, str]]] = {
+_SORTS: dict[str, list[dict[str, Any]]] = {
+    # Alerts without a probability (indexed before it was kept) last either way, as in SQLite.
+    "-probability": [
+        {"probability": {"order": "desc", "missing": "_last"}},
+        {"score": "desc"},
+        {"first_seen": "asc"},
+    ],
+    "probability": [
+        {"probability": {"order": "asc", "missing": "_last"}},
+        {"score": "asc"},
+        {"first_seen": "asc"},
+    ],
     "-score": [{"score": "desc"}],
     "score": [{"score": "asc"}],
     "-last_seen": [{"last_seen": "desc"}],
@@ -155,7 +166,7 @@ class ElasticsearchAlertStore(AlertStore):
         for what, actions in (
             (
                 "write",
-                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.to_doc()} for a in alerts],
+                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.stored_doc()} for a in alerts],
             ),
             ("delete", [{"_op_type": "delete", "_index": self.alias, "_id": i} for i in delete_ids]),
         ):
@@ -299,7 +310,7 @@ class ElasticsearchAlertStore(AlertStore):
                 old = stored.get(alert_id)
                 if old is None:
                     actions.append(
-                        {"_op_type": "create", "_index": self.alias, "_id": alert_id, "_source": alert.to_doc()}
+                        {"_op_type": "create", "_index": self.alias, "_id": alert_id, "_source": alert.stored_doc()}
                     )
                     outcome[alert_id] = "new"
                     continue
@@ -312,7 +323,7 @@ class ElasticsearchAlertStore(AlertStore):
                         "_op_type": "index",
                         "_index": self.alias,
                         "_id": alert_id,
-                        "_source": merged.to_doc(),
+                        "_source": merged.stored_doc(),
                         "if_seq_no": old[1],
                         "if_primary_term": old[2],
                     }
@@ -470,6 +481,8 @@ class ElasticsearchAlertStore(AlertStore):
             if q.max_score is not None:
                 rng["lte"] = q.max_score
             filters.append({"range": {"score": rng}})
+        if q.min_probability is not None:  # alerts without one (not migrated) never match, as in SQLite
+            filters.append({"range": {"probability": {"gte": q.min_probability}}})
         if q.since is not None or q.until is not None:
             rng = {}
             if q.since is not None:
@@ -491,7 +504,7 @@ class ElasticsearchAlertStore(AlertStore):
         return {"bool": {"filter": filters, "must": must, "must_not": must_not}}
 
     @staticmethod
-    def _sort(q: AlertQuery) -> list[dict[str, str]]:
+    def _sort(q: AlertQuery) -> list[dict[str, Any]]:
         return [*_SORTS[q.sort], {"id": "asc"}]
 
     @_reading

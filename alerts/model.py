@@ -12,6 +12,11 @@ Stable interface (other modules build on it):
   ``Alert.to_doc()`` is the JSON document both stores keep, ``Alert.model_validate(doc)`` reads it back).
 - ``merge_seen(old, new) -> Alert | None``: the one rule both stores apply when a hit is seen again.
 - ``merge_alerts(alerts) -> Alert``: fold duplicates of one entity into one (the store migration).
+- ``Alert.probability``: the calibrated probability of the best hit (``matcher.calibration``): the
+  share of hits scored like this that were worth a look. Alerts stored before it was kept read it
+  derived from their score (``probability_derived``); ``Alert.stored_doc()`` leaves such a value
+  out, so both stores keep none until ``markwatch alerts migrate`` (``with_probability``) or a new
+  sighting stores one.
 
 Why entities: the same company found by two sources used to be two alerts, listed twice in digests,
 and dismissing one copy left the other open. Now every source that saw it is a sighting on one alert,
@@ -30,8 +35,9 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from matcher.calibration import probability as calibrated
 from matcher.types import Hit, Subject
 
 Status = Literal["new", "confirmed", "dismissed", "escalated", "resolved"]
@@ -55,6 +61,13 @@ def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
     return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def probability_of(score: float, probability: float | None = None) -> float:
+    """The hit's calibrated probability (4 places, within 0..1), else the shipped calibration of its score."""
+    if probability is None or not math.isfinite(probability):
+        probability = calibrated(round(min(1.0, max(0.0, float(score))), 4))
+    return round(min(1.0, max(0.0, float(probability))), 4)
 
 
 def alert_id(entity: str, mark: str) -> str:
@@ -199,11 +212,32 @@ class Alert(BaseModel):
     # entities (``markwatch alerts migrate`` fills them), read as one sighting (``sightings_of``).
     entity: str = ""
     sightings: list[Sighting] = Field(default_factory=list)
+    # Calibrated probability of the best hit seen (the queue and digests sort by it). Never None
+    # once validated: an alert stored before it was kept gets it from its score, and says so.
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    _derived: bool = PrivateAttr(default=False)
 
     @field_validator("first_seen", "last_seen", "notified_at")
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return utc(v) if v is not None else None
+
+    @model_validator(mode="after")
+    def _probability(self) -> Alert:
+        if self.probability is None:
+            self.probability = probability_of(self.score)
+            self._derived = True
+        return self
+
+    @property
+    def probability_derived(self) -> bool:
+        """True when the stored alert had no probability (made before it was kept): backfill it."""
+        return self._derived
+
+    @property
+    def chance(self) -> float:
+        """``probability`` as a float for type checkers (the validator always sets it)."""
+        return probability_of(self.score, self.probability)
 
     def to_doc(self) -> dict[str, Any]:
         """JSON-ready document, dates in the fixed ISO form; what both stores persist."""
@@ -217,6 +251,17 @@ class Alert(BaseModel):
         for i, sg in enumerate(self.sightings):
             doc["sightings"][i]["first_seen"] = iso(sg.first_seen)
             doc["sightings"][i]["last_seen"] = iso(sg.last_seen)
+        return doc
+
+    def stored_doc(self) -> dict[str, Any]:
+        """``to_doc`` as the stores write it: without a probability derived on reading.
+
+        A review or ``notified_at`` written back must not store it in one store and not the other
+        (Elasticsearch updates those fields alone): the queue's order stays the same in both.
+        """
+        doc = self.to_doc()
+        if self._derived:
+            del doc["probability"]
         return doc
 
     @property
@@ -276,6 +321,7 @@ def alert_from_hit(
     item = _json_safe(dict(item or {}))
     url = _cap(url, MAX_ITEM_STR) if url else None
     score = min(1.0, max(0.0, float(hit.score)))
+    chance = probability_of(score, hit.probability)
     entity = _cap(
         entity_key(subject.kind, source, subject_key, subject.text, str(parts.get("region") or ""), item), 2000
     )
@@ -298,6 +344,7 @@ def alert_from_hit(
         mark=hit.mark,
         owner=hit.owner,
         score=score,
+        probability=chance,
         well_known=hit.well_known,
         matched=_cap(hit.matched, 200),
         reasons=[Reason(code=r.code, zh=r.zh, en=r.en) for r in hit.reasons],
@@ -384,6 +431,7 @@ def merge_seen(old: Alert, new: Alert) -> Alert | None:
     better = new.score > old.score or (new.score == old.score and new.last_seen >= old.last_seen)
     base = new if better else old
     update: dict[str, Any] = {
+        "probability": max(old.chance, new.chance),  # the best seen, like the score
         "status": old.status,
         "notes": old.notes,
         "history": old.history,
@@ -394,7 +442,18 @@ def merge_seen(old: Alert, new: Alert) -> Alert | None:
         "entity": old.entity or new.entity,
         "sightings": merged_sightings,
     }
-    return base.model_copy(update=update)
+    return _kept(base.model_copy(update=update))
+
+
+def _kept(alert: Alert) -> Alert:
+    """A copy whose probability was set explicitly (``model_copy`` keeps the original's flag)."""
+    alert._derived = False
+    return alert
+
+
+def with_probability(alert: Alert) -> Alert:
+    """The alert with its probability to be stored (the migration's backfill of older alerts)."""
+    return _kept(alert.model_copy(update={"probability": alert.chance}))
 
 
 def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:
@@ -403,7 +462,7 @@ def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:
     Every review event and note is kept (in time order, exact repeats once, so merging twice is
     harmless); the status is the one set by the latest review event across the copies (``new``
     when none was reviewed); notified_at is the earliest (the owner was told then); sightings,
-    counts and times combine; the finding is the best-scoring copy's.
+    counts and times combine; the finding is the best-scoring copy's, the probability the highest.
     """
     if not group:
         raise ValueError("nothing to merge")
@@ -419,10 +478,11 @@ def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:
     if not history and len(group) == 1:
         status = group[0].status
     notified = [a.notified_at for a in group if a.notified_at is not None]
-    return best.model_copy(
+    merged = best.model_copy(
         update={
             "id": id,
             "entity": entity,
+            "probability": max(a.chance for a in group),
             "sightings": list(uniq.values()),
             "status": status,
             "history": history,
@@ -433,6 +493,7 @@ def merge_alerts(group: list[Alert], *, id: str, entity: str) -> Alert:
             "notified_at": min(notified) if notified else None,
         }
     )
+    return _kept(merged)
 
 
 def rekeyed(alert: Alert) -> Alert:

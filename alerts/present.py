@@ -99,6 +99,7 @@ CSV_FIELDS = [
     "mark",
     "owner",
     "score",
+    "probability",
     "kind",
     "source",
     "text",
@@ -127,6 +128,7 @@ def csv_row(alert: Any) -> list[Any]:
         d["mark"],
         d["owner"],
         f"{d['score']:.3f}",
+        f"{alert.chance:.4f}",
         s["kind"],
         d["source"],
         s["text"],
@@ -143,6 +145,21 @@ def csv_row(alert: Any) -> list[Any]:
         d["evidence_id"],
         d["url"],
     ]
+
+
+def percent(probability: float) -> str:
+    """A calibrated probability as an analyst reads it: ``93 %`` (never a flat 0 or 100)."""
+    p = min(1.0, max(0.0, float(probability)))
+    if p > 0.995:
+        return ">99 %"
+    if p < 0.005:
+        return "<1 %"
+    return f"{round(p * 100)} %"
+
+
+def worth_a_look(probability: float) -> str:
+    """``est. 93 % worth a look``: of hits scored like this, the share that were worth a look."""
+    return f"est. {percent(probability)} worth a look"
 
 
 # -- one alert-query builder for the site, its API and the CLI -----------------------------------
@@ -200,6 +217,7 @@ def build_query(
     source: Iterable[str] = (),
     min_score: Any = None,
     max_score: Any = None,
+    min_probability: Any = None,
     since: Any = None,
     until: Any = None,
     date_field: str | None = None,
@@ -226,6 +244,7 @@ def build_query(
         "sources": [s for s in source if str(s).strip()],
         "min_score": _number(label("min_score", "min_score"), min_score, float),
         "max_score": _number(label("max_score", "max_score"), max_score, float),
+        "min_probability": _number(label("min_probability", "min_probability"), min_probability, float),
         "since": parse_when(label("since", "since"), since),
         "until": parse_when(label("until", "until"), until, day_inclusive_end=until_day_inclusive),
         "text": (text or "").strip() or None,

@@ -61,21 +61,30 @@ END;
 
 # Columns added after the first release: a database made before gets them by ALTER TABLE (see
 # _migrate); its old rows keep NULL there and the same fields absent from their documents.
-ADDED_COLUMNS = (("span_start", "INTEGER"), ("span_end", "INTEGER"), ("url", "TEXT"))
+ADDED_COLUMNS = (("span_start", "INTEGER"), ("span_end", "INTEGER"), ("url", "TEXT"), ("probability", "REAL"))
+# Indexes on added columns, made once the column exists. The queue's order (see _SORTS) is this
+# index's: ``probability DESC`` puts old rows without one (NULL, the smallest in SQLite) last.
+ADDED_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS alerts_probability ON alerts(probability DESC, score DESC, first_seen, id)",
+)
 
 _UPSERT = """
 INSERT INTO alerts (id, mark, owner, status, kind, source, score, first_seen, last_seen, times_seen,
-                    notified_at, fts_name, fts_seller, doc, span_start, span_end, url)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    notified_at, fts_name, fts_seller, doc, span_start, span_end, url, probability)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     mark=excluded.mark, owner=excluded.owner, status=excluded.status, kind=excluded.kind,
     source=excluded.source, score=excluded.score, first_seen=excluded.first_seen,
     last_seen=excluded.last_seen, times_seen=excluded.times_seen, notified_at=excluded.notified_at,
     fts_name=excluded.fts_name, fts_seller=excluded.fts_seller, doc=excluded.doc,
-    span_start=excluded.span_start, span_end=excluded.span_end, url=excluded.url
+    span_start=excluded.span_start, span_end=excluded.span_end, url=excluded.url,
+    probability=excluded.probability
 """
 
 _SORTS = {
+    # Rows without a probability (NULL) last in both directions, as Elasticsearch's "missing".
+    "-probability": "a.probability DESC, a.score DESC, a.first_seen ASC, a.id",
+    "probability": "a.probability IS NULL, a.probability ASC, a.score ASC, a.first_seen ASC, a.id",
     "-score": "a.score DESC, a.id",
     "score": "a.score ASC, a.id",
     "-last_seen": "a.last_seen DESC, a.id",
@@ -90,7 +99,7 @@ _CHUNK = 500
 
 
 def _row(alert: Alert) -> tuple:
-    doc = alert.to_doc()
+    doc = alert.stored_doc()
     s = alert.subject
     return (
         alert.id,
@@ -110,6 +119,7 @@ def _row(alert: Alert) -> tuple:
         alert.span_start,
         alert.span_end,
         alert.url,
+        doc.get("probability"),
     )
 
 
@@ -123,6 +133,8 @@ def _migrate(db: sqlite3.Connection) -> None:
             except sqlite3.OperationalError as exc:  # another process opening the same file added it first
                 if "duplicate column" not in str(exc):
                     raise
+    for sql in ADDED_INDEXES:
+        db.execute(sql)
 
 
 class SQLiteAlertStore(AlertStore):
@@ -262,6 +274,9 @@ class SQLiteAlertStore(AlertStore):
         if q.max_score is not None:
             clauses.append("a.score <= ?")
             params.append(q.max_score)
+        if q.min_probability is not None:  # rows without one (not migrated) never match, as in Elasticsearch
+            clauses.append("a.probability >= ?")
+            params.append(q.min_probability)
         if q.since is not None:
             clauses.append(f"a.{q.date_field} >= ?")
             params.append(iso(q.since))

@@ -12,7 +12,8 @@ Stable interface:
   yields alerts never notified; ``mark_notified(ids, at)`` records ``notified_at``.
 - ``ids_with_prefix(prefix, limit)`` for short ids; ``close()``. Stores are also context managers.
 - ``migrate_entities(apply=True) -> MigrationReport``: one alert per (mark, entity) from alerts
-  stored per source (merging duplicates, keeping every review event); a second run changes nothing.
+  stored per source (merging duplicates, keeping every review event), and the calibrated
+  probability stored on alerts made before it was kept; a second run changes nothing.
 - Exceptions (``alerts.exceptions``): ``exception_add``, ``exception_list``, ``exception_revoke``.
 
 Text search matches each whitespace-separated term as a phrase in the subject's name or title
@@ -38,7 +39,22 @@ if TYPE_CHECKING:
     from alerts.exceptions import MarkException
     from alerts.sessions import AuditEvent, AuditQuery, SessionRecord
 
-SortKey = Literal["-score", "score", "-last_seen", "last_seen", "-first_seen", "first_seen", "mark", "-times_seen"]
+SortKey = Literal[
+    "-probability",
+    "probability",
+    "-score",
+    "score",
+    "-last_seen",
+    "last_seen",
+    "-first_seen",
+    "first_seen",
+    "mark",
+    "-times_seen",
+]
+# The analysts' order: most likely worth a look first; ties by score, then the longest waiting
+# (first seen), then id. Both stores sort alerts without a stored probability (made before it was
+# kept, until `markwatch alerts migrate`) after those with one, whichever the direction.
+DEFAULT_SORT: SortKey = "-probability"
 NOTIFY_STATUSES: tuple[str, ...] = ("new", "confirmed", "escalated")
 MAX_PAGE = 100_000  # pages beyond this are refused (400); export walks everything instead
 
@@ -72,12 +88,13 @@ class AlertQuery(BaseModel):
     ids: list[str] = Field(default_factory=list)
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
     max_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    min_probability: float | None = Field(default=None, ge=0.0, le=1.0)
     date_field: Literal["first_seen", "last_seen"] = "last_seen"
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
     notified: bool | None = None  # False: notified_at is empty
     text: str | None = Field(default=None, max_length=500)
-    sort: SortKey = "-score"
+    sort: SortKey = DEFAULT_SORT
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     size: int = Field(default=50, ge=1, le=1000)
 
@@ -104,8 +121,9 @@ class MigrationReport:
     alerts_before: int = 0
     alerts_after: int = 0
     merged_groups: int = 0  # (mark, entity) pairs that had more than one alert
-    rewritten: int = 0  # alerts written under their entity id (merged or only re-keyed)
+    rewritten: int = 0  # alerts written: merged, only re-keyed, or only given their probability
     deleted: int = 0  # old per-source ids removed
+    backfilled: int = 0  # alerts stored without a calibrated probability, given the one of their score
     applied: bool = False
 
 
@@ -148,13 +166,15 @@ class AlertStore(abc.ABC):
     def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None: ...
 
     def migrate_entities(self, apply: bool = True) -> MigrationReport:
-        """Re-key every alert by (mark, entity) and merge the duplicates (see ``merge_alerts``).
+        """Re-key every alert by (mark, entity) and merge the duplicates (see ``merge_alerts``), and
+        store the calibrated probability of alerts made before it was kept (derived from the score).
 
-        Safe to run twice: an alert already under its entity id with its sightings is left alone.
+        Safe to run twice: an alert already under its entity id with its sightings and its
+        probability is left alone.
         Reads everything first, then writes the merged alerts before deleting the old ids, so an
         interrupted run loses nothing (the next run merges what is left).
         """
-        from alerts.model import alert_id, entity_of, merge_alerts
+        from alerts.model import alert_id, entity_of, merge_alerts, with_probability
 
         groups: dict[str, list[Alert]] = {}
         entities: dict[str, str] = {}
@@ -169,9 +189,12 @@ class AlertStore(abc.ABC):
         write: list[Alert] = []
         delete: list[str] = []
         for new_id, group in groups.items():
+            report.backfilled += sum(a.probability_derived for a in group)
             if len(group) > 1:
                 report.merged_groups += 1
             elif group[0].id == new_id and group[0].entity and group[0].sightings:
+                if group[0].probability_derived:  # only the probability is missing: store the one read
+                    write.append(with_probability(group[0]))
                 continue
             write.append(merge_alerts(group, id=new_id, entity=entities[new_id]))
             delete.extend(a.id for a in group if a.id != new_id)

@@ -1,5 +1,5 @@
-"""`markwatch alerts …`: the analysts' commands (search, show, review, export, counts, flush,
-migrate, rescreen).
+"""`markwatch alerts …`: the analysts' commands (search, show, review, export, counts, calibration,
+flush, migrate, rescreen).
 
 Every command opens the store chosen by markwatch.toml (`[store]`). Crawled text is hostile:
 everything shown goes through ``Text`` (no rich markup) after control and zero-width characters
@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from alerts.present import CSV_FIELDS, csv_row, csv_writer, plain
-from alerts.store import MAX_PAGE
+from alerts.present import CSV_FIELDS, csv_row, csv_writer, percent, plain, worth_a_look
+from alerts.store import DEFAULT_SORT, MAX_PAGE
 from markwatch.errors import UserError, cli_errors
 
 alerts_app = typer.Typer(help="Search, review and export alerts.", no_args_is_help=True)
@@ -79,13 +79,21 @@ KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="enterprise or
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Source name (repeatable).")]
 MinOpt = Annotated[float | None, typer.Option("--min-score", min=0.0, max=1.0)]
 MaxOpt = Annotated[float | None, typer.Option("--max-score", min=0.0, max=1.0)]
+MinProbOpt = Annotated[
+    float | None,
+    typer.Option("--min-probability", min=0.0, max=1.0, help="Calibrated probability worth a look, at least."),
+]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (inclusive).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Before this date (exclusive).")]
 DateFieldOpt = Annotated[str, typer.Option("--date-field", help="first_seen or last_seen.")]
 TextOpt = Annotated[str | None, typer.Option("--text", "-q", help="Words in the name, title or seller.")]
 SortOpt = Annotated[
     str,
-    typer.Option("--sort", help="-score, score, -last_seen, last_seen, -first_seen, first_seen, mark, -times_seen."),
+    typer.Option(
+        "--sort",
+        help="-probability (most likely worth a look first), probability, -score, score, -last_seen, last_seen,"
+        " -first_seen, first_seen, mark, -times_seen.",
+    ),
 ]
 
 
@@ -97,6 +105,7 @@ _CLI_NAMES = {
     "source": "--source",
     "min_score": "--min-score",
     "max_score": "--max-score",
+    "min_probability": "--min-probability",
     "since": "--since",
     "until": "--until",
     "date_field": "--date-field",
@@ -120,11 +129,12 @@ def _query(**kw: Any) -> Any:
             source=kw.get("source") or [],
             min_score=kw.get("min_score"),
             max_score=kw.get("max_score"),
+            min_probability=kw.get("min_probability"),
             since=kw.get("since"),
             until=kw.get("until"),
             date_field=kw.get("date_field", "last_seen"),
             text=kw.get("text"),
-            sort=kw.get("sort", "-score"),
+            sort=kw.get("sort", DEFAULT_SORT),
             page=kw.get("page", 1),
             size=kw.get("size", 50),
             names=_CLI_NAMES,
@@ -143,11 +153,12 @@ FILTER_OPTIONS: list[tuple[str, Any, Any]] = [
     ("source", SourceOpt, None),
     ("min_score", MinOpt, None),
     ("max_score", MaxOpt, None),
+    ("min_probability", MinProbOpt, None),
     ("since", SinceOpt, None),
     ("until", UntilOpt, None),
     ("date_field", DateFieldOpt, "last_seen"),
     ("text", TextOpt, None),
-    ("sort", SortOpt, "-score"),
+    ("sort", SortOpt, DEFAULT_SORT),
 ]
 
 
@@ -196,6 +207,7 @@ def _table(page: Any) -> Table:
     table = Table(title=Text(f"{page.total} alert(s), page {page.page}"), show_lines=False)
     for col, just in (
         ("ID", "left"),
+        ("Worth a look", "right"),
         ("Score", "right"),
         ("Status", "left"),
         ("Mark", "left"),
@@ -209,6 +221,7 @@ def _table(page: Any) -> Table:
     for a in page.items:
         table.add_row(
             Text(a.id[:12]),
+            Text(f"est. {percent(a.chance)}"),
             f"{a.score:.2f}",
             Text(a.status),
             Text(visible(a.mark)),
@@ -248,7 +261,10 @@ def search_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     config: ConfigOpt = None,
 ) -> None:
-    """Find alerts by mark, owner, status, kind, source, score, date and text."""
+    """Find alerts by mark, owner, status, kind, source, score, probability, date and text.
+
+    Most likely worth a look first (the calibrated probability; ties by score, then first seen).
+    """
     if fmt not in ("table", "json", "csv"):
         raise typer.BadParameter("--format must be table, json or csv")
     q = _query(**filters, page=page, size=size)
@@ -309,6 +325,11 @@ def show_cmd(
         ("Status", alert.status),
         ("Mark", f"{alert.mark} ({alert.owner})" + (" 驰名商标" if alert.well_known else "")),
         ("Score", f"{alert.score:.3f}"),
+        (
+            "Probability",
+            worth_a_look(alert.chance)
+            + (" (from the score: stored before probabilities were kept)" if alert.probability_derived else ""),
+        ),
         ("Subject", f"{s.kind}: {visible(s.text)}"),
         ("Parsed", " | ".join(x for x in (s.region, s.trade_name, s.industry, s.form, s.branch) if x) or "-"),
         ("Seller", visible(s.seller) if s.seller else "-"),
@@ -438,6 +459,85 @@ def counts_cmd(
         out.print(t)
 
 
+@alerts_app.command("calibration")
+def calibration_cmd(
+    mark: MarkOpt = None,
+    owner: OwnerOpt = None,
+    kind: KindOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    date_field: Annotated[str, typer.Option("--date-field", help="first_seen (default) or last_seen.")] = "first_seen",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Does the shipped calibration fit your analysts' decisions? The reliability table.
+
+    Per score band and per probability band: alerts, decided (confirmed, escalated or resolved:
+    worth a look; dismissed: not), the confirmed share with its 95 % interval, and the probability
+    the shipped calibration gave them. "Score ≥ 0.9" answers "of alerts scored at least 0.9, what
+    share did analysts confirm".
+    """
+    from alerts.reliability import reliability
+
+    if json_out:
+        fmt = "json"
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    where = {"mark": mark, "owner": owner, "kind": kind, "source": source, "since": since, "until": until}
+    q = _query(**where, date_field=date_field, sort="first_seen")
+    with _store(config) as store:
+        r = reliability(store.export(q))
+    if fmt == "json":
+        print(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+        return
+    out = Console()
+    for title, bands, label in (
+        ("By score", r.by_score, "Score"),
+        ("By calibrated probability", r.by_probability, "Probability"),
+        ("Scored at least", r.at_least, "Score"),
+    ):
+        out.print(_reliability_table(title, bands, label, cumulative=bands is r.at_least))
+    t = r.total
+    share = "-" if t.share is None else f"{t.share:.0%}"
+    predicted = "-" if t.predicted is None else f"{t.predicted:.0%}"
+    out.print(
+        Text(
+            f"{t.alerts} alert(s), {t.decided} decided, {t.confirmed} confirmed ({share}); "
+            f"the calibration predicted {predicted}."
+        )
+    )
+    if r.derived:
+        out.print(
+            Text(
+                f"{r.derived} alert(s) were stored before probabilities were kept; theirs come from the score"
+                " (`markwatch alerts migrate` stores them)."
+            )
+        )
+
+
+def _reliability_table(title: str, bands: list[Any], label: str, *, cumulative: bool) -> Table:
+    from alerts.reliability import wilson
+
+    table = Table(title=Text(title))
+    for col in (label, "Alerts", "Decided", "Confirmed", "Share", "95 % CI", "Predicted"):
+        table.add_column(col, justify="left" if col == label else "right")
+    for b in bands:
+        rng = f"≥ {b.low:.2f}" if cumulative else f"{b.low:.2f}–{b.high:.2f}"
+        ci = wilson(b.confirmed, b.decided)
+        table.add_row(
+            rng,
+            str(b.alerts),
+            str(b.decided),
+            str(b.confirmed),
+            "-" if b.share is None else f"{b.share:.0%}",
+            "-" if ci is None else f"{ci[0]:.0%}–{ci[1]:.0%}",
+            "-" if b.predicted is None else f"{b.predicted:.0%}",
+        )
+    return table
+
+
 @alerts_app.command("flush")
 def flush_cmd(config: ConfigOpt = None) -> None:
     """Write alerts waiting in the outbox to Elasticsearch now."""
@@ -454,7 +554,8 @@ def migrate_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """One alert per (mark, entity): merge alerts stored per source, keeping every review event.
+    """One alert per (mark, entity): merge alerts stored per source, keeping every review event;
+    store the calibrated probability of alerts made before it was kept.
 
     Safe to run twice (the second run changes nothing). See docs/store.md.
     """
@@ -465,7 +566,8 @@ def migrate_cmd(
         Text(
             f"{r.alerts_before} alert(s) before, {r.alerts_after} after (one per mark and entity); "
             f"{r.merged_groups} duplicate group(s) merged, {r.rewritten} alert(s) {verb} rewritten, "
-            f"{r.deleted} old id(s) {verb} removed."
+            f"{r.deleted} old id(s) {verb} removed; "
+            f"{r.backfilled} alert(s) {verb} given the calibrated probability of their score."
         )
     )
 

@@ -173,3 +173,38 @@ def test_text_helpers():
     assert display_text("x" * 300, 10) == "x" * 9 + "…"
     assert display_text("  a \n\n b  ") == "a b"
     assert display_text("全角\u3000空格") == "全角 空格"
+
+
+def test_digest_lists_the_most_likely_first_and_says_how_likely():
+    """Sorted by calibrated probability (ties: score, first seen, id), shown as a percentage."""
+    items = [
+        item("hi-score", name="高分低概率", score=0.99, probability=0.62),
+        item("likely", name="最可能", score=0.8, probability=0.97),
+        item("tie-new", name="同分新", score=0.85, probability=0.9, first_seen=datetime(2025, 3, 2, 8, 0)),
+        item("tie-old", name="同分旧", score=0.85, probability=0.9, first_seen=datetime(2025, 3, 1, 8, 0)),
+        item("derived", name="旧告警", score=0.95),  # made without a probability: that of its score
+    ]
+    msg = parse(render_digest("ip@yizheng.example", items, sender=SENDER, base_url=BASE, now=NOW))
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    from alerts.model import probability_of
+
+    derived = round(probability_of(0.95) * 100)
+    order = sorted(["最可能", "同分旧", "同分新", "高分低概率", "旧告警"], key=text.index)
+    want = ["最可能", "同分旧", "同分新", "高分低概率"]
+    want.insert(0 if derived > 97 else (3 if derived > 62 else 4), "旧告警")
+    assert order == want
+    assert "est. 97 % worth a look (score 0.80)" in text and "est. 62 % worth a look (score 0.99)" in text
+    assert "<strong>est. 97 % worth a look</strong>" in html and "score 0.80" in html
+    assert sorted(["最可能", "同分旧", "高分低概率"], key=html.index) == ["最可能", "同分旧", "高分低概率"]
+    zh = parse(render_digest("ip@yizheng.example", items, sender=SENDER, base_url=BASE, now=NOW, language="zh"))
+    assert "约 97 % 值得一看（相似度 0.80）" in zh.get_body(("plain",)).get_content()
+    assert "约 97 % 值得一看" in zh.get_body(("html",)).get_content()
+
+
+def test_the_digest_cap_keeps_the_most_likely():
+    items = [item(f"s{i}", score=0.99, probability=0.6) for i in range(5)]
+    items += [item(f"p{i}", score=0.7, probability=0.95) for i in range(5)]
+    r = render_digest("ip@yizheng.example", items, sender=SENDER, base_url=BASE, now=NOW, max_items=5)
+    text = parse(r).get_body(("plain",)).get_content()
+    assert all(f"/alerts/p{i}" in text for i in range(5)) and not any(f"/alerts/s{i}" in text for i in range(5))

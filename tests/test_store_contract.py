@@ -150,6 +150,16 @@ def test_sort_and_paging(store, corpus):
     assert marks == sorted(marks)
 
 
+def test_default_sort_is_the_calibrated_probability(store, corpus):
+    """The queue's order on both stores: probability, then score, then first seen, then id."""
+    want = sorted(corpus, key=lambda a: (-a.probability, -a.score, a.first_seen, a.id))
+    assert [a.id for a in store.search(AlertQuery()).items] == [a.id for a in want]
+    assert [a.id for a in store.export(AlertQuery(sort="-probability"))] == [a.id for a in want]
+    assert all(a.probability is not None for a in corpus)
+    top = store.search(AlertQuery(min_probability=want[0].probability)).items
+    assert [a.id for a in top] == [a.id for a in want if a.probability == want[0].probability]
+
+
 def test_counts(store, corpus):
     c = store.counts()
     assert c.by_mark == {"九阳": 3, "九牧": 1, "立白": 1}

@@ -19,7 +19,7 @@ from alerts.sqlite_store import ADDED_COLUMNS, SCHEMA, SQLiteAlertStore, _row
 from markwatch.web.display import highlight
 
 URL = "https://shop.example/item/1?q=%E4%B9%9D%E9%98%B3"
-NEW_FIELDS = ("span_start", "span_end", "url", "entity", "sightings")
+NEW_FIELDS = ("span_start", "span_end", "url", "entity", "sightings", "probability")
 
 
 def _old_doc(alert: Alert) -> dict:

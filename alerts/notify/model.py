@@ -21,6 +21,7 @@ class DigestItem:
     first_seen: datetime | None = None
     status: str = "new"
     reasons_zh: tuple[str, ...] = ()
+    probability: float | None = None  # calibrated; None: derived from the score when rendered
 
 
 @dataclass(frozen=True, slots=True)

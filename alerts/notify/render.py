@@ -21,9 +21,11 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from alerts.model import probability_of
 from alerts.notify import case_updates as cu
 from alerts.notify.model import DigestItem
 from alerts.notify.sanitize import display_text, header_text, safe_href
+from alerts.present import percent
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _DOMAIN_CHARS = re.compile(r"[^A-Za-z0-9.-]")
@@ -119,6 +121,16 @@ def _select(groups: dict[str, list[DigestItem]], cap: int) -> dict[str, list[Dig
     return chosen
 
 
+def _chance(it: DigestItem) -> float:
+    """The item's calibrated probability; an item made without one gets that of its score."""
+    return probability_of(it.score, it.probability)
+
+
+def _order(it: DigestItem, now: datetime) -> tuple:
+    """The queue's order: most likely worth a look, then score, then longest waiting, then id."""
+    return (-_chance(it), -it.score, it.first_seen or now, it.alert_id)
+
+
 def _item_view(it: DigestItem, base_url: str, language: str = "en") -> dict:
     href = safe_href(it.url)
     reasons = it.reasons_zh if language == "zh" and it.reasons_zh else it.reasons
@@ -130,6 +142,7 @@ def _item_view(it: DigestItem, base_url: str, language: str = "en") -> dict:
         "url": href,
         "url_text": display_text(it.url, 200) if it.url else "",
         "score": f"{max(0.0, min(1.0, float(it.score))):.2f}",
+        "percent": percent(_chance(it)),
         "reasons": [display_text(r, 300) for r in reasons[:8] if r],
         "more_reasons": max(0, len(reasons) - 8),
         "first_seen": _fmt_time(it.first_seen),
@@ -154,7 +167,7 @@ def render_digest(
         raise ValueError("a digest needs at least one alert or case update")
     now = now or datetime.now(UTC)
     groups: dict[str, list[DigestItem]] = {}
-    for it in sorted(items, key=lambda i: (-i.score, i.first_seen or now, i.alert_id)):
+    for it in sorted(items, key=lambda i: _order(i, now)):
         groups.setdefault(it.mark, []).append(it)
     # Marks with most alerts first, then by name, so the order is stable.
     groups = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))

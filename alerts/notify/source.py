@@ -46,6 +46,7 @@ def item_from_alert(alert: Alert) -> DigestItem:
         first_seen=alert.first_seen,
         status=alert.status,
         reasons_zh=tuple(r.zh or r.en or r.code for r in alert.reasons),
+        probability=alert.chance,
     )
 
 
@@ -58,7 +59,7 @@ class StoreSource:
 
     def candidates(self, mark: str, min_score: float, statuses: Iterable[str]) -> list[DigestItem]:
         statuses_ = cast(list[Status], sorted(set(statuses)))  # AlertQuery validates them
-        q = AlertQuery(marks=[mark], statuses=statuses_, min_score=min_score, sort="-score")
+        q = AlertQuery(marks=[mark], statuses=statuses_, min_score=min_score, sort="-probability")
         out = []
         for alert in self.store.export(q):
             try:

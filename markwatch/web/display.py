@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from alerts.model import Alert
-from alerts.present import code, invisible, plain, safe_href
+from alerts.present import code, invisible, percent, plain, safe_href, worth_a_look
 
 HERE = Path(__file__).parent
 
@@ -102,6 +102,14 @@ def templates() -> Jinja2Templates:
     env.autoescape = True  # every template, whatever its extension
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters.update(reveal=reveal, when=when, as_json=as_json, safe_href=safe_href, plain=plain)
+    env.filters.update(
+        reveal=reveal,
+        when=when,
+        as_json=as_json,
+        safe_href=safe_href,
+        plain=plain,
+        percent=percent,
+        worth_a_look=worth_a_look,
+    )
     env.globals.update(highlight=highlight, STATUS_LABELS=STATUS_LABELS, safe_href=safe_href)
     return t

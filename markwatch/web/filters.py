@@ -1,7 +1,8 @@
 """The queue's filters as URL parameters, shared by the pages, the CSV export and ``/api/alerts``.
 
 Parameters: ``mark``, ``owner``, ``status``, ``kind``, ``source`` (each repeatable), ``min_score``,
-``max_score``, ``since``, ``until`` (YYYY-MM-DD or ISO 8601; until is exclusive), ``date_field``
+``max_score``, ``min_probability`` (the calibrated probability worth a look, 0 to 1), ``since``,
+``until`` (YYYY-MM-DD or ISO 8601; until is exclusive), ``date_field``
 (first_seen or last_seen), ``q`` (words in the name, title or seller), ``sort``, ``page``, ``size``.
 Empty values are ignored, so the filter form can submit every field.
 """
@@ -19,6 +20,8 @@ from alerts.present import QueryError, build_query, parse_when
 from alerts.store import MAX_PAGE, AlertQuery
 
 SORTS = {
+    "-probability": "Most likely worth a look",
+    "probability": "Least likely worth a look",
     "-score": "Score, high first",
     "score": "Score, low first",
     "-last_seen": "Last seen, newest",
@@ -42,6 +45,7 @@ class Filters:
     source: list[str] = field(default_factory=list)
     min_score: str = ""
     max_score: str = ""
+    min_probability: str = ""
     since: str = ""
     until: str = ""
     date_field: str = ""
@@ -74,6 +78,7 @@ class Filters:
             source=self.source,
             min_score=self.min_score,
             max_score=self.max_score,
+            min_probability=self.min_probability,
             since=self.since,
             until=self.until,
             date_field=self.date_field,
@@ -90,7 +95,7 @@ class Filters:
         """The filters of a saved query string (the review form's ``ctx``), paging left out."""
         raw = parse_qs(qs, keep_blank_values=False)
         lists = {k: [v for v in raw.get(k, []) if v.strip()] for k in ("mark", "owner", "status", "kind", "source")}
-        one = ("min_score", "max_score", "since", "until", "date_field", "q", "sort")
+        one = ("min_score", "max_score", "min_probability", "since", "until", "date_field", "q", "sort")
         return cls(**lists, **{k: (raw.get(k) or [""])[0] for k in one})
 
 
@@ -110,6 +115,7 @@ def filters(
     source: Many = [],  # noqa: B006
     min_score: Annotated[str, Query(description="0 to 1")] = "",
     max_score: Annotated[str, Query(description="0 to 1")] = "",
+    min_probability: Annotated[str, Query(description="0 to 1: calibrated probability worth a look, at least")] = "",
     since: Annotated[str, Query(description="YYYY-MM-DD or ISO 8601, inclusive (UTC)")] = "",
     until: Annotated[str, Query(description="YYYY-MM-DD (that day included) or ISO 8601 instant, exclusive")] = "",
     date_field: Annotated[str, Query(description="first_seen or last_seen (default)")] = "",
@@ -120,4 +126,4 @@ def filters(
 ) -> Filters:
     """FastAPI dependency: the filter parameters of a request (documented in the OpenAPI schema)."""
     clean = [[v for v in lst if v.strip()] for lst in (mark, owner, status, kind, source)]
-    return Filters(*clean, min_score, max_score, since, until, date_field, q[:500], sort, page, size)
+    return Filters(*clean, min_score, max_score, min_probability, since, until, date_field, q[:500], sort, page, size)
