@@ -22,7 +22,7 @@ import ahocorasick_rs as ac
 
 from matcher.exclude import Exclusion
 from matcher.marks import USCC_RE, Mark
-from matcher.resources import lookalikes
+from matcher.resources import lookalikes, trade_word_counts
 
 from . import context
 from .normalize import LATIN_SKELETON, fold, is_han, skeleton
@@ -31,6 +31,10 @@ from .phonetic import SoundCodes, homophones_of, readings
 _HAS_LATIN = re.compile("[a-z]")
 _NOT_LATIN = re.compile("[^a-z0-9]+")
 _SHAPE_INDEX_MIN = 0.8
+# A mark contained in at least this many of ~270,000 registered trade names
+# (matcher/data/trade_words.tsv) is a word many unrelated companies use: 海天 46,
+# 小熊 57, 老板 54, 小米 49, against 美的 24, 格力 19, 华为 11, 九阳 8.
+WIDELY_USED = 40
 
 Owners = tuple[frozenset[int], frozenset[int], frozenset[int]]
 """Marks a key raises: outright, as a homophone only, as a sound-alike only."""
@@ -74,7 +78,8 @@ class MarkPlan:
     aliases: tuple[str, ...]  # skeletons of Latin aliases, letters and digits only
     raw_aliases: frozenset[str]  # folded aliases without spaces: written exactly so
     whitelist: tuple[str, ...]
-    common_word: bool
+    common_word: bool  # a frequent dictionary word with a meaning of its own (老板, 小米)
+    widely_used: bool  # in many unrelated registered trade names (海天): weakly distinctive
     classes: frozenset[int]
     industries: tuple[str, ...]
     pinyin: tuple[str, ...] = ()  # Latin skeletons of the mark written in pinyin (jiuyang)
@@ -84,13 +89,18 @@ class MarkPlan:
 
     @classmethod
     def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
+        """*common_word* is the dictionary's view; the mark's `ordinary_word`, when set, overrides
+        it and the trade-name count."""
+        ordinary = mark.ordinary_word
+        widely_used = trade_word_counts().get(fold(mark.name), 0) >= WIDELY_USED
         return cls(
             mark=mark,
             folded=fold(mark.name),
             aliases=tuple(a for a in (latin_compact(fold(x)) for x in mark.aliases) if len(a) >= 3),
             raw_aliases=frozenset(fold(a).replace(" ", "") for a in mark.aliases),
             whitelist=tuple(fold(w) for w in [mark.owner, *mark.whitelist]),
-            common_word=common_word,
+            common_word=common_word if ordinary is None else ordinary,
+            widely_used=widely_used if ordinary is None else ordinary,
             classes=frozenset(mark.classes),
             industries=tuple(fold(w) for w in mark.industries),
             uscc=frozenset(w.strip().upper() for w in mark.whitelist if USCC_RE.match(w.strip().upper())),

@@ -15,7 +15,7 @@ from functools import cache
 from matcher.calibration import FIELD, NO_FIELD, probability
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
-from matcher.resources import enterprise_words, regions, trade_word_counts
+from matcher.resources import enterprise_words, regions
 from matcher.types import Hit, NameParts, Subject
 
 from . import context
@@ -28,10 +28,6 @@ from .segment import Segmenter
 
 MAX_TEXT = 2000  # characters of a subject that are screened; the rest is noise
 _SEGMENT_MARGIN = 6  # characters either side of a match given to jieba
-# A mark contained in at least this many of ~270,000 registered trade names
-# (matcher/data/trade_words.tsv) is a word many unrelated companies use: 海天 46,
-# 小熊 57, 老板 54, 小米 49, against 美的 24, 格力 19, 华为 11, 九阳 8.
-_WIDELY_USED = 40
 
 
 @cache
@@ -42,12 +38,6 @@ def _generic_industries() -> frozenset[str]:
 @cache
 def _field_words() -> frozenset[str]:
     return frozenset(industry_words())
-
-
-def _widely_used(mark: str) -> bool:
-    """Many unrelated registered trade names contain the mark (海天 "sea and sky"):
-    weakly distinctive, so the bare word outside the mark's field shows no imitation."""
-    return trade_word_counts().get(mark, 0) >= _WIDELY_USED
 
 
 class LatinView:
@@ -189,7 +179,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         # outside the field is that word, not the well-known mark.
         if not (exact or latin) and ctx.segmenter.dictionary_freq(window) >= 100:
             return None
-        if exact and ctx.is_enterprise and _widely_used(info.folded):
+        if exact and ctx.is_enterprise and info.widely_used:
             return None
         # Across classes only a copy or a visual imitation misleads, not a mere sound-alike.
         # One character of a longer mark swapped is similar only in the same field.
@@ -198,7 +188,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         notes.append(Note(NoteKind.CROSS_CLASS))
         score *= 0.95 if exact or latin else 0.8
     elif not known and not relevant:
-        if short_edit or (exact and ctx.is_enterprise and _widely_used(info.folded)):
+        if short_edit or (exact and ctx.is_enterprise and info.widely_used):
             return None
         # An unknown field is no evidence of relatedness: a bare name (no organisation
         # form, no specific industry word: 华纬科技, 美迪凯, 亿利达) that only sounds like

@@ -64,6 +64,11 @@ class Mark(BaseModel):
     not screened) or USCCs (18 characters, matched against `Subject.uscc`)."""
     exclude: list[str] = Field(default_factory=list)
     """Words that are not this mark (老干部 for 老干妈): see `check_exclude`."""
+    ordinary_word: bool | None = None
+    """Is the mark also a word many unrelated businesses use (海天 "sea and sky")? Such a
+    mark is not flagged outside its field on a bare copy. None: decided from data (jieba's
+    frequencies, trade_words.tsv); true or false: the owner's or analyst's word for it,
+    e.g. false for an ordinary word recognised as a well-known mark across classes."""
     notify: list[str] = Field(default_factory=list)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     registrations: list[Registration] = Field(default_factory=list)

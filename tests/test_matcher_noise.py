@@ -116,6 +116,18 @@ def test_widely_used_trade_word_needs_the_field(matcher: Matcher) -> None:
     assert _best(matcher, "格力博") == "格力"
 
 
+def test_owner_overrides_the_ordinary_word_judgement() -> None:
+    """`ordinary_word` in the marks file is the owner's word: false keeps a recognised
+    ordinary-word mark's reach across fields, true quiets a coined-looking word."""
+    marks = {m.name: m for m in load_marks(ROOT / "markwatch/demo/marks.yaml")}
+    haitian = marks["海天"].model_copy(update={"ordinary_word": False})
+    gree = marks["格力"].model_copy(update={"ordinary_word": True})
+    m = Matcher([haitian, gree])
+    assert _best(m, "北京市海天彩灯有限公司") == "海天"
+    assert _best(m, "格力博") is None
+    assert _best(m, "东莞市格力空调销售有限公司") == "格力"  # in the field, an ordinary word still counts
+
+
 def test_frequent_word_look_alike_does_not_cross_classes(matcher: Matcher) -> None:
     """海大 (a university's short name, jieba freq 117) in education is not 海天."""
     assert _best(matcher, "海大教育") is None
