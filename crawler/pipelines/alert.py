@@ -67,7 +67,15 @@ class AlertPipeline(Stage):
 
         resp = item["response"]
         fetched = datetime.fromisoformat(resp["fetched_at"])
-        evidence_id = self.evidence.put(resp["url"], fetched, resp["status"], resp["headers"], resp["body"])
+        evidence_id = self.evidence.put(
+            resp["url"],
+            fetched,
+            resp["status"],
+            resp["headers"],
+            resp["body"],
+            original_size=resp.get("original_size"),
+            size_exact=resp.get("size_exact", True),
+        )
         item["evidence_id"] = evidence_id
         subject = item["subject"]
         key = item["identity"]
