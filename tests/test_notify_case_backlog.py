@@ -8,6 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import typer
@@ -43,51 +46,56 @@ def _resolved_case(store) -> str:
     return case.id
 
 
-def test_a_new_address_starts_near_when_it_was_added(tmp_path):
+@dataclass
+class Mail:
+    store: SQLiteAlertStore
+    handler: Handler
+    settings: Any
+    now: dt.datetime
+
+    def run(self, *extra: str, days: int = 0):
+        """One notify run *days* after the test began, with *extra* addresses on 立白."""
+        return notify(self.settings, marks=_marks(*extra), store=self.store, now=self.now + dt.timedelta(days=days))
+
+
+@pytest.fixture
+def mail(tmp_path) -> Iterator[Mail]:
     store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
     h = Handler()
-    now = dt.datetime.now(dt.UTC)
     try:
         with SmtpServer(h) as srv:
             settings = settings_for(tmp_path, smtp={"host": "127.0.0.1", "port": srv.port, "security": "none"})
-            case_id = _resolved_case(store)
-            first = notify(settings, marks=_marks(), store=store, now=now)
-            assert [(o.recipient, o.cases, o.state) for o in first.outcomes] == [(LIBY, 1, "sent")]
-            # Three days later one address is added, a month later another: only the first hears of it.
-            soon = notify(settings, marks=_marks(SOON), store=store, now=now + dt.timedelta(days=3))
-            assert [(o.recipient, o.cases, o.state) for o in soon.outcomes] == [(SOON, 1, "sent")]
-            late = notify(settings, marks=_marks(SOON, LATE), store=store, now=now + dt.timedelta(days=30))
-            assert late.outcomes == []
-            # The late address stays where it was first seen: a later run does not bring the backlog back.
-            again = notify(settings, marks=_marks(SOON, LATE), store=store, now=now + dt.timedelta(days=31))
-            assert again.outcomes == []
+            yield Mail(store, h, settings, dt.datetime.now(dt.UTC))
     finally:
         store.close()
-    assert [r.rcpt_tos for r in h.received] == [[LIBY], [SOON]]
-    assert all(case_id in r.message.get_body(("plain",)).get_content() for r in h.received)
-    with Ledger(ledger_path(settings)) as led:
-        assert led.recipient_since(LATE, now) == now + dt.timedelta(days=30)
-        assert led.recipient_since(SOON, now) == now + dt.timedelta(days=3)
+
+
+def test_a_new_address_starts_near_when_it_was_added(mail):
+    case_id = _resolved_case(mail.store)
+    assert [(o.recipient, o.cases, o.state) for o in mail.run().outcomes] == [(LIBY, 1, "sent")]
+    # Three days later one address is added, a month later another: only the first hears of it.
+    soon = mail.run(SOON, days=3)
+    assert [(o.recipient, o.cases, o.state) for o in soon.outcomes] == [(SOON, 1, "sent")]
+    assert mail.run(SOON, LATE, days=30).outcomes == []
+    # The late address stays where it was first seen: a later run does not bring the backlog back.
+    assert mail.run(SOON, LATE, days=31).outcomes == []
+    assert [r.rcpt_tos for r in mail.handler.received] == [[LIBY], [SOON]]
+    assert all(case_id in r.message.get_body(("plain",)).get_content() for r in mail.handler.received)
+    with Ledger(ledger_path(mail.settings)) as led:
+        assert led.recipient_since(LATE, mail.now) == mail.now + dt.timedelta(days=30)
+        assert led.recipient_since(SOON, mail.now) == mail.now + dt.timedelta(days=3)
     assert dt.timedelta(days=3) < NEW_ADDRESS_WINDOW < dt.timedelta(days=30)  # the two sides of the window
 
 
-def test_an_address_known_before_the_ledger_kept_dates_counts_from_its_first_message(tmp_path):
-    store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
-    h = Handler()
-    now = dt.datetime.now(dt.UTC)
-    try:
-        with SmtpServer(h) as srv:
-            settings = settings_for(tmp_path, smtp={"host": "127.0.0.1", "port": srv.port, "security": "none"})
-            add_alert(store, "立白", "立白厂")
-            notify(settings, marks=_marks(), store=store, now=now)  # the alert digest
-            con = sqlite3.connect(ledger_path(settings))  # a ledger from before the dates were kept
-            con.execute("DELETE FROM recipients")
-            con.commit()
-            con.close()
-            _resolved_case(store)
-            later = notify(settings, marks=_marks(), store=store, now=now + dt.timedelta(days=60))
-    finally:
-        store.close()
+def test_an_address_known_before_the_ledger_kept_dates_counts_from_its_first_message(mail):
+    add_alert(mail.store, "立白", "立白厂")
+    mail.run()  # the alert digest
+    con = sqlite3.connect(ledger_path(mail.settings))  # a ledger from before the dates were kept
+    con.execute("DELETE FROM recipients")
+    con.commit()
+    con.close()
+    _resolved_case(mail.store)
+    later = mail.run(days=60)
     # Its first message is the start: the resolution since then is news for it however late the run.
     assert [(o.recipient, o.alerts, o.cases) for o in later.outcomes] == [(LIBY, 0, 1)]
 

@@ -259,49 +259,35 @@ class Ledger:
     def retrying(self, message_id: str) -> None:
         """Count another attempt at an interrupted message."""
         now = _now()
-        with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET attempts = attempts + 1, updated_at = ? WHERE message_id = ?",
-                (now, message_id),
-            )
-            _update_items(db, message_id, "attempts = attempts + 1, updated_at = ?", now)
+        self._change(message_id, "attempts = attempts + 1, updated_at = ?", (now,))
 
     def sent(self, message_id: str) -> str:
         """The server accepted the message: its alerts are never sent to this recipient again."""
         now = _now()
-        with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
-                "WHERE message_id = ?",
-                (now, now, message_id),
-            )
-            _update_items(db, message_id, "state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL", now, now)
+        self._change(message_id, "state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL", (now, now))
         return now
 
     def failed(self, message_id: str, error: str) -> None:
         """The server certainly did not take the message: release its alerts to pending."""
         now = _now()
-        with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET state = 'failed', last_error = ?, updated_at = ? WHERE message_id = ?",
-                (error, now, message_id),
-            )
-            _update_items(db, message_id, "state = 'pending', last_error = ?, updated_at = ?", error, now)
+        self._change(
+            message_id,
+            "state = 'failed', last_error = ?, updated_at = ?",
+            (error, now),
+            items="state = 'pending', last_error = ?, updated_at = ?",
+        )
 
     def uncertain(self, message_id: str, error: str) -> None:
         """The connection broke after the data went out: keep it for an identical re-send."""
         now = _now()
+        self._change(message_id, "last_error = ?, updated_at = ?", (error, now))
+
+    def _change(self, message_id: str, assignments: str, values: tuple, *, items: str | None = None) -> None:
+        """One commit: *assignments* on the message, and (or *items*) on its alerts and case updates still sending."""
         with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET last_error = ?, updated_at = ? WHERE message_id = ?",
-                (error, now, message_id),
-            )
-            _update_items(db, message_id, "last_error = ?, updated_at = ?", error, now)
-
-
-def _update_items(db: sqlite3.Connection, message_id: str, assignments: str, *values: object) -> None:
-    """Set *assignments* on the alerts and case updates still `sending` in one message."""
-    for table, _ in _ITEMS:
-        db.execute(
-            f"UPDATE {table} SET {assignments} WHERE message_id = ? AND state = 'sending'", (*values, message_id)
-        )
+            db.execute(f"UPDATE messages SET {assignments} WHERE message_id = ?", (*values, message_id))
+            for table, _ in _ITEMS:
+                db.execute(
+                    f"UPDATE {table} SET {items or assignments} WHERE message_id = ? AND state = 'sending'",
+                    (*values, message_id),
+                )
