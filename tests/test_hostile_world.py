@@ -66,7 +66,7 @@ def test_all_ok_exits_0_and_says_so_everywhere(tmp_path, site):
     assert (rc, report["status"], err) == (0, "ok", "")
     assert report["peak_rss_mb"] < 600
     (ok,) = report["sources"]
-    assert (ok["state"], ok["items"], ok["pages"]) == ("ok", 30, 5)  # robots.txt, 3 pages, the empty 4th
+    assert (ok["state"], ok["items"], ok["pages"], ok["refused"]) == ("ok", 30, 4, 0)  # 3 pages, the empty 4th
     assert ok["alerts_new"] == 30 and report["emails_sent"] == 5  # one digest per mark's owner
     code, record = last_run(cfg)
     assert (code, record["status"], record["per_source"][0]["state"]) == (0, "ok", "ok")
