@@ -111,14 +111,19 @@ def for_recipient(
     `NEW_ADDRESS_WINDOW` are history, not news, for it.
     """
     marks = set(recipient.marks)
-    start = since - NEW_ADDRESS_WINDOW if since is not None else None
+    start = _utc(since) - NEW_ADDRESS_WINDOW if since is not None else None
     return [
         u
         for u in updates
         if u.key not in done
         and marks.intersection(u.marks)
-        and not (start is not None and u.kind == "resolved" and u.at is not None and u.at < start)
+        and not (start is not None and u.kind == "resolved" and u.at is not None and _utc(u.at) < start)
     ]
+
+
+def _utc(ts: datetime) -> datetime:
+    """Aware UTC (a naive time is taken as UTC), so that times from any store compare."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _fmt(ts: datetime | None) -> str:
