@@ -72,5 +72,7 @@ def notify_command(
                 out.print(Text(o.preview))
     if report.failed:
         n = len(report.failed)
+        for o in report.failed:  # whole, on one line each: the table's cell wraps on a narrow terminal
+            typer.echo(visible(f"{o.recipient}: {o.state}: {o.error}", 500), err=True)
         typer.echo(f"{n} digest(s) not delivered; they stay pending for the next run.", err=True)
         raise typer.Exit(1)
