@@ -167,3 +167,34 @@ def test_an_evidence_file_from_before_gets_the_new_columns(tmp_path):
         assert new.truncated and new.original_size == 99
     finally:
         store.close()
+
+
+def test_a_dossier_names_a_page_kept_in_part(tmp_path, make_alert):
+    """The capture.json handed to an authority says what part of the page the evidence holds."""
+    from alerts.cases.dossier import DossierOptions, build_dossier
+    from alerts.cases.service import file_case, open_case
+    from alerts.cases.sqlite import SQLiteCaseStore
+    from alerts.sqlite_store import SQLiteAlertStore
+    from matcher.marksfile import parse_marks
+
+    store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
+    ev = EvidenceStore(tmp_path / "evidence.sqlite")
+    try:
+        at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+        page = "<html><body><h1>上海九阳电器有限公司</h1>".encode()
+        eid = ev.put("http://127.0.0.1:8700/c/1", at, 200, {}, page, original_size=DECLARED)
+        a = make_alert(item={"url": "http://127.0.0.1:8700/c/1"}, evidence_id=eid)
+        store.upsert([a])
+        store.review([a.id], "confirmed", now=at)
+        cases = SQLiteCaseStore(store.db)
+        case = open_case(store, cases, [a.id], who="ana", now=at)
+        case = file_case(cases, case.id, to="上海市市场监督管理局", who="ana", now=at)
+        marks = parse_marks("marks:\n  - name: 九阳\n    owner: 九阳股份有限公司\n", "marks.yaml")
+        opts = DossierOptions(timeout=90, screenshots=False, pdf=False)
+        folder = build_dossier(case, store.get_many(case.alert_ids), ev, marks, tmp_path / "d", opts=opts, now=at)
+    finally:
+        ev.close()
+        store.close()
+    (capture,) = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("evidence/*/capture.json")]
+    assert capture["sha256"] == eid == hashlib.sha256(page).hexdigest()
+    assert capture["captures"][0]["truncated"] == f"truncated: first {len(page)} bytes of {DECLARED} bytes"
