@@ -14,13 +14,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from crawler import health
 from crawler.run import PAGE_KEYS
 from markwatch.cmd_alerts import visible
 from markwatch.scan import ScanReport
 
 _LIVE = [
     ("Pages", PAGE_KEYS),
-    ("Refused", ("markwatch/health/refused",)),
+    ("Refused", (health.PREFIX + "refused",)),
     ("Items", "item_scraped_count"),
     ("Hits", "markwatch/hits"),
     ("New alerts", "markwatch/alerts_new"),

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 
+from alerts.model import MAX_ITEM_STR as RAW_KEPT  # what an alert keeps of any one string: longer raw is cut there
 from crawler import uscc
 from crawler.items import Listing, Registration, identity, subject_of
 from crawler.pipelines.stage import Stage
 from crawler.text import clean_cut, parse_price
 
 _LONG = {"scope": 4000, "address": 500}
-# What the alert record keeps of any one string (alerts.model.MAX_ITEM_STR): a longer raw value is cut there.
-RAW_KEPT = 4000
 
 
 def cut_record(raw: object, kept: str) -> dict:
