@@ -23,6 +23,7 @@ from crawler.demo.hostile import source_yaml
 
 LONG_TITLE = "A货 立白洗衣液 2kg " + "超值装" * 30_000
 DECLARED = 1_000_000
+HUGE = 3 * 1024 * 1024
 
 
 def _page(titles: list[str]) -> bytes:
@@ -42,6 +43,20 @@ class _Handler(BaseHTTPRequestHandler):
             body = b"User-agent: *\nAllow: /\n"
         elif self.path.startswith("/big/list?page=1"):
             body = _page([LONG_TITLE])
+        elif self.path.startswith(("/huge/list?page=1", "/stream/list?page=1")):
+            # 3 MB of padding: with its length declared, or (stream) delimited by closing the connection.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            if self.path.startswith("/huge/"):
+                self.send_header("Content-Length", str(HUGE))
+            self.end_headers()
+            try:
+                for _ in range(HUGE // 65536):
+                    self.wfile.write(b" " * 65536)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the crawler stopped reading: that is the point
+            self.close_connection = True
+            return
         elif self.path.startswith("/cut/list?page=1"):
             # Declares a megabyte, sends the first rows and a little padding, then hangs up.
             head = _page(["高仿 九阳豆浆机 家用"])[: -len(b"</ul></body></html>")] + b"<!--" + b"x" * 4000
@@ -198,3 +213,17 @@ def test_a_dossier_names_a_page_kept_in_part(tmp_path, make_alert):
     (capture,) = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("evidence/*/capture.json")]
     assert capture["sha256"] == eid == hashlib.sha256(page).hexdigest()
     assert capture["captures"][0]["truncated"] == f"truncated: first {len(page)} bytes of {DECLARED} bytes"
+
+
+def test_a_page_over_the_size_limit_is_noted_with_its_size(tmp_path, site):
+    """Declared too large: its declared size; read until the limit: "more than" the limit, nothing past it."""
+    for fault in ("huge", "stream"):
+        (tmp_path / f"t-{fault}.yaml").write_text(source_yaml(fault, site, f"t-{fault}"), encoding="utf-8")
+    stats = run_crawl(
+        ["t-huge", "t-stream"], site, tmp_path, "--sources-dir", str(tmp_path), "--set", "DOWNLOAD_MAXSIZE=1000000"
+    )
+    assert stats["t-huge"]["reason"] == f"too large: body over the size limit ({HUGE} bytes declared, limit 1000000)"
+    assert (
+        stats["t-stream"]["reason"] == "too large: body over the size limit (more than 1000000 bytes; reading stopped)"
+    )
+    assert stats["t-huge"]["pages"] == stats["t-stream"]["pages"] == 0
