@@ -9,6 +9,12 @@ Stable interface for the crawler:
   is checked against its hash on every read and ``EvidenceCorrupt`` is raised if it differs.
   ``exists(id)``, ``close()``.
 
+A page is kept whole up to ``MAX_BODY``. A larger one keeps its first ``MAX_BODY`` bytes, and its
+capture says so: ``truncated``, the ``original_size`` and whether that size is exact or only a
+floor ("more than N bytes": the download stopped, or the site sent less than it declared). The id
+is then the SHA-256 of the bytes kept, so the evidence never claims more than it holds; nothing
+past the kept part is ever read or hashed here.
+
 It always lives in SQLite next to the alerts database (``evidence.sqlite``), also when alerts go
 to Elasticsearch: bodies are large, written once, read rarely, and an analyst's laptop copy of
 one file is the simplest thing to hand to an authority. Bodies are zlib-compressed.
@@ -41,10 +47,21 @@ CREATE TABLE IF NOT EXISTS captures (
     fetched_at TEXT NOT NULL,
     status INTEGER NOT NULL,
     headers TEXT NOT NULL,        -- JSON object
+    truncated INTEGER NOT NULL DEFAULT 0,  -- 1: the body kept is the first part of a larger page
+    original_size INTEGER,        -- bytes of the page as sent, when more than were kept (or known)
+    size_exact INTEGER NOT NULL DEFAULT 1,  -- 0: original_size is a floor ("more than")
     UNIQUE (evidence_id, url, fetched_at)
 );
 CREATE INDEX IF NOT EXISTS captures_evidence ON captures(evidence_id, fetched_at);
 """
+
+
+# Capture columns added after the first release: an older file gets them by ALTER TABLE.
+ADDED_COLUMNS = (
+    ("truncated", "INTEGER NOT NULL DEFAULT 0"),
+    ("original_size", "INTEGER"),
+    ("size_exact", "INTEGER NOT NULL DEFAULT 1"),
+)
 
 
 class EvidenceCorrupt(Exception):
@@ -57,6 +74,18 @@ class Capture:
     fetched_at: datetime
     status: int
     headers: dict[str, str]
+    truncated: bool = False
+    original_size: int | None = None  # the page's size as sent, when known
+    size_exact: bool = True  # False: the page was larger than original_size ("more than N bytes")
+
+    def size_note(self, kept: int) -> str:
+        """'' for a whole page, else what was kept of what: "truncated: first 1000 bytes of more than 1000 bytes"."""
+        if not self.truncated:
+            return ""
+        of = "an unknown size" if self.original_size is None else f"{self.original_size} bytes"
+        if self.original_size is not None and not self.size_exact:
+            of = f"more than {of}"
+        return f"truncated: first {kept} bytes of {of}"
 
 
 @dataclass
@@ -69,6 +98,9 @@ class Evidence:
     size: int
     body: bytes
     captures: list[Capture] = field(default_factory=list)
+    truncated: bool = False  # the first capture's: see Capture
+    original_size: int | None = None
+    size_exact: bool = True
 
 
 def _headers(headers: object) -> dict[str, str]:
@@ -92,13 +124,44 @@ class EvidenceStore:
         self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(captures)")}
+        for name, sql_type in ADDED_COLUMNS:
+            if name not in have:
+                try:
+                    self.db.execute(f"ALTER TABLE captures ADD COLUMN {name} {sql_type}")
+                except sqlite3.OperationalError as exc:  # another process opening the same file added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
-    def put(self, url: str, fetched_at: datetime, status: int, headers: object, body: bytes) -> str:
+    def put(
+        self,
+        url: str,
+        fetched_at: datetime,
+        status: int,
+        headers: object,
+        body: bytes,
+        *,
+        original_size: int | None = None,
+        size_exact: bool = True,
+    ) -> str:
+        """Keep the page (its first MAX_BODY bytes) and this capture of it; the id is the SHA-256 of what is kept.
+
+        *original_size*: the page's size when the caller knows *body* is only part of it (a download
+        that stopped: *size_exact* False makes it "more than"); a body over MAX_BODY is cut here.
+        """
         if not isinstance(body, bytes | bytearray | memoryview):
             raise TypeError("evidence body must be bytes")
-        body = bytes(body)
-        if len(body) > MAX_BODY:
-            raise ValueError(f"evidence body of {len(body)} bytes exceeds {MAX_BODY}")
+        view = memoryview(body)
+        size = len(view)
+        # size_exact False: the page was larger than original_size (the download stopped there).
+        truncated = original_size is not None and (original_size > size or not size_exact)
+        if size > MAX_BODY:
+            truncated = True
+            original_size = max(original_size or 0, size)
+            view = view[:MAX_BODY]
+        if not truncated:
+            original_size, size_exact = None, True
+        body = bytes(view)  # only the part kept is copied and hashed
         digest = hashlib.sha256(body).hexdigest()
         url = str(url).encode("utf-8", "replace").decode("utf-8")
         self.db.execute("BEGIN IMMEDIATE")
@@ -108,8 +171,18 @@ class EvidenceStore:
                 (digest, len(body), zlib.compress(body, 6)),
             )
             self.db.execute(
-                "INSERT OR IGNORE INTO captures (evidence_id, url, fetched_at, status, headers) VALUES (?,?,?,?,?)",
-                (digest, url, iso(fetched_at), int(status), json.dumps(_headers(headers), ensure_ascii=False)),
+                "INSERT OR IGNORE INTO captures (evidence_id, url, fetched_at, status, headers, truncated, "
+                "original_size, size_exact) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    digest,
+                    url,
+                    iso(fetched_at),
+                    int(status),
+                    json.dumps(_headers(headers), ensure_ascii=False),
+                    int(truncated),
+                    original_size,
+                    int(bool(size_exact)),
+                ),
             )
             self.db.execute("COMMIT")
         except BaseException:
@@ -129,9 +202,18 @@ class EvidenceStore:
         if hashlib.sha256(body).hexdigest() != evidence_id or len(body) != size:
             raise EvidenceCorrupt(f"evidence {evidence_id} does not match its hash")
         captures = [
-            Capture(url=u, fetched_at=utc(datetime.fromisoformat(t)), status=s, headers=json.loads(h))
-            for u, t, s, h in self.db.execute(
-                "SELECT url, fetched_at, status, headers FROM captures WHERE evidence_id = ? ORDER BY fetched_at",
+            Capture(
+                url=u,
+                fetched_at=utc(datetime.fromisoformat(t)),
+                status=s,
+                headers=json.loads(h),
+                truncated=bool(cut),
+                original_size=orig,
+                size_exact=bool(exact),
+            )
+            for u, t, s, h, cut, orig, exact in self.db.execute(
+                "SELECT url, fetched_at, status, headers, truncated, original_size, size_exact FROM captures "
+                "WHERE evidence_id = ? ORDER BY fetched_at",
                 (evidence_id,),
             )
         ]
@@ -145,6 +227,9 @@ class EvidenceStore:
             size=size,
             body=body,
             captures=captures,
+            truncated=first.truncated,
+            original_size=first.original_size,
+            size_exact=first.size_exact,
         )
 
     def close(self) -> None:

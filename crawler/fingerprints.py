@@ -3,6 +3,12 @@
 Keyed by (source, identity); an item whose fingerprint is unchanged since the
 last scan is not screened again, a changed one is. SQLite in WAL mode, one
 short transaction per item, so a killed scan loses at most the item in flight.
+
+What the fingerprint covers (`content_of`): an item's content fields (title, price, seller, …),
+with links to the item's own site (the host of its page) reduced to path and query. Where the
+site is served from (the demo on another port, a mirror) is not a change of the listing; another
+seller or image path is. A link to another host (a CDN) is kept whole: that host may be the
+only thing telling two images apart.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
@@ -29,6 +37,45 @@ def fingerprint(values: dict) -> str:
     """SHA-256 of the content fields, in a canonical JSON form."""
     blob = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# Content fields that hold links (made absolute by the spider from the page they were on).
+URL_FIELDS = ("seller_url", "images")
+
+
+def _host_key(url: str) -> str:
+    """host:port, lowercased, the scheme's default port spelled out; '' for a link that is not http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return ""
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower().rstrip(".")
+    return f"{host}:{port or {'http': 80, 'https': 443}[parts.scheme]}"
+
+
+def _relative(value: Any, hosts: set[str]) -> Any:
+    """*value* with every link to one of *hosts* cut to path?query#fragment (lists element by element)."""
+    if isinstance(value, list):
+        return [_relative(v, hosts) for v in value]
+    if isinstance(value, str) and _host_key(value) in hosts:
+        parts = urlsplit(value)
+        return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    return value
+
+
+def content_of(item: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """What an item's fingerprint covers: its content *fields*, same-site links without host and port."""
+    values = {k: item.get(k) for k in fields}
+    response = item.get("response")
+    pages = [item.get("url"), response.get("url") if isinstance(response, dict) else None]
+    hosts = {h for u in pages if isinstance(u, str) and (h := _host_key(u))}
+    for k in URL_FIELDS:
+        if k in values and hosts:
+            values[k] = _relative(values[k], hosts)
+    return values
 
 
 class FingerprintDB:

@@ -28,6 +28,7 @@ class _Common(scrapy.Item):
     identity = scrapy.Field()  # identity(item), set once by the normalise stage
     subject = scrapy.Field()  # matcher Subject, set once by the normalise stage, dropped at the end
     key = scrapy.Field()  # the site's stable id for the item, when its source declares `identity`
+    truncated = scrapy.Field()  # field → {original_chars, kept_chars, sha256 of the kept text}: values cut to size
 
 
 class Registration(_Common):

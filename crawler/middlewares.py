@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -126,7 +127,8 @@ class SourceHealthMiddleware:
         if _is_robots(request):
             return None
         stats = self.crawler.stats
-        too_large = _too_large(exception)
+        limit = request.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        too_large = _too_large(exception, int(limit or 0))
         if too_large:
             stats.inc_value(FINAL_REQUESTS)
             health.note(stats, "too_large", too_large)
@@ -155,9 +157,29 @@ def _is_robots(request: Request) -> bool:
     return urlsplit(request.url).path == "/robots.txt"
 
 
-def _too_large(exc: BaseException) -> str:
-    """'body over 32 MB' when *exc* is Scrapy's size cut (raw or decompressed), else ''."""
+_SIZES = re.compile(r"(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)")
+_DECOMPRESSED = re.compile(r"exceeded DOWNLOAD_MAXSIZE \((\d+) B\) during decompression")
+
+
+def _too_large(exc: BaseException, limit: int = 0) -> str:
+    """'body over the size limit …' when *exc* is Scrapy's size cut (raw or decompressed), else ''.
+
+    With the sizes Scrapy names: the size the site declared, or "more than N bytes" where reading
+    stopped at the limit (nothing past it was read, so nothing more is known). A body without a
+    declared length is cut by cancelling its download, which Scrapy reports as a bare
+    DownloadCancelledError (its HTTP/1.1 handler cancels a download for nothing else); *limit* is
+    the request's DOWNLOAD_MAXSIZE then.
+    """
     text = str(exc)
+    if type(exc).__name__ == "DownloadCancelledError" and not text.strip() and limit > 0:
+        return f"body over the size limit (more than {limit} bytes; reading stopped)"
+    if m := _SIZES.search(text):
+        declared, size, limit = m.group(1) == "Expected to receive", int(m.group(2)), int(m.group(3))
+        if declared:
+            return f"body over the size limit ({size} bytes declared, limit {limit})"
+        return f"body over the size limit (more than {limit} bytes; reading stopped)"
+    if m := _DECOMPRESSED.search(text):
+        return f"body over the size limit after decompression (more than {m.group(1)} bytes; reading stopped)"
     if "DOWNLOAD_MAXSIZE" in text or "download max size" in text or "larger than download max size" in text:
         return "body over the size limit" + (" after decompression" if "decompress" in text.lower() else "")
     if type(exc).__name__ == "DownloadCancelledError" and "size" in text:

@@ -22,6 +22,7 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess, CrawlerRunner
 from scrapy.settings import Settings
 
+from crawler import health
 from crawler.errors import SourceError
 from crawler.outcome import verdict
 from crawler.sources import Source, find_source
@@ -49,7 +50,8 @@ class SourceStats:
     kind: str
     state: str = "ok"  # ok, degraded, failed
     reason: str = ""
-    pages: int = 0
+    pages: int = 0  # pages read: list and detail pages the spider parsed (not refusals, errors, robots.txt)
+    refused: int = 0  # answers that said no (HTTP 401/403/429/451…, an anti-bot page, an error body)
     items: int = 0
     dropped: int = 0
     new_items: int = 0
@@ -68,6 +70,15 @@ class SourceStats:
     elapsed_seconds: float = 0.0
 
 
+# The spider counts a page once it starts reading it, after the refusal checks (crawler.spiders.base).
+PAGE_KEYS = ("markwatch/pages/list", "markwatch/pages/detail")
+
+
+def pages_read(stats: dict[str, Any]) -> int:
+    """Pages actually read: Scrapy's response count would include refusals, failed pages and robots.txt."""
+    return sum(int(stats.get(k, 0) or 0) for k in PAGE_KEYS)
+
+
 def stats_of(source: Source, crawler: Crawler, history: list[int] | None = None) -> SourceStats:
     """One source's figures and verdict; *history* is its item counts in earlier runs (the yield watch)."""
     s = crawler.stats.get_stats() if crawler.stats else {}
@@ -78,7 +89,8 @@ def stats_of(source: Source, crawler: Crawler, history: list[int] | None = None)
         kind=source.kind,
         state=out.state,
         reason=out.reason,
-        pages=g("response_received_count"),
+        pages=pages_read(s),
+        refused=g(health.PREFIX + "refused"),
         items=g("item_scraped_count"),
         dropped=g("item_dropped_count"),
         new_items=g("markwatch/items_new"),

@@ -25,16 +25,22 @@ def _drop_invisible(s: str) -> str:
 
 def clean(value, *, strip_tags: bool = True, limit: int = MAX_LEN) -> str:
     """Unescape entities, drop scripts/tags and invisible characters, collapse whitespace, cap length."""
+    return clean_cut(value, strip_tags=strip_tags, limit=limit)[0]
+
+
+def clean_cut(value, *, strip_tags: bool = True, limit: int = MAX_LEN) -> tuple[str, bool]:
+    """`clean`, and whether the cap cut the cleaned text (so the record can say it holds only a part)."""
     if value is None:
-        return ""
+        return "", False
     s = value if isinstance(value, str) else str(value)
+    pre_cut = len(s) > limit * 20
     s = s[: limit * 20]  # a huge string is cut before any regex runs over it
     s = html.unescape(s)
     if strip_tags:
         s = _TAG.sub(" ", _SCRIPT.sub(" ", s))
     s = _WS.sub(" ", s.replace("\r", " ").replace("\n", " ").replace("\t", " "))
     s = _WS.sub(" ", _drop_invisible(s)).strip()
-    return s[:limit]
+    return s[:limit], pre_cut or len(s) > limit
 
 
 def parse_price(value) -> tuple[float | None, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from markwatch.cmd_alerts import visible
 from markwatch.errors import cli_errors
 
 _STYLE = {
@@ -46,13 +48,21 @@ def notify_command(
         out.print(Text(f"Nothing to send ({report.transport}: {report.destination})."))
         return
     title = f"{'Pending' if dry_run else 'Sent'} via {report.transport}: {report.destination}"
-    table = Table(title=Text(title))
-    for col in ("Recipient", "Alerts", "Result", "Subject / error"):
-        table.add_column(col, justify="right" if col == "Alerts" else "left")
+    table = Table(title=Text(title), show_footer=True)
+    states = Counter(o.state for o in report.outcomes)
+    table.add_column("Recipient", footer=f"{len(report.outcomes)} digest(s)")
+    table.add_column("Alerts", justify="right", footer=str(sum(o.alerts for o in report.outcomes)))
+    table.add_column("Case updates", justify="right", footer=str(sum(o.cases for o in report.outcomes)))
+    table.add_column("Result", footer=", ".join(f"{n} {state}" for state, n in sorted(states.items())))
+    table.add_column("Subject / error")
     for o in report.outcomes:
         state = o.state + (" (re-send)" if o.retry else "")
         table.add_row(
-            Text(o.recipient), str(o.alerts), Text(state, style=_STYLE.get(o.state, "")), Text(o.error or o.subject)
+            Text(visible(o.recipient)),
+            str(o.alerts),
+            str(o.cases),
+            Text(state, style=_STYLE.get(o.state, "")),
+            Text(visible(o.error or o.subject, 300)),
         )
     out.print(table)
     if dry_run and show:
@@ -62,5 +72,7 @@ def notify_command(
                 out.print(Text(o.preview))
     if report.failed:
         n = len(report.failed)
+        for o in report.failed:  # whole, on one line each: the table's cell wraps on a narrow terminal
+            typer.echo(visible(f"{o.recipient}: {o.state}: {o.error}", 500), err=True)
         typer.echo(f"{n} digest(s) not delivered; they stay pending for the next run.", err=True)
         raise typer.Exit(1)

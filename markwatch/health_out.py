@@ -54,7 +54,8 @@ def metrics_text(report: ScanReport, now: float | None = None) -> str:
         out.append(f'markwatch_source_state{{source="{_label(s.source)}"}} {STATE_VALUE.get(s.state, 2)}')
     for name, key, help_ in (
         ("markwatch_source_items", "items", "Items the source yielded in the last scan."),
-        ("markwatch_source_pages", "pages", "Pages fetched from the source in the last scan."),
+        ("markwatch_source_pages", "pages", "Pages read from the source in the last scan (refusals not counted)."),
+        ("markwatch_source_refused", "refused", "Refusals (401/403/429, anti-bot) in the last scan."),
         ("markwatch_source_alerts_new", "alerts_new", "New alerts from the source in the last scan."),
     ):
         out += [f"# HELP {name} {help_}", f"# TYPE {name} gauge"]

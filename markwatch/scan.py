@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler import storelog
 from crawler.outcome import TIME_BUDGET
 from crawler.pipelines.stage import STAGE_KEY, STAGES
 from crawler.resume import JOURNAL
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 COUNTS = (
     "pages",
+    "refused",
     "items",
     "dropped",
     "screened",
@@ -256,7 +258,7 @@ def run_scan(
     lock = ScanLock(state)
     lock.acquire()
     try:
-        with RunLog(state / "runs.sqlite") as log:
+        with storelog.capped(), RunLog(state / "runs.sqlite") as log:
             log.mark_killed()
             jobdir = None if redis_mode else state / "jobs"
             resumed = bool(jobdir) and any((jobdir / s.name / JOURNAL).exists() for s in srcs)

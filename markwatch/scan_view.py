@@ -14,16 +14,24 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from crawler import health
+from crawler.run import PAGE_KEYS
 from markwatch.cmd_alerts import visible
 from markwatch.scan import ScanReport
 
 _LIVE = [
-    ("Pages", "response_received_count"),
+    ("Pages", PAGE_KEYS),
+    ("Refused", (health.PREFIX + "refused",)),
     ("Items", "item_scraped_count"),
     ("Hits", "markwatch/hits"),
     ("New alerts", "markwatch/alerts_new"),
     ("Failed", "markwatch/failed_requests"),
 ]
+
+
+def _count(stats: dict[str, Any], keys: str | tuple[str, ...]) -> int:
+    """One live cell: a stat, or the sum of several (pages read are list plus detail pages)."""
+    return sum(int(stats.get(k, 0) or 0) for k in ((keys,) if isinstance(keys, str) else keys))
 
 
 class LiveCounts:
@@ -45,9 +53,7 @@ class LiveCounts:
                 if stats.get("markwatch/degraded")
                 else stats.get("finish_reason") or ("running" if stats else "starting")
             )
-            table.add_row(
-                Text(visible(src.name)), *(str(int(stats.get(k, 0) or 0)) for _, k in _LIVE), Text(str(state))
-            )
+            table.add_row(Text(visible(src.name)), *(str(_count(stats, k)) for _, k in _LIVE), Text(str(state)))
         return table
 
 
@@ -92,6 +98,7 @@ def summary(report: ScanReport) -> Group:
     tot = report.totals()
     cols = [
         ("Pages", "pages"),
+        ("Refused", "refused"),
         ("Items", "items"),
         ("Screened", "screened"),
         ("Hits", "hits"),

@@ -66,7 +66,7 @@ def test_all_ok_exits_0_and_says_so_everywhere(tmp_path, site):
     assert (rc, report["status"], err) == (0, "ok", "")
     assert report["peak_rss_mb"] < 600
     (ok,) = report["sources"]
-    assert (ok["state"], ok["items"], ok["pages"]) == ("ok", 30, 5)  # robots.txt, 3 pages, the empty 4th
+    assert (ok["state"], ok["items"], ok["pages"], ok["refused"]) == ("ok", 30, 4, 0)  # 3 pages, the empty 4th
     assert ok["alerts_new"] == 30 and report["emails_sent"] == 5  # one digest per mark's owner
     code, record = last_run(cfg)
     assert (code, record["status"], record["per_source"][0]["state"]) == (0, "ok", "ok")
@@ -174,7 +174,13 @@ def test_listing_identity_does_not_depend_on_host_or_port(tmp_path):
 def test_gzip_bomb_is_cut_and_memory_stays_bounded(tmp_path, site):
     """400 KB on the wire, 400 MB decompressed: one response recorded too large, peak RSS < 600 MB."""
     cfg = hostile_config(tmp_path, {"ok": site.url, "bomb": site.url})
-    report = _check(tmp_path, cfg, "bomb", "degraded", r"too large: body over the size limit after decompression")
+    report = _check(
+        tmp_path,
+        cfg,
+        "bomb",
+        "degraded",
+        r"too large: body over the size limit after decompression \(more than \d+ bytes; reading stopped\)",
+    )
     assert report["peak_rss_mb"] < 600
     bomb = by_source(report)["hostile-bomb"]
     assert bomb["items"] == 10  # pages 1 kept; page 2 was the bomb

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from scan_support import cli
 from sources_replay import ENV, SECRETS, ReplayServer
+from sources_support import source_config, stored_alerts
 
 MARKS = """marks:
   - name: 一正
@@ -26,29 +27,8 @@ MARKS = """marks:
 
 
 def config(tmp: Path, url: str, sources: list[str], extra: str = "") -> Path:
-    (tmp / "marks.yaml").write_text(MARKS, encoding="utf-8")
-    cfg = tmp / "markwatch.toml"
-    cfg.write_text(
-        f"""
-[marks]
-path = "{tmp}/marks.yaml"
-[store]
-sqlite_path = "{tmp}/var/alerts.sqlite"
-[notify]
-outbox_dir = "{tmp}/var/outbox"
-[scan]
-sources = {json.dumps(sources)}
-sources_dirs = ["{tmp}/sources"]
-state_dir = "{tmp}/var/state"
-base_url = "{url}"
-loopback = true
-log_level = "DEBUG"
-log_file = "{tmp}/var/scan.log"
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return cfg
+    extra = f'log_level = "DEBUG"\nlog_file = "{tmp}/var/scan.log"\n{extra}'
+    return source_config(tmp, MARKS, url=url, sources=sources, sources_dir=True, extra=extra)
 
 
 def scan(cfg: Path, *args: str, **env: str):
@@ -57,12 +37,17 @@ def scan(cfg: Path, *args: str, **env: str):
     return p, data
 
 
-def stored(tmp: Path) -> list[dict]:
-    con = sqlite3.connect(tmp / "var" / "alerts.sqlite")
-    try:
-        return [json.loads(r[0]) for r in con.execute("SELECT doc FROM alerts")]
-    finally:
-        con.close()
+stored = stored_alerts
+
+
+def scan_one(tmp: Path, url: str, name: str, text: str | None = None, **envs: str):
+    """Scan the one source *name* (its file *text* put in tmp/sources first, if given): the process and its stats."""
+    if text is not None:
+        (tmp / "sources").mkdir(exist_ok=True)
+        (tmp / "sources" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    p, rep = scan(config(tmp, url, [name]), **{**ENV, **envs})
+    assert rep is not None, p.stderr[-2000:]
+    return p, rep["sources"][0]
 
 
 def everything_written(tmp: Path) -> bytes:
@@ -113,9 +98,7 @@ def test_qcc_signed_search_finds_variants_and_keeps_secrets_out(tmp_path, replay
 
 
 def test_qcc_wrong_secret_is_refused_and_degraded(tmp_path, replay):
-    cfg = config(tmp_path, replay.url, ["qcc-search"])
-    p, rep = scan(cfg, **{**ENV, "QCC_SECRET_KEY": "not-the-secret"})
-    src = rep["sources"][0]
+    p, src = scan_one(tmp_path, replay.url, "qcc-search", QCC_SECRET_KEY="not-the-secret")
     assert p.returncode == 1 and src["degraded"] and src["items"] == 0
     assert "refused" in src["degraded_reason"] and "签名错误" in src["degraded_reason"]
     assert "not-the-secret" not in everything_written(tmp_path).decode("utf-8", "replace")
@@ -149,9 +132,7 @@ def test_missing_secret_is_one_line_exit_2(tmp_path, replay):
 
 
 def test_tyc_token_search(tmp_path, replay):
-    cfg = config(tmp_path, replay.url, ["tyc-search"])
-    p, rep = scan(cfg, **ENV)
-    src = rep["sources"][0]
+    p, src = scan_one(tmp_path, replay.url, "tyc-search")
     assert src["items"] > 0 and not src["degraded"], (src, p.stderr[-1500:])
     items = {a["item"]["name"]: a["item"] for a in stored(tmp_path)}
     it = items["湖北壹正药业有限公司"]
@@ -160,13 +141,6 @@ def test_tyc_token_search(tmp_path, replay):
     # pages: 成都一正第N分公司 × 45 for 一正 → 3 pages of 20 (total known, no 4th call)
     pages = sorted(int(e["page"]) for e in replay.log if e["keyword"] == "一正")
     assert pages == [1, 2, 3]
-
-
-def test_tyc_bad_token_is_refused(tmp_path, replay):
-    cfg = config(tmp_path, replay.url, ["tyc-search"])
-    p, rep = scan(cfg, **{**ENV, "TYC_TOKEN": "wrong-token-value"})
-    src = rep["sources"][0]
-    assert src["degraded"] and "300006" in src["degraded_reason"] and src["items"] == 0
 
 
 POST_SOURCE = """
@@ -202,11 +176,7 @@ error: {json: code, ok: ["0"]}
 
 
 def test_post_search_offset_paging_and_json_detail(tmp_path, replay):
-    (tmp_path / "sources").mkdir()
-    (tmp_path / "sources" / "post-api.yaml").write_text(POST_SOURCE, encoding="utf-8")
-    cfg = config(tmp_path, replay.url, ["post-api"])
-    p, rep = scan(cfg, **ENV)
-    src = rep["sources"][0]
+    p, src = scan_one(tmp_path, replay.url, "post-api", POST_SOURCE)
     assert not src["degraded"] and src["items"] > 45, (src, p.stderr[-1500:])
     offsets = sorted(e["offset"] for e in replay.log if e["keyword"] == "一正")
     assert offsets == [0, 10, 20, 30, 40]  # 46 rows (45 分公司 + the owner), 10 a page, total known
@@ -215,24 +185,27 @@ def test_post_search_offset_paging_and_json_detail(tmp_path, replay):
     assert items["湖北壹正药业有限公司"]["established"] == "2018-05-16"
 
 
-def test_get_to_a_post_endpoint_is_refused(tmp_path, replay):
-    (tmp_path / "sources").mkdir()
-    text = POST_SOURCE.replace("  method: POST\n", "").replace("  body: {query", "  # body: {query")
-    text = text.replace('url: "{base}/api/search"', 'url: "{base}/api/search?q={keyword}"')
-    (tmp_path / "sources" / "post-api.yaml").write_text(text, encoding="utf-8")
-    cfg = config(tmp_path, replay.url, ["post-api"])
-    p, rep = scan(cfg, **ENV)
-    src = rep["sources"][0]
-    assert src["degraded"] and "HTTP 405" in src["degraded_reason"], src
+# The same source file, but GET with the keyword in the query: the endpoint answers 405.
+GET_SOURCE = (
+    POST_SOURCE.replace("  method: POST\n", "")
+    .replace("  body: {query", "  # body: {query")
+    .replace('url: "{base}/api/search"', 'url: "{base}/api/search?q={keyword}"')
+)
 
 
-def test_post_without_key_is_refused(tmp_path, replay):
-    (tmp_path / "sources").mkdir()
-    (tmp_path / "sources" / "post-api.yaml").write_text(POST_SOURCE, encoding="utf-8")
-    cfg = config(tmp_path, replay.url, ["post-api"])
-    p, rep = scan(cfg, **{**ENV, "DEMO_API_KEY": "wrong"})
-    src = rep["sources"][0]
-    assert src["degraded"] and "HTTP 401" in src["degraded_reason"] and src["items"] == 0
+@pytest.mark.parametrize(
+    ("source", "text", "envs", "reason"),
+    [
+        ("tyc-search", None, {"TYC_TOKEN": "wrong-token-value"}, "300006"),
+        ("post-api", GET_SOURCE, {}, "HTTP 405"),
+        ("post-api", POST_SOURCE, {"DEMO_API_KEY": "wrong"}, "HTTP 401"),
+    ],
+    ids=["tyc-bad-token", "get-to-a-post-endpoint", "post-without-key"],
+)
+def test_refused_source_is_degraded_with_nothing(tmp_path, replay, source, text, envs, reason):
+    p, src = scan_one(tmp_path, replay.url, source, text, **envs)
+    assert src["degraded"] and reason in src["degraded_reason"] and src["items"] == 0, src
+    assert src["refused"] >= 1 and src["pages"] == 0
 
 
 HMAC_SOURCE = """
@@ -257,16 +230,12 @@ max_terms: 2
 
 
 def test_hmac_signed_search_with_cursor(tmp_path, replay):
-    (tmp_path / "sources").mkdir()
-    (tmp_path / "sources" / "open-market.yaml").write_text(HMAC_SOURCE, encoding="utf-8")
-    cfg = config(tmp_path, replay.url, ["open-market"])
-    p, rep = scan(cfg, **ENV)
-    src = rep["sources"][0]
+    p, src = scan_one(tmp_path, replay.url, "open-market", HMAC_SOURCE)
     assert not src["degraded"] and src["items"] >= 46, (src, p.stderr[-1500:])
     cursors = [e["cursor"] for e in replay.log if e["keyword"] == "一正"]
     assert cursors == ["", "10", "20", "30", "40"]
-    p2, rep2 = scan(cfg, **{**ENV, "OPEN_APP_SECRET": "wrong-secret"})
-    assert rep2["sources"][0]["degraded"] and "HTTP 403" in rep2["sources"][0]["degraded_reason"]
+    _, bad = scan_one(tmp_path, replay.url, "open-market", OPEN_APP_SECRET="wrong-secret")
+    assert bad["degraded"] and "HTTP 403" in bad["degraded_reason"]
     for secret in SECRETS:
         assert secret.encode() not in everything_written(tmp_path)
 

@@ -3,43 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from crawler_fixtures import start_server
 from scan_support import ROOT, cli
+from sources_support import ONE_MARK, source_config, stored_alerts
 
-
-def _config(tmp, url):
-    tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "marks.yaml").write_text(
-        "marks:\n  - name: 一正\n    owner: 吉林一正药业集团有限公司\n    classes: [5]\n    industries: [医药]\n"
-        "  - name: 九阳\n    owner: 九阳股份有限公司\n    classes: [7]\n    industries: [小家电]\n",
-        encoding="utf-8",
-    )
-    cfg = tmp / "markwatch.toml"
-    cfg.write_text(
-        f"""
-[marks]
-path = "{tmp}/marks.yaml"
-[store]
-sqlite_path = "{tmp}/var/alerts.sqlite"
-[notify]
-enabled = false
-[scan]
-state_dir = "{tmp}/var/state"
-base_url = "{url}"
-loopback = true
-terms_per_mark = 3
-""",
-        encoding="utf-8",
-    )
-    return cfg
+MARKS = ONE_MARK + "  - name: 九阳\n    owner: 九阳股份有限公司\n    classes: [7]\n    industries: [小家电]\n"
 
 
 def test_script_state_marketplace_fills_every_listing_field(tmp_path):
     srv = start_server(fail_every=0, slow_every=0, companies=100, listings=600)
     try:
-        cfg = _config(tmp_path, srv.url)
+        cfg = source_config(tmp_path, MARKS, url=srv.url, notify=False, extra="terms_per_mark = 3")
         p = cli("scan", "--config", str(cfg), "--source", "demo-market-state", "--json", "--no-progress")
         html_only = tmp_path / "wrong.yaml"
         text = (ROOT / "crawler" / "sources" / "demo-market-state.yaml").read_text("utf-8")
@@ -53,9 +28,7 @@ def test_script_state_marketplace_fills_every_listing_field(tmp_path):
     rep = json.loads(p.stdout)
     src = rep["sources"][0]
     assert p.returncode == 0 and not src["degraded"] and src["items"] > 0, p.stderr[-1500:]
-    con = sqlite3.connect(tmp_path / "var" / "alerts.sqlite")
-    docs = [json.loads(r[0])["item"] for r in con.execute("SELECT doc FROM alerts")]
-    con.close()
+    docs = [a["item"] for a in stored_alerts(tmp_path)]
     assert docs
     for field in ("title", "price", "currency", "seller", "seller_url", "url", "category", "images"):
         assert all(d.get(field) not in (None, "", []) for d in docs), field

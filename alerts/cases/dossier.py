@@ -340,7 +340,14 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
             "sha256": ev.id,
             "size": ev.size,
             "captures": [
-                {"url": c.url, "fetched_at": c.fetched_at.isoformat(), "status": c.status, "headers": c.headers}
+                {
+                    "url": c.url,
+                    "fetched_at": c.fetched_at.isoformat(),
+                    "status": c.status,
+                    "headers": c.headers,
+                    # A page kept only in part says so (alerts.evidence): never more claimed than held.
+                    **({"truncated": c.size_note(ev.size)} if c.truncated else {}),
+                }
                 for c in ev.captures
             ],
         }

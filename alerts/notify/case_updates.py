@@ -4,13 +4,19 @@ Issue 14: a brand owner's digest lists, once each, the cases on their marks that
 and the cases whose deadline passed while still waiting, since the last digest to that address.
 "Once" is kept in the notify ledger (table ``case_updates``) by the same protocol as alerts, so
 a re-sent digest after an SMTP failure neither loses nor repeats an update.
+
+A new address does not get the whole history. Alerts reach a new address while they are still
+open (the recipient's statuses); case updates follow the same rule: an overdue case is still
+open and is listed, but a resolution is news only when it is recent, so a new address hears of
+cases resolved from `NEW_ADDRESS_WINDOW` before the ledger first saw it (the first notify run or
+scan after the address was added to the marks file), not of every case resolved before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from alerts.notify.sanitize import display_text
@@ -92,10 +98,32 @@ class StoreCaseUpdates:
         return sorted(out, key=lambda u: (u.kind, u.case_id))
 
 
-def for_recipient(recipient: Recipient, updates: Sequence[CaseUpdate], done: set[str]) -> list[CaseUpdate]:
-    """The updates on this recipient's marks not yet sent to (or held for) the address."""
+# How far before an address was first seen its case resolutions still count as news.
+NEW_ADDRESS_WINDOW = timedelta(days=7)
+
+
+def for_recipient(
+    recipient: Recipient, updates: Sequence[CaseUpdate], done: set[str], since: datetime | None = None
+) -> list[CaseUpdate]:
+    """The updates on this recipient's marks not yet sent to (or held for) the address.
+
+    *since*: when the address was first seen; resolutions older than that by more than
+    `NEW_ADDRESS_WINDOW` are history, not news, for it.
+    """
     marks = set(recipient.marks)
-    return [u for u in updates if u.key not in done and marks.intersection(u.marks)]
+    start = _utc(since) - NEW_ADDRESS_WINDOW if since is not None else None
+    return [
+        u
+        for u in updates
+        if u.key not in done
+        and marks.intersection(u.marks)
+        and not (start is not None and u.kind == "resolved" and u.at is not None and _utc(u.at) < start)
+    ]
+
+
+def _utc(ts: datetime) -> datetime:
+    """Aware UTC (a naive time is taken as UTC), so that times from any store compare."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _fmt(ts: datetime | None) -> str:

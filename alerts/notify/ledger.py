@@ -69,7 +69,16 @@ CREATE TABLE IF NOT EXISTS case_updates (
     PRIMARY KEY (update_key, recipient)
 );
 CREATE INDEX IF NOT EXISTS case_updates_message ON case_updates (message_id);
+-- When the ledger first saw each address: a new address's case updates start near there.
+CREATE TABLE IF NOT EXISTS recipients (
+    recipient   TEXT PRIMARY KEY,
+    added_at    TEXT NOT NULL
+);
 """
+
+# What a message's state changes carry along, item by item: (table, key column).
+_ITEMS = (("deliveries", "alert_id"), ("case_updates", "update_key"))
+_ROW = ("state", "message_id", "attempts", "last_error", "sent_at")
 
 
 class LedgerBusy(Exception):
@@ -167,15 +176,7 @@ class Ledger:
         return [r[0] for r in rows]
 
     def case_update(self, update_key: str, recipient: str) -> dict | None:
-        cur = self._db.execute(
-            "SELECT state, message_id, attempts, last_error, sent_at FROM case_updates "
-            "WHERE update_key = ? AND recipient = ?",
-            (update_key, recipient),
-        )
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip(("state", "message_id", "attempts", "last_error", "sent_at"), row, strict=True))
+        return self._item("case_updates", "update_key", update_key, recipient)
 
     def interrupted(self) -> list[PendingMessage]:
         rows = self._db.execute(
@@ -185,15 +186,33 @@ class Ledger:
         return [PendingMessage(m, r, s, tuple(json.loads(a)), bytes(raw), n) for m, r, s, a, raw, n in rows]
 
     def delivery(self, alert_id: str, recipient: str) -> dict | None:
-        cur = self._db.execute(
-            "SELECT state, message_id, attempts, last_error, sent_at FROM deliveries "
-            "WHERE alert_id = ? AND recipient = ?",
-            (alert_id, recipient),
-        )
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip(("state", "message_id", "attempts", "last_error", "sent_at"), row, strict=True))
+        return self._item("deliveries", "alert_id", alert_id, recipient)
+
+    def _item(self, table: str, column: str, key: str, recipient: str) -> dict | None:
+        """One (item, recipient) row of *table* (one of `_ITEMS`), or None."""
+        assert (table, column) in _ITEMS  # names, never values, go into the SQL text
+        row = self._db.execute(
+            f"SELECT {', '.join(_ROW)} FROM {table} WHERE {column} = ? AND recipient = ?", (key, recipient)
+        ).fetchone()
+        return None if row is None else dict(zip(_ROW, row, strict=True))
+
+    def recipient_since(self, recipient: str, now: datetime, *, record: bool = True) -> datetime:
+        """When the ledger first saw *recipient* (recorded now, unless *record* is false: a dry run).
+
+        An address already written to before this was kept counts from its first message.
+        """
+        row = self._db.execute("SELECT added_at FROM recipients WHERE recipient = ?", (recipient,)).fetchone()
+        if row is not None:
+            return datetime.fromisoformat(row[0])
+        (first,) = self._db.execute("SELECT MIN(created_at) FROM messages WHERE recipient = ?", (recipient,)).fetchone()
+        since = datetime.fromisoformat(first) if first else now.astimezone(UTC)
+        if record:
+            with self._tx() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO recipients (recipient, added_at) VALUES (?, ?)",
+                    (recipient, since.isoformat(timespec="microseconds")),
+                )
+        return since
 
     def summary(self) -> dict[str, int]:
         rows = self._db.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
@@ -228,93 +247,47 @@ class Ledger:
                 "WHERE messages.state != 'sent'",
                 (message_id, recipient, sender, json.dumps(list(alert_ids)), raw, now, now),
             )
-            db.executemany(
-                "INSERT INTO deliveries (alert_id, recipient, state, message_id, attempts, updated_at) "
-                "VALUES (?, ?, 'sending', ?, 1, ?) ON CONFLICT (alert_id, recipient) DO UPDATE SET "
-                "state = 'sending', message_id = excluded.message_id, attempts = deliveries.attempts + 1, "
-                "updated_at = excluded.updated_at WHERE deliveries.state != 'sent'",
-                [(aid, recipient, message_id, now) for aid in alert_ids],
-            )
-            db.executemany(
-                "INSERT INTO case_updates (update_key, recipient, state, message_id, attempts, updated_at) "
-                "VALUES (?, ?, 'sending', ?, 1, ?) ON CONFLICT (update_key, recipient) DO UPDATE SET "
-                "state = 'sending', message_id = excluded.message_id, attempts = case_updates.attempts + 1, "
-                "updated_at = excluded.updated_at WHERE case_updates.state != 'sent'",
-                [(k, recipient, message_id, now) for k in case_keys],
-            )
+            for (table, column), keys in zip(_ITEMS, (alert_ids, case_keys), strict=True):
+                db.executemany(
+                    f"INSERT INTO {table} ({column}, recipient, state, message_id, attempts, updated_at) "
+                    f"VALUES (?, ?, 'sending', ?, 1, ?) ON CONFLICT ({column}, recipient) DO UPDATE SET "
+                    f"state = 'sending', message_id = excluded.message_id, attempts = {table}.attempts + 1, "
+                    f"updated_at = excluded.updated_at WHERE {table}.state != 'sent'",
+                    [(k, recipient, message_id, now) for k in keys],
+                )
 
     def retrying(self, message_id: str) -> None:
         """Count another attempt at an interrupted message."""
         now = _now()
-        with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET attempts = attempts + 1, updated_at = ? WHERE message_id = ?",
-                (now, message_id),
-            )
-            db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, updated_at = ? "
-                "WHERE message_id = ? AND state = 'sending'",
-                (now, message_id),
-            )
-            db.execute(
-                "UPDATE case_updates SET attempts = attempts + 1, updated_at = ? "
-                "WHERE message_id = ? AND state = 'sending'",
-                (now, message_id),
-            )
+        self._change(message_id, "attempts = attempts + 1, updated_at = ?", (now,))
 
     def sent(self, message_id: str) -> str:
         """The server accepted the message: its alerts are never sent to this recipient again."""
         now = _now()
-        with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
-                "WHERE message_id = ?",
-                (now, now, message_id),
-            )
-            db.execute(
-                "UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
-                "WHERE message_id = ? AND state = 'sending'",
-                (now, now, message_id),
-            )
-            db.execute(
-                "UPDATE case_updates SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
-                "WHERE message_id = ? AND state = 'sending'",
-                (now, now, message_id),
-            )
+        self._change(message_id, "state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL", (now, now))
         return now
 
     def failed(self, message_id: str, error: str) -> None:
         """The server certainly did not take the message: release its alerts to pending."""
         now = _now()
-        with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET state = 'failed', last_error = ?, updated_at = ? WHERE message_id = ?",
-                (error, now, message_id),
-            )
-            db.execute(
-                "UPDATE deliveries SET state = 'pending', last_error = ?, updated_at = ? "
-                "WHERE message_id = ? AND state = 'sending'",
-                (error, now, message_id),
-            )
-            db.execute(
-                "UPDATE case_updates SET state = 'pending', last_error = ?, updated_at = ? "
-                "WHERE message_id = ? AND state = 'sending'",
-                (error, now, message_id),
-            )
+        self._change(
+            message_id,
+            "state = 'failed', last_error = ?, updated_at = ?",
+            (error, now),
+            items="state = 'pending', last_error = ?, updated_at = ?",
+        )
 
     def uncertain(self, message_id: str, error: str) -> None:
         """The connection broke after the data went out: keep it for an identical re-send."""
         now = _now()
+        self._change(message_id, "last_error = ?, updated_at = ?", (error, now))
+
+    def _change(self, message_id: str, assignments: str, values: tuple, *, items: str | None = None) -> None:
+        """One commit: *assignments* on the message, and (or *items*) on its alerts and case updates still sending."""
         with self._tx() as db:
-            db.execute(
-                "UPDATE messages SET last_error = ?, updated_at = ? WHERE message_id = ?",
-                (error, now, message_id),
-            )
-            db.execute(
-                "UPDATE deliveries SET last_error = ?, updated_at = ? WHERE message_id = ? AND state = 'sending'",
-                (error, now, message_id),
-            )
-            db.execute(
-                "UPDATE case_updates SET last_error = ?, updated_at = ? WHERE message_id = ? AND state = 'sending'",
-                (error, now, message_id),
-            )
+            db.execute(f"UPDATE messages SET {assignments} WHERE message_id = ?", (*values, message_id))
+            for table, _ in _ITEMS:
+                db.execute(
+                    f"UPDATE {table} SET {items or assignments} WHERE message_id = ? AND state = 'sending'",
+                    (*values, message_id),
+                )

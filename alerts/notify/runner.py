@@ -93,7 +93,10 @@ def run_notify(
     try:
         # 1. Messages whose earlier attempt had an unknown outcome go again, byte for byte.
         for pm in ledger.interrupted():
-            out = Outcome(pm.recipient, len(pm.alert_ids), "would-resend", message_id=pm.message_id, retry=True)
+            held = len(ledger.case_keys_of(pm.message_id))
+            out = Outcome(
+                pm.recipient, len(pm.alert_ids), "would-resend", message_id=pm.message_id, retry=True, cases=held
+            )
             outcomes.append(out)
             if dry_run:
                 continue
@@ -129,7 +132,8 @@ def run_notify(
         for r in recipients:
             key = r.address.lower()
             items = pending_for(r, candidates, ledger)
-            cases = cu.for_recipient(r, updates, ledger.case_keys_done(key)) if updates else []
+            since = ledger.recipient_since(key, now, record=not dry_run)
+            cases = cu.for_recipient(r, updates, ledger.case_keys_done(key), since) if updates else []
             if not items and not cases:
                 continue
             try:

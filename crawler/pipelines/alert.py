@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from crawler import storelog
 from crawler.items import page_url
 from crawler.pipelines.stage import Stage
 
@@ -34,6 +35,7 @@ class AlertPipeline(Stage):
         self.settings = store_settings(settings)
         self.store = None
         self.evidence = None
+        self._capped = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -43,6 +45,9 @@ class AlertPipeline(Stage):
         if self.settings is not None:
             from alerts import open_evidence, open_store
 
+            if self.settings.urls:  # Elasticsearch: its client's retry chatter is capped while we crawl
+                storelog.install()
+                self._capped = True
             self.store = open_store(self.settings)
             self.evidence = open_evidence(self.settings)
 
@@ -50,6 +55,9 @@ class AlertPipeline(Stage):
         for thing in (self.store, self.evidence):
             if thing is not None:
                 thing.close()
+        if self._capped:
+            self._capped = False
+            storelog.uninstall()
 
     def process(self, item):
         hits = item.get("hits") or []
@@ -59,7 +67,15 @@ class AlertPipeline(Stage):
 
         resp = item["response"]
         fetched = datetime.fromisoformat(resp["fetched_at"])
-        evidence_id = self.evidence.put(resp["url"], fetched, resp["status"], resp["headers"], resp["body"])
+        evidence_id = self.evidence.put(
+            resp["url"],
+            fetched,
+            resp["status"],
+            resp["headers"],
+            resp["body"],
+            original_size=resp.get("original_size"),
+            size_exact=resp.get("size_exact", True),
+        )
         item["evidence_id"] = evidence_id
         subject = item["subject"]
         key = item["identity"]
@@ -79,4 +95,8 @@ class AlertPipeline(Stage):
         self.stats.inc_value("markwatch/alerts_updated", result.updated)
         if result.queued:
             self.stats.inc_value("markwatch/alerts_queued", result.queued)
+            storelog.unreachable(
+                str(getattr(self.store, "where", "the alerts store")),
+                "alerts are kept in the outbox and written when it is back; the digests wait for it",
+            )
         return item

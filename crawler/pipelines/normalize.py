@@ -5,12 +5,24 @@ Also computes, once, what the later stages need about the item: its identity and
 
 from __future__ import annotations
 
+import hashlib
+
+from alerts.model import MAX_ITEM_STR as RAW_KEPT  # what an alert keeps of any one string: longer raw is cut there
 from crawler import uscc
 from crawler.items import Listing, Registration, identity, subject_of
 from crawler.pipelines.stage import Stage
-from crawler.text import clean, parse_price
+from crawler.text import clean_cut, parse_price
 
 _LONG = {"scope": 4000, "address": 500}
+
+
+def cut_record(raw: object, kept: str) -> dict:
+    """What the record says of a value it holds only part of: sizes and the SHA-256 of the part kept."""
+    return {
+        "original_chars": len(str(raw)),
+        "kept_chars": len(kept),
+        "sha256": hashlib.sha256(kept.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
 
 
 class NormalizePipeline(Stage):
@@ -20,15 +32,29 @@ class NormalizePipeline(Stage):
         fields = type(item).CONTENT_FIELDS
         raw = {k: item[k] for k in fields if k in item}
         item["raw"] = raw
+        cuts: dict[str, dict] = {}
         for k, v in raw.items():
             if k == "images":
-                item[k] = [clean(x, strip_tags=False, limit=2000) for x in (v if isinstance(v, list) else [v])]
-            elif k == "price":
+                values = v if isinstance(v, list) else [v]
+                item[k] = []
+                for i, x in enumerate(values):
+                    text, cut = clean_cut(x, strip_tags=False, limit=2000)
+                    item[k].append(text)
+                    if cut or len(str(x)) > RAW_KEPT:
+                        cuts[f"{k}[{i}]"] = cut_record(x, text)
                 continue
-            elif k in ("seller_url",):
-                item[k] = clean(v, strip_tags=False, limit=2000)
+            if k == "price":
+                continue
+            if k == "seller_url":
+                item[k], cut = clean_cut(v, strip_tags=False, limit=2000)
             else:
-                item[k] = clean(v, limit=_LONG.get(k, 1000))
+                item[k], cut = clean_cut(v, limit=_LONG.get(k, 1000))
+            if cut or len(str(v)) > RAW_KEPT:
+                cuts[k] = cut_record(v, item[k])
+        if cuts:  # the record holds part of these values: it says so, with the size of the whole
+            item["truncated"] = cuts
+            if self.stats is not None:
+                self.stats.inc_value("markwatch/items_truncated")
         if isinstance(item, Listing):
             price, cur = parse_price(raw.get("price"))
             item["price"] = price

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.fingerprints import FingerprintDB, fingerprint
+from crawler.fingerprints import FingerprintDB, content_of, fingerprint
 from crawler.pipelines.stage import Stage
 
 
@@ -27,9 +27,15 @@ class SeenPipeline(Stage):
             self.db.close()
 
     def process(self, item):
-        fp = fingerprint({k: item.get(k) for k in type(item).CONTENT_FIELDS})
+        fields = type(item).CONTENT_FIELDS
+        fp = fingerprint(content_of(item, fields))
         item["fingerprint"] = fp
         old = self.db.get(item["source"], item["identity"]) if self.db else None
+        if self.db and old is not None and old != fp and old == fingerprint({k: item.get(k) for k in fields}):
+            # Recorded before links were made host-free, and the same content: keep it unchanged, store the new form.
+            self.db.record(item["source"], item["identity"], fp)
+            self.stats.inc_value("markwatch/fingerprints_migrated")
+            old = fp
         item["changed"] = "new" if old is None else "unchanged" if old == fp else "updated"
         self.stats.inc_value(f"markwatch/items_{item['changed']}")
         return item

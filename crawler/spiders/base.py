@@ -46,6 +46,24 @@ def _error_body(data: Any) -> bool:
     return data.get("success") is False or str(data.get("status", "")).lower() in ("error", "fail", "failed")
 
 
+def partial_size(response: Response) -> dict[str, Any]:
+    """For a body Scrapy kept only part of (data loss allowed, a download stopped): the page's size.
+
+    The declared Content-Length when it says more than arrived, else "more than" what arrived.
+    Nothing beyond what arrived is read. {} for a whole body.
+    """
+    if not {"dataloss", "download_stopped"} & set(response.flags or ()):
+        return {}
+    got = len(response.body)
+    try:
+        declared = int(response.headers.get(b"Content-Length") or -1)
+    except ValueError:
+        declared = -1
+    if declared > got:
+        return {"original_size": declared, "size_exact": True}
+    return {"original_size": got, "size_exact": False}  # "more than `got` bytes"
+
+
 def search_keywords(marks_path: str | Path, limit: int | None = None, *, ranked: bool = False) -> list[str]:
     """Every mark's search terms (the matcher's variants), deduplicated, in marks-file order.
 
@@ -289,13 +307,15 @@ class SourceSpider(scrapy.Spider):
         body = response.body
         for v in self.secret_values:  # a site that echoes a key (after decompression, which came later)
             body = body.replace(v.encode("utf-8"), signers.REDACTED.encode())
-        return {
+        out = {
             "url": response.url,
             "status": response.status,
             "headers": {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
             "body": body,
             "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
+        out.update(partial_size(response))
+        return out
 
     def _item(self, values: dict, response: Response):
         item = self.item_cls()
