@@ -80,12 +80,16 @@ class Capture:
 
     def size_note(self, kept: int) -> str:
         """'' for a whole page, else what was kept of what: "truncated: first 1000 bytes of more than 1000 bytes"."""
-        if not self.truncated:
-            return ""
-        of = "an unknown size" if self.original_size is None else f"{self.original_size} bytes"
-        if self.original_size is not None and not self.size_exact:
-            of = f"more than {of}"
-        return f"truncated: first {kept} bytes of {of}"
+        return _size_note(self.truncated, self.original_size, self.size_exact, kept)
+
+
+def _size_note(truncated: bool, original_size: int | None, size_exact: bool, kept: int) -> str:
+    if not truncated:
+        return ""
+    of = "an unknown size" if original_size is None else f"{original_size} bytes"
+    if original_size is not None and not size_exact:
+        of = f"more than {of}"
+    return f"truncated: first {kept} bytes of {of}"
 
 
 @dataclass
@@ -101,6 +105,10 @@ class Evidence:
     truncated: bool = False  # the first capture's: see Capture
     original_size: int | None = None
     size_exact: bool = True
+
+    def size_note(self) -> str:
+        """'' for a whole page, else what the store kept of what was sent (shown with the evidence)."""
+        return _size_note(self.truncated, self.original_size, self.size_exact, self.size)
 
 
 def _headers(headers: object) -> dict[str, str]:

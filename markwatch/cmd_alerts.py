@@ -313,6 +313,8 @@ def show_cmd(
                 "fetched_at": evidence.fetched_at.isoformat(),
                 "status": evidence.status,
                 "size": evidence.size,
+                "truncated": evidence.truncated,
+                "original_size": evidence.original_size,
             }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return
@@ -365,6 +367,8 @@ def show_cmd(
         out.print(Text(f"  {alert.evidence_id}: {evidence}"))
     else:
         out.print(Text(f"  sha256 {alert.evidence_id} ({evidence.size} bytes, verified)"))
+        if note := evidence.size_note():
+            out.print(Text(f"  {note}", style="yellow"))
         for c in evidence.captures:
             out.print(Text(f"  {c.fetched_at:%Y-%m-%d %H:%M:%S} UTC  HTTP {c.status}  {visible(c.url, 300)}"))
     if alert.item:

@@ -227,3 +227,38 @@ def test_a_page_over_the_size_limit_is_noted_with_its_size(tmp_path, site):
         stats["t-stream"]["reason"] == "too large: body over the size limit (more than 1000000 bytes; reading stopped)"
     )
     assert stats["t-huge"]["pages"] == stats["t-stream"]["pages"] == 0
+
+
+def test_alerts_show_says_the_evidence_was_kept_in_part(tmp_path, make_alert, monkeypatch):
+    """The analyst reading an alert learns the page was cut, from the CLI as from the dossier."""
+    import typer
+    from typer.testing import CliRunner
+
+    from alerts.sqlite_store import SQLiteAlertStore
+    from markwatch import cmd_alerts
+
+    for var in [v for v in list(__import__("os").environ) if v.startswith("MARKWATCH_")]:
+        monkeypatch.delenv(var)
+    at = datetime(2025, 6, 30, 8, 0, tzinfo=UTC)
+    ev = EvidenceStore(tmp_path / "evidence.sqlite")
+    eid = ev.put("http://127.0.0.1/p", at, 200, {}, b"partial page", original_size=12, size_exact=False)
+    ev.close()
+    store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
+    alert = make_alert(evidence_id=eid)
+    store.upsert([alert])
+    store.close()
+    cfg = tmp_path / "markwatch.toml"
+    cfg.write_text(f'[store]\nsqlite_path = "{tmp_path / "alerts.sqlite"}"\n', encoding="utf-8")
+    app = typer.Typer()
+    cmd_alerts.register(app)
+
+    @app.callback()
+    def _root() -> None:
+        """markwatch (test root)."""
+
+    runner = CliRunner(env={"COLUMNS": "200"})
+    r = runner.invoke(app, ["alerts", "show", alert.id, "-c", str(cfg)])
+    assert r.exit_code == 0, r.output
+    assert "truncated: first 12 bytes of more than 12 bytes" in r.output
+    r = runner.invoke(app, ["alerts", "show", alert.id, "--format", "json", "-c", str(cfg)])
+    assert json.loads(r.stdout)["evidence"]["truncated"] is True

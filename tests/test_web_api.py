@@ -9,7 +9,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import PASSWORD, sample_alerts, settings
+from web_support import PASSWORD, T0, alert, sample_alerts, settings
 
 from alerts.evidence import EvidenceStore
 from markwatch.web import create_app
@@ -147,3 +147,17 @@ def test_overview_counts(client):
     assert r.status_code == 200 and "<svg" in r.text and "九牧" in r.text
     counts = client.get("/api/counts").json()
     assert counts["by_status"] == {"new": len(client.alerts)} and counts["by_mark"]["九阳"] >= 4
+
+
+def test_alert_page_says_the_evidence_was_kept_in_part(store, tmp_path):
+    evidence = EvidenceStore(tmp_path / "evidence.sqlite")
+    eid = evidence.put("https://shop.example/p", T0, 200, {}, b"<html>first part", original_size=5_000_000)
+    a = alert("杭州九阳小家电有限公司", evidence_id=eid)
+    store.upsert([a])
+    app = create_app(settings(tmp_path), store=store, evidence=evidence)
+    with TestClient(app) as c:
+        signed_in(c)
+        page = c.get(f"/alerts/{a.id}")
+    evidence.close()
+    assert page.status_code == 200
+    assert re.search(r'id="evidence-truncated">truncated: first 16 bytes of 5000000 bytes<', page.text)
