@@ -198,14 +198,19 @@ def _weights(n: int) -> list[float]:
 _HAN: frozenset[str] = frozenset()
 _RARE_HAN: frozenset[str] = frozenset()
 _RARE: frozenset[str] = frozenset()
+_RARE_MAP = b""  # _RARE_MAP[ord(c)] is 1 for c in _RARE_HAN (all below U+32000): no hashing, 200 KB
 
 
 def _load_sets() -> None:
-    global _HAN, _RARE_HAN, _RARE
+    global _HAN, _RARE_HAN, _RARE, _RARE_MAP
     common = _common()
     _HAN = frozenset(c for c in map(chr, [*range(0x10000), *range(0x20000, 0x32000)]) if is_han(c))
     _RARE_HAN = _HAN - common
     _RARE = frozenset(c for c in _RARE_HAN if "\u3400" <= c <= "\u9fff")
+    rare_map = bytearray(0x32000)
+    for c in _RARE_HAN:
+        rare_map[ord(c)] = 1
+    _RARE_MAP = bytes(rare_map)
 
 
 class _Plan:
@@ -309,6 +314,29 @@ def _insertions(p: _Plan, w: str, r0: tuple[float, str], i: int, hits: list) -> 
         hits.append((-(sim * p.factor), i, 2, j, kinds, "insertion", w))
 
 
+_LAST_TEXT: tuple[str, bool] = ("", False)
+
+
+def _has_rare(text: str) -> bool:
+    """Whether text holds a rare Han character (a window may start at any). Asked once per
+    text, not once per candidate mark: the set is large, each lookup a likely cache miss,
+    and a screened name is aligned against all its candidates in a row."""
+    global _LAST_TEXT
+    last = _LAST_TEXT
+    if last[0] is text:
+        return last[1]
+    rare = _RARE_MAP
+    size = len(rare)
+    got = False
+    for c in text:
+        k = ord(c)
+        if k < size and rare[k]:
+            got = True
+            break
+    _LAST_TEXT = (text, got)
+    return got
+
+
 def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     """The best alignments of mark in text, best first (at most `limit`)."""
     n = len(mark)
@@ -331,10 +359,14 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
         first = text.find(mark, first + 1)
     last = len(text) - n
     starts = p.starts
-    rare = _RARE_HAN
     han = _HAN
     table0 = p.table0
-    for i in [i for i, c in enumerate(text[: last + 1]) if c in starts or c in rare]:
+    if _has_rare(text):
+        rare = _RARE_HAN
+        at = [i for i, c in enumerate(text[: last + 1]) if c in starts or c in rare]
+    else:
+        at = [i for i, c in enumerate(text[: last + 1]) if c in starts]
+    for i in at:
         c = text[i]
         r0 = table0.get(c)
         if r0 is None:

@@ -56,6 +56,8 @@ class Matcher:
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
         prepare(info.folded for info in self.info)
+        # Each mark's whitelist as one tuple of prefixes: str.startswith tries them all in C.
+        self._whitelists = [tuple(w for w in info.whitelist if w) for info in self.info]
         # Marks written part in pinyin (一zheng): scanned only in text with Latin
         # letters, so the candidate index and Chinese-only text pay nothing.
         mixed: dict[str, set[int]] = {}
@@ -86,9 +88,10 @@ class Matcher:
         latin = LatinView(folded) if any_latin else None
         aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
         uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
+        whitelists = self._whitelists
         for i in sorted(cands):
             info = self.info[i]
-            if any(folded.startswith(w) for w in info.whitelist if w):
+            if folded.startswith(whitelists[i]):
                 continue
             if uscc and uscc in info.uscc:
                 continue
