@@ -60,7 +60,6 @@ class Segmenter:
         its own meaning (老板, 小米, 三元), unlike 华为 or 伊利."""
         return self.dictionary_freq(word) >= min_freq and self._pos.get(word, "") not in _PROPER
 
-
     def tokens(self, text: str) -> list[str]:
         """jieba's words of text (HMM off), remembered: the same text always cuts the same way,
         as the dictionary is fixed once the marks are added. The list is shared: do not change it."""
