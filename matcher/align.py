@@ -225,6 +225,7 @@ class _Plan:
         "table0",
         "table1",
         "starts",
+        "first_set",
         "mark_chars",
         "sorted_mark",
         "wsum",
@@ -247,6 +248,8 @@ class _Plan:
         # where a window may start: the first character, one related to it, or
         # (for a reordering) any of the mark's; rare han ones are checked apart
         self.starts = frozenset(b for b in _candidates(mark[0]) if b in self.table0) | self.mark_chars
+        # the starts that can stand for the first character (the others only begin a reordering)
+        self.first_set = frozenset(b for b in self.starts if b in self.table0)
         self.sorted_mark = sorted(mark)
         self.wsum = sum(_weights(n))
         self.reorder_sim = 0.82 if n >= 3 else 0.7
@@ -314,17 +317,17 @@ def _insertions(p: _Plan, w: str, r0: tuple[float, str], i: int, hits: list) -> 
         hits.append((-(sim * p.factor), i, 2, j, kinds, "insertion", w))
 
 
-_LAST_TEXT: tuple[str, bool] = ("", False)
+_LAST_TEXT: tuple[str, bool, frozenset[str]] = ("", False, frozenset())
 
 
-def _has_rare(text: str) -> bool:
-    """Whether text holds a rare Han character (a window may start at any). Asked once per
-    text, not once per candidate mark: the set is large, each lookup a likely cache miss,
-    and a screened name is aligned against all its candidates in a row."""
+def _text_facts(text: str) -> tuple[str, bool, frozenset[str]]:
+    """(text, whether it holds a rare Han character (a window may start at any), its
+    characters), worked out once per text, not once per candidate mark: a screened name
+    is aligned against all its candidates in a row."""
     global _LAST_TEXT
     last = _LAST_TEXT
     if last[0] is text:
-        return last[1]
+        return last
     rare = _RARE_MAP
     size = len(rare)
     got = False
@@ -333,8 +336,27 @@ def _has_rare(text: str) -> bool:
         if k < size and rare[k]:
             got = True
             break
-    _LAST_TEXT = (text, got)
-    return got
+    last = _LAST_TEXT = (text, got, frozenset(text))
+    return last
+
+
+def _has_rare(text: str) -> bool:
+    return _text_facts(text)[1]
+
+
+def could_align(mark: str, text: str) -> bool:
+    """False only when align(mark, text) is sure to return nothing: no character of text can
+    stand for the mark's first one, none is rare, and not all of the mark's characters occur
+    (a reordering needs them all). A few set lookups in C, where align() costs a call and a
+    loop: at 10,000 marks a name raises dozens of candidates sharing one common pair (科技)."""
+    n = len(mark)
+    if n < 2:
+        return n == 1 and mark in text
+    if len(text) < n:
+        return False
+    p = _PLANS.get(mark) or _plan(mark)
+    _, rare, chars = _text_facts(text)
+    return rare or not p.first_set.isdisjoint(chars) or p.mark_chars <= chars
 
 
 def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:

@@ -23,7 +23,7 @@ from matcher.marks import Mark
 from matcher.types import Hit, Subject
 
 from . import candidates, phonetic
-from .align import Alignment, align, prepare
+from .align import Alignment, align, could_align, prepare
 from .candidates import IndexPlan, MarkPlan, has_latin
 from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
 from .normalize import fold, trace
@@ -96,7 +96,10 @@ class Matcher:
             if uscc and uscc in info.uscc:
                 continue
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
-            options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
+            if could_align(info.folded, folded):
+                options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
+            else:
+                options = []
             if latin is not None:
                 alias = latin.find(info.aliases) if info.aliases else None
                 if alias is None and info.pinyin:
