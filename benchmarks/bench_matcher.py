@@ -10,6 +10,11 @@ measured on a sample in the same run.
 
     .venv/bin/python benchmarks/bench_matcher.py [--names 1000000] [--marks 1000] [--sample 2000]
     .venv/bin/python benchmarks/bench_matcher.py --cli [--jobs 2] --names 300000 --marks 1000
+    .venv/bin/python benchmarks/bench_matcher.py --real-marks --marks 10000 --names 20000
+
+`--real-marks` names the marks after real listed companies (matchina's short names, 6,948
+with 2 to 4 Han characters) instead of generating them from common characters, the names
+screened being generated as usual: a check that the generated marks are not the easy case.
 
 `--cli` times `markwatch match` end to end instead (a subprocess reading the
 names as JSON lines, writing one JSON line each): CPU time of the command with
