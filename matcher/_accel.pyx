@@ -16,6 +16,8 @@ from cython.operator cimport dereference as deref
 from libc.stdint cimport uint32_t, uint64_t
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
+from libcpp.utility cimport pair
+from libcpp.algorithm cimport sort as stdsort
 from cpython.unicode cimport PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
 
 cdef uint32_t UNKNOWN = 0xFFFFFFFF
@@ -204,22 +206,26 @@ cdef class _Patterns:
         cdef vector[uint32_t] cps
         cdef uint64_t key, h
         cdef size_t k, groups, bits, slots
-        cdef list keyed = []
-        cdef list starts = []
+        cdef vector[pair[uint64_t, int]] keyed  # (pair, pattern): sorted, they come grouped by pair
+        cdef vector[uint32_t] starts, lengths
         cdef _Slot empty
         cdef _Entry entry
         for idx, p in enumerate(patterns):
             cps.clear()
             _append(cps, p)
-            starts.append(self.flat.size())
+            starts.push_back(self.flat.size())
+            lengths.push_back(cps.size())
             for k in range(cps.size()):
                 self.flat.push_back(cps[k])
             if cps.size() == 1:
                 self.by_char[cps[0]].push_back(idx)
             elif cps.size() >= 2:
-                keyed.append(((<uint64_t>cps[0] << 32) | cps[1], idx))
-        keyed.sort()
-        groups = len({kv[0] for kv in keyed})
+                keyed.push_back(pair[uint64_t, int]((<uint64_t>cps[0] << 32) | cps[1], idx))
+        stdsort(keyed.begin(), keyed.end())
+        groups = 0
+        for k in range(keyed.size()):
+            if k == 0 or keyed[k].first != keyed[k - 1].first:
+                groups += 1
         bits = 16
         while bits < 24 and (<size_t>1 << bits) < 8 * groups:
             bits += 1
@@ -233,7 +239,8 @@ cdef class _Patterns:
         self.table_mask = slots - 1
         empty.key, empty.lo, empty.hi = NO_PAIR, 0, 0
         self.slots.assign(slots, empty)
-        for key, idx in keyed:
+        for k in range(keyed.size()):
+            key, idx = keyed[k].first, keyed[k].second
             h = _hash(key) >> self.table_shift
             while self.slots[h].key != NO_PAIR and self.slots[h].key != key:
                 h = (h + 1) & self.table_mask
@@ -242,7 +249,7 @@ cdef class _Patterns:
                 self.slots[h].lo = self.order.size()
             entry.idx = idx
             entry.start = starts[idx]
-            entry.length = len(patterns[idx])
+            entry.length = lengths[idx]
             self.order.push_back(entry)
             self.slots[h].hi = self.order.size()
             h = _hash(key) >> self.filter_shift
