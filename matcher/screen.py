@@ -23,7 +23,7 @@ from matcher.marks import Mark
 from matcher.types import Hit, Subject
 
 from . import candidates, phonetic
-from .align import Alignment, align, prepare
+from .align import Alignment, align, could_align, prepare
 from .candidates import IndexPlan, MarkPlan, has_latin
 from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
 from .normalize import fold, trace
@@ -56,6 +56,8 @@ class Matcher:
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
         prepare(info.folded for info in self.info)
+        # Each mark's whitelist as one tuple of prefixes: str.startswith tries them all in C.
+        self._whitelists = [tuple(w for w in info.whitelist if w) for info in self.info]
         # Marks written part in pinyin (一zheng): scanned only in text with Latin
         # letters, so the candidate index and Chinese-only text pay nothing.
         mixed: dict[str, set[int]] = {}
@@ -86,14 +88,18 @@ class Matcher:
         latin = LatinView(folded) if any_latin else None
         aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
         uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
+        whitelists = self._whitelists
         for i in sorted(cands):
             info = self.info[i]
-            if any(folded.startswith(w) for w in info.whitelist if w):
+            if folded.startswith(whitelists[i]):
                 continue
             if uscc and uscc in info.uscc:
                 continue
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
-            options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
+            if could_align(info.folded, folded):
+                options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
+            else:
+                options = []
             if latin is not None:
                 alias = latin.find(info.aliases) if info.aliases else None
                 if alias is None and info.pinyin:
