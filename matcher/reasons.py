@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
+from pypinyin.pinyin_dict import pinyin_dict
 
 from matcher.marks import Mark
 from matcher.notes import Note, NoteKind
@@ -14,11 +16,48 @@ from .align import HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
 from .normalize import Traced
 
 
+def _py_reference(text: str) -> str:
+    """Toned pinyin of a whole window, as pypinyin reads it (phrases included)."""
+    return " ".join(lazy_pinyin(text, style=Style.TONE, errors="ignore"))
+
+
+@cache
+def _char_py(c: str) -> str | None:
+    """pypinyin's toned reading of c on its own; None unless that is exactly one syllable."""
+    if ord(c) not in pinyin_dict:
+        return None
+    got = lazy_pinyin(c, style=Style.TONE, errors="ignore")
+    return got[0] if len(got) == 1 and got[0] else None
+
+
+_MAX_PHRASE = max(map(len, PHRASES_DICT))
+
+
 @lru_cache(maxsize=8192)
 def _py(text: str) -> str:
-    """Toned pinyin of a whole window, cached: pypinyin reads phrases, so the
-    string (not each character) is the key, and mark names recur on every hit."""
-    return " ".join(lazy_pinyin(text, style=Style.TONE, errors="ignore"))
+    """_py_reference(text), without pypinyin's segmentation where it cannot matter.
+
+    pypinyin reads a word of its phrase dictionary as a whole and every other
+    character on its own, style conversion depending on the character and its
+    reading alone. So when every character has one reading of its own and no
+    stretch of two or more characters is a phrase, the answer is the characters'
+    own readings: found per character once, the window costing a few dict
+    lookups instead of ~50 µs in pypinyin (a window differs on nearly every hit).
+    Cached by string, since mark names recur on every hit."""
+    n = len(text)
+    if n > 2 * _MAX_PHRASE:
+        return _py_reference(text)
+    out = []
+    for c in text:
+        r = _char_py(c)
+        if r is None:
+            return _py_reference(text)
+        out.append(r)
+    for i in range(n - 1):
+        for j in range(i + 2, min(n, i + _MAX_PHRASE) + 1):
+            if text[i:j] in PHRASES_DICT:
+                return _py_reference(text)
+    return " ".join(out)
 
 
 def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], original: str) -> list[Reason]:
