@@ -313,6 +313,12 @@ cdef class CandidateIndex:
     cdef _Patterns latin
     cdef vector[vector[int]] latin_owners
     cdef uint32_t skeleton[128]
+    # in_field(): per mark, its Nice classes as bits (1 << c), and whether the answer
+    # can need Python (it lists industries, or a class outside 0..63)
+    cdef object field_plans
+    cdef vector[uint64_t] class_mask
+    cdef vector[unsigned char] field_python
+    cdef vector[unsigned char] seen  # scratch: 1 strong, 2 sound-only, 4 homophone-only
 
     def __init__(self, plan):
         cdef int cp, mark
@@ -353,21 +359,25 @@ cdef class CandidateIndex:
 
     cdef object _scan(self, str folded, vector[uint32_t]& f, vector[uint32_t]& half, vector[uint32_t]& proj,
                       vector[uint32_t]& compact, vector[int]& hits, vector[int]& latin_hits):
+        if not self._find(folded, f, half, proj, compact, hits, latin_hits):
+            return None
+        return self._owner_sets(hits, latin_hits)
+
+    cdef bint _find(self, str folded, vector[uint32_t]& f, vector[uint32_t]& half, vector[uint32_t]& proj,
+                    vector[uint32_t]& compact, vector[int]& hits, vector[int]& latin_hits) except -1:
+        """The Chinese keys (hits) and Latin keys (latin_hits) in folded; False when none."""
         cdef Py_UCS4 ch
         cdef uint32_t c
         cdef size_t i, n
         cdef bint has_latin = False
         cdef unordered_map[uint32_t, uint32_t].iterator it
-        cdef int p, o
-        cdef _Owners* own
-        cdef uint32_t k, at
         for ch in folded:
             f.push_back(ch)
             if 0x61 <= ch <= 0x7A:
                 has_latin = True
         n = f.size()
         if n == 0:
-            return None
+            return False
         self.keys.find(f, hits)
         i = 0
         while i < n:
@@ -396,8 +406,12 @@ cdef class CandidateIndex:
                     if (0x61 <= c <= 0x7A) or (0x30 <= c <= 0x39):
                         compact.push_back(c)
             self.latin.find(compact, latin_hits)
-        if hits.empty() and latin_hits.empty():
-            return None
+        return not (hits.empty() and latin_hits.empty())
+
+    cdef object _owner_sets(self, vector[int]& hits, vector[int]& latin_hits):
+        cdef int p, o
+        cdef _Owners* own
+        cdef uint32_t k, at
         found, by_homophone, by_sound = set(), set(), set()
         for p in hits:
             own = &self.owners[p]
@@ -414,3 +428,110 @@ cdef class CandidateIndex:
             for o in self.latin_owners[p]:
                 found.add(o)
         return found, by_homophone, by_sound
+
+    cdef void _fields(self, list plans):
+        """Each mark's classes as a bit mask, from its plan (once per list of plans)."""
+        cdef size_t i
+        cdef uint64_t m
+        cdef bint odd
+        self.class_mask.assign(len(plans), 0)
+        self.field_python.assign(len(plans), 0)
+        self.seen.assign(len(plans), 0)
+        for i, plan in enumerate(plans):
+            m = 0
+            odd = bool(plan.industries)
+            for c in plan.classes:
+                if 0 <= c < 64:
+                    m |= (<uint64_t>1) << <int>c
+                else:
+                    odd = True
+            self.class_mask[i] = m
+            self.field_python[i] = odd
+        self.field_plans = plans
+
+    def in_field(self, str folded, str category, list plans, classes_in):
+        """candidates.in_field(self.scan(folded), plans, folded, category), without
+        building the scan's three sets: a sound-alike's classes are compared as bit
+        masks, and only marks listing industries (or odd classes) ask Python.
+        *classes_in* is context.classes_in, called only when a sound-alike needs it."""
+        cdef vector[uint32_t] f, half, proj, compact
+        cdef vector[int] hits, latin_hits, sound, homophone, touched
+        cdef size_t n = len(folded), k
+        cdef _Owners* own
+        cdef uint32_t at, j
+        cdef int p, o, i
+        cdef uint64_t mask = 0
+        cdef bint text_odd = False, no_classes
+        if plans is not self.field_plans:
+            self._fields(plans)
+        f.reserve(n)
+        half.reserve(n // 2 + 1)
+        proj.reserve(n)
+        hits.reserve(16)
+        if not self._find(folded, f, half, proj, compact, hits, latin_hits):
+            return set()
+        out = set()
+        for p in hits:  # strong first: a mark raised strongly is never filtered
+            own = &self.owners[p]
+            at = own.at
+            for j in range(own.strong):
+                o = self.owner_ids[at + j]
+                if not self.seen[o] & 1:
+                    self.seen[o] |= 1
+                    touched.push_back(o)
+                    out.add(o)
+        for p in latin_hits:
+            for o in self.latin_owners[p]:
+                if not self.seen[o] & 1:
+                    self.seen[o] |= 1
+                    touched.push_back(o)
+                    out.add(o)
+        for p in hits:
+            own = &self.owners[p]
+            at = own.at + own.strong
+            for j in range(own.homophone):
+                o = self.owner_ids[at + j]
+                if not self.seen[o] & 5:
+                    self.seen[o] |= 4
+                    touched.push_back(o)
+                    homophone.push_back(o)
+            at += own.homophone
+            for j in range(own.sound):
+                o = self.owner_ids[at + j]
+                if not self.seen[o] & 3:
+                    self.seen[o] |= 2
+                    touched.push_back(o)
+                    sound.push_back(o)
+        for k in range(touched.size()):
+            self.seen[touched[k]] = 0
+        if sound.empty() and homophone.empty():
+            return out
+        field = folded + " " + category if category else folded
+        classes = classes_in(field)
+        for c in classes:
+            if 0 <= c < 64:
+                mask |= (<uint64_t>1) << <int>c
+            else:
+                text_odd = True
+        no_classes = not classes
+        for k in range(sound.size()):
+            i = sound[k]
+            if mask & self.class_mask[i]:
+                out.add(i)
+            elif text_odd or self.field_python[i]:
+                plan = plans[i]
+                if (classes and not classes.isdisjoint(plan.classes)) or (
+                    plan.industries and any(w in field for w in plan.industries)
+                ):
+                    out.add(i)
+        for k in range(homophone.size()):
+            i = homophone[k]
+            if no_classes or mask & self.class_mask[i]:
+                out.add(i)
+            elif text_odd or self.field_python[i]:
+                plan = plans[i]
+                if not classes.isdisjoint(plan.classes) or (
+                    plan.industries and any(w in field for w in plan.industries)
+                ):
+                    out.add(i)
+        return out

@@ -69,6 +69,8 @@ class Matcher:
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
         """Marks worth aligning against folded text (indexes into self.info)."""
+        if _accel is not None:  # the same answer, filtered in C++ (tests/test_matcher_accel.py)
+            return self.index.in_field(folded, category, self.info, candidates.context.classes_in)
         return candidates.in_field(self.index.scan(folded), self.info, folded, category)
 
     def screen(self, subject: Subject) -> list[Hit]:

@@ -160,3 +160,37 @@ def test_candidate_keys_agree_at_thousands_of_marks(accel):
         assert compiled.scan(folded) == want, text
         found += want is not None
     assert found > 2000
+
+
+def test_in_field_agrees_with_the_python_filter(accel):
+    """CandidateIndex.in_field (classes as bit masks, Python only for marks listing
+    industries) against candidates.in_field on the reference scan: 2,000 generated
+    marks, a quarter listing industries, texts with and without a category."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_matcher as bench
+
+    from matcher import context
+
+    rng = random.Random(11)
+    pool = bench.char_weights()
+    marks = bench.make_marks(rng, 2000, pool)
+    words = ["食品", "服装", "酒", "电子", "化妆品", "餐饮", "科技", "医药"]
+    marks = [
+        m.model_copy(update={"industries": rng.sample(words, 2)}) if k % 4 == 0 else m for k, m in enumerate(marks)
+    ]
+    m = Matcher(marks)
+    compiled, python = accel.CandidateIndex(m.plan), candidates.CandidateIndex(m.plan)
+    texts = [t for _, t in bench.make_texts(rng, marks, 3000, pool)]
+    texts += [bench.imitate(rng, rng.choice(marks).name) + rng.choice(["", *words]) for _ in range(1000)]
+    kept = filtered = 0
+    for text in texts:
+        folded = fold_python(text)
+        for category in ("", rng.choice(words)):
+            scanned = python.scan(folded)
+            want = candidates.in_field(scanned, m.info, folded, category)
+            assert compiled.in_field(folded, category, m.info, context.classes_in) == want, (text, category)
+            kept += bool(want)
+            if scanned is not None:
+                filtered += len(scanned[1] | scanned[2]) > len(want - scanned[0])
+    assert kept > 2000 and filtered > 500  # both answers, and the filter dropped marks often
+    assert compiled.in_field("", "", m.info, context.classes_in) == set()
