@@ -318,7 +318,6 @@ cdef class CandidateIndex:
     cdef object field_plans
     cdef vector[uint64_t] class_mask
     cdef vector[unsigned char] field_python
-    cdef vector[unsigned char] seen  # scratch: 1 strong, 2 sound-only, 4 homophone-only
 
     def __init__(self, plan):
         cdef int cp, mark
@@ -436,7 +435,6 @@ cdef class CandidateIndex:
         cdef bint odd
         self.class_mask.assign(len(plans), 0)
         self.field_python.assign(len(plans), 0)
-        self.seen.assign(len(plans), 0)
         for i, plan in enumerate(plans):
             m = 0
             odd = bool(plan.industries)
@@ -455,7 +453,8 @@ cdef class CandidateIndex:
         masks, and only marks listing industries (or odd classes) ask Python.
         *classes_in* is context.classes_in, called only when a sound-alike needs it."""
         cdef vector[uint32_t] f, half, proj, compact
-        cdef vector[int] hits, latin_hits, sound, homophone, touched
+        cdef vector[int] hits, latin_hits, sound, homophone
+        cdef vector[unsigned char] seen  # per mark: 1 strong, 2 sound-only, 4 homophone-only (local: thread-safe)
         cdef size_t n = len(folded), k
         cdef _Owners* own
         cdef uint32_t at, j
@@ -470,40 +469,35 @@ cdef class CandidateIndex:
         hits.reserve(16)
         if not self._find(folded, f, half, proj, compact, hits, latin_hits):
             return set()
+        seen.assign(self.class_mask.size(), 0)
         out = set()
         for p in hits:  # strong first: a mark raised strongly is never filtered
             own = &self.owners[p]
             at = own.at
             for j in range(own.strong):
                 o = self.owner_ids[at + j]
-                if not self.seen[o] & 1:
-                    self.seen[o] |= 1
-                    touched.push_back(o)
+                if not seen[o] & 1:
+                    seen[o] |= 1
                     out.add(o)
         for p in latin_hits:
             for o in self.latin_owners[p]:
-                if not self.seen[o] & 1:
-                    self.seen[o] |= 1
-                    touched.push_back(o)
+                if not seen[o] & 1:
+                    seen[o] |= 1
                     out.add(o)
         for p in hits:
             own = &self.owners[p]
             at = own.at + own.strong
             for j in range(own.homophone):
                 o = self.owner_ids[at + j]
-                if not self.seen[o] & 5:
-                    self.seen[o] |= 4
-                    touched.push_back(o)
+                if not seen[o] & 5:
+                    seen[o] |= 4
                     homophone.push_back(o)
             at += own.homophone
             for j in range(own.sound):
                 o = self.owner_ids[at + j]
-                if not self.seen[o] & 3:
-                    self.seen[o] |= 2
-                    touched.push_back(o)
+                if not seen[o] & 3:
+                    seen[o] |= 2
                     sound.push_back(o)
-        for k in range(touched.size()):
-            self.seen[touched[k]] = 0
         if sound.empty() and homophone.empty():
             return out
         field = folded + " " + category if category else folded
