@@ -14,7 +14,7 @@ implementation runs, else the reference in candidates.py: matcher._impl decides.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import ahocorasick_rs as ac
 
@@ -36,6 +36,13 @@ if TYPE_CHECKING:
 
     class Index(Protocol):
         def scan(self, folded: str) -> candidates.Found | None: ...
+
+    class CompiledIndex(Index, Protocol):
+        """The compiled index also filters by field (the reference does it in candidates.in_field)."""
+
+        def in_field(
+            self, folded: str, category: str, info: list[MarkPlan], classes_in: Callable[..., set[int]]
+        ) -> set[int]: ...
 
 
 _accel = _impl.accel()
@@ -70,7 +77,8 @@ class Matcher:
     def candidates(self, folded: str, category: str = "") -> set[int]:
         """Marks worth aligning against folded text (indexes into self.info)."""
         if _accel is not None:  # the same answer, filtered in C++ (tests/test_matcher_accel.py)
-            return self.index.in_field(folded, category, self.info, candidates.context.classes_in)
+            index = cast("CompiledIndex", self.index)
+            return index.in_field(folded, category, self.info, candidates.context.classes_in)
         return candidates.in_field(self.index.scan(folded), self.info, folded, category)
 
     def screen(self, subject: Subject) -> list[Hit]:
