@@ -44,7 +44,7 @@ def audit_cmd(
         when = parse_when("--since", since)
     except QueryError as exc:
         raise typer.BadParameter(str(exc)) from None
-    query = AuditQuery(user=(user or None) and user[:64], action=action or None, since=when, limit=limit)
+    query = AuditQuery(user=user[:64] if user else None, action=action or None, since=when, limit=limit)
     with _store(config) as store:
         events = store.audit_search(query)
     if fmt == "json":

@@ -30,7 +30,7 @@ class Calibration:
     def probability(self, score: float) -> float:
         if not self.steps:
             return score
-        k = bisect_right([s for s, _ in self.steps], score) - 1
+        k = bisect_right(self.steps, score, key=lambda step: step[0]) - 1
         return self.steps[max(k, 0)][1]
 
 
