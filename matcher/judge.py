@@ -203,6 +203,18 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds))
         ):
             return None
+        if (
+            ctx.is_enterprise
+            and len(info.folded) == 2
+            and al.edit == "variant"
+            and all(k in ("same", "shape") for k in al.kinds)
+            and ctx.parts is not None
+            and (not ctx.parts.industry or ctx.parts.industry in _generic_industries())
+        ):
+            # One character of a two-character mark replaced by a look-alike that does
+            # not sound like it (小木, 立日 for 小米, 立白), in a name that shows no
+            # field: half the mark is gone, and nothing else points to the mark.
+            return None
         if not (exact or latin):
             # A variant that is itself a frequent word or name (海关, 海大 for 海天)
             # has a meaning of its own: outside the mark's field it is that word.

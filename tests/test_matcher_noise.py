@@ -68,6 +68,24 @@ def test_ordinary_mark_variant_outside_its_field(matcher: Matcher) -> None:
     assert _best(matcher, "丰元股份") is None  # 三元 is not well known; 丰 only looks like 三
 
 
+@pytest.mark.parametrize(
+    "name", ["北京小木科技有限公司", "深圳市立日贸易有限公司", "上海一企科技有限公司", "小禾科技", "伊秀"]
+)
+def test_two_character_mark_with_one_look_alike_needs_a_field(matcher: Matcher, name: str) -> None:
+    """Half of a two-character mark replaced by a look-alike that does not sound
+    like it (小木 for 小米), in a name whose industry says nothing: not flagged."""
+    assert _best(matcher, name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "mark"),
+    [("漯河卫尤食品有限公司", "卫龙"), ("广州立日日化有限公司", "立白"), ("北京阁力科技有限公司", "格力")],
+)
+def test_two_character_look_alike_in_the_field_or_alike_in_sound_stays(matcher: Matcher, name: str, mark: str) -> None:
+    """The same look-alike in the mark's field, or one that also sounds alike (阁力), is flagged."""
+    assert _best(matcher, name) == mark
+
+
 def test_registered_name_with_unplaced_industry_keeps_the_doubt(matcher: Matcher) -> None:
     """老版集成灶有限公司: the lexicon cannot place 集成灶, the form says it is a registered name."""
     assert _best(matcher, "嵊州市老版集成灶有限公司") == "老板"
