@@ -86,6 +86,13 @@ def test_two_character_look_alike_in_the_field_or_alike_in_sound_stays(matcher: 
     assert _best(matcher, name) == mark
 
 
+@pytest.mark.parametrize("name", ["开平市老海天酱园", "佛山市海天酱料厂"])
+def test_sauce_works_are_in_the_condiment_field(matcher: Matcher, name: str) -> None:
+    """酱 (sauce, paste) places a traditional 酱园 in class 30: a widely used trade
+    word copied exactly (海天) is flagged there, in the mark's own field."""
+    assert _best(matcher, name) == "海天"
+
+
 def test_registered_name_with_unplaced_industry_keeps_the_doubt(matcher: Matcher) -> None:
     """老版集成灶有限公司: the lexicon cannot place 集成灶, the form says it is a registered name."""
     assert _best(matcher, "嵊州市老版集成灶有限公司") == "老板"
