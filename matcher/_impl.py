@@ -40,6 +40,7 @@ COMPILED_MODULES = (
     "segment",
     "reasons",
     "candidates",
+    "latin_fuzzy",
     "judge",
     "screen",
 )

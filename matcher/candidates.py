@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ahocorasick_rs as ac
+from pypinyin import lazy_pinyin
 
 from matcher.exclude import Exclusion
 from matcher.marks import USCC_RE, Mark
@@ -58,11 +59,19 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
     if not all(syllables):
         return {}
     whole = latin_compact("".join(syllables))
+    # pypinyin's phrase dictionary reads 长城 as changcheng where each character's
+    # commonest reading gives zhangcheng: sellers write the word as it is said.
+    said = (
+        latin_compact("".join(lazy_pinyin(folded, errors="ignore")))
+        if any(len(readings(c)) > 1 for c in folded)
+        else whole
+    )
+    wholes = tuple(dict.fromkeys(w for w in (whole, said) if len(w) >= 4))
     mixed = set()
     for k in range(1, len(folded)):
         mixed.add(folded[:k] + "".join(syllables[k:]))
         mixed.add("".join(syllables[:k]) + folded[k:])
-    return {"pinyin": (whole,) if len(whole) >= 4 else (), "mixed": tuple(sorted(mixed))}
+    return {"pinyin": wholes, "mixed": tuple(sorted(mixed))}
 
 
 def has_latin(folded: str) -> bool:

@@ -156,6 +156,10 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
     if not exact and not latin and window in regions():
         return None
     relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+    # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
+    # often as an evasion: it counts only among the mark's own goods.
+    if not relevant and al.kinds == ("misspelt",):
+        return None
     # Sound alone, with no character in common and none alike in shape, confuses
     # only among the same goods (CNIPA: same sound *with* similar shape → similar).
     if not relevant and not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds):

@@ -50,7 +50,11 @@ def _fold_char(c: str) -> tuple[str, str]:
     out = []
     for ch in n:
         mapped = charmap().get(ch)
-        if mapped:
+        if mapped and mapped[0] == "l" and unicodedata.category(ch).startswith("S"):
+            # A bar (|, ∣) reads as l only among letters (the Latin skeleton does that);
+            # between two Chinese characters it is a separator (九|阳).
+            ch, reason = "|", ""
+        elif mapped:
             ch, why = mapped
             reason = reason or why
             if why != CONFUSABLE:

@@ -102,7 +102,7 @@ class SoundCodes:
 
 
 @cache
-def _by_reading() -> dict[str, tuple[str, ...]]:
+def by_reading() -> dict[str, tuple[str, ...]]:
     """Toneless reading → common (GB 2312) characters that have it as main reading."""
     out: dict[str, list[str]] = {}
     for cp in range(0x4E00, 0xA000):
@@ -120,7 +120,7 @@ def _by_reading() -> dict[str, tuple[str, ...]]:
 def common_homophones(c: str) -> tuple[str, ...]:
     """Common characters that read like c (its main reading), c excluded."""
     r = readings(c)
-    return tuple(x for x in _by_reading().get(r[0], ()) if x != c) if r else ()
+    return tuple(x for x in by_reading().get(r[0], ()) if x != c) if r else ()
 
 
 @cache
@@ -128,14 +128,14 @@ def homophones_of(c: str) -> tuple[str, ...]:
     """Common characters sharing any reading of c (heteronyms included), c excluded."""
     out: list[str] = []
     for r in readings(c):
-        out.extend(x for x in _by_reading().get(r, ()) if x != c and x not in out)
+        out.extend(x for x in by_reading().get(r, ()) if x != c and x not in out)
     return tuple(out)
 
 
 @cache
 def _by_fuzzy() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
-    for r, chars in _by_reading().items():
+    for r, chars in by_reading().items():
         out.setdefault(fuzzy(r), []).extend(chars)
     return {k: tuple(v) for k, v in out.items()}
 
@@ -153,4 +153,4 @@ def near_homophones_of(c: str) -> tuple[str, ...]:
 @cache
 def common_chars() -> tuple[str, ...]:
     """The GB 2312 characters, among which homophones are looked for."""
-    return tuple(c for chars in _by_reading().values() for c in chars)
+    return tuple(c for chars in by_reading().values() for c in chars)

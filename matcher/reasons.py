@@ -13,7 +13,21 @@ from matcher.notes import Note, NoteKind
 from matcher.types import Reason
 
 from .align import HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
-from .normalize import Traced
+from .normalize import Traced, fold
+
+
+def _nearest_form(mark: Mark, window: str) -> str:
+    """The mark's Latin form (an alias as registered, else its pinyin) a misspelt window is closest to."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    from .candidates import latin_compact, pinyin_forms
+
+    forms = {latin_compact(fold(a)): a for a in mark.aliases}
+    for p in pinyin_forms(fold(mark.name)).get("pinyin", ()):
+        forms.setdefault(p, p)
+    best = process.extractOne(latin_compact(window), list(forms), scorer=OSA.distance) if forms else None
+    return forms[best[0]] if best else mark.name
 
 
 def _py_reference(text: str) -> str:
@@ -95,6 +109,15 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
 
     if al.edit == "exact":
         out.append(Reason("exact", f"包含商标“{m}”", f"contains the mark {m}"))
+    elif al.edit == "latin" and al.kinds == ("misspelt",):
+        form = _nearest_form(mark, al.window)
+        out.append(
+            Reason(
+                "misspelt",
+                f"{raw} 与“{m}”的外文或拼音形式 {form} 只差一个字母",
+                f"{raw} is {form}, a Latin or pinyin form of {m}, misspelt by one letter",
+            )
+        )
     elif al.edit == "latin" and al.kinds == ("pinyin",):
         out.append(
             Reason(

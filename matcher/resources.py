@@ -83,3 +83,9 @@ def enterprise_words() -> dict[str, list[str]]:
 def nice_classes() -> dict[int, tuple[str, ...]]:
     raw = yaml.safe_load(_DATA.joinpath("nice_classes.yaml").read_text(encoding="utf-8"))
     return {int(k): tuple(v) for k, v in raw.items()}
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Common English words, lower case (scripts/build_english_words.py, SCOWL)."""
+    return frozenset(row[0] for row in _tsv("english_words.tsv"))

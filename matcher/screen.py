@@ -26,6 +26,7 @@ from . import candidates, phonetic
 from .align import Alignment, align, could_align, prepare
 from .candidates import IndexPlan, MarkPlan, has_latin
 from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
+from .latin_fuzzy import LatinFuzzyIndex, misspelt_alignment
 from .normalize import fold, trace
 from .segment import Segmenter
 
@@ -73,6 +74,10 @@ class Matcher:
                 mixed.setdefault(form, set()).add(i)
         self._mixed_owners = [frozenset(v) for v in mixed.values()]
         self._mixed = ac.AhoCorasick(list(mixed)) if mixed else None
+        # Latin aliases and pinyin misspelt by one letter (JOYONG): also only for Latin text.
+        self._fuzzy = LatinFuzzyIndex(
+            (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
+        )
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
         """Marks worth aligning against folded text (indexes into self.info)."""
@@ -88,9 +93,15 @@ class Matcher:
         folded = fold(text)
         cands = self.candidates(folded, fold(subject.category) if subject.category else "")
         any_latin = has_latin(folded)
-        if any_latin and self._mixed is not None:
-            for idx in self._mixed.find_matches_as_indexes(folded, overlapping=True):
-                cands = cands | self._mixed_owners[idx[0]]
+        misspelt = None
+        if any_latin:
+            if self._mixed is not None:
+                for idx in self._mixed.find_matches_as_indexes(folded, overlapping=True):
+                    cands = cands | self._mixed_owners[idx[0]]
+            if self._fuzzy:
+                misspelt = self._fuzzy.find(folded)
+                if misspelt:
+                    cands = cands | misspelt.keys()
         if not cands:
             return []
         # Align first, on the folded text alone: most candidates stop here, before
@@ -116,6 +127,8 @@ class Matcher:
                     alias = latin.find(info.pinyin, kind="pinyin")
                 if alias is None and info.mixed:
                     alias = find_mixed(folded, info.mixed)
+                if alias is None and misspelt and i in misspelt:
+                    alias = misspelt_alignment(folded, *misspelt[i])
                 if alias is not None:
                     options.append(alias)
             if options:
