@@ -228,6 +228,12 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             if not mark.well_known and ctx.is_enterprise:
                 return None
         if not mark.well_known:
+            # An ordinary mark is protected for its own goods: a bare name (no form,
+            # no industry word: 三元桥, 大白象) gives nothing to place it there. A
+            # registered name keeps the doubt, as its industry word may only be
+            # missing from the lexicon (白象面业有限公司: 面业 is not placed).
+            if ctx.is_enterprise and ctx.parts is not None and not ctx.parts.form and not ctx.parts.industry:
+                return None
             score *= 0.85
         if info.common_word and ctx.subject.kind == "listing":
             return None

@@ -93,6 +93,18 @@ def test_sauce_works_are_in_the_condiment_field(matcher: Matcher, name: str) -> 
     assert _best(matcher, name) == "海天"
 
 
+@pytest.mark.parametrize("name", ["三元桥", "大白象", "白象塔", "金三元"])
+def test_ordinary_mark_in_a_bare_name_needs_a_field(matcher: Matcher, name: str) -> None:
+    """三元 and 白象 are not well known: a bare name with no field word is no evidence."""
+    assert _best(matcher, name) is None
+
+
+@pytest.mark.parametrize(("name", "mark"), [("河南白象面业有限公司", "白象"), ("北京三元乳业有限公司", "三元")])
+def test_ordinary_mark_in_a_registered_name_or_its_field_stays(matcher: Matcher, name: str, mark: str) -> None:
+    """A registered name keeps the doubt (面业 is not in the lexicon); the mark's own field keeps the hit."""
+    assert _best(matcher, name) == mark
+
+
 def test_registered_name_with_unplaced_industry_keeps_the_doubt(matcher: Matcher) -> None:
     """老版集成灶有限公司: the lexicon cannot place 集成灶, the form says it is a registered name."""
     assert _best(matcher, "嵊州市老版集成灶有限公司") == "老板"

