@@ -128,9 +128,11 @@ class LatinFuzzyIndex:
             return out  # units and model numbers (500ml, X5): no form is one edit away
         owners, by_key, english = self._owners, self._by_key, english_words()
         lengths, firsts, digits = self._lengths, self._firsts, self._digits
+        seen: set[str] = set()
         for w, start, end in latin_words(folded):
-            if len(w) not in lengths or w[0] not in firsts or w in owners:
+            if len(w) not in lengths or w[0] not in firsts or w in owners or w in seen:
                 continue
+            seen.add(w)  # a title repeating its words (SU BO ER SU BO ER…) pays once per word
             if not digits and _DIGIT.search(w):
                 continue  # 256gb, x5: no form has digits
             if _NOT_LETTER.sub("", folded[start:end]) in english:
