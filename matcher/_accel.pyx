@@ -1,7 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
-"""C-speed versions of the two steps every screened name goes through: folding
-the text, and finding the marks worth aligning (the candidate stage).
+"""C-speed versions of the steps every screened name goes through: folding the
+text, finding the marks worth aligning (the candidate stage), and aligning
+them (Aligner: align.could_align() and align.align() of all of a name's
+candidate marks in one call).
 
 Most names are near no mark, so these two steps are nearly all of the cost of a
 nightly scan. The pure-Python paths in normalize.py and candidates.py define the
@@ -529,3 +531,444 @@ cdef class CandidateIndex:
                 ):
                     out.add(i)
         return out
+
+
+# align.Aligner in C++: relation kinds by number (align.KINDS), edits by number (_EDITS).
+cdef unsigned char K_SAME = 0
+cdef unsigned char K_DIFF = 5
+cdef int E_EXACT = 0, E_VARIANT = 1, E_SWAP = 2, E_INSERTION = 3, E_REORDER = 4
+_EDITS = ("exact", "variant", "swap", "insertion", "reorder")
+cdef unsigned char C_HAN = 1, C_RARE_HAN = 2, C_RARE = 4  # align.char_classes()
+
+
+ctypedef struct _Rel:  # relation(a, b) for a mark character a (by table id) and a common b
+    uint64_t key  # (table id << 32) | b, or NO_PAIR
+    double sim
+    unsigned char kind
+    unsigned char start  # b may begin a window of a mark whose first character is a
+
+
+ctypedef struct _AMark:
+    uint32_t at, n  # its code points are mark_cps[at:at + n], sorted in sorted_cps, tables in mark_tids
+    double wsum, reorder_sim, factor, ins2_sim
+
+
+ctypedef struct _AHit:  # align()'s (-similarity, start, phase, j, kinds, edit, window) as numbers
+    double neg
+    Py_ssize_t i
+    int phase, j
+    Py_ssize_t kinds  # offset in the kinds buffer, or -1: all SAME
+    int edit
+    Py_ssize_t wlen
+
+
+cdef bint _hit_less(const _AHit& a, const _AHit& b) noexcept nogil:
+    """align()'s tuple order; (start, phase, j) never ties, so kinds, edit and window are never compared."""
+    if a.neg != b.neg:
+        return a.neg < b.neg
+    if a.i != b.i:
+        return a.i < b.i
+    if a.phase != b.phase:
+        return a.phase < b.phase
+    return a.j < b.j
+
+
+cdef inline size_t _keep(Py_ssize_t limit, size_t size) noexcept:
+    """len(found[:limit]) for a list of `size` results (a negative limit drops from the end)."""
+    if limit < 0:
+        limit += <Py_ssize_t>size
+        return <size_t>limit if limit > 0 else 0
+    return <size_t>limit if <size_t>limit < size else size
+
+
+cdef class Aligner:
+    """align.Aligner in C++: for one text, could_align() and align() of each of the marks
+    asked for, in one call per screened name instead of two Python calls per candidate mark.
+
+    Each mark character's relation table (align._table) is copied once into one
+    open-addressing table keyed by (character, text character); a rare text character
+    missing from it asks align._relation, as align() does. The results are align()'s
+    exactly (tests/test_matcher_align_speed_equivalence.py)."""
+
+    cdef vector[_Rel] rels
+    cdef uint64_t rel_mask
+    cdef int rel_shift
+    cdef vector[_AMark] marks
+    cdef vector[uint32_t] mark_cps, sorted_cps, mark_tids
+    cdef vector[unsigned char] classes  # align.char_classes(): per code point below len
+    cdef list strs
+    cdef object relation, make
+    cdef tuple kinds
+    cdef dict kind_code
+    cdef dict same_kinds
+
+    def __init__(self, list marks, plan_facts, bytes char_classes, relation, make, tuple kinds):
+        """marks: folded marks; plan_facts(mark) -> (tables, first_starts, wsum, reorder_sim,
+        factor, ins2_sim) for marks of two or more characters (align._plan_facts)."""
+        cdef str mark
+        cdef Py_UCS4 ch
+        cdef uint32_t tid, k, at
+        cdef _AMark am
+        cdef _Rel rel, empty
+        cdef vector[_Rel] pending
+        cdef vector[uint32_t] firsts
+        cdef size_t bits, slots, q
+        cdef uint64_t h
+        cdef _Rel* found
+        self.strs = marks
+        self.relation = relation
+        self.make = make
+        self.kinds = kinds
+        self.kind_code = {s: i for i, s in enumerate(kinds)}
+        self.same_kinds = {}
+        self.classes.assign(len(char_classes), 0)
+        for q in range(len(char_classes)):
+            self.classes[q] = char_classes[q]
+        tid_of = {}
+        starts_of = []  # per table id of a first character: its first_starts, once
+        for mark in marks:
+            am.at = self.mark_cps.size()
+            am.n = len(mark)
+            am.wsum = am.reorder_sim = am.factor = am.ins2_sim = 0.0
+            for ch in mark:
+                self.mark_cps.push_back(ch)
+            for k in range(am.n):
+                self.sorted_cps.push_back(self.mark_cps[am.at + k])
+            stdsort(self.sorted_cps.begin() + am.at, self.sorted_cps.end())
+            if am.n >= 2:
+                tables, first_starts, am.wsum, am.reorder_sim, am.factor, am.ins2_sim = plan_facts(mark)
+                for k in range(am.n):
+                    ch = mark[k]
+                    got = tid_of.get(ch)
+                    if got is None:
+                        tid = len(tid_of)
+                        tid_of[ch] = tid
+                        starts_of.append(None)
+                        for b, (sim, kind) in tables[k].items():
+                            rel.key = (<uint64_t>tid << 32) | <uint32_t>ord(b)
+                            rel.sim = sim
+                            rel.kind = self.kind_code[kind]
+                            rel.start = 0
+                            pending.push_back(rel)
+                    else:
+                        tid = got
+                    self.mark_tids.push_back(tid)
+                tid = self.mark_tids[am.at]
+                if starts_of[tid] is None:
+                    starts_of[tid] = first_starts
+            else:
+                for k in range(am.n):
+                    self.mark_tids.push_back(0)
+            self.marks.push_back(am)
+        bits = 4
+        while (<size_t>1 << bits) < 2 * pending.size():
+            bits += 1
+        slots = <size_t>1 << bits
+        self.rel_shift = 64 - bits
+        self.rel_mask = slots - 1
+        empty.key, empty.sim, empty.kind, empty.start = NO_PAIR, 0.0, K_DIFF, 0
+        self.rels.assign(slots, empty)
+        for q in range(pending.size()):
+            h = _hash(pending[q].key) >> self.rel_shift
+            while self.rels[h].key != NO_PAIR:
+                h = (h + 1) & self.rel_mask
+            self.rels[h] = pending[q]
+        for tid in range(len(starts_of)):
+            if starts_of[tid] is None:
+                continue
+            for b in starts_of[tid]:
+                found = self._find(tid, ord(b))
+                if found == NULL:
+                    raise ValueError(f"first_starts holds {b!r}, which its table lacks")
+                found.start = 1
+
+    cdef inline _Rel* _find(self, uint32_t tid, uint32_t b) noexcept:
+        cdef uint64_t key = (<uint64_t>tid << 32) | b
+        cdef uint64_t h = _hash(key) >> self.rel_shift
+        cdef uint64_t k
+        while True:
+            k = self.rels[h].key
+            if k == key:
+                return &self.rels[h]
+            if k == NO_PAIR:
+                return NULL
+            h = (h + 1) & self.rel_mask
+
+    cdef inline unsigned char _class(self, uint32_t c) noexcept:
+        return self.classes[c] if c < self.classes.size() else 0
+
+    cdef int _rel(self, uint32_t tid, uint32_t a, uint32_t b, double* sim) except -1:
+        """relation(a, b)'s kind (sim set) as align() looks it up: the table, else
+        _relation() for a rare character, else DIFF."""
+        cdef _Rel* r = self._find(tid, b)
+        if r != NULL:
+            sim[0] = r.sim
+            return r.kind
+        if self._class(b) & C_RARE:
+            got = self.relation(chr(a), chr(b))
+            sim[0] = got[0]
+            return self.kind_code[got[1]]
+        sim[0] = 0.0
+        return K_DIFF
+
+    cdef tuple _same(self, uint32_t n):
+        got = self.same_kinds.get(n)
+        if got is None:
+            got = self.same_kinds[n] = (self.kinds[K_SAME],) * n
+        return got
+
+    def align_each(self, list which, str text, Py_ssize_t limit=4) -> list:
+        """[align(marks[i], text, limit) if could_align(marks[i], text) else [] for i in which]."""
+        cdef vector[uint32_t] t
+        cdef Py_UCS4 ch
+        cdef bint rare = False
+        cdef size_t m
+        cdef int i
+        cdef vector[_AHit] hits
+        cdef vector[unsigned char] kbuf
+        cdef vector[uint32_t] scratch
+        for ch in text:
+            t.push_back(ch)
+            if self._class(ch) & C_RARE_HAN:
+                rare = True
+        out = []
+        for i in which:
+            if i < 0:  # as marks[i] would
+                i += <int>self.marks.size()
+            if i < 0 or <size_t>i >= self.marks.size():
+                raise IndexError("mark index out of range")
+            out.append(self._align(self.marks[i], i, text, t, rare, limit, hits, kbuf, scratch))
+        return out
+
+    cdef bint _in_mark(self, _AMark& m, uint32_t c) noexcept:
+        cdef uint32_t k
+        for k in range(m.n):
+            if self.mark_cps[m.at + k] == c:
+                return True
+        return False
+
+    cdef bint _sorted_eq(self, _AMark& m, vector[uint32_t]& t, size_t i, vector[uint32_t]& scratch) noexcept:
+        """sorted(text[i:i + n]) == sorted(mark)"""
+        cdef uint32_t k
+        scratch.assign(t.begin() + i, t.begin() + i + m.n)
+        stdsort(scratch.begin(), scratch.end())
+        for k in range(m.n):
+            if scratch[k] != self.sorted_cps[m.at + k]:
+                return False
+        return True
+
+    cdef bint _could_align(self, _AMark& m, vector[uint32_t]& t, bint rare) noexcept:
+        """could_align() for a mark of two or more characters and a text at least as long."""
+        cdef size_t i, k
+        cdef uint32_t tid0 = self.mark_tids[m.at], c
+        cdef _Rel* r
+        cdef bint found
+        if rare:
+            return True
+        for i in range(t.size()):
+            c = t[i]
+            r = self._find(tid0, c)
+            if r != NULL and (r.start or self._in_mark(m, c)):
+                return True
+        for k in range(m.n):
+            c = self.mark_cps[m.at + k]
+            found = False
+            for i in range(t.size()):
+                if t[i] == c:
+                    found = True
+                    break
+            if not found:
+                return False
+        return True
+
+    cdef list _align(self, _AMark& m, int idx, str text, vector[uint32_t]& t, bint rare, Py_ssize_t limit,
+                     vector[_AHit]& hits, vector[unsigned char]& kbuf, vector[uint32_t]& scratch):
+        cdef size_t size = t.size(), n = m.n, i, k, last
+        cdef uint32_t c, b, e
+        cdef uint32_t* mc
+        cdef uint32_t* tids
+        cdef _Rel* r
+        cdef int k0, k1, kk, diff
+        cdef double s0, s1, s, sim
+        cdef bint others_same, is_mark, any_same
+        cdef _AHit hit
+        cdef size_t q
+        hits.clear()
+        kbuf.clear()
+        if n == 0 or size < n:
+            return []
+        mark = self.strs[idx]
+        if n == 1:
+            c = self.mark_cps[m.at]
+            for i in range(size):
+                if t[i] == c:
+                    hits.push_back(_AHit(-1.0, i, 0, 0, -1, E_EXACT, 1))
+            return [
+                self.make(hits[q].i, hits[q].i + 1, 1.0, self._same(1), _EDITS[E_EXACT], mark, -1)
+                for q in range(_keep(limit, hits.size()))
+            ]
+        if not self._could_align(m, t, rare):
+            return []
+        mc = &self.mark_cps[m.at]
+        tids = &self.mark_tids[m.at]
+        last = size - n
+        for i in range(last + 1):
+            is_mark = True
+            for k in range(n):
+                if t[i + k] != mc[k]:
+                    is_mark = False
+                    break
+            if is_mark:
+                hits.push_back(_AHit(-1.0, i, 0, 0, -1, E_EXACT, n))
+        for i in range(last + 1):
+            c = t[i]
+            r = self._find(tids[0], c)
+            if not ((r != NULL and r.start) or self._in_mark(m, c) or (rare and self._class(c) & C_RARE_HAN)):
+                continue
+            k0 = self._rel(tids[0], mc[0], c, &s0)
+            if n == 2:
+                b = t[i + 1]
+                if k0 == K_DIFF:
+                    k1 = K_DIFF
+                    s1 = 0.0
+                else:
+                    k1 = self._rel(tids[1], mc[1], b, &s1)
+                if k1 != K_DIFF:
+                    if c != mc[0] or b != mc[1]:
+                        sim = (1.5 * s0 + s1) / m.wsum
+                        if k0 != K_SAME and k1 != K_SAME:
+                            sim *= 0.8
+                        hits.push_back(_AHit(-sim, i, 1, 0, kbuf.size(), E_VARIANT, 2))
+                        kbuf.push_back(k0)
+                        kbuf.push_back(k1)
+                elif c == mc[1] and b == mc[0] and c != b:
+                    hits.push_back(_AHit(-m.reorder_sim, i, 1, 0, -1, E_REORDER, 2))
+                if k0 == K_DIFF or i == last or not self._class(c) & C_HAN:
+                    continue
+                e = t[i + 2]
+                if c == mc[0] and e == mc[1] and self._class(b) & C_HAN and self._class(e) & C_HAN:
+                    hits.push_back(_AHit(-m.ins2_sim, i, 2, 1, -1, E_INSERTION, 3))
+                continue
+            is_mark = True
+            for k in range(n):
+                if t[i + k] != mc[k]:
+                    is_mark = False
+                    break
+            if k0 == K_DIFF:
+                if self._in_mark(m, c) and not is_mark and self._sorted_eq(m, t, i, scratch):
+                    hits.push_back(_AHit(-m.reorder_sim, i, 1, 0, -1, E_REORDER, n))
+                continue
+            if not is_mark:
+                # the scoring of align(): given up at the first position ruling the window out
+                q = kbuf.size()
+                kbuf.push_back(k0)
+                sim = 1.5 * s0
+                diff = 0
+                others_same = k0 == K_SAME
+                for k in range(1, n):
+                    kk = self._rel(tids[k], mc[k], t[i + k], &s)
+                    if kk == K_DIFF:
+                        if diff:
+                            break
+                        diff = k
+                    elif kk != K_SAME:
+                        if diff:
+                            break
+                        others_same = False
+                    kbuf.push_back(kk)
+                    sim += s
+                if kbuf.size() - q == n and (others_same or not diff):
+                    sim /= m.wsum
+                    any_same = False
+                    for k in range(n):
+                        if kbuf[q + k] == K_SAME:
+                            any_same = True
+                    if not any_same:
+                        sim *= 0.8
+                    hits.push_back(_AHit(-sim, i, 1, 0, q, E_SWAP if diff else E_VARIANT, n))
+                else:
+                    kbuf.resize(q)
+                    if self._in_mark(m, c) and self._sorted_eq(m, t, i, scratch):
+                        hits.push_back(_AHit(-m.reorder_sim, i, 1, 0, -1, E_REORDER, n))
+            # one inserted character: the window is one longer and begins and ends with han
+            if i == last or not self._class(c) & C_HAN:
+                continue
+            e = t[i + n]
+            if not self._class(e) & C_HAN:
+                continue
+            if self._rel(tids[n - 1], mc[n - 1], e, &s) != K_DIFF:
+                self._insertions(m, t, i, k0, s0, hits, kbuf)
+        if hits.empty():
+            return []
+        stdsort(hits.begin(), hits.end(), _hit_less)
+        found = []
+        for q in range(_keep(limit, hits.size())):
+            hit = hits[q]
+            if hit.kinds < 0:
+                kinds = self._same(n)
+            else:
+                kinds = tuple([self.kinds[kbuf[hit.kinds + k]] for k in range(n)])
+            found.append(
+                self.make(
+                    hit.i, hit.i + hit.wlen, -hit.neg, kinds, _EDITS[hit.edit],
+                    text[hit.i : hit.i + hit.wlen], hit.j if hit.phase == 2 else -1,
+                )
+            )
+        return found
+
+    cdef int _insertions(self, _AMark& m, vector[uint32_t]& t, size_t i, int k0, double s0,
+                         vector[_AHit]& hits, vector[unsigned char]& kbuf) except -1:
+        """align._insertions: windows t[i:i + n + 1], their character j inserted."""
+        cdef size_t n = m.n, k, q = 0, left, j, at
+        cdef uint32_t* mc = &self.mark_cps[m.at]
+        cdef uint32_t* tids = &self.mark_tids[m.at]
+        cdef vector[int] rk, lk
+        cdef vector[double] rs, ls
+        cdef int kk
+        cdef double s, sim
+        cdef bint any_same
+        rk.assign(n, K_DIFF)
+        rs.assign(n, 0.0)
+        k = n - 1
+        while k > 0:
+            kk = self._rel(tids[k], mc[k], t[i + k + 1], &s)
+            if kk == K_DIFF:
+                q = k
+                break
+            rk[k] = kk
+            rs[k] = s
+            k -= 1
+        if q == n - 1:
+            return 0
+        lk.push_back(k0)
+        ls.push_back(s0)
+        for k in range(1, n - 1):
+            kk = self._rel(tids[k], mc[k], t[i + k], &s)
+            if kk == K_DIFF:
+                break
+            lk.push_back(kk)
+            ls.push_back(s)
+        left = lk.size()
+        for j in range(q + 1, left + 1):
+            if not self._class(t[i + j]) & C_HAN:
+                continue
+            at = kbuf.size()
+            sim = 1.5 * s0
+            any_same = k0 == K_SAME
+            kbuf.push_back(k0)
+            for k in range(1, n):
+                if k < j:
+                    kk = lk[k]
+                    s = ls[k]
+                else:
+                    kk = rk[k]
+                    s = rs[k]
+                kbuf.push_back(kk)
+                sim += s
+                if kk == K_SAME:
+                    any_same = True
+            sim /= m.wsum
+            if not any_same:
+                sim *= 0.8
+            hits.push_back(_AHit(-(sim * m.factor), i, 2, j, at, E_INSERTION, n + 1))
+        return 0

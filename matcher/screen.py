@@ -23,7 +23,7 @@ from matcher.marks import Mark
 from matcher.types import Hit, Subject
 
 from . import candidates, phonetic
-from .align import Alignment, align, could_align, prepare
+from .align import Alignment, aligner
 from .candidates import IndexPlan, MarkPlan, has_latin
 from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
 from .normalize import fold, trace
@@ -62,7 +62,7 @@ class Matcher:
         self.info = [MarkPlan.of(m, self.segmenter.is_common_word(fold(m.name))) for m in self.marks]
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
-        prepare(info.folded for info in self.info)
+        self._aligner = aligner([info.folded for info in self.info])
         # Each mark's whitelist as one tuple of prefixes: str.startswith tries them all in C.
         self._whitelists = [tuple(w for w in info.whitelist if w) for info in self.info]
         # Marks written part in pinyin (一zheng): scanned only in text with Latin
@@ -99,17 +99,17 @@ class Matcher:
         aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
         uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
         whitelists = self._whitelists
-        for i in sorted(cands):
-            info = self.info[i]
-            if folded.startswith(whitelists[i]):
+        infos = self.info
+        # could_align() and align() of all the candidates left, in one call (in C++ when compiled)
+        todo = [
+            i for i in sorted(cands) if not folded.startswith(whitelists[i]) and not (uscc and uscc in infos[i].uscc)
+        ]
+        for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
+            if not found and latin is None:
                 continue
-            if uscc and uscc in info.uscc:
-                continue
+            info = infos[i]
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
-            if could_align(info.folded, folded):
-                options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
-            else:
-                options = []
+            options = [a for a in found if a.similarity >= threshold]
             if latin is not None:
                 alias = latin.find(info.aliases) if info.aliases else None
                 if alias is None and info.pinyin:
