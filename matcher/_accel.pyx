@@ -15,7 +15,9 @@ these tables or scans several projections of one text for bigram-keyed patterns.
 
 cimport cython
 from cython.operator cimport dereference as deref
+from libc.math cimport log
 from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memcmp
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 from libcpp.utility cimport pair
@@ -972,3 +974,140 @@ cdef class Aligner:
                 sim *= 0.8
             hits.push_back(_AHit(-(sim * m.factor), i, 2, j, at, E_INSERTION, n + 1))
         return 0
+
+
+# segment.Segmenter._cut_block in C++: jieba's word frequencies in a flat table.
+cdef uint64_t FNV_OFFSET = 0xCBF29CE484222325ULL
+
+
+cdef inline uint64_t _fnv(uint64_t h, uint32_t c) noexcept nogil:
+    """FNV-1a over code points: a word's hash grows a character at a time, as the cut extends a word."""
+    return (h ^ c) * 0x100000001B3ULL
+
+
+ctypedef struct _Word:
+    uint64_t h  # _fnv of its code points (0 stored as 1); 0: an empty slot
+    uint32_t start, length  # its code points are cps[start:start + length]
+    long long freq
+
+
+cdef class WordFreq:
+    """A {word: frequency} dict (jieba's FREQ: words and, at 0, their prefixes) as one
+    open-addressing table of code-point strings, looked up without making str objects."""
+
+    cdef vector[uint32_t] cps
+    cdef vector[_Word] slots
+    cdef uint64_t mask
+    cdef int shift
+
+    def __init__(self, dict freq):
+        cdef size_t bits = 4, slot
+        cdef _Word w, empty
+        cdef Py_UCS4 ch
+        cdef str word
+        while (<size_t>1 << bits) < 2 * len(freq) + 2:
+            bits += 1
+        self.shift = 64 - bits
+        self.mask = (<uint64_t>1 << bits) - 1
+        empty.h, empty.start, empty.length, empty.freq = 0, 0, 0, 0
+        self.slots.assign(<size_t>1 << bits, empty)
+        for word, f in freq.items():
+            w.h = FNV_OFFSET
+            w.start = self.cps.size()
+            for ch in word:
+                w.h = _fnv(w.h, ch)
+                self.cps.push_back(ch)
+            w.length = self.cps.size() - w.start
+            w.h = w.h or 1
+            w.freq = f
+            slot = _hash(w.h) >> self.shift
+            while self.slots[slot].h != 0:
+                slot = (slot + 1) & self.mask
+            self.slots[slot] = w
+
+    cdef bint find(self, const uint32_t* s, uint32_t n, uint64_t h, long long* freq) noexcept:
+        """Whether s[:n] (its _fnv hash h) is a key; its frequency in freq."""
+        cdef size_t slot
+        cdef _Word* w
+        h = h or 1
+        slot = _hash(h) >> self.shift
+        while self.slots[slot].h != 0:
+            w = &self.slots[slot]
+            if w.h == h and w.length == n and memcmp(&self.cps[w.start], s, n * sizeof(uint32_t)) == 0:
+                freq[0] = w.freq
+                return True
+            slot = (slot + 1) & self.mask
+        return False
+
+
+cdef class DagCut:
+    """segment.Segmenter._cut_block (jieba's cut of one block, HMM off) with the
+    frequencies of `extra` (the words the marks added or changed) over those of `base`
+    (jieba's dictionary, shared by every Segmenter): the same word graph, route, ties and
+    floating-point sums (libm's log, as math.log), so the same words
+    (tests/test_matcher_segment.py)."""
+
+    cdef WordFreq base, extra
+    cdef double logtotal
+
+    def __init__(self, WordFreq base, WordFreq extra, double logtotal):
+        self.base = base
+        self.extra = extra
+        self.logtotal = logtotal
+
+    cdef inline bint _get(self, const uint32_t* s, uint32_t n, uint64_t h, long long* freq) noexcept:
+        return self.extra.find(s, n, h, freq) or self.base.find(s, n, h, freq)
+
+    def cut_block(self, str s, list out) -> None:
+        """Append the words of s to out."""
+        cdef vector[uint32_t] t
+        cdef vector[double] score
+        cdef vector[Py_ssize_t] end
+        cdef Py_UCS4 ch
+        cdef Py_ssize_t n, idx, i, best_x, x, y, run
+        cdef double best, sc
+        cdef long long f
+        cdef uint64_t h
+        cdef uint32_t c
+        for ch in s:
+            t.push_back(ch)
+        n = t.size()
+        score.assign(n + 1, 0.0)
+        end.assign(n + 1, 0)
+        idx = n - 1
+        while idx >= 0:
+            best = 0.0
+            best_x = -1
+            i = idx
+            h = _fnv(FNV_OFFSET, t[idx])
+            while i < n and self._get(&t[idx], i - idx + 1, h, &f):
+                if f:
+                    sc = log(<double>f) - self.logtotal + score[i + 1]
+                    if best_x < 0 or sc >= best:
+                        best, best_x = sc, i
+                i += 1
+                if i < n:
+                    h = _fnv(h, t[i])
+            if best_x < 0:  # no word starts here: the character alone
+                if not self._get(&t[idx], 1, _fnv(FNV_OFFSET, t[idx]), &f) or not f:
+                    f = 1
+                best, best_x = log(<double>f) - self.logtotal + score[idx + 1], idx
+            score[idx] = best
+            end[idx] = best_x
+            idx -= 1
+        x = 0
+        run = -1  # where a run of single ASCII letters and digits began
+        while x < n:
+            y = end[x] + 1
+            c = t[x]
+            if y - x == 1 and (0x61 <= c <= 0x7A or 0x41 <= c <= 0x5A or 0x30 <= c <= 0x39):
+                if run < 0:
+                    run = x
+            else:
+                if run >= 0:
+                    out.append(s[run:x])
+                    run = -1
+                out.append(s[x:y])
+            x = y
+        if run >= 0:
+            out.append(s[run:n])
