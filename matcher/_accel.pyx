@@ -367,8 +367,10 @@ cdef class CandidateIndex:
         return self._owner_sets(hits, latin_hits)
 
     cdef bint _find(self, str folded, vector[uint32_t]& f, vector[uint32_t]& half, vector[uint32_t]& proj,
-                    vector[uint32_t]& compact, vector[int]& hits, vector[int]& latin_hits) except -1:
-        """The Chinese keys (hits) and Latin keys (latin_hits) in folded; False when none."""
+                    vector[uint32_t]& compact, vector[int]& hits, vector[int]& latin_hits,
+                    bint* latin=NULL) except -1:
+        """The Chinese keys (hits) and Latin keys (latin_hits) in folded; False when none.
+        With latin, whether folded holds a letter a to z (candidates.has_latin)."""
         cdef Py_UCS4 ch
         cdef uint32_t c
         cdef size_t i, n
@@ -378,6 +380,8 @@ cdef class CandidateIndex:
             f.push_back(ch)
             if 0x61 <= ch <= 0x7A:
                 has_latin = True
+        if latin != NULL:
+            latin[0] = has_latin
         n = f.size()
         if n == 0:
             return False
@@ -456,9 +460,28 @@ cdef class CandidateIndex:
         building the scan's three sets: a sound-alike's classes are compared as bit
         masks, and only marks listing industries (or odd classes) ask Python.
         *classes_in* is context.classes_in, called only when a sound-alike needs it."""
+        cdef vector[int] kept
+        cdef bint latin
+        self._in_field(folded, category, plans, classes_in, kept, &latin)
+        return set(kept)
+
+    def in_field_sorted(self, str folded, str category, list plans, classes_in) -> tuple:
+        """(sorted(self.in_field(...)), candidates.has_latin(folded)): what Matcher.screen
+        needs, without a set to sort or a regex to run."""
+        cdef vector[int] kept
+        cdef bint latin = False
+        self._in_field(folded, category, plans, classes_in, kept, &latin)
+        stdsort(kept.begin(), kept.end())
+        return kept, latin
+
+    cdef int _in_field(self, str folded, str category, list plans, classes_in, vector[int]& kept,
+                       bint* latin) except -1:
+        """The marks in_field() keeps, each once (in no particular order), into kept;
+        whether folded holds a letter a to z into latin."""
         cdef vector[uint32_t] f, half, proj, compact
         cdef vector[int] hits, latin_hits, sound, homophone
-        cdef vector[unsigned char] seen  # per mark: 1 strong, 2 sound-only, 4 homophone-only (local: thread-safe)
+        # per mark: 1 strong, 2 sound-only, 4 homophone-only, 8 kept (local: thread-safe)
+        cdef vector[unsigned char] seen
         cdef size_t n = len(folded), k
         cdef _Owners* own
         cdef uint32_t at, j
@@ -471,23 +494,22 @@ cdef class CandidateIndex:
         half.reserve(n // 2 + 1)
         proj.reserve(n)
         hits.reserve(16)
-        if not self._find(folded, f, half, proj, compact, hits, latin_hits):
-            return set()
+        if not self._find(folded, f, half, proj, compact, hits, latin_hits, latin):
+            return 0
         seen.assign(self.class_mask.size(), 0)
-        out = set()
         for p in hits:  # strong first: a mark raised strongly is never filtered
             own = &self.owners[p]
             at = own.at
             for j in range(own.strong):
                 o = self.owner_ids[at + j]
                 if not seen[o] & 1:
-                    seen[o] |= 1
-                    out.add(o)
+                    seen[o] |= 9
+                    kept.push_back(o)
         for p in latin_hits:
             for o in self.latin_owners[p]:
                 if not seen[o] & 1:
-                    seen[o] |= 1
-                    out.add(o)
+                    seen[o] |= 9
+                    kept.push_back(o)
         for p in hits:
             own = &self.owners[p]
             at = own.at + own.strong
@@ -503,7 +525,7 @@ cdef class CandidateIndex:
                     seen[o] |= 2
                     sound.push_back(o)
         if sound.empty() and homophone.empty():
-            return out
+            return 0
         field = folded + " " + category if category else folded
         classes = classes_in(field)
         for c in classes:
@@ -515,24 +537,34 @@ cdef class CandidateIndex:
         for k in range(sound.size()):
             i = sound[k]
             if mask & self.class_mask[i]:
-                out.add(i)
+                pass
             elif text_odd or self.field_python[i]:
                 plan = plans[i]
-                if (classes and not classes.isdisjoint(plan.classes)) or (
+                if not ((classes and not classes.isdisjoint(plan.classes)) or (
                     plan.industries and any(w in field for w in plan.industries)
-                ):
-                    out.add(i)
+                )):
+                    continue
+            else:
+                continue
+            if not seen[i] & 8:
+                seen[i] |= 8
+                kept.push_back(i)
         for k in range(homophone.size()):
             i = homophone[k]
             if no_classes or mask & self.class_mask[i]:
-                out.add(i)
+                pass
             elif text_odd or self.field_python[i]:
                 plan = plans[i]
-                if not classes.isdisjoint(plan.classes) or (
+                if not (not classes.isdisjoint(plan.classes) or (
                     plan.industries and any(w in field for w in plan.industries)
-                ):
-                    out.add(i)
-        return out
+                )):
+                    continue
+            else:
+                continue
+            if not seen[i] & 8:
+                seen[i] |= 8
+                kept.push_back(i)
+        return 0
 
 
 # align.Aligner in C++: relation kinds by number (align.KINDS), edits by number (_EDITS).

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
             self, folded: str, category: str, info: list[MarkPlan], classes_in: Callable[..., set[int]]
         ) -> set[int]: ...
 
+        def in_field_sorted(
+            self, folded: str, category: str, info: list[MarkPlan], classes_in: Callable[..., set[int]]
+        ) -> tuple[list[int], bool]: ...
+
 
 _accel = _impl.accel()
 CandidateIndex: Callable[[IndexPlan], Index] = candidates.CandidateIndex if _accel is None else _accel.CandidateIndex
@@ -86,11 +90,18 @@ class Matcher:
         text = subject.text if isinstance(subject.text, str) else str(subject.text)
         text = text[:MAX_TEXT]
         folded = fold(text)
-        cands = self.candidates(folded, fold(subject.category) if subject.category else "")
-        any_latin = has_latin(folded)
+        category = fold(subject.category) if subject.category else ""
+        if _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
+            index = cast("CompiledIndex", self.index)
+            cands, any_latin = index.in_field_sorted(folded, category, self.info, candidates.context.classes_in)
+        else:
+            cands, any_latin = sorted(self.candidates(folded, category)), has_latin(folded)
         if any_latin and self._mixed is not None:
+            mixed: set[int] = set()
             for idx in self._mixed.find_matches_as_indexes(folded, overlapping=True):
-                cands = cands | self._mixed_owners[idx[0]]
+                mixed |= self._mixed_owners[idx[0]]
+            if mixed:
+                cands = sorted(mixed.union(cands))
         if not cands:
             return []
         # Align first, on the folded text alone: most candidates stop here, before
@@ -101,9 +112,7 @@ class Matcher:
         whitelists = self._whitelists
         infos = self.info
         # could_align() and align() of all the candidates left, in one call (in C++ when compiled)
-        todo = [
-            i for i in sorted(cands) if not folded.startswith(whitelists[i]) and not (uscc and uscc in infos[i].uscc)
-        ]
+        todo = [i for i in cands if not folded.startswith(whitelists[i]) and not (uscc and uscc in infos[i].uscc)]
         for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
             if not found and latin is None:
                 continue

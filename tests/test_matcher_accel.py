@@ -189,8 +189,14 @@ def test_in_field_agrees_with_the_python_filter(accel):
             scanned = python.scan(folded)
             want = candidates.in_field(scanned, m.info, folded, category)
             assert compiled.in_field(folded, category, m.info, context.classes_in) == want, (text, category)
+            got = compiled.in_field_sorted(folded, category, m.info, context.classes_in)
+            assert got == (sorted(want), candidates.has_latin(folded)), (text, category)
             kept += bool(want)
             if scanned is not None:
                 filtered += len(scanned[1] | scanned[2]) > len(want - scanned[0])
     assert kept > 2000 and filtered > 500  # both answers, and the filter dropped marks often
     assert compiled.in_field("", "", m.info, context.classes_in) == set()
+    assert compiled.in_field_sorted("", "", m.info, context.classes_in) == ([], False)
+    for odd in ("abc", "ＡＢＣ", "Zz", "\u200ba", "九阳a", "é"):  # has_latin on folded text: a to z only
+        folded = fold_python(odd)
+        assert compiled.in_field_sorted(folded, "", m.info, context.classes_in)[1] == candidates.has_latin(folded)
