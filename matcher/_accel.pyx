@@ -304,6 +304,27 @@ cdef class _Patterns:
                     found.push_back(idx)
 
 
+cdef class KeySet:
+    """Where ahocorasick_rs.AhoCorasick(patterns).find_matches_as_indexes(text, overlapping=True)
+    finds its patterns, as the same multiset of pattern indexes (ordered by start, not end):
+    Matcher.screen's scan for marks written part in pinyin, in the candidate stage's pair table
+    rather than a call into another extension and a list of tuples per text with a Latin letter."""
+
+    cdef _Patterns keys
+
+    def __init__(self, list patterns):
+        self.keys = _Patterns(patterns)
+
+    def find(self, str text) -> list:
+        cdef vector[uint32_t] t
+        cdef vector[int] found
+        cdef Py_UCS4 ch
+        for ch in text:
+            t.push_back(ch)
+        self.keys.find(t, found)
+        return found
+
+
 cdef class CandidateIndex:
     """candidates.CandidateIndex in C++: the folded text, its even and odd
     characters and its sound projection against the Chinese keys; the Latin

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
     class Index(Protocol):
         def scan(self, folded: str) -> candidates.Found | None: ...
 
+    class KeySet(Protocol):
+        """_accel.KeySet: where an overlapping Aho-Corasick scan finds its patterns."""
+
+        def find(self, text: str) -> list[int]: ...
+
     class CompiledIndex(Index, Protocol):
         """The compiled index also filters by field (the reference does it in candidates.in_field)."""
 
@@ -76,7 +81,8 @@ class Matcher:
             for form in info.mixed:
                 mixed.setdefault(form, set()).add(i)
         self._mixed_owners = [frozenset(v) for v in mixed.values()]
-        self._mixed = ac.AhoCorasick(list(mixed)) if mixed else None
+        # (compiled: the same scan in C++, _accel.KeySet, without a list of tuples per text)
+        self._mixed = (ac.AhoCorasick if _accel is None else _accel.KeySet)(list(mixed)) if mixed else None
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
         """Marks worth aligning against folded text (indexes into self.info)."""
@@ -98,8 +104,12 @@ class Matcher:
             cands, any_latin = sorted(self.candidates(folded, category)), has_latin(folded)
         if any_latin and self._mixed is not None:
             mixed: set[int] = set()
-            for idx in self._mixed.find_matches_as_indexes(folded, overlapping=True):
-                mixed |= self._mixed_owners[idx[0]]
+            if _accel is None:
+                forms = [m[0] for m in self._mixed.find_matches_as_indexes(folded, overlapping=True)]
+            else:
+                forms = cast("KeySet", self._mixed).find(folded)
+            for idx in forms:
+                mixed |= self._mixed_owners[idx]
             if mixed:
                 cands = sorted(mixed.union(cands))
         if not cands:

@@ -200,3 +200,17 @@ def test_in_field_agrees_with_the_python_filter(accel):
     for odd in ("abc", "ＡＢＣ", "Zz", "\u200ba", "九阳a", "é"):  # has_latin on folded text: a to z only
         folded = fold_python(odd)
         assert compiled.in_field_sorted(folded, "", m.info, context.classes_in)[1] == candidates.has_latin(folded)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_keyset_finds_what_aho_corasick_finds(accel, text):
+    """KeySet (Matcher.screen's scan for marks part in pinyin, compiled) against ahocorasick_rs's
+    overlapping scan: the same pattern indexes, as often, on the demo marks' forms and odd text."""
+    import ahocorasick_rs as ac
+
+    forms = sorted({f for info in _MATCHER.info for f in info.mixed} | {"九yang", "jiu阳", "阳a", "a", "ab", "abc"})
+    folded = fold_python(text)  # what screen() scans: folding drops lone surrogates, which ahocorasick_rs refuses
+    for t in (folded, "九yang" + folded + "jiu阳jiu阳", text.encode("utf-8", "ignore").decode("utf-8")):
+        want = sorted(m[0] for m in ac.AhoCorasick(forms).find_matches_as_indexes(t, overlapping=True))
+        assert sorted(accel.KeySet(forms).find(t)) == want, t
