@@ -782,6 +782,7 @@ cdef class Aligner:
         cdef vector[_AHit] hits
         cdef vector[unsigned char] kbuf
         cdef vector[uint32_t] scratch
+        cdef vector[_Rel*] r0
         for ch in text:
             t.push_back(ch)
             if self._class(ch) & C_RARE_HAN:
@@ -792,7 +793,7 @@ cdef class Aligner:
                 i += <int>self.marks.size()
             if i < 0 or <size_t>i >= self.marks.size():
                 raise IndexError("mark index out of range")
-            out.append(self._align(self.marks[i], i, text, t, rare, limit, hits, kbuf, scratch))
+            out.append(self._align(self.marks[i], i, text, t, rare, limit, hits, kbuf, scratch, r0))
         return out
 
     cdef bint _in_mark(self, _AMark& m, uint32_t c) noexcept:
@@ -812,18 +813,18 @@ cdef class Aligner:
                 return False
         return True
 
-    cdef bint _could_align(self, _AMark& m, vector[uint32_t]& t, bint rare) noexcept:
-        """could_align() for a mark of two or more characters and a text at least as long."""
+    cdef bint _could_align(self, _AMark& m, vector[uint32_t]& t, bint rare, vector[_Rel*]& r0) noexcept:
+        """could_align() for a mark of two or more characters and a text at least as long;
+        r0[i] is the mark's first character's relation to t[i] (NULL: none listed)."""
         cdef size_t i, k
-        cdef uint32_t tid0 = self.mark_tids[m.at], c
+        cdef uint32_t c
         cdef _Rel* r
         cdef bint found
         if rare:
             return True
         for i in range(t.size()):
-            c = t[i]
-            r = self._find(tid0, c)
-            if r != NULL and (r.start or self._in_mark(m, c)):
+            r = r0[i]
+            if r != NULL and (r.start or self._in_mark(m, t[i])):
                 return True
         for k in range(m.n):
             c = self.mark_cps[m.at + k]
@@ -837,7 +838,8 @@ cdef class Aligner:
         return True
 
     cdef list _align(self, _AMark& m, int idx, str text, vector[uint32_t]& t, bint rare, Py_ssize_t limit,
-                     vector[_AHit]& hits, vector[unsigned char]& kbuf, vector[uint32_t]& scratch):
+                     vector[_AHit]& hits, vector[unsigned char]& kbuf, vector[uint32_t]& scratch,
+                     vector[_Rel*]& r0):
         cdef size_t size = t.size(), n = m.n, i, k, last
         cdef uint32_t c, b, e
         cdef uint32_t* mc
@@ -862,10 +864,13 @@ cdef class Aligner:
                 self.make(hits[q].i, hits[q].i + 1, 1.0, self._same(1), _EDITS[E_EXACT], mark, -1)
                 for q in range(_keep(limit, hits.size()))
             ]
-        if not self._could_align(m, t, rare):
-            return []
         mc = &self.mark_cps[m.at]
         tids = &self.mark_tids[m.at]
+        r0.resize(size)
+        for i in range(size):
+            r0[i] = self._find(tids[0], t[i])
+        if not self._could_align(m, t, rare, r0):
+            return []
         last = size - n
         for i in range(last + 1):
             is_mark = True
@@ -877,10 +882,14 @@ cdef class Aligner:
                 hits.push_back(_AHit(-1.0, i, 0, 0, -1, E_EXACT, n))
         for i in range(last + 1):
             c = t[i]
-            r = self._find(tids[0], c)
+            r = r0[i]
             if not ((r != NULL and r.start) or self._in_mark(m, c) or (rare and self._class(c) & C_RARE_HAN)):
                 continue
-            k0 = self._rel(tids[0], mc[0], c, &s0)
+            if r != NULL:
+                k0 = r.kind
+                s0 = r.sim
+            else:
+                k0 = self._rel(tids[0], mc[0], c, &s0)
             if n == 2:
                 b = t[i + 1]
                 if k0 == K_DIFF:
