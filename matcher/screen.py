@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 
 _accel = _impl.accel()
+_classes_in = candidates.context.classes_in
 CandidateIndex: Callable[[IndexPlan], Index] = candidates.CandidateIndex if _accel is None else _accel.CandidateIndex
 """The index class of the implementation that runs (both take an IndexPlan)."""
 
@@ -99,7 +100,7 @@ class Matcher:
         category = fold(subject.category) if subject.category else ""
         if _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
             index = cast("CompiledIndex", self.index)
-            cands, any_latin = index.in_field_sorted(folded, category, self.info, candidates.context.classes_in)
+            cands, any_latin = index.in_field_sorted(folded, category, self.info, _classes_in)
         else:
             cands, any_latin = sorted(self.candidates(folded, category)), has_latin(folded)
         if any_latin and self._mixed is not None:
