@@ -304,6 +304,9 @@ cdef class _Patterns:
                     found.push_back(idx)
 
 
+cdef class WordFreq  # defined with the word cut below; in_field looks up class words in one
+
+
 cdef class KeySet:
     """Where ahocorasick_rs.AhoCorasick(patterns).find_matches_as_indexes(text, overlapping=True)
     finds its patterns, as the same multiset of pattern indexes (ordered by start, not end):
@@ -343,10 +346,29 @@ cdef class CandidateIndex:
     cdef object field_plans
     cdef vector[uint64_t] class_mask
     cdef vector[unsigned char] field_python
+    # context.classes_in's words (plan.class_words), each to its classes as bits (-1: a class
+    # outside 0..62, for which in_field asks Python), and the longest one's length
+    cdef WordFreq class_words
+    cdef size_t class_word_max
 
     def __init__(self, plan):
         cdef int cp, mark
         cdef _Owners own
+        cdef long long bits
+        words = {}
+        self.class_word_max = 0
+        for w, classes in getattr(plan, "class_words", ()):
+            bits = 0
+            for c in classes:
+                if 0 <= c < 63:
+                    bits |= (<long long>1) << <int>c
+                else:
+                    bits = -1
+                    break
+            if w:
+                words[w] = bits
+                self.class_word_max = max(self.class_word_max, len(w))
+        self.class_words = WordFreq(words) if words else None
         self.keys = _Patterns(list(plan.patterns))
         for st, ho, so in plan.owners:
             own.at = self.owner_ids.size()
@@ -457,6 +479,54 @@ cdef class CandidateIndex:
                 found.add(o)
         return found, by_homophone, by_sound
 
+    cdef bint _field_mask(self, vector[uint32_t]& f, str category, uint64_t* mask) except -1:
+        """context.classes_in(folded + " " + category) as bits into mask: its automaton's
+        leftmost-longest words (at each position the longest word starting there, then on
+        past its end). False when there are no class words, or a word found shows a class
+        outside 0..62: then Python is asked."""
+        cdef vector[uint32_t] t
+        cdef size_t n, p, k, best, top
+        cdef uint64_t h
+        cdef long long v, got = 0
+        cdef Py_UCS4 ch
+        if self.class_words is None:
+            return False
+        t = f
+        if category:
+            t.push_back(0x20)
+            for ch in category:
+                t.push_back(ch)
+        n = t.size()
+        mask[0] = 0
+        p = 0
+        while p < n:
+            best = 0
+            h = FNV_OFFSET
+            top = min(self.class_word_max, n - p)
+            for k in range(1, top + 1):
+                h = _fnv(h, t[p + k - 1])
+                if self.class_words.find(&t[p], k, h, &v):
+                    best, got = k, v
+            if best:
+                if got < 0:
+                    return False
+                mask[0] |= <uint64_t>got
+                p += best
+            else:
+                p += 1
+        return True
+
+    def field_classes(self, str folded, str category=""):
+        """The classes _field_mask finds (None where it would ask Python): for the tests."""
+        cdef vector[uint32_t] f
+        cdef uint64_t mask = 0
+        cdef Py_UCS4 ch
+        for ch in folded:
+            f.push_back(ch)
+        if not self._field_mask(f, category, &mask):
+            return None
+        return {c for c in range(64) if mask >> c & 1}
+
     cdef void _fields(self, list plans):
         """Each mark's classes as a bit mask, from its plan (once per list of plans)."""
         cdef size_t i
@@ -548,19 +618,26 @@ cdef class CandidateIndex:
         if sound.empty() and homophone.empty():
             return 0
         field = folded + " " + category if category else folded
-        classes = classes_in(field)
-        for c in classes:
-            if 0 <= c < 64:
-                mask |= (<uint64_t>1) << <int>c
-            else:
-                text_odd = True
-        no_classes = not classes
+        if self._field_mask(f, category, &mask):
+            # classes_in(field) as bits, all in 0..62: the set is made only if a mark asks
+            classes = None
+            no_classes = mask == 0
+        else:
+            classes = classes_in(field)
+            for c in classes:
+                if 0 <= c < 64:
+                    mask |= (<uint64_t>1) << <int>c
+                else:
+                    text_odd = True
+            no_classes = not classes
         for k in range(sound.size()):
             i = sound[k]
             if mask & self.class_mask[i]:
                 pass
             elif text_odd or self.field_python[i]:
                 plan = plans[i]
+                if classes is None:
+                    classes = {c for c in range(63) if mask >> c & 1}
                 if not ((classes and not classes.isdisjoint(plan.classes)) or (
                     plan.industries and any(w in field for w in plan.industries)
                 )):
@@ -576,6 +653,8 @@ cdef class CandidateIndex:
                 pass
             elif text_odd or self.field_python[i]:
                 plan = plans[i]
+                if classes is None:
+                    classes = {c for c in range(63) if mask >> c & 1}
                 if not (not classes.isdisjoint(plan.classes) or (
                     plan.industries and any(w in field for w in plan.industries)
                 )):
