@@ -17,10 +17,12 @@ the plain reading above (see tests/test_matcher_align_speed_equivalence.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from matcher import _impl
 from matcher.resources import lookalikes
 
 from . import phonetic
@@ -34,6 +36,8 @@ SAME, SOUND_SHAPE, HOMOPHONE, SHAPE, NEAR_SOUND, DIFF = (
     "near_sound",
     "diff",
 )
+KINDS = (SAME, SOUND_SHAPE, HOMOPHONE, SHAPE, NEAR_SOUND, DIFF)
+"""The relation kinds by number, as the compiled Aligner keeps them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,3 +474,65 @@ def align(mark: str, text: str, limit: int = 4) -> list[Alignment]:
         _alignment(i, i + len(w), -neg, kinds, edit, w, j if phase == 2 else -1)
         for neg, i, phase, j, kinds, edit, w in hits[:limit]
     ]
+
+
+class Aligner:
+    """align() of a fixed list of marks, several of them against one text at a time: the
+    reference for the compiled Aligner (matcher._accel), which does a screened name's
+    could_align() and align() calls in one call instead of two per candidate mark."""
+
+    def __init__(self, marks: Sequence[str]) -> None:
+        self.marks = list(marks)
+        prepare(self.marks)
+
+    def align_each(self, which: list[int], text: str, limit: int = 4) -> list[list[Alignment]]:
+        """For each index i in which, align(marks[i], text, limit), or [] where could_align() says no."""
+        marks = self.marks
+        return [align(marks[i], text, limit) if could_align(marks[i], text) else [] for i in which]
+
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class AlignEach(Protocol):
+        """Aligner, or the compiled one."""
+
+        def align_each(self, which: list[int], text: str, limit: int = 4) -> list[list[Alignment]]: ...
+
+
+def _plan_facts(mark: str) -> tuple:
+    """What the compiled Aligner copies from a mark's plan: its characters' relation tables,
+    the characters that may start a window for its first one (_Plan.starts without the
+    mark's own), and its weights."""
+    p = _PLANS.get(mark) or _plan(mark)
+    first_starts = frozenset(b for b in _candidates(mark[0]) if b in p.table0)
+    return p.tables, first_starts, p.wsum, p.reorder_sim, p.factor, p.ins2_sim
+
+
+@lru_cache(maxsize=1)
+def char_classes() -> bytes:
+    """Per code point below U+32000: 1 if in _HAN, 2 if in _RARE_HAN, 4 if in _RARE (the
+    sets align() asks about the text's characters), for the compiled Aligner."""
+    if not _HAN:
+        _load_sets()
+    out = bytearray(0x32000)
+    for c in _HAN:
+        out[ord(c)] |= 1
+    for c in _RARE_HAN:
+        out[ord(c)] |= 2
+    for c in _RARE:
+        out[ord(c)] |= 4
+    return bytes(out)
+
+
+def compiled_aligner(marks: Sequence[str], accel: object) -> AlignEach:
+    """The C++ Aligner of the extension module `accel`, built from this module's plans."""
+    marks = list(marks)
+    prepare(marks)
+    return accel.Aligner(marks, _plan_facts, char_classes(), _relation, _alignment, KINDS)  # type: ignore[attr-defined]
+
+
+def aligner(marks: Sequence[str]) -> AlignEach:
+    """The Aligner of the implementation that runs (matcher._impl)."""
+    accel = _impl.accel()
+    return Aligner(marks) if accel is None else compiled_aligner(marks, accel)

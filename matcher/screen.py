@@ -23,7 +23,7 @@ from matcher.marks import Mark
 from matcher.types import Hit, Subject
 
 from . import candidates, phonetic
-from .align import Alignment, align, could_align, prepare
+from .align import Alignment, aligner
 from .candidates import IndexPlan, MarkPlan, has_latin
 from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
 from .latin_fuzzy import LatinFuzzyIndex, misspelt_alignment
@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     class Index(Protocol):
         def scan(self, folded: str) -> candidates.Found | None: ...
 
+    class KeySet(Protocol):
+        """_accel.KeySet: where an overlapping Aho-Corasick scan finds its patterns."""
+
+        def find(self, text: str) -> list[int]: ...
+
     class CompiledIndex(Index, Protocol):
         """The compiled index also filters by field (the reference does it in candidates.in_field)."""
 
@@ -45,8 +50,13 @@ if TYPE_CHECKING:
             self, folded: str, category: str, info: list[MarkPlan], classes_in: Callable[..., set[int]]
         ) -> set[int]: ...
 
+        def in_field_sorted(
+            self, folded: str, category: str, info: list[MarkPlan], classes_in: Callable[..., set[int]]
+        ) -> tuple[list[int], bool]: ...
+
 
 _accel = _impl.accel()
+_classes_in = candidates.context.classes_in
 CandidateIndex: Callable[[IndexPlan], Index] = candidates.CandidateIndex if _accel is None else _accel.CandidateIndex
 """The index class of the implementation that runs (both take an IndexPlan)."""
 
@@ -63,7 +73,7 @@ class Matcher:
         self.info = [MarkPlan.of(m, self.segmenter.is_common_word(fold(m.name))) for m in self.marks]
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
-        prepare(info.folded for info in self.info)
+        self._aligner = aligner([info.folded for info in self.info])
         # Each mark's whitelist as one tuple of prefixes: str.startswith tries them all in C.
         self._whitelists = [tuple(w for w in info.whitelist if w) for info in self.info]
         # Marks written part in pinyin (一zheng): scanned only in text with Latin
@@ -73,7 +83,8 @@ class Matcher:
             for form in info.mixed:
                 mixed.setdefault(form, set()).add(i)
         self._mixed_owners = [frozenset(v) for v in mixed.values()]
-        self._mixed = ac.AhoCorasick(list(mixed)) if mixed else None
+        # (compiled: the same scan in C++, _accel.KeySet, without a list of tuples per text)
+        self._mixed = (ac.AhoCorasick if _accel is None else _accel.KeySet)(list(mixed)) if mixed else None
         # Latin aliases and pinyin misspelt by one letter (JOYONG): also only for Latin text.
         self._fuzzy = LatinFuzzyIndex(
             (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
@@ -91,17 +102,27 @@ class Matcher:
         text = subject.text if isinstance(subject.text, str) else str(subject.text)
         text = text[:MAX_TEXT]
         folded = fold(text)
-        cands = self.candidates(folded, fold(subject.category) if subject.category else "")
-        any_latin = has_latin(folded)
+        category = fold(subject.category) if subject.category else ""
+        if _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
+            index = cast("CompiledIndex", self.index)
+            cands, any_latin = index.in_field_sorted(folded, category, self.info, _classes_in)
+        else:
+            cands, any_latin = sorted(self.candidates(folded, category)), has_latin(folded)
         misspelt = None
         if any_latin:
+            extra: set[int] = set()
             if self._mixed is not None:
-                for idx in self._mixed.find_matches_as_indexes(folded, overlapping=True):
-                    cands = cands | self._mixed_owners[idx[0]]
+                if _accel is None:
+                    forms = [m[0] for m in self._mixed.find_matches_as_indexes(folded, overlapping=True)]
+                else:
+                    forms = cast("KeySet", self._mixed).find(folded)
+                for idx in forms:
+                    extra |= self._mixed_owners[idx]
             if self._fuzzy:
                 misspelt = self._fuzzy.find(folded)
-                if misspelt:
-                    cands = cands | misspelt.keys()
+                extra.update(misspelt)
+            if extra:
+                cands = sorted(extra.union(cands))
         if not cands:
             return []
         # Align first, on the folded text alone: most candidates stop here, before
@@ -110,17 +131,15 @@ class Matcher:
         aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
         uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
         whitelists = self._whitelists
-        for i in sorted(cands):
-            info = self.info[i]
-            if folded.startswith(whitelists[i]):
+        infos = self.info
+        # could_align() and align() of all the candidates left, in one call (in C++ when compiled)
+        todo = [i for i in cands if not folded.startswith(whitelists[i]) and not (uscc and uscc in infos[i].uscc)]
+        for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
+            if not found and latin is None:
                 continue
-            if uscc and uscc in info.uscc:
-                continue
+            info = infos[i]
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
-            if could_align(info.folded, folded):
-                options = [a for a in align(info.folded, folded) if a.similarity >= threshold]
-            else:
-                options = []
+            options = [a for a in found if a.similarity >= threshold]
             if latin is not None:
                 alias = latin.find(info.aliases) if info.aliases else None
                 if alias is None and info.pinyin:

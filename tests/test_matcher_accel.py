@@ -189,8 +189,58 @@ def test_in_field_agrees_with_the_python_filter(accel):
             scanned = python.scan(folded)
             want = candidates.in_field(scanned, m.info, folded, category)
             assert compiled.in_field(folded, category, m.info, context.classes_in) == want, (text, category)
+            got = compiled.in_field_sorted(folded, category, m.info, context.classes_in)
+            assert got == (sorted(want), candidates.has_latin(folded)), (text, category)
             kept += bool(want)
             if scanned is not None:
                 filtered += len(scanned[1] | scanned[2]) > len(want - scanned[0])
     assert kept > 2000 and filtered > 500  # both answers, and the filter dropped marks often
     assert compiled.in_field("", "", m.info, context.classes_in) == set()
+    # the class words found in C++ are context.classes_in's, on the texts above and on odd ones
+    odd = [
+        "",
+        " ",
+        "食品食品",
+        "服装鞋帽",
+        "t恤",
+        "T恤",
+        "电子烟",
+        "酒店餐饮",
+        "医药科技有限公司",
+        "\u200b食品",
+        "a食品b",
+    ]
+    for text in texts[:1500] + odd:
+        folded = fold_python(text)
+        for category in ("", rng.choice(words), "食品 酒"):
+            field = folded + " " + category if category else folded
+            assert compiled.field_classes(folded, category) == context.classes_in(field), (text, category)
+    assert compiled.in_field_sorted("", "", m.info, context.classes_in) == ([], False)
+    for odd in ("abc", "ＡＢＣ", "Zz", "\u200ba", "九阳a", "é"):  # has_latin on folded text: a to z only
+        folded = fold_python(odd)
+        assert compiled.in_field_sorted(folded, "", m.info, context.classes_in)[1] == candidates.has_latin(folded)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_keyset_finds_what_aho_corasick_finds(accel, text):
+    """KeySet (Matcher.screen's scan for marks part in pinyin, compiled) against ahocorasick_rs's
+    overlapping scan: the same pattern indexes, as often, on the demo marks' forms and odd text."""
+    import ahocorasick_rs as ac
+
+    forms = sorted({f for info in _MATCHER.info for f in info.mixed} | {"九yang", "jiu阳", "阳a", "a", "ab", "abc"})
+    folded = fold_python(text)  # what screen() scans: folding drops lone surrogates, which ahocorasick_rs refuses
+    for t in (folded, "九yang" + folded + "jiu阳jiu阳", text.encode("utf-8", "ignore").decode("utf-8")):
+        want = sorted(m[0] for m in ac.AhoCorasick(forms).find_matches_as_indexes(t, overlapping=True))
+        assert sorted(accel.KeySet(forms).find(t)) == want, t
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.sampled_from(["", "食品", "服装 鞋", "电子"]))
+def test_class_words_found_as_classes_in_finds_them(accel, text, category):
+    from matcher import context
+
+    index = accel.CandidateIndex(_MATCHER.plan)
+    folded = fold_python(text)
+    field = folded + " " + category if category else folded
+    assert index.field_classes(folded, category) == context.classes_in(field)

@@ -102,12 +102,31 @@ def _fields(alignments: list[Alignment]) -> list[tuple]:
 ALIGNERS = [al] + ([importlib.import_module("matcher._compiled.align")] if _impl.why_not_compiled() is None else [])
 
 
+_ACCEL = importlib.import_module("matcher._accel") if _impl.why_not_compiled() is None else None
+_BATCH: dict[tuple[str, str], list] = {}
+
+
+def batch_aligners(module, mark: str) -> list:
+    """module.Aligner for [mark], and the C++ one (matcher._accel) built from module's plans."""
+    key = (module.__name__, mark)
+    if key not in _BATCH:
+        _BATCH[key] = [module.Aligner([mark])]
+        if _ACCEL is not None:
+            _BATCH[key].append(module.compiled_aligner([mark], _ACCEL))
+    return _BATCH[key]
+
+
 def assert_same(mark: str, text: str, limit: int = 4) -> list[Alignment]:
     want = _fields(plain_align(mark, text, limit))
     for module in ALIGNERS:
         got = module.align(mark, text, limit)
         assert all(type(a) is module.Alignment for a in got)
         assert _fields(got) == want, (module.__name__, mark, text, limit)
+        # could_align() then align(), for a name's candidates at once: in Python, and in C++
+        for batch in batch_aligners(module, mark):
+            (each,) = batch.align_each([0], text, limit)
+            assert all(type(a) is module.Alignment for a in each)
+            assert _fields(each) == want, (type(batch).__module__, module.__name__, mark, text, limit)
     return got
 
 
@@ -204,6 +223,30 @@ pieces = st.one_of(
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_align_equals_plain_algorithm_on_any_text(mark, text, limit):
     assert_same(mark, text, limit)
+
+
+def test_the_compiled_aligner_is_tested():
+    if _impl.why_not_compiled() is None:
+        assert _ACCEL is not None and len(batch_aligners(al, "九阳")) == 2
+
+
+@pytest.mark.parametrize("module", ALIGNERS, ids=lambda m: m.__name__)
+def test_aligning_many_marks_at_once_equals_one_at_a_time(module):
+    """One Aligner of many marks (short, long, repeated, one character, rare and non-Han), asked
+    about them in any order, repeated, against one text after another: each answer is align()'s."""
+    marks = [*MARKS, "正", "a", "", "九阳", "㐀", "一正堂药业", "正一"]
+    aligners = [module.Aligner(marks)] + ([module.compiled_aligner(marks, _ACCEL)] if _ACCEL is not None else [])
+    rng = random.Random(11)
+    which = [*range(len(marks)), 3, 0, -1, len(marks) - 2]
+    rng.shuffle(which)
+    texts = ["", "九", "㐀" * 3, *(t for m in MARKS[:8] for t in _texts_for(m, rng, 12))]
+    for text in texts:
+        want = [_fields(plain_align(marks[i], text)) for i in which]
+        for batch in aligners:
+            assert [_fields(x) for x in batch.align_each(which, text)] == want, (type(batch), text)
+    for batch in aligners:
+        with pytest.raises(IndexError):
+            batch.align_each([len(marks)], "九阳")
 
 
 def test_relation_tables_are_complete():

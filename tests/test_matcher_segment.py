@@ -88,3 +88,58 @@ def test_tokens_runs_the_port_only_in_the_compiled_implementation_and_remembers(
     first = seg.tokens("湖北衣正大药房")
     assert first == seg.jieba_cut("湖北衣正大药房") == ["湖北", "衣", "正大", "药房"]
     assert seg.tokens("湖北衣正大药房") is first  # remembered, not cut again
+
+
+_ACCEL = _impl.accel()
+_CPP_BLOCK = _SEG.compiled_block(_ACCEL, [m for m in _MARKS if len(m) >= 2]) if _ACCEL is not None else None
+
+
+def _blocks(text: str) -> list[str]:
+    import jieba
+
+    return [b for b in jieba.re_han_default.split(text) if b and jieba.re_han_default.match(b)]
+
+
+def test_the_cut_runs_in_cpp_only_in_the_compiled_implementation():
+    want = "compiled_block" if _impl.IMPLEMENTATION == "compiled" else "_cut_block"
+    assert (_SEG._block.__name__ == "cut_block") == (want == "compiled_block")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_the_cpp_block_cut_is_the_python_one(text):
+    """DagCut.cut_block (matcher._accel) against Segmenter._cut_block, both asked directly,
+    whichever implementation runs; on blocks as _dag_cut gives them and on raw text."""
+    if _ACCEL is None:
+        return
+    block = _CPP_BLOCK
+    for s in [text, *_blocks(text)]:
+        want: list[str] = []
+        _SEG._cut_block(s, want)
+        got: list[str] = []
+        block(s, got)
+        assert got == want, s
+
+
+def test_the_cpp_block_cut_on_every_case_and_window():
+    if _ACCEL is None:
+        return
+    checked = 0
+    for text in _corpus()[:2000]:
+        for s in {text, fold(text)}:
+            for blk in _blocks(s):
+                for lo in range(0, len(blk), 4):
+                    want: list[str] = []
+                    _SEG._cut_block(blk[lo : lo + 14], want)
+                    got: list[str] = []
+                    _CPP_BLOCK(blk[lo : lo + 14], got)
+                    assert got == want, blk
+                    checked += 1
+    assert checked > 2_000
+    # a mark added to the dictionary, a prefix of one, and a word the marks changed
+    for s in ["一正大药房", "九阳豆浆机", "一", "abc九阳123", "老板娘", "农夫山泉水"]:
+        want = []
+        _SEG._cut_block(s, want)
+        got = []
+        _CPP_BLOCK(s, got)
+        assert got == want
