@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from matcher.resources import lookalikes
+from matcher.resources import lookalikes, loose_lookalikes
 
 from . import phonetic
 from .normalize import is_han
@@ -68,6 +68,9 @@ def _alignment(
 
 _SAME_REL = (1.0, SAME)
 _DIFF_REL = (0.0, DIFF)
+# A weak look-alike (loose_lookalikes: 尨/龙, 枚/牧) is a shape relation below any listed
+# look-alike (0.85-0.9); judge.py counts an alignment resting on one only in the field.
+_LOOSE_REL = (0.75, SHAPE)
 
 
 @lru_cache(maxsize=8192)
@@ -89,6 +92,7 @@ def _candidates(a: str) -> frozenset[str]:
     return (
         frozenset(phonetic.homophones_of(a))
         | frozenset(lookalikes().get(a, {}))
+        | frozenset(loose_lookalikes().get(a, {}))
         | frozenset(phonetic.near_homophones_of(a))
     )
 
@@ -118,6 +122,8 @@ def _relation(a: str, b: str) -> tuple[float, str]:
         return 0.85, HOMOPHONE
     if shape >= 0.8:
         return 0.65 + 0.25 * shape, SHAPE
+    if b in loose_lookalikes().get(a, {}):
+        return _LOOSE_REL
     if phonetic.near_sound(a, b):
         return 0.72, NEAR_SOUND
     return 0.0, DIFF
@@ -137,6 +143,7 @@ def _relations(a: str, candidates: frozenset[str]) -> dict[str, tuple[float, str
         return out
     ra = phonetic.readings(a)
     shapes = lookalikes().get(a, {})
+    loose = loose_lookalikes().get(a, {})
     sounds = frozenset(ra)
     fuzzy = phonetic.fuzzy
     near = frozenset(fuzzy(x) for x in ra)
@@ -152,6 +159,8 @@ def _relations(a: str, candidates: frozenset[str]) -> dict[str, tuple[float, str
             out[b] = (0.85, HOMOPHONE)
         elif shape >= 0.8:
             out[b] = (0.65 + 0.25 * shape, SHAPE)
+        elif b in loose:
+            out[b] = _LOOSE_REL
         elif ra and rb and any(fuzzy(x) in near for x in rb):
             out[b] = (0.72, NEAR_SOUND)
     return out
@@ -173,11 +182,11 @@ def _table(a: str) -> dict[str, tuple[float, str]]:
     """relation(a, b) for a itself and for every common b not DIFF to a.
 
     _relation() relates characters only by sound (the same or a near reading,
-    any reading: always a near one) or by shape (a listed look-alike), so these
+    any reading: always a near one) or by shape (a listed look-alike, strong or weak), so these
     candidates are all the common characters it can relate: any other common
     character is DIFF without asking, and only _RARE ones still need _relation().
     """
-    candidates = set(lookalikes().get(a, {}))
+    candidates = set(lookalikes().get(a, {})) | set(loose_lookalikes().get(a, {}))
     if is_han(a):
         index = _sound_index()
         for r in phonetic.readings(a):
