@@ -15,7 +15,7 @@ from functools import cache
 from matcher.calibration import FIELD, NO_FIELD, probability
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
-from matcher.resources import enterprise_words, regions
+from matcher.resources import enterprise_words, lookalikes, regions
 from matcher.types import Hit, NameParts, Subject
 
 from . import context
@@ -137,6 +137,22 @@ class Context:
         return (start, start + len(self.parts.trade_name)) if start >= 0 else None
 
 
+def _weak_shape(mark: str, al: Alignment) -> bool:
+    """Whether a look-alike in the alignment is only a weak one (尨 for 龙, 枚 for 牧:
+    align.py's loose tier), not a listed look-alike of its mark character."""
+    if "shape" not in al.kinds or al.edit not in ("variant", "swap", "insertion"):
+        return False
+    w = al.window
+    if al.inserted >= 0:
+        w = w[: al.inserted] + w[al.inserted + 1 :]
+    if len(w) != len(mark) or len(al.kinds) != len(mark):
+        return False
+    strong = lookalikes()
+    return any(
+        kind == "shape" and strong.get(a, {}).get(b, 0.0) < 0.8 for kind, a, b in zip(al.kinds, mark, w, strict=True)
+    )
+
+
 def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Note]] | None:
     """Turn an alignment into a score and context notes, or reject it."""
     mark = info.mark
@@ -156,6 +172,10 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
     if not exact and not latin and window in regions():
         return None
     relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+    # A weak look-alike (卫尨, 九枚, 安蹈) leans on the goods to finish the deception;
+    # outside the mark's field such a pair (安路 for 安踏) is no evidence at all.
+    if not relevant and _weak_shape(info.folded, al):
+        return None
     # Sound alone, with no character in common and none alike in shape, confuses
     # only among the same goods (CNIPA: same sound *with* similar shape → similar).
     if not relevant and not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds):
