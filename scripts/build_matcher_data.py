@@ -240,7 +240,7 @@ def loose_lookalikes(strong: dict[str, dict[str, float]], top: int = LOOSE_TOP) 
     share 尤, 枚/牧 share 攵, 蹈/踏 share 足), the shared part at least 2/3 of the
     differing one in strokes, stroke counts within 2, four-corner codes agreeing
     in at least 3 of 5 digits; both in GBK, one in GB 2312 (尨 is not), and not
-    already a pair of `strong`. Most such pairs are not look-alikes on their
+    already listed in `strong` for that character. Most such pairs are not look-alikes on their
     own (笛/答, 踏/路): a seller writing one relies on the goods to finish the
     deception, which is why the matcher weighs them only there.
 
@@ -278,7 +278,7 @@ def loose_lookalikes(strong: dict[str, dict[str, float]], top: int = LOOSE_TOP) 
         for (a, pa), (b, pb) in itertools.combinations(members, 2):
             if a == b or pa == pb or (a not in gb and b not in gb) or abs(st(a) - st(b)) > 2:
                 continue
-            if 3 * shared_strokes < 2 * max(st(pa), st(pb)) or b in strong.get(a, {}):
+            if 3 * shared_strokes < 2 * max(st(pa), st(pb)):
                 continue
             agree = sum(x == y for x, y in zip(corner.get(a, ""), corner.get(b, ""), strict=False))
             if agree < 3:
@@ -289,8 +289,10 @@ def loose_lookalikes(strong: dict[str, dict[str, float]], top: int = LOOSE_TOP) 
     ranked: dict[str, list[tuple[tuple, str, float]]] = defaultdict(list)
     for (a, b), (agree, sim) in found.items():
         delta = abs(st(a) - st(b))
-        ranked[a].append(((b not in gb, -agree, delta, -sim, b), b, sim))
-        ranked[b].append(((a not in gb, -agree, delta, -sim, a), a, sim))
+        if b not in strong.get(a, {}):
+            ranked[a].append(((b not in gb, -agree, delta, -sim, b), b, sim))
+        if a not in strong.get(b, {}):
+            ranked[b].append(((a not in gb, -agree, delta, -sim, a), a, sim))
     return {c: {b: sim for _k, b, sim in sorted(r)[:top]} for c, r in ranked.items()}
 
 
