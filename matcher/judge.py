@@ -137,6 +137,11 @@ class Context:
         return (start, start + len(self.parts.trade_name)) if start >= 0 else None
 
 
+def _relevant(info: MarkPlan, ctx: Context) -> bool:
+    """The subject names one of the mark's classes or industries."""
+    return bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+
+
 def _weak_shape(mark: str, al: Alignment) -> bool:
     """Whether a look-alike in the alignment is only a weak one (尨 for 龙, 枚 for 牧:
     align.py's loose tier), not a listed look-alike of its mark character."""
@@ -151,6 +156,26 @@ def _weak_shape(mark: str, al: Alignment) -> bool:
     return any(
         kind == "shape" and strong.get(a, {}).get(b, 0.0) < 0.8 for kind, a, b in zip(al.kinds, mark, w, strict=True)
     )
+
+
+def _as_swap(mark: str, al: Alignment) -> Alignment | None:
+    """An alignment resting on a weak look-alike, read with that character as a
+    different one: what align() gives without the weak tier. Only a mark of three
+    or more characters, its first kept, tolerates one (one_char_swap); else None."""
+    n = len(mark)
+    if al.edit != "variant" or n < 3 or al.kinds[0] != "same":
+        return None
+    strong = lookalikes()
+    weak = [
+        k
+        for k, (kind, a, b) in enumerate(zip(al.kinds, mark, al.window, strict=True))
+        if kind == "shape" and strong.get(a, {}).get(b, 0.0) < 0.8
+    ]
+    if len(weak) != 1 or any(kind != "same" for k, kind in enumerate(al.kinds) if k != weak[0]):
+        return None
+    kinds = tuple("diff" if k == weak[0] else "same" for k in range(n))
+    # align()'s own sum: the first weighs 1.5, the others 1, the different one 0
+    return Alignment(al.start, al.end, (1.5 + (n - 2)) / (1.5 + (n - 1)), kinds, "swap", al.window)
 
 
 def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Note]] | None:
@@ -171,11 +196,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         return None
     if not exact and not latin and window in regions():
         return None
-    relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
-    # A weak look-alike (卫尨, 九枚, 安蹈) leans on the goods to finish the deception;
-    # outside the mark's field such a pair (安路 for 安踏) is no evidence at all.
-    if not relevant and _weak_shape(info.folded, al):
-        return None
+    relevant = _relevant(info, ctx)
     # Sound alone, with no character in common and none alike in shape, confuses
     # only among the same goods (CNIPA: same sound *with* similar shape → similar).
     if not relevant and not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds):
@@ -387,6 +408,14 @@ def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: flo
     at or above the threshold; None when none does."""
     if ctx.subject.kind == "listing" and ctx.seller and any(ctx.seller.startswith(w) for w in info.whitelist):
         return None
+    if not _relevant(info, ctx) and any(_weak_shape(info.folded, al) for al in options):
+        # A weak look-alike (卫尨, 九枚, 安蹈) leans on the goods to finish the deception;
+        # outside the mark's field such a pair (安路 for 安踏) is no evidence at all.
+        kept = [_as_swap(info.folded, al) if _weak_shape(info.folded, al) else al for al in options]
+        options = sorted(
+            (al for al in kept if al is not None and al.similarity >= threshold),
+            key=lambda al: (-al.similarity, al.start),
+        )
     chosen = None
     for al in options:
         verdict = _weigh(info, ctx, al)
