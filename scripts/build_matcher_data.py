@@ -28,7 +28,7 @@ import opencc
 
 UNIHAN = Path("/usr/share/unicode")
 OUT = Path(__file__).resolve().parent.parent / "matcher" / "data"
-LOOSE_TOP = 32  # weak look-alikes kept per character (lookalikes_loose.tsv)
+LOOSE_TOP = 16  # weak look-alikes kept per character (lookalikes_loose.tsv)
 
 
 def is_han(c: str) -> bool:
