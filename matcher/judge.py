@@ -142,36 +142,32 @@ def _relevant(info: MarkPlan, ctx: Context) -> bool:
     return bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
 
 
-def _weak_shape(mark: str, al: Alignment) -> bool:
-    """Whether a look-alike in the alignment is only a weak one (尨 for 龙, 枚 for 牧:
-    align.py's loose tier), not a listed look-alike of its mark character."""
+def _weak_positions(mark: str, al: Alignment) -> tuple[int, ...]:
+    """The mark's positions where the alignment rests on a weak look-alike only (尨 for
+    龙, 枚 for 牧: align.py's loose tier), not on a listed look-alike of that character."""
     if "shape" not in al.kinds or al.edit not in ("variant", "swap", "insertion"):
-        return False
+        return ()
     w = al.window
     if al.inserted >= 0:
         w = w[: al.inserted] + w[al.inserted + 1 :]
     if len(w) != len(mark) or len(al.kinds) != len(mark):
-        return False
+        return ()
     strong = lookalikes()
-    return any(
-        kind == "shape" and strong.get(a, {}).get(b, 0.0) < 0.8 for kind, a, b in zip(al.kinds, mark, w, strict=True)
+    return tuple(
+        k
+        for k, (kind, a, b) in enumerate(zip(al.kinds, mark, w, strict=True))
+        if kind == "shape" and strong.get(a, {}).get(b, 0.0) < 0.8
     )
 
 
-def _as_swap(mark: str, al: Alignment) -> Alignment | None:
-    """An alignment resting on a weak look-alike, read with that character as a
-    different one: what align() gives without the weak tier. Only a mark of three
-    or more characters, its first kept, tolerates one (one_char_swap); else None."""
+def _as_swap(mark: str, al: Alignment, weak: tuple[int, ...]) -> Alignment | None:
+    """An alignment resting on a weak look-alike at `weak`, read with that character as
+    a different one: what align() gives without the weak tier. Only a mark of three or
+    more characters, its first kept, tolerates one (one_char_swap); else None."""
     n = len(mark)
-    if al.edit != "variant" or n < 3 or al.kinds[0] != "same":
+    if al.edit != "variant" or n < 3 or len(weak) != 1 or weak[0] == 0:
         return None
-    strong = lookalikes()
-    weak = [
-        k
-        for k, (kind, a, b) in enumerate(zip(al.kinds, mark, al.window, strict=True))
-        if kind == "shape" and strong.get(a, {}).get(b, 0.0) < 0.8
-    ]
-    if len(weak) != 1 or any(kind != "same" for k, kind in enumerate(al.kinds) if k != weak[0]):
+    if any(kind != "same" for k, kind in enumerate(al.kinds) if k != weak[0]):
         return None
     kinds = tuple("diff" if k == weak[0] else "same" for k in range(n))
     # align()'s own sum: the first weighs 1.5, the others 1, the different one 0
@@ -408,10 +404,16 @@ def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: flo
     at or above the threshold; None when none does."""
     if ctx.subject.kind == "listing" and ctx.seller and any(ctx.seller.startswith(w) for w in info.whitelist):
         return None
-    if not _relevant(info, ctx) and any(_weak_shape(info.folded, al) for al in options):
-        # A weak look-alike (卫尨, 九枚, 安蹈) leans on the goods to finish the deception;
-        # outside the mark's field such a pair (安路 for 安踏) is no evidence at all.
-        kept = [_as_swap(info.folded, al) if _weak_shape(info.folded, al) else al for al in options]
+    weak = [_weak_positions(info.folded, al) for al in options]
+    if any(weak):
+        # A weak look-alike (卫尨, 九枚, 安蹈) leans on the goods to finish the deception:
+        # outside the mark's field (安路 for 安踏), or for the first character, which
+        # weighs most, it is no evidence; there it reads as a different character.
+        relevant = _relevant(info, ctx)
+        kept = [
+            al if not w or (relevant and 0 not in w) else _as_swap(info.folded, al, w)
+            for al, w in zip(options, weak, strict=True)
+        ]
         options = sorted(
             (al for al in kept if al is not None and al.similarity >= threshold),
             key=lambda al: (-al.similarity, al.start),

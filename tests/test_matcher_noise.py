@@ -198,6 +198,12 @@ def test_weak_look_alike_outside_the_field(matcher: Matcher, text: str, kind: st
     assert _best(matcher, text, kind) is None
 
 
+def test_weak_look_alike_of_the_first_character_is_no_evidence(matcher: Matcher) -> None:
+    """宇/安 is a weak pair too; the first character weighs most, so 宇踏 is not 安踏 even on shoes."""
+    assert _best(matcher, "莆田市宇踏鞋业有限公司") is None
+    assert _best(matcher, "宇踏 男子 跑步鞋 运动鞋", "listing") is None
+
+
 def test_weak_look_alike_in_a_longer_mark_outside_the_field_is_a_different_character(matcher: Matcher) -> None:
     """苏泊欠 (欠/尔 a weak pair) is raised by 苏泊 anyway: in the field it is a look-alike,
     elsewhere it is what it was without the weak tier, one character of three swapped."""
