@@ -187,10 +187,12 @@ class IndexPlan:
                 chars.setdefault(key, []).append(i)
             options = [codes_of(c) for c in name]
             field_keys = {"".join(combo) for combo in itertools.islice(itertools.product(*options), 16)}
-            # one character a weak look-alike (卫尨 for 卫龙): like sound, evidence only in the field
+            # one character but the first a weak look-alike (卫尨 for 卫龙): like sound,
+            # evidence only in the field (judge.py)
             for k in range(n - 1):
                 a, b = name[k], name[k + 1]
-                field_keys.update(x + b for x in loose.get(a, ()))
+                if k:
+                    field_keys.update(x + b for x in loose.get(a, ()))
                 field_keys.update(a + y for y in loose.get(b, ()))
             for key in field_keys:
                 sounds.setdefault(key, []).append(i)
