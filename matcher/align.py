@@ -69,7 +69,8 @@ def _alignment(
 _SAME_REL = (1.0, SAME)
 _DIFF_REL = (0.0, DIFF)
 # A weak look-alike (loose_lookalikes: 尨/龙, 枚/牧) is a shape relation below any listed
-# look-alike (0.85-0.9); judge.py counts an alignment resting on one only in the field.
+# look-alike (0.85-0.9), for characters not related otherwise; judge.py counts an
+# alignment resting on one only in the field.
 _LOOSE_REL = (0.75, SHAPE)
 
 
@@ -122,10 +123,10 @@ def _relation(a: str, b: str) -> tuple[float, str]:
         return 0.85, HOMOPHONE
     if shape >= 0.8:
         return 0.65 + 0.25 * shape, SHAPE
-    if b in loose_lookalikes().get(a, {}):
-        return _LOOSE_REL
     if phonetic.near_sound(a, b):
         return 0.72, NEAR_SOUND
+    if b in loose_lookalikes().get(a, {}):
+        return _LOOSE_REL
     return 0.0, DIFF
 
 
@@ -159,10 +160,10 @@ def _relations(a: str, candidates: frozenset[str]) -> dict[str, tuple[float, str
             out[b] = (0.85, HOMOPHONE)
         elif shape >= 0.8:
             out[b] = (0.65 + 0.25 * shape, SHAPE)
-        elif b in loose:
-            out[b] = _LOOSE_REL
         elif ra and rb and any(fuzzy(x) in near for x in rb):
             out[b] = (0.72, NEAR_SOUND)
+        elif b in loose:
+            out[b] = _LOOSE_REL
     return out
 
 
