@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from matcher import _impl
-from matcher.resources import lookalikes
+from matcher.resources import lookalikes, loose_lookalikes
 
 from . import phonetic
 from .normalize import is_han
@@ -72,6 +72,10 @@ def _alignment(
 
 _SAME_REL = (1.0, SAME)
 _DIFF_REL = (0.0, DIFF)
+# A weak look-alike (loose_lookalikes: 尨/龙, 枚/牧) is a shape relation below any listed
+# look-alike (0.85-0.9), for characters not related otherwise; judge.py counts an
+# alignment resting on one only in the field.
+_LOOSE_REL = (0.75, SHAPE)
 
 
 @lru_cache(maxsize=8192)
@@ -93,6 +97,7 @@ def _candidates(a: str) -> frozenset[str]:
     return (
         frozenset(phonetic.homophones_of(a))
         | frozenset(lookalikes().get(a, {}))
+        | frozenset(loose_lookalikes().get(a, {}))
         | frozenset(phonetic.near_homophones_of(a))
     )
 
@@ -124,6 +129,8 @@ def _relation(a: str, b: str) -> tuple[float, str]:
         return 0.65 + 0.25 * shape, SHAPE
     if phonetic.near_sound(a, b):
         return 0.72, NEAR_SOUND
+    if b in loose_lookalikes().get(a, {}):
+        return _LOOSE_REL
     return 0.0, DIFF
 
 
@@ -141,6 +148,7 @@ def _relations(a: str, candidates: frozenset[str]) -> dict[str, tuple[float, str
         return out
     ra = phonetic.readings(a)
     shapes = lookalikes().get(a, {})
+    loose = loose_lookalikes().get(a, {})
     sounds = frozenset(ra)
     fuzzy = phonetic.fuzzy
     near = frozenset(fuzzy(x) for x in ra)
@@ -158,6 +166,8 @@ def _relations(a: str, candidates: frozenset[str]) -> dict[str, tuple[float, str
             out[b] = (0.65 + 0.25 * shape, SHAPE)
         elif ra and rb and any(fuzzy(x) in near for x in rb):
             out[b] = (0.72, NEAR_SOUND)
+        elif b in loose:
+            out[b] = _LOOSE_REL
     return out
 
 
@@ -177,11 +187,11 @@ def _table(a: str) -> dict[str, tuple[float, str]]:
     """relation(a, b) for a itself and for every common b not DIFF to a.
 
     _relation() relates characters only by sound (the same or a near reading,
-    any reading: always a near one) or by shape (a listed look-alike), so these
+    any reading: always a near one) or by shape (a listed look-alike, strong or weak), so these
     candidates are all the common characters it can relate: any other common
     character is DIFF without asking, and only _RARE ones still need _relation().
     """
-    candidates = set(lookalikes().get(a, {}))
+    candidates = set(lookalikes().get(a, {})) | set(loose_lookalikes().get(a, {}))
     if is_han(a):
         index = _sound_index()
         for r in phonetic.readings(a):

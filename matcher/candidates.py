@@ -24,7 +24,7 @@ from pypinyin import lazy_pinyin
 
 from matcher.exclude import Exclusion
 from matcher.marks import USCC_RE, Mark
-from matcher.resources import lookalikes, nice_classes, trade_word_counts
+from matcher.resources import lookalikes, loose_lookalikes, nice_classes, trade_word_counts
 
 from . import context
 from .normalize import LATIN_SKELETON, fold, is_han, skeleton
@@ -39,7 +39,8 @@ _SHAPE_INDEX_MIN = 0.8
 WIDELY_USED = 40
 
 Owners = tuple[frozenset[int], frozenset[int], frozenset[int]]
-"""Marks a key raises: outright, as a homophone only, as a sound-alike only."""
+"""Marks a key raises: outright, as a homophone only, as a sound-alike or weak look-alike only
+(the last kept only in the mark's field)."""
 
 Found = tuple[set[int], set[int], set[int]]
 """What a scan found: (strong, homophone-only, sound-only) mark indexes."""
@@ -161,6 +162,7 @@ class IndexPlan:
         la = lookalikes()
         shapes: dict[str, tuple[str, ...]] = {}  # per character: its look-alikes >= _SHAPE_INDEX_MIN
         codes: dict[str, list[str]] = {}  # per character: up to three sound codes
+        loose = loose_lookalikes()
 
         def shapes_of(c: str) -> tuple[str, ...]:
             got = shapes.get(c)
@@ -207,7 +209,15 @@ class IndexPlan:
             for key in keys:
                 chars.setdefault(key, []).append(i)
             options = [codes_of(c) for c in name]
-            for key in {"".join(combo) for combo in itertools.islice(itertools.product(*options), 16)}:
+            field_keys = {"".join(combo) for combo in itertools.islice(itertools.product(*options), 16)}
+            # one character but the first a weak look-alike (卫尨 for 卫龙): like sound,
+            # evidence only in the field (judge.py)
+            for k in range(n - 1):
+                a, b = name[k], name[k + 1]
+                if k:
+                    field_keys.update(x + b for x in loose.get(a, ()))
+                field_keys.update(a + y for y in loose.get(b, ()))
+            for key in field_keys:
                 sounds.setdefault(key, []).append(i)
         # One automaton for everything scanned on Chinese text: each pattern says
         # which marks it raises outright, which only as a homophone, which only as a sound-alike.

@@ -15,7 +15,7 @@ from functools import cache
 from matcher.calibration import FIELD, NO_FIELD, probability
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
-from matcher.resources import enterprise_words, regions
+from matcher.resources import enterprise_words, lookalikes, regions
 from matcher.types import Hit, NameParts, Subject
 
 from . import context
@@ -137,6 +137,43 @@ class Context:
         return (start, start + len(self.parts.trade_name)) if start >= 0 else None
 
 
+def _relevant(info: MarkPlan, ctx: Context) -> bool:
+    """The subject names one of the mark's classes or industries."""
+    return bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+
+
+def _weak_positions(mark: str, al: Alignment) -> tuple[int, ...]:
+    """The mark's positions where the alignment rests on a weak look-alike only (尨 for
+    龙, 枚 for 牧: align.py's loose tier), not on a listed look-alike of that character."""
+    if "shape" not in al.kinds or al.edit not in ("variant", "swap", "insertion"):
+        return ()
+    w = al.window
+    if al.inserted >= 0:
+        w = w[: al.inserted] + w[al.inserted + 1 :]
+    if len(w) != len(mark) or len(al.kinds) != len(mark):
+        return ()
+    strong = lookalikes()
+    return tuple(
+        k
+        for k, (kind, a, b) in enumerate(zip(al.kinds, mark, w, strict=True))
+        if kind == "shape" and strong.get(a, {}).get(b, 0.0) < 0.8
+    )
+
+
+def _as_swap(mark: str, al: Alignment, weak: tuple[int, ...]) -> Alignment | None:
+    """An alignment resting on a weak look-alike at `weak`, read with that character as
+    a different one: what align() gives without the weak tier. Only a mark of three or
+    more characters, its first kept, tolerates one (one_char_swap); else None."""
+    n = len(mark)
+    if al.edit != "variant" or n < 3 or len(weak) != 1 or weak[0] == 0:
+        return None
+    if any(kind != "same" for k, kind in enumerate(al.kinds) if k != weak[0]):
+        return None
+    kinds = tuple("diff" if k == weak[0] else "same" for k in range(n))
+    # align()'s own sum: the first weighs 1.5, the others 1, the different one 0
+    return Alignment(al.start, al.end, (1.5 + (n - 2)) / (1.5 + (n - 1)), kinds, "swap", al.window)
+
+
 def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Note]] | None:
     """Turn an alignment into a score and context notes, or reject it."""
     mark = info.mark
@@ -155,7 +192,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         return None
     if not exact and not latin and window in regions():
         return None
-    relevant = bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+    relevant = _relevant(info, ctx)
     # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
     # often as an evasion: it counts only among the mark's own goods.
     if not relevant and al.kinds == ("misspelt",):
@@ -377,6 +414,20 @@ def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: flo
     at or above the threshold; None when none does."""
     if ctx.subject.kind == "listing" and ctx.seller and any(ctx.seller.startswith(w) for w in info.whitelist):
         return None
+    weak = [_weak_positions(info.folded, al) for al in options]
+    if any(weak):
+        # A weak look-alike (卫尨, 九枚, 安蹈) leans on the goods to finish the deception:
+        # outside the mark's field (安路 for 安踏), or for the first character, which
+        # weighs most, it is no evidence; there it reads as a different character.
+        relevant = _relevant(info, ctx)
+        kept = [
+            al if not w or (relevant and 0 not in w) else _as_swap(info.folded, al, w)
+            for al, w in zip(options, weak, strict=True)
+        ]
+        options = sorted(
+            (al for al in kept if al is not None and al.similarity >= threshold),
+            key=lambda al: (-al.similarity, al.start),
+        )
     chosen = None
     for al in options:
         verdict = _weigh(info, ctx, al)

@@ -26,12 +26,24 @@ def charmap() -> dict[str, tuple[str, str]]:
     return {row[0]: (row[1], row[2]) for row in _tsv("charmap.tsv")}
 
 
-@cache
-def lookalikes() -> dict[str, dict[str, float]]:
+def _pairs(name: str) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
-    for c, rest in _tsv("lookalikes.tsv"):
+    for c, rest in _tsv(name):
         out[c] = {tok[0]: float(tok[2:]) for tok in rest.split()}
     return out
+
+
+@cache
+def lookalikes() -> dict[str, dict[str, float]]:
+    """Character → its look-alikes with a similarity in [0, 1] (structural rules)."""
+    return _pairs("lookalikes.tsv")
+
+
+@cache
+def loose_lookalikes() -> dict[str, dict[str, float]]:
+    """Character → weak look-alikes (one component of the same weight changed: 尨/龙,
+    枚/牧, 蹈/踏), none of them in lookalikes(). Evidence only in the mark's field."""
+    return _pairs("lookalikes_loose.tsv")
 
 
 @cache

@@ -181,3 +181,78 @@ def test_calibration_separates_field_evidence(matcher: Matcher) -> None:
     assert same_field.probability == probability(1.0, FIELD)
     assert no_field.probability == probability(1.0, NO_FIELD)
     assert no_field.probability + 0.2 < same_field.probability
+
+
+# Issue 13, look-alike misses: a weak look-alike (one component of the same weight
+# changed: 尨/龙, 枚/牧, 蹈/踏; matcher/data/lookalikes_loose.tsv) counts only in the field.
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "mark", "matched"),
+    [
+        ("卫尨 辣条 大面筋 106g*10包 怀旧零食", "listing", "卫龙", "卫尨"),
+        ("福建省泉州市九枚卫浴有限公司", "enterprise", "九牧", "九枚"),
+        ("安蹈 男子 跑步鞋 轻便 缓震 运动鞋", "listing", "安踏", "安蹈"),
+        ("莆田市安蹈鞋业有限公司", "enterprise", "安踏", "安蹈"),
+    ],
+)
+def test_weak_look_alike_in_the_field(matcher: Matcher, text: str, kind: str, mark: str, matched: str) -> None:
+    hits = matcher.screen(Subject(text, kind=kind))  # type: ignore[arg-type]
+    assert hits and hits[0].mark == mark and hits[0].matched == matched
+    assert "shape" in hits[0].codes and "same_field" in hits[0].codes
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("安路科技", "enterprise"),  # an FPGA maker: 路/踏 share 足 and nothing else
+        ("上海安路信息科技股份有限公司", "enterprise"),
+        ("安路电子有限公司", "enterprise"),
+        ("九枚科技有限公司", "enterprise"),
+        ("卫尨", "enterprise"),
+        ("卫尨 数据线 1米", "listing"),
+    ],
+)
+def test_weak_look_alike_outside_the_field(matcher: Matcher, text: str, kind: str) -> None:
+    assert _best(matcher, text, kind) is None
+
+
+def test_weak_look_alike_of_the_first_character_is_no_evidence(matcher: Matcher) -> None:
+    """宇/安 is a weak pair too; the first character weighs most, so 宇踏 is not 安踏 even on shoes."""
+    assert _best(matcher, "莆田市宇踏鞋业有限公司") is None
+    assert _best(matcher, "宇踏 男子 跑步鞋 运动鞋", "listing") is None
+
+
+def test_weak_look_alike_in_a_longer_mark_outside_the_field_is_a_different_character(matcher: Matcher) -> None:
+    """苏泊欠 (欠/尔 a weak pair) is raised by 苏泊 anyway: in the field it is a look-alike,
+    elsewhere it is what it was without the weak tier, one character of three swapped."""
+    inside = matcher.screen(Subject("苏泊欠炊具有限公司"))
+    assert inside and inside[0].mark == "苏泊尔" and "shape" in inside[0].codes
+    outside = matcher.screen(Subject("北京苏泊欠商贸有限公司"))
+    assert outside and outside[0].mark == "苏泊尔"
+    assert "one_char_swap" in outside[0].codes and "shape" not in outside[0].codes
+    assert outside[0].score < inside[0].score
+
+
+def test_weak_look_alike_data_and_relation() -> None:
+    """The weak tier is apart from the listed look-alikes and weighs less than any of them."""
+    from matcher.align import relation
+    from matcher.resources import lookalikes, loose_lookalikes
+
+    strong, loose = lookalikes(), loose_lookalikes()
+    assert "尨" in loose["龙"] and "枚" in loose["牧"] and "蹈" in loose["踏"]
+    assert all(b not in strong.get(a, {}) for a, others in loose.items() for b in others)
+    assert relation("龙", "尨") == (0.75, "shape")
+    assert relation("龙", "尤")[1] == "shape" and relation("龙", "尤")[0] > 0.85
+
+
+def test_weak_look_alike_raises_a_mark_only_in_its_field() -> None:
+    """The candidate stage: 安蹈 raises 安踏 as a sound-alike does, only where the text
+    names its field; both indexes read the same plan (tests/test_matcher_accel.py)."""
+    from matcher.candidates import CandidateIndex, in_field
+
+    m = Matcher([mk for mk in load_marks(ROOT / "markwatch/demo/marks.yaml") if mk.name == "安踏"])
+    index = CandidateIndex(m.plan)
+    for text, want in (("安蹈鞋业", {0}), ("安蹈运动鞋", {0}), ("安蹈科技", set()), ("安路电子", set())):
+        assert in_field(index.scan(fold(text)), m.info, fold(text)) == want, text
+        assert m.candidates(fold(text)) == want, text
