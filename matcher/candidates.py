@@ -17,14 +17,13 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import ahocorasick_rs as ac
 from pypinyin import lazy_pinyin
 
 from matcher.exclude import Exclusion
 from matcher.marks import USCC_RE, Mark
-from matcher.resources import lookalikes, loose_lookalikes, nice_classes, trade_word_counts
+from matcher.resources import lookalikes, loose_lookalikes, trade_word_counts
 
 from . import context
 from .normalize import LATIN_SKELETON, fold, is_han, skeleton
@@ -74,18 +73,6 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
         mixed.add(folded[:k] + "".join(syllables[k:]))
         mixed.add("".join(syllables[:k]) + folded[k:])
     return {"pinyin": wholes, "mixed": tuple(sorted(mixed))}
-
-
-@cache
-def class_words() -> tuple[tuple[str, frozenset[int]], ...]:
-    """The industry words context.classes_in looks for and the Nice classes each shows, built
-    as its automaton is, so that the compiled in_field can find them without calling it
-    (tests/test_matcher_accel.py holds the two to the same answers)."""
-    by_word: dict[str, set[int]] = {}
-    for cls, words in nice_classes().items():
-        for w in words:
-            by_word.setdefault(w, set()).add(cls)
-    return tuple((w, frozenset(by_word[w])) for w in sorted(by_word))
 
 
 def has_latin(folded: str) -> bool:
@@ -247,7 +234,7 @@ class IndexPlan:
             latin_owners=tuple(frozenset(v) for v in latin.values()),
             sound_table=sound.table,
             skeleton={ord(k): v for k, v in LATIN_SKELETON.items()},
-            class_words=class_words(),
+            class_words=context.class_words(),
         )
 
 

@@ -18,14 +18,21 @@ from .normalize import fold
 
 
 @cache
-def _class_automaton() -> tuple[ac.AhoCorasick, list[frozenset[int]]]:
-    """Industry words → the Nice classes they show, scanned leftmost-longest in one pass."""
+def class_words() -> tuple[tuple[str, frozenset[int]], ...]:
+    """Industry words, sorted, each with the Nice classes it shows: what classes_in looks
+    for (and the compiled in_field too, through IndexPlan.class_words)."""
     by_word: dict[str, set[int]] = {}
     for cls, words in nice_classes().items():
         for w in words:
             by_word.setdefault(w, set()).add(cls)
-    patterns = sorted(by_word)
-    return ac.AhoCorasick(patterns, matchkind=ac.MatchKind.LeftmostLongest), [frozenset(by_word[p]) for p in patterns]
+    return tuple((w, frozenset(by_word[w])) for w in sorted(by_word))
+
+
+@cache
+def _class_automaton() -> tuple[ac.AhoCorasick, list[frozenset[int]]]:
+    """Industry words → the Nice classes they show, scanned leftmost-longest in one pass."""
+    words = class_words()
+    return ac.AhoCorasick([w for w, _ in words], matchkind=ac.MatchKind.LeftmostLongest), [c for _, c in words]
 
 
 def classes_in(text: str, min_len: int = 1) -> set[int]:

@@ -35,6 +35,11 @@ def _generic_industries() -> frozenset[str]:
     return frozenset(fold(w) for w in enterprise_words()["generic_industries"])
 
 
+def _says_no_field(parts: NameParts) -> bool:
+    """The name's industry word is missing or generic (科技, 贸易): it shows no field."""
+    return not parts.industry or parts.industry in _generic_industries()
+
+
 @cache
 def _field_words() -> frozenset[str]:
     return frozenset(industry_words())
@@ -239,7 +244,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             ctx.is_enterprise
             and ctx.parts is not None
             and not ctx.parts.form
-            and (not ctx.parts.industry or ctx.parts.industry in _generic_industries())
+            and _says_no_field(ctx.parts)
             and not (exact or latin)
             and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds))
         ):
@@ -250,7 +255,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             and al.edit == "variant"
             and all(k in ("same", "shape") for k in al.kinds)
             and ctx.parts is not None
-            and (not ctx.parts.industry or ctx.parts.industry in _generic_industries())
+            and _says_no_field(ctx.parts)
         ):
             # One character of a two-character mark replaced by a look-alike that does
             # not sound like it (小木, 立日 for 小米, 立白), in a name that shows no
