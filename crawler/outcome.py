@@ -81,10 +81,7 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
 
     unreachable = probs.get("unreachable")
     refused = probs.get("refused")
-    # Answered: the responses that came back. Requests a source dropped when it stopped
-    # itself on a refusal never got one, so they do not make a refused source look half-open.
-    responses = stats.get("response_received_count")
-    answered = int(responses) if responses is not None else total - (unreachable["count"] if unreachable else 0)
+    answered = total - (unreachable["count"] if unreachable else 0)
     if unreachable and answered <= 0 and items == 0:
         return Outcome("failed", "site unreachable: " + _of("unreachable", unreachable, total))
     if refused and items == 0 and refused["count"] >= answered > 0:

@@ -83,13 +83,3 @@ def test_worst_state():
     assert worst(["ok", "degraded", "ok"]) == "degraded"
     assert worst(["failed", "ok"]) == "failed"
     assert worst([]) == "failed"
-
-
-def test_refused_on_every_answer_is_failed_though_queued_requests_were_dropped():
-    """A source stops itself on a refusal (HTTP 401): the requests it dropped unanswered
-    do not turn "every answer refused" into "degraded"."""
-    s = _stats(response_received_count=23, **{FINAL_REQUESTS: 38})
-    for _ in range(23):
-        health.note(s, "refused", "HTTP 401")
-    out = verdict(s.get_stats())
-    assert out.state == "failed" and out.reason == "refused: HTTP 401 (23 of 38 requests)"
