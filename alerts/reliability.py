@@ -22,7 +22,7 @@ from alerts.model import Alert
 
 WORTH = frozenset({"confirmed", "escalated", "resolved"})
 NOT_WORTH = frozenset({"dismissed"})
-RESCREEN_NOTE = "rescreened: no longer matches"  # markwatch.rescreen.NOTE (alerts may not import the app)
+RESCREEN_NOTE = "rescreened: no longer matches"  # markwatch.services.rescreen.NOTE (alerts may not import the app)
 
 SCORE_EDGES = (0.0, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)  # lower edges; the last band ends at 1 inclusive
 PROBABILITY_EDGES = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)

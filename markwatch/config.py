@@ -152,7 +152,7 @@ class ScheduleSettings(BaseModel):
     @field_validator("cron")
     @classmethod
     def _cron(cls, v: str) -> str:
-        from markwatch.schedule import cron_trigger
+        from markwatch.services.schedule import cron_trigger
 
         cron_trigger(v, "UTC")  # raises ValueError with the reason
         return v.strip()

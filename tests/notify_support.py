@@ -236,7 +236,7 @@ def marks():
 KILLABLE_RUN = '''
 import os, signal, sys
 from markwatch.config import load_settings
-from markwatch.notify_run import build_transport, notify
+from markwatch.services.notify_run import build_transport, notify
 from alerts.notify.transport import SmtpTransport
 
 settings = load_settings(sys.argv[1])

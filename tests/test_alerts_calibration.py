@@ -21,8 +21,8 @@ from alerts.model import probability_of
 from alerts.reliability import decision, reliability, wilson
 from alerts.sqlite_store import SQLiteAlertStore
 from alerts.store import AlertQuery
-from markwatch import cmd_alerts
-from markwatch.rescreen import NOTE as RESCREEN_NOTE
+from markwatch.cli import alerts as cmd_alerts
+from markwatch.services.rescreen import NOTE as RESCREEN_NOTE
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from notify_support import Handler, SmtpServer, add_alert, marks, settings_for
 from alerts.cases.service import file_case, open_case, resolve_case
 from alerts.cases.store import open_case_store
 from alerts.notify.ledger import Ledger
-from markwatch.notify_run import ledger_path, notify
+from markwatch.services.notify_run import ledger_path, notify
 
 LIBY = "ip@liby.example"
 HOSTILE = "立白<script>alert(1)</script>\u202e日化\r\nBcc: x@evil.example厂"

@@ -9,7 +9,7 @@ from scan_support import cli
 
 from markwatch.config import load_settings
 from markwatch.errors import ConfigError
-from markwatch.starter import STARTER
+from markwatch.services.starter import STARTER
 
 
 def _clear(monkeypatch):

@@ -235,7 +235,7 @@ def test_alerts_show_says_the_evidence_was_kept_in_part(tmp_path, make_alert, mo
     from typer.testing import CliRunner
 
     from alerts.sqlite_store import SQLiteAlertStore
-    from markwatch import cmd_alerts
+    from markwatch.cli import alerts as cmd_alerts
 
     for var in [v for v in list(__import__("os").environ) if v.startswith("MARKWATCH_")]:
         monkeypatch.delenv(var)

@@ -23,7 +23,7 @@ SOURCES = ["demo-registry-api", "demo-market-api"]
 
 def test_every_item_pipeline_is_a_timed_stage_and_the_scan_keeps_the_chain():
     from markwatch.config import Settings as MarkwatchSettings
-    from markwatch.scan import crawl_overrides
+    from markwatch.services.scan import crawl_overrides
 
     chain = Settings()
     chain.setmodule("crawler.settings")

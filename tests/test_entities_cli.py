@@ -21,8 +21,9 @@ from web_support import PASSWORD, settings
 
 from alerts.sqlite_store import SQLiteAlertStore
 from alerts.store import AlertQuery
-from markwatch import cmd_alerts, cmd_exceptions
-from markwatch.exclusions import effective_marks_file, with_exceptions
+from markwatch.cli import alerts as cmd_alerts
+from markwatch.cli import exceptions as cmd_exceptions
+from markwatch.services.exclusions import effective_marks_file, with_exceptions
 from matcher.marksfile import load_marks
 
 MARKS = """marks:
@@ -234,7 +235,7 @@ def test_review_site_never_flag_and_exceptions_page(store, tmp_path, make_alert)
 def test_a_scan_builds_its_matcher_from_the_marks_and_the_active_exceptions(env, tmp_path):
     from alerts.exceptions import MarkException
     from markwatch.config import load_settings
-    from markwatch.scan import _with_stored_exceptions
+    from markwatch.services.scan import _with_stored_exceptions
 
     settings = load_settings(env["cfg"])
     marks = load_marks(settings.marks.path)

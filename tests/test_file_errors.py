@@ -13,7 +13,7 @@ from crawler.errors import SourceError
 from crawler.sources import parse_source
 from markwatch.config import load_settings
 from markwatch.errors import ConfigError, UserError, cli_errors, exit_code_for
-from markwatch.scanlock import ScanBusy
+from markwatch.services.scanlock import ScanBusy
 from matcher.fileerrors import FileError, format_file_error
 from matcher.marksfile import MarksFileError, parse_marks
 

@@ -9,7 +9,7 @@ from notify_support import Handler, SmtpServer, add_alert, marks, self_signed, s
 
 from alerts.notify.ledger import Ledger
 from alerts.sqlite_store import SQLiteAlertStore
-from markwatch.notify_run import ledger_path, notify
+from markwatch.services.notify_run import ledger_path, notify
 
 USERS = {"mw": "pw"}
 

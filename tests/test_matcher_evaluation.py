@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from markwatch.evaluate import load_cases, run_evaluation
+from markwatch.services.evaluate import load_cases, run_evaluation
 from matcher.marksfile import load_marks
 
 ROOT = Path(__file__).resolve().parent.parent

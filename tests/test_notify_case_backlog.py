@@ -22,8 +22,8 @@ from alerts.cases.store import open_case_store
 from alerts.notify.case_updates import NEW_ADDRESS_WINDOW
 from alerts.notify.ledger import Ledger
 from alerts.sqlite_store import SQLiteAlertStore
-from markwatch import cmd_notify
-from markwatch.notify_run import ledger_path, notify
+from markwatch.cli import notify as cmd_notify
+from markwatch.services.notify_run import ledger_path, notify
 from matcher.marksfile import parse_marks
 
 LIBY = "ip@liby.example"

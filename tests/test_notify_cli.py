@@ -11,7 +11,7 @@ from notify_support import MARKS_YAML, Handler, SmtpServer, add_alert
 from typer.testing import CliRunner
 
 from alerts.sqlite_store import SQLiteAlertStore
-from markwatch import cmd_notify
+from markwatch.cli import notify as cmd_notify
 
 HOSTILE = "一正<img src=x onerror=alert(1)>药业\r\nBcc: x@evil.example"
 

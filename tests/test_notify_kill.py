@@ -21,7 +21,7 @@ from notify_support import (
 
 from alerts.notify.ledger import Ledger
 from alerts.sqlite_store import SQLiteAlertStore
-from markwatch.notify_run import ledger_path, notify
+from markwatch.services.notify_run import ledger_path, notify
 
 REPO = Path(__file__).resolve().parents[1]
 USERS = {"mw": "pw"}

@@ -7,7 +7,7 @@ from notify_support import Handler, SmtpServer, add_alert, marks, settings_for
 
 from alerts.notify.ledger import Ledger, LedgerBusy
 from alerts.sqlite_store import SQLiteAlertStore
-from markwatch.notify_run import ledger_path, notify
+from markwatch.services.notify_run import ledger_path, notify
 
 
 def test_second_concurrent_run_is_refused(tmp_path):

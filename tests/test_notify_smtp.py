@@ -9,7 +9,7 @@ from notify_support import T0, Handler, SmtpServer, add_alert, free_port, marks,
 
 from alerts.notify.ledger import Ledger
 from alerts.sqlite_store import SQLiteAlertStore
-from markwatch.notify_run import ledger_path, notify
+from markwatch.services.notify_run import ledger_path, notify
 
 USERS = {"mw": "s3cret pässword"}
 

@@ -11,7 +11,7 @@ import time
 from crawler_fixtures import start_server
 from scan_support import ROOT, alert_ids, cli, env, scan, scan_json, write_config
 
-from markwatch.scanlock import ScanLock
+from markwatch.services.scanlock import ScanLock
 
 SOURCES = ["demo-registry-api", "demo-market-api"]
 
@@ -85,7 +85,7 @@ def test_a_second_scan_refuses_while_one_runs_but_a_stale_lock_does_not_block(tm
             sys.executable,
             "-c",
             (
-                "import sys, time; from markwatch.scanlock import ScanLock; "
+                "import sys, time; from markwatch.services.scanlock import ScanLock; "
                 f"l = ScanLock({str(state)!r}); l.acquire(); print('held', flush=True); time.sleep(60)"
             ),
         ],

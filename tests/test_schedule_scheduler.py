@@ -16,7 +16,7 @@ import pytest
 from crawler_fixtures import start_server
 from scan_support import ROOT, cli, env, write_config
 
-from markwatch.schedule import cron_trigger, next_times
+from markwatch.services.schedule import cron_trigger, next_times
 
 TZ = ZoneInfo("Asia/Shanghai")
 

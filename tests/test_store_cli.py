@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from alerts.evidence import EvidenceStore
 from alerts.sqlite_store import SQLiteAlertStore
-from markwatch import cmd_alerts
+from markwatch.cli import alerts as cmd_alerts
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -179,7 +179,7 @@ def live_server(app, *, as_served: bool = False) -> Iterator[str]:
     ``as_served``: with the options ``markwatch serve`` uses (proxy headers and all).
     """
     if as_served:
-        from markwatch.cmd_serve import uvicorn_options
+        from markwatch.cli.serve import uvicorn_options
 
         options = uvicorn_options(app.state.settings.review, host="127.0.0.1", port=0)
         options.update(log_level="warning", lifespan="on")

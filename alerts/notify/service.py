@@ -1,7 +1,7 @@
 """One notify run from plain parts: marks, notify settings, an alert source, a ledger file, a transport.
 
 Reading the app's configuration, loading the marks file and opening the configured store is the
-app's job (``markwatch.notify_run``); this layer only needs what it is given.
+app's job (``markwatch.services.notify_run``); this layer only needs what it is given.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-log = logging.getLogger("markwatch.schedule")
+log = logging.getLogger("markwatch.services.schedule")
 
 JOB_ID = "markwatch-scan"
 _current: dict[str, subprocess.Popen] = {}

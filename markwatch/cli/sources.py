@@ -38,7 +38,7 @@ def _dirs(config: Path | None) -> tuple[list[str], object]:
 
 def _plain(v: object) -> Text:
     """Site text shown as text: no markup, control and bidi characters made visible."""
-    from markwatch.cmd_alerts import visible
+    from markwatch.cli.alerts import visible
 
     return Text(visible(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)))
 

@@ -335,7 +335,7 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
     ) -> None:
         """Precision, recall and false-positive rate on a labelled set, with two naive baselines."""
-        from markwatch.evaluate import EvaluationError, load_cases, run_evaluation
+        from markwatch.services.evaluate import EvaluationError, load_cases, run_evaluation
 
         with cli_errors(EvaluationError):
             mk = load_marks(marks)
@@ -344,7 +344,7 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         else:
-            from markwatch.evaluate import print_report
+            from markwatch.services.evaluate import print_report
 
             print_report(report, Console())
 
@@ -352,7 +352,7 @@ def register(app: typer.Typer) -> None:
 def _match_table(matcher: Any, stream: IO[bytes], kind: str = "enterprise") -> None:
     import io
 
-    from markwatch.cmd_alerts import visible
+    from markwatch.cli.alerts import visible
 
     sink = io.BytesIO()
     console = Console()

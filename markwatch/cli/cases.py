@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.cmd_alerts import visible
+from markwatch.cli.alerts import visible
 from markwatch.errors import cli_errors
 
 cases_app = typer.Typer(

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.cmd_alerts import ConfigOpt, _store, visible
+from markwatch.cli.alerts import ConfigOpt, _store, visible
 
 
 def register(app: typer.Typer) -> None:

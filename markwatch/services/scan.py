@@ -30,8 +30,8 @@ from crawler.run import LOOPBACK_SETTINGS, SourceStats
 from crawler.sources import Source, available_sources, find_source
 from markwatch.config import Settings
 from markwatch.errors import ConfigError
-from markwatch.runs import RunLog
-from markwatch.scanlock import ScanLock
+from markwatch.services.runs import RunLog
+from markwatch.services.scanlock import ScanLock
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def _crawl(
     from scrapy.crawler import CrawlerProcess
 
     from crawler.run import build_settings, schedule_sources
-    from markwatch.distributed import redis_settings
+    from markwatch.services.distributed import redis_settings
 
     sc = settings.scan
     base = build_settings(
@@ -198,13 +198,13 @@ def _status(stats: list[SourceStats], errors: list[str]) -> str:
 
 
 def _with_stored_exceptions(settings: Settings, marks: list) -> Settings:
-    """Settings whose marks file carries the analysts' active exceptions (``markwatch.exclusions``).
+    """Settings whose marks file carries the analysts' active exceptions (``markwatch.services.exclusions``).
 
     A store that cannot be read must not stop the scan: it runs on the configured marks, loudly.
     """
     from alerts import open_store
     from alerts.errors import AlertsError
-    from markwatch.exclusions import effective_marks_file
+    from markwatch.services.exclusions import effective_marks_file
 
     try:
         with open_store(settings) as store:
@@ -239,7 +239,7 @@ def run_scan(
     marks = marks_for(settings.marks.path)
     srcs = resolve_sources(settings, sources)
     if settings.scan.notify and settings.notify.enabled:
-        from markwatch.notify_run import build_transport
+        from markwatch.services.notify_run import build_transport
 
         build_transport(settings)  # a bad [smtp]/[notify] combination fails before the crawl, not after
     if date:
@@ -252,7 +252,7 @@ def run_scan(
     state = settings.scan.state_dir
     redis_mode = settings.queue.backend == "redis"
     if redis_mode:
-        from markwatch.distributed import check_redis
+        from markwatch.services.distributed import check_redis
 
         check_redis(settings.queue)
     lock = ScanLock(state)
@@ -284,7 +284,7 @@ def run_scan(
             stages["crawl"] = max(0.0, crawl_wall - sum(pipeline.values()))
             stages.update(pipeline)
             if redis_mode and stats:
-                from markwatch.distributed import expire_keys
+                from markwatch.services.distributed import expire_keys
 
                 try:
                     expire_keys(settings.queue, run_key, [s.name for s in srcs])
@@ -295,10 +295,10 @@ def run_scan(
             if settings.scan.notify and stats:
                 _notify(settings, marks, report, errors, queued=sum(_queued(c) for _, c in pairs))
             stages["notify"] = time.perf_counter() - t
-            # Re-check filed cases (markwatch/scan_followup.py); with the store down they wait for the next
+            # Re-check filed cases (markwatch/services/scan_followup.py); with the store down they wait for the next
             # run, which the store error already says.
             if stats and not any(e.startswith("store unavailable") for e in errors):
-                from markwatch.scan_followup import after_scan
+                from markwatch.services.scan_followup import after_scan
 
                 report.followup = after_scan(settings, base_url=base_url, date=date, errors=errors)
             if jobdir:
@@ -333,7 +333,7 @@ def _after_run(settings: Settings, log: RunLog, report: ScanReport) -> None:
     """Monitoring: the Prometheus textfile and the operators' email. Neither may fail the scan."""
     import logging
 
-    from markwatch.health_out import email_operators, write_metrics
+    from markwatch.services.health_out import email_operators, write_metrics
 
     logger = logging.getLogger(__name__)
     if settings.scan.metrics_file:
@@ -360,7 +360,7 @@ def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[st
 
     from alerts.errors import StoreUnavailable
     from alerts.notify.ledger import LedgerBusy
-    from markwatch.notify_run import notify
+    from markwatch.services.notify_run import notify
 
     if queued:
         flushed = _flush_outbox(settings)

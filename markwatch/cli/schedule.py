@@ -26,7 +26,7 @@ def schedule_command(
 ) -> None:
     """Run scans on the configured cron (default 02:00 Asia/Shanghai) until SIGTERM."""
     from markwatch.config import find_config, load_settings
-    from markwatch.schedule import JOB_ID, cron_trigger, next_times, open_scheduler, serve
+    from markwatch.services.schedule import JOB_ID, cron_trigger, next_times, open_scheduler, serve
 
     with cli_errors():
         settings = load_settings(config)

@@ -592,7 +592,7 @@ def rescreen_cmd(
     them with the review event "rescreened: no longer matches".
     """
     from alerts.model import STATUSES
-    from markwatch.rescreen import rescreen
+    from markwatch.services.rescreen import rescreen
 
     statuses = status or ["new", "escalated"]
     bad = [s for s in statuses if s not in STATUSES]

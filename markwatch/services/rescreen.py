@@ -28,7 +28,7 @@ class RescreenReport:
 
 def current_matcher(settings: Any, store: AlertStore) -> Any:
     """The matcher a scan would build now: the configured marks plus the active stored exceptions."""
-    from markwatch.exclusions import with_exceptions
+    from markwatch.services.exclusions import with_exceptions
     from matcher import Matcher
     from matcher.marksfile import load_marks
 

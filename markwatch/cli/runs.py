@@ -36,9 +36,9 @@ def runs_command(
     ] = False,
 ) -> None:
     """List recorded scans, newest first (with --last: the last one, exit 1 unless it was ok)."""
-    from markwatch.cmd_alerts import visible
+    from markwatch.cli.alerts import visible
     from markwatch.config import load_settings
-    from markwatch.runs import RunLog
+    from markwatch.services.runs import RunLog
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")

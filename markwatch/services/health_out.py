@@ -16,12 +16,12 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from markwatch.cmd_alerts import visible
+from alerts.present import plain as visible
 
 if TYPE_CHECKING:
     from markwatch.config import Settings
-    from markwatch.runs import RunLog
-    from markwatch.scan import ScanReport
+    from markwatch.services.runs import RunLog
+    from markwatch.services.scan import ScanReport
 
 STATE_VALUE = {"ok": 0, "degraded": 1, "failed": 2, "interrupted": 1}
 
@@ -112,7 +112,7 @@ def operator_message(settings: Settings, log: RunLog, report: ScanReport) -> Ema
 
 def email_operators(settings: Settings, log: RunLog, report: ScanReport) -> None:
     """Send the operators' message through the digests' transport (SMTP or the .eml outbox)."""
-    from markwatch.notify_run import build_transport
+    from markwatch.services.notify_run import build_transport
 
     msg = operator_message(settings, log, report)
     raw = msg.as_bytes()

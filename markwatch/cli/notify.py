@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.cmd_alerts import visible
+from markwatch.cli.alerts import visible
 from markwatch.errors import cli_errors
 
 _STYLE = {
@@ -35,7 +35,7 @@ def notify_command(
 ) -> None:
     """Send (or show) the pending email digests: one per recipient, each alert once."""
     from markwatch.config import load_settings
-    from markwatch.notify_run import notify
+    from markwatch.services.notify_run import notify
     from matcher.marksfile import load_marks
 
     with cli_errors():

@@ -16,8 +16,8 @@ from rich.text import Text
 
 from crawler import health
 from crawler.run import PAGE_KEYS
-from markwatch.cmd_alerts import visible
-from markwatch.scan import ScanReport
+from markwatch.cli.alerts import visible
+from markwatch.services.scan import ScanReport
 
 _LIVE = [
     ("Pages", PAGE_KEYS),

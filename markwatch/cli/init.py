@@ -17,7 +17,7 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a starter configuration with every key commented and explained."""
-    from markwatch.starter import STARTER
+    from markwatch.services.starter import STARTER
 
     if path.exists() and not force:
         typer.echo(f"error: {path} exists (use --force to overwrite)", err=True)

@@ -35,7 +35,7 @@ def redis_settings(queue: QueueSettings, run_key: str, source: str) -> dict[str,
         "SCHEDULER_DUPEFILTER_KEY": keys["dupefilter"],
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "REDIS_URL": queue.redis_url,
-        "EXTENSIONS": {"markwatch.distributed.WaitForPeers": 500},
+        "EXTENSIONS": {"markwatch.services.distributed.WaitForPeers": 500},
         "MARKWATCH_QUEUE_IDLE_GRACE": queue.idle_grace,
     }
 

@@ -32,10 +32,10 @@ def scan_command(
     trigger: Annotated[str, typer.Option("--trigger", hidden=True)] = "cli",
 ) -> None:
     """Scan the configured sources, store the alerts, send the digests, record the run."""
+    from markwatch.cli.scan_view import Progress, summary
     from markwatch.config import load_settings
-    from markwatch.scan import run_scan
-    from markwatch.scan_view import Progress, summary
-    from markwatch.scanlock import ScanBusy
+    from markwatch.services.scan import run_scan
+    from markwatch.services.scanlock import ScanBusy
 
     out = Console()
     if not out.is_terminal:

@@ -1,7 +1,7 @@
 """`markwatch exceptions …`: the stored "never flag this word for this mark" decisions.
 
 ``list`` shows them (who, when, why, revoked or not), ``add`` makes one without an alert, ``revoke``
-ends one. They apply from the next scan on (``markwatch.exclusions``); ``markwatch alerts rescreen``
+ends one. They apply from the next scan on (``markwatch.services.exclusions``); ``markwatch alerts rescreen``
 shows what they would close in the queue today. Everything shown is crawled or typed text: it goes
 through ``visible`` (control and invisible characters made visible) and ``Text`` (no markup).
 """
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.cmd_alerts import ConfigOpt, _store, visible
+from markwatch.cli.alerts import ConfigOpt, _store, visible
 
 exceptions_app = typer.Typer(help="Words never to flag again for a mark (analysts' exceptions).", no_args_is_help=True)
 
