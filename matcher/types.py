@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-SubjectKind = Literal["enterprise", "listing"]
+SubjectKind = Literal["enterprise", "listing", "shop", "brand", "trademark"]
+"""enterprise: a registered enterprise name; listing: a marketplace offer title; shop: a store, restaurant,
+shop-sign or marketplace shop name; brand: a brand or product name as printed on goods; trademark: a
+trademark application or registration (text, classes, similar groups, applicant)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,21 @@ class Subject:
     uscc: str | None = None
     """统一社会信用代码 of an enterprise, when the source gives it: a whitelisted
     USCC is the owner's own company whatever name it trades under."""
+    industry: str | None = None
+    """The subject's industry as enterprise-data APIs give it: a GB/T 4754-2017 code (``C27``, ``2710``)
+    or name (``医药制造业``)."""
+    classes: tuple[int, ...] = ()
+    """Nice classes a trademark application covers (kind ``trademark``)."""
+    groups: tuple[str, ...] = ()
+    """类似商品和服务区分表 similar-group codes (``0501``) a trademark application covers."""
+    founded: str | None = None
+    """ISO date the enterprise was founded (成立日期), when the source gives it: prior-use evidence."""
+    announced: str | None = None
+    """ISO date of a trademark application's preliminary-approval announcement (初步审定公告)."""
+    applicant: str | None = None
+    """A trademark application's applicant (kind ``trademark``)."""
+    number: str | None = None
+    """A trademark application or registration number (kind ``trademark``)."""
 
 
 @dataclass(frozen=True, slots=True)
