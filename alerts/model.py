@@ -37,6 +37,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from alerts.uscc import is_valid as valid_uscc
 from matcher.calibration import probability as calibrated
 from matcher.types import Hit, Subject
 
@@ -74,21 +75,6 @@ def alert_id(entity: str, mark: str) -> str:
     """Hash of entity + mark: stable across runs, machines, sources and stores."""
     parts = [unicodedata.normalize("NFC", str(p)).strip() for p in (entity, mark)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-_USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def valid_uscc(code: Any) -> bool:
-    """GB 32100 check digit (a copy of crawler.uscc's check: alerts may not import the crawler)."""
-    if not isinstance(code, str) or len(code) != 18:
-        return False
-    code = code.upper()
-    if any(c not in _USCC_CHARSET for c in code):
-        return False
-    total = sum(_USCC_CHARSET.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARSET[(31 - total % 31) % 31] == code[17]
 
 
 def normalise_name(text: Any) -> str:

@@ -13,22 +13,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_VALUE = {c: i for i, c in enumerate(CHARSET)}
-_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+from alerts.uscc import is_valid as uscc_valid
+
 UNKNOWN = "未知登记机关 (unknown authority)"
 _MUNICIPALITIES = ("11", "12", "31", "50")
-
-
-def uscc_valid(code: str | None) -> bool:
-    """18 characters of the GB 32100 alphabet with a correct check character."""
-    if not code or len(code) != 18:
-        return False
-    code = code.upper()
-    if any(c not in _VALUE for c in code):
-        return False
-    total = sum(_VALUE[c] * w for c, w in zip(code[:17], _WEIGHTS, strict=True))
-    return CHARSET[(31 - total % 31) % 31] == code[17]
 
 
 @dataclass(frozen=True)
