@@ -36,6 +36,11 @@ def code(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
+def notation(ch: str) -> str:
+    """An invisible character written out where no badge can show it: ``⟨U+200B⟩``."""
+    return f"⟨{code(ch)}⟩"
+
+
 def plain(value: Any, limit: int | None = None) -> str:
     """Text with each invisible character written ``⟨U+XXXX⟩`` (tabs and line breaks included).
 
@@ -46,7 +51,7 @@ def plain(value: Any, limit: int | None = None) -> str:
     cut = limit is not None and len(s) > limit
     if cut:
         s = s[:limit]
-    out = "".join(f"⟨{code(ch)}⟩" if invisible(ch) else ch for ch in s)
+    out = "".join(notation(ch) if invisible(ch) else ch for ch in s)
     return out + "…" if cut else out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from alerts.present import code, invisible, plain
+from alerts.present import invisible, notation, plain
 from alerts.present import safe_href as safe_href
 
 _SPACE_RUN = re.compile(r"\s+")
@@ -24,7 +24,7 @@ def _visible(ch: str) -> str:
     if cat == "Cc" or cat.startswith("Z"):
         return " "
     # Zero-width characters, bidi overrides, private use: evidence of evasion, so show them.
-    return f"⟨{code(ch)}⟩"
+    return notation(ch)
 
 
 def display_text(value: object, limit: int = 200) -> str:
