@@ -11,11 +11,12 @@ import html
 import re
 import unicodedata
 
+from price_parser import Price
+
 MAX_LEN = 1000
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.S)
 _WS = re.compile(r"\s+")
-_NUM = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def _drop_invisible(s: str) -> str:
@@ -43,19 +44,23 @@ def clean_cut(value, *, strip_tags: bool = True, limit: int = MAX_LEN) -> tuple[
     return s[:limit], pre_cut or len(s) > limit
 
 
-def parse_price(value) -> tuple[float | None, str | None]:
-    """'¥1,299.00' → (1299.0, 'CNY'); unparseable → (None, None)."""
+_CURRENCIES = {"¥": "CNY", "￥": "CNY", "元": "CNY", "RMB": "CNY", "CNY": "CNY", "$": "USD", "US$": "USD", "USD": "USD"}
+
+
+def parse_price(value: object) -> tuple[float | None, str | None]:
+    """'¥1,299.00' → (1299.0, 'CNY'); unparseable → (None, None). The reading is price-parser's.
+
+    Numbers from a JSON API pass through; text is cleaned first (tags, invisible characters), and
+    price-parser's currency (the symbol or code as written) is mapped to the two listings show.
+    """
     if value is None:
         return None, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (float(value), None) if value == value and abs(value) < 1e12 else (None, None)
     s = clean(value, limit=100)
-    cur = "CNY" if any(c in s for c in ("¥", "￥", "元", "RMB", "CNY")) else "USD" if "$" in s else None
-    m = _NUM.search(s)
-    if not m:
+    price = Price.fromstring(s)
+    cur = _CURRENCIES.get((price.currency or "").upper()) or ("CNY" if "元" in s else None)
+    if price.amount is None:
         return None, cur
-    try:
-        v = float(m.group().replace(",", ""))
-    except ValueError:
-        return None, cur
-    return (v if v < 1e12 else None), cur
+    v = float(price.amount)
+    return (v if 0 <= v < 1e12 else None), cur
