@@ -15,8 +15,8 @@ plus ``complaint.csv`` for listings), ``case.json``, ``entity.json`` and per sig
 ``.manifest.json`` next to it) against it.
 
 Crawled text is hostile: Jinja2 autoescapes the HTML, and ``clean`` shows control, zero-width
-and bidi characters as ``\\uXXXX`` everywhere (HTML, letter, CSV), so a name cannot reorder or
-hide part of a letter.
+and bidi characters as ``⟨U+XXXX⟩`` everywhere (HTML, letter, CSV: ``alerts.present``'s notation
+and CSV defusing), so a name cannot reorder or hide part of a letter.
 """
 
 from __future__ import annotations
@@ -25,25 +25,27 @@ import csv
 import hashlib
 import io
 import json
-import re
 import shutil
-import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import nh3
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from w3lib.encoding import html_to_unicode
 
 from alerts.cases import chromium
 from alerts.cases.errors import DossierError
 from alerts.cases.model import Case, alert_url
 from alerts.model import Alert
+from alerts.present import csv_cell, plain
 
 MANIFEST = "manifest.json"
 MAX_INERT = 2 * 1024 * 1024  # characters of a captured page rendered for its screenshot
@@ -104,23 +106,8 @@ def _labeller(zh: dict[str, str], en: dict[str, str]) -> Any:
 
 
 def clean(value: Any, limit: int | None = 2000) -> str:
-    """One line of crawled text, control/format characters made visible, bounded."""
-    s = "" if value is None else str(value)
-    if limit is not None and len(s) > limit:
-        s = s[:limit] + "…"
-    out = []
-    for ch in s:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") or (cat == "Zs" and ch != " "):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def csv_cell(value: Any) -> str:
-    s = clean(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@") else s
+    """One line of crawled text, control/format characters written ``⟨U+XXXX⟩`` (``alerts.present.plain``), bounded."""
+    return plain(value, limit)
 
 
 @cache
@@ -162,36 +149,42 @@ def sha256_file(path: Path) -> str:
 # -- the captured page, made inert ------------------------------------------------------------
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
-_DANGEROUS = re.compile(
-    r"<\s*(script|iframe|object|embed|base|meta\s[^>]*http-equiv\s*=\s*['\"]?refresh)[^>]*>(?:.*?<\s*/\s*\1\s*>)?",
-    re.I | re.S,
-)
-_HANDLERS = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.I)
+# What the inert copy keeps: nh3's (ammonia's) allow-list of tags and attributes, plus the
+# presentational ones a captured page is drawn with; scripts, frames, objects, embeds, forms'
+# targets, <meta> (refresh) and <base> are not on it, nor is any on* handler or javascript: URL.
+_TAGS = nh3.ALLOWED_TAGS | {"style", "font", "center", "section", "header", "footer", "nav", "main", "article"}
+_ATTRIBUTES = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"class", "id", "style", "title", "lang", "dir", "align", "width", "height", "bgcolor", "color"},
+    "img": {"src", "alt", "width", "height"},
+}
+
+
+def _utf8_or_gb18030(body: bytes) -> str:
+    """For a page that declares no charset: UTF-8 if it decodes as such, else GB18030 (legacy pages)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
 
 
 def decode_body(body: bytes, headers: dict[str, str]) -> str:
-    """The page as text: the declared charset, else UTF-8, else GB18030 (legacy pages declare none)."""
-    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    m = re.search(r"charset=([\w-]+)", ctype, re.I) or re.search(rb"charset=['\"]?([\w-]+)", body[:2048], re.I)
-    charsets = []
-    if m:
-        cs = m.group(1)
-        charsets.append(cs.decode("ascii", "replace") if isinstance(cs, bytes) else cs)
-    charsets += ["utf-8", "gb18030"]
-    for cs in charsets:
-        try:
-            return body.decode(cs)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", "replace")
+    """The page as text (w3lib, as Scrapy reads it): BOM, the declared charset, else UTF-8, else GB18030."""
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    return html_to_unicode(ctype, body, auto_detect_fun=_utf8_or_gb18030)[1]
 
 
 def inert_html(body: bytes, headers: dict[str, str], url: str) -> str:
-    """A copy of the page that renders but cannot run, load or navigate anything."""
+    """A copy of the page that renders but cannot run, load or navigate anything.
+
+    The body goes through nh3's allow-list (what is not listed is dropped), and the strict CSP
+    in front forbids every load but inline styles and data: images, whatever slipped through.
+    """
     text = decode_body(body, headers)[:MAX_INERT]
     head = (
         f'<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        f"<!-- markwatch: inert copy of {_escape(clean(url, 500))} -->"
+        f"<!-- markwatch: inert copy of {escape(clean(url, 500))} -->"
     )
     stripped = text.lstrip()
     if stripped[:1] in ("{", "[") or "json" in json.dumps(headers).lower():
@@ -199,15 +192,16 @@ def inert_html(body: bytes, headers: dict[str, str], url: str) -> str:
             text = json.dumps(json.loads(text), ensure_ascii=False, indent=1)
         except ValueError:
             pass
-        return f"{head}<pre style='white-space:pre-wrap;font:14px monospace'>{_escape(text)}</pre>"
-    text = _DANGEROUS.sub("", text)
-    text = _HANDLERS.sub("", text)
-    text = re.sub(r"(href|src|action)\s*=\s*(['\"]?)\s*javascript:", r"\1=\2about:blank#", text, flags=re.I)
-    return head + text
-
-
-def _escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        return f"{head}<pre style='white-space:pre-wrap;font:14px monospace'>{escape(text, quote=False)}</pre>"
+    safe = nh3.clean(
+        text,
+        tags=_TAGS,
+        clean_content_tags={"script", "noscript", "template"},
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "data", "mailto"},
+        link_rel=None,
+    )
+    return head + safe
 
 
 # -- building ----------------------------------------------------------------------------------
