@@ -2,9 +2,9 @@
 
 Where the file comes from: ``--config PATH``, else ``$MARKWATCH_CONFIG``, else ./markwatch.toml
 (a missing default file means all defaults; a missing named file is an error). Every key of
-every section can be overridden by ``MARKWATCH_<SECTION>_<KEY>`` (list values comma-separated),
-e.g. ``MARKWATCH_STORE_URLS=http://127.0.0.1:9200``. Any error is a ``ConfigError`` naming file,
-line and key (exit code 2).
+every section can be overridden by ``MARKWATCH_<SECTION>_<KEY>`` (read by pydantic-settings; list
+values comma-separated), e.g. ``MARKWATCH_STORE_URLS=http://127.0.0.1:9200``. Any error is a
+``ConfigError`` naming file, line and key (exit code 2).
 
 To add a section: define a ``BaseModel`` with ``extra="forbid"`` and defaults for every key, and
 add it as a field of ``Settings``; loading and env overrides pick it up by themselves.
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from alerts.notify.settings import NotifySettings, SmtpSettings
 from alerts.settings import StoreSettings
@@ -241,29 +243,69 @@ def _line_of(text: str, section: str | None, key: str | None) -> int | None:
     return header_line
 
 
+class _Environment(EnvSettingsSource):
+    """``MARKWATCH_<SECTION>_<KEY>`` as pydantic-settings reads it, with our two spellings of values.
+
+    pydantic-settings finds the variables (prefix, any case, the first ``_`` after the section
+    splits section from key, so ``MARKWATCH_SCHEDULE_MISFIRE_GRACE_TIME`` is
+    ``schedule.misfire_grace_time``); lists are comma-separated rather than JSON, tables are JSON.
+    """
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
+        if field is not None and _is_list(field.annotation):
+            return value  # split in _env_overrides, where an empty value is an empty list too
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise _NotJSON(field_name) from None
+
+
+class _NotJSON(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _is_list(annotation: Any) -> bool:
+    return "list" in str(annotation)
+
+
+class _EnvironmentShape(BaseSettings):
+    """What pydantic-settings needs to read the environment: the prefix and the nesting rule."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1, case_sensitive=False
+    )
+
+
 def _env_overrides(data: dict[str, Any]) -> dict[str, str]:
-    """Apply MARKWATCH_<SECTION>_<KEY> onto data; return {"section.key": env var name} applied."""
+    """Apply MARKWATCH_<SECTION>_<KEY> onto data; return {"section.key": env var name} applied.
+
+    Only the sections' own keys count: other ``MARKWATCH_*`` variables (``MARKWATCH_ES_URL``,
+    ``MARKWATCH_SCHEDULE_DEBUG``…) belong to the tests and tools that read them.
+    """
+    source = _Environment(_EnvironmentShape)
     applied = {}
-    for section, model in _sections().items():
-        for key, f in model.model_fields.items():
-            var = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
-            if var not in os.environ:
+    for section, field in Settings.model_fields.items():
+        model = _sections()[section]
+        var = f"{ENV_PREFIX}{section.upper()}"
+        try:
+            values = source.explode_env_vars(section, field, source.env_vars)
+        except _NotJSON as exc:
+            raise ConfigError(
+                "not a JSON object", file=f"{var}_{exc.key.upper()} (environment)", key=f"{section}.{exc.key}"
+            ) from None
+        for key, value in values.items():
+            f = model.model_fields.get(key)
+            if f is None:
                 continue
-            value: Any = os.environ[var]
-            if "list" in str(f.annotation):
+            if _is_list(f.annotation) and isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
-            elif str(f.annotation).startswith("dict"):
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    raise ConfigError(
-                        "not a JSON object", file=f"{var} (environment)", key=f"{section}.{key}"
-                    ) from None
             sect = data.setdefault(section, {})
             if not isinstance(sect, dict):
-                raise ConfigError(f"section [{section}] in the file is not a table", file=var)
+                raise ConfigError(f"section [{section}] in the file is not a table", file=f"{var}_{key.upper()}")
             sect[key] = value
-            applied[f"{section}.{key}"] = var
+            applied[f"{section}.{key}"] = f"{var}_{key.upper()}"
     return applied
 
 
