@@ -1,20 +1,21 @@
 """Telling the people who run markwatch how the last scan went: a Prometheus textfile and an email.
 
 Brand owners get digests of alerts; operators need something else: "the nightly scan went blind".
-`write_metrics` writes node-exporter's textfile-collector format atomically (temp file + rename in
-the same folder, so the collector never reads half a file); `email_operators` sends one short
-plain-text message per degraded or failed run through the configured transport.
+`write_metrics` writes node-exporter's textfile-collector format with prometheus_client's
+``write_to_textfile`` (temp file + rename in the same folder, so the collector never reads half a
+file); `email_operators` sends one short plain-text message per degraded or failed run through the
+configured transport.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Gauge, generate_latest, write_to_textfile
 
 from alerts.present import plain as visible
 
@@ -27,64 +28,54 @@ STATE_VALUE = {"ok": 0, "degraded": 1, "failed": 2, "interrupted": 1}
 
 
 def _label(value: str) -> str:
-    """A Prometheus label value: backslash, quote and newline escaped, bounded."""
-    return value[:200].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A label value bounded (prometheus_client escapes it)."""
+    return value[:200]
 
 
-def metrics_text(report: ScanReport, now: float | None = None) -> str:
-    """The run as node-exporter textfile metrics (state 0 ok, 1 degraded, 2 failed)."""
-    now = time.time() if now is None else now
-    out = [
-        "# HELP markwatch_scan_state State of the last scan: 0 ok, 1 degraded or interrupted, 2 failed.",
-        "# TYPE markwatch_scan_state gauge",
-        f'markwatch_scan_state{{status="{_label(report.status)}"}} {STATE_VALUE.get(report.status, 2)}',
-        "# HELP markwatch_scan_last_run_timestamp_seconds When the last scan ended (Unix time).",
-        "# TYPE markwatch_scan_last_run_timestamp_seconds gauge",
-        f"markwatch_scan_last_run_timestamp_seconds {now:.0f}",
-        "# HELP markwatch_scan_duration_seconds How long the last scan took.",
-        "# TYPE markwatch_scan_duration_seconds gauge",
-        f"markwatch_scan_duration_seconds {report.duration:.3f}",
-        "# HELP markwatch_scan_run_id Number of the last scan in the run log.",
-        "# TYPE markwatch_scan_run_id gauge",
-        f"markwatch_scan_run_id {report.run_id}",
-        "# HELP markwatch_source_state State of each source in the last scan: 0 ok, 1 degraded, 2 failed.",
-        "# TYPE markwatch_source_state gauge",
-    ]
+def _registry(report: ScanReport, now: float | None = None) -> CollectorRegistry:
+    """The run as gauges in a registry of their own (state 0 ok, 1 degraded, 2 failed)."""
+    reg = CollectorRegistry(auto_describe=True)
+
+    def gauge(name: str, help_: str, labels: tuple[str, ...] = ()) -> Gauge:
+        return Gauge(name, help_, labels, registry=reg)
+
+    gauge(
+        "markwatch_scan_state", "State of the last scan: 0 ok, 1 degraded or interrupted, 2 failed.", ("status",)
+    ).labels(status=_label(report.status)).set(STATE_VALUE.get(report.status, 2))
+    gauge("markwatch_scan_last_run_timestamp_seconds", "When the last scan ended (Unix time).").set(
+        round(time.time() if now is None else now)
+    )
+    gauge("markwatch_scan_duration_seconds", "How long the last scan took.").set(round(report.duration, 3))
+    gauge("markwatch_scan_run_id", "Number of the last scan in the run log.").set(report.run_id)
+    state = gauge(
+        "markwatch_source_state", "State of each source in the last scan: 0 ok, 1 degraded, 2 failed.", ("source",)
+    )
     for s in report.sources:
-        out.append(f'markwatch_source_state{{source="{_label(s.source)}"}} {STATE_VALUE.get(s.state, 2)}')
+        state.labels(source=_label(s.source)).set(STATE_VALUE.get(s.state, 2))
     for name, key, help_ in (
         ("markwatch_source_items", "items", "Items the source yielded in the last scan."),
         ("markwatch_source_pages", "pages", "Pages read from the source in the last scan (refusals not counted)."),
         ("markwatch_source_refused", "refused", "Refusals (401/403/429, anti-bot) in the last scan."),
         ("markwatch_source_alerts_new", "alerts_new", "New alerts from the source in the last scan."),
     ):
-        out += [f"# HELP {name} {help_}", f"# TYPE {name} gauge"]
+        g = gauge(name, help_, ("source",))
         for s in report.sources:
-            out.append(f'{name}{{source="{_label(s.source)}"}} {int(getattr(s, key))}')
-    out += [
-        "# HELP markwatch_scan_emails_sent Digests sent at the end of the last scan.",
-        "# TYPE markwatch_scan_emails_sent gauge",
-        f"markwatch_scan_emails_sent {report.emails_sent}",
-        "",
-    ]
-    return "\n".join(out)
+            g.labels(source=_label(s.source)).set(int(getattr(s, key)))
+    gauge("markwatch_scan_emails_sent", "Digests sent at the end of the last scan.").set(report.emails_sent)
+    return reg
+
+
+def metrics_text(report: ScanReport, now: float | None = None) -> str:
+    """The run in node-exporter's textfile format (prometheus_client's exposition)."""
+    return generate_latest(_registry(report, now)).decode("utf-8")
 
 
 def write_metrics(path: Path, report: ScanReport) -> None:
-    """Write the textfile atomically: a temp file in the same folder, fsynced, renamed over the old one."""
+    """Write the textfile with prometheus_client's ``write_to_textfile``: a temp file in the same
+    folder renamed over the old one, so the collector never reads half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".markwatch-", suffix=".prom.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(metrics_text(report))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_to_textfile(str(path), _registry(report))
 
 
 def operator_message(settings: Settings, log: RunLog, report: ScanReport) -> EmailMessage:
