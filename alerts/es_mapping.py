@@ -15,36 +15,55 @@ from __future__ import annotations
 
 from typing import Any
 
-MAPPING_VERSION = 1
+# The index behind the alias (``<prefix>-alerts-v<INDEX_VERSION>``). Only a change that cannot be
+# made in place (a field's type) needs a new one, and the operator's reindex.
+INDEX_VERSION = 1
 
 _KW = {"type": "keyword", "ignore_above": 512}
 _DATE = {"type": "date"}
 _STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
 
-# Fields added to mapping version 1 after indices were created with it: new indices get them from
-# the template, existing ones through a put-mapping (adding fields is compatible, so no reindex).
-ADDED_PROPERTIES: dict[str, dict[str, Any]] = {
-    "span_start": {"type": "integer"},
-    "span_end": {"type": "integer"},
-    "url": _KW,
-    # One alert per (mark, entity): the entity and every source's sighting of it.
-    "entity": _KW,
-    "sightings": {
-        "properties": {
-            "source": _KW,
-            "subject_key": _KW,
-            "url": _STORED_ONLY,
-            "evidence_id": _KW,
-            "score": {"type": "float"},
-            "first_seen": _DATE,
-            "last_seen": _DATE,
-            "times_seen": {"type": "integer"},
-        }
-    },
-    # Calibrated probability of the best hit (the queue's sort). A double, so that filters and
-    # sorts compare the very values SQLite's REAL column holds (a float would round them).
-    "probability": {"type": "double"},
-}
+# Mapping revisions: fields added after indices were created, the Elasticsearch side of the
+# SQLite chains in alerts/migrations/. A new index gets them all from the template; an existing
+# one records the revision it is at in ``_meta.markwatch_mapping_version`` (1: the first
+# release's mapping) and gets each later one by a put-mapping (adding fields is compatible, so no
+# reindex; putting a field that is there already is a no-op, so a repeated run changes nothing).
+# To add a field: append (next number, {field: mapping}).
+REVISIONS: tuple[tuple[int, dict[str, dict[str, Any]]], ...] = (
+    (
+        2,
+        {
+            "span_start": {"type": "integer"},
+            "span_end": {"type": "integer"},
+            "url": _KW,
+            # One alert per (mark, entity): the entity and every source's sighting of it.
+            "entity": _KW,
+            "sightings": {
+                "properties": {
+                    "source": _KW,
+                    "subject_key": _KW,
+                    "url": _STORED_ONLY,
+                    "evidence_id": _KW,
+                    "score": {"type": "float"},
+                    "first_seen": _DATE,
+                    "last_seen": _DATE,
+                    "times_seen": {"type": "integer"},
+                }
+            },
+            # Calibrated probability of the best hit (the queue's sort). A double, so that filters and
+            # sorts compare the very values SQLite's REAL column holds (a float would round them).
+            "probability": {"type": "double"},
+        },
+    ),
+)
+MAPPING_VERSION = REVISIONS[-1][0] if REVISIONS else 1
+ADDED_PROPERTIES: dict[str, dict[str, Any]] = {k: v for _, props in REVISIONS for k, v in props.items()}
+META_KEY = "markwatch_mapping_version"
+
+
+def pending(at: int) -> list[tuple[int, dict[str, dict[str, Any]]]]:
+    """The revisions an index at mapping revision ``at`` lacks, oldest first."""
+    return [(version, props) for version, props in REVISIONS if version > at]
 
 
 def template_body(alias: str, replicas: int) -> dict:
@@ -65,7 +84,7 @@ def template_body(alias: str, replicas: int) -> dict:
             },
             "mappings": {
                 "dynamic": "strict",
-                "_meta": {"markwatch_mapping_version": MAPPING_VERSION},
+                "_meta": {META_KEY: MAPPING_VERSION},
                 "properties": {
                     "id": _KW,
                     "source": _KW,

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from alerts import migrations
 from alerts.errors import EvidenceNotFound
 from alerts.model import iso, utc
 
@@ -54,14 +55,6 @@ CREATE TABLE IF NOT EXISTS captures (
 );
 CREATE INDEX IF NOT EXISTS captures_evidence ON captures(evidence_id, fetched_at);
 """
-
-
-# Capture columns added after the first release: an older file gets them by ALTER TABLE.
-ADDED_COLUMNS = (
-    ("truncated", "INTEGER NOT NULL DEFAULT 0"),
-    ("original_size", "INTEGER"),
-    ("size_exact", "INTEGER NOT NULL DEFAULT 1"),
-)
 
 
 class EvidenceCorrupt(Exception):
@@ -132,14 +125,7 @@ class EvidenceStore:
         self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
-        have = {r[1] for r in self.db.execute("PRAGMA table_info(captures)")}
-        for name, sql_type in ADDED_COLUMNS:
-            if name not in have:
-                try:
-                    self.db.execute(f"ALTER TABLE captures ADD COLUMN {name} {sql_type}")
-                except sqlite3.OperationalError as exc:  # another process opening the same file added it first
-                    if "duplicate column" not in str(exc):
-                        raise
+        migrations.upgrade(self.db, "evidence")  # an older file's captures get the size columns
 
     def put(
         self,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
+from alerts import migrations
 from alerts.exceptions import MarkException, SQLiteExceptions
 from alerts.model import Alert, iso, merge_seen
 from alerts.sessions import SQLiteSessions
@@ -59,14 +60,8 @@ CREATE TRIGGER IF NOT EXISTS alerts_au AFTER UPDATE OF fts_name, fts_seller ON a
 END;
 """
 
-# Columns added after the first release: a database made before gets them by ALTER TABLE (see
-# _migrate); its old rows keep NULL there and the same fields absent from their documents.
-ADDED_COLUMNS = (("span_start", "INTEGER"), ("span_end", "INTEGER"), ("url", "TEXT"), ("probability", "REAL"))
-# Indexes on added columns, made once the column exists. The queue's order (see _SORTS) is this
-# index's: ``probability DESC`` puts old rows without one (NULL, the smallest in SQLite) last.
-ADDED_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS alerts_probability ON alerts(probability DESC, score DESC, first_seen, id)",
-)
+# Columns added after the first release come by migration (alerts/migrations/alerts/versions/):
+# an older file's rows keep NULL there and the same fields absent from their documents.
 
 _UPSERT = """
 INSERT INTO alerts (id, mark, owner, status, kind, source, score, first_seen, last_seen, times_seen,
@@ -123,20 +118,6 @@ def _row(alert: Alert) -> tuple:
     )
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Add the columns a database made by an older version lacks (each one only when missing)."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
-    for name, sql_type in ADDED_COLUMNS:
-        if name not in have:
-            try:
-                db.execute(f"ALTER TABLE alerts ADD COLUMN {name} {sql_type}")
-            except sqlite3.OperationalError as exc:  # another process opening the same file added it first
-                if "duplicate column" not in str(exc):
-                    raise
-    for sql in ADDED_INDEXES:
-        db.execute(sql)
-
-
 class SQLiteAlertStore(AlertStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -146,7 +127,7 @@ class SQLiteAlertStore(AlertStore):
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        _migrate(self.db)
+        migrations.upgrade(self.db, "alerts")
         self._sessions: SQLiteSessions | None = None
         self._exceptions: SQLiteExceptions | None = None
 

@@ -11,15 +11,18 @@ import sqlite3
 
 from conftest import drop_es_indices, es_settings
 
-from alerts.es_mapping import ADDED_PROPERTIES, template_body
+from alerts import migrations
+from alerts.es_mapping import ADDED_PROPERTIES, MAPPING_VERSION, template_body
 from alerts.es_store import ElasticsearchAlertStore
 from alerts.model import Alert
 from alerts.notify.source import item_from_alert
-from alerts.sqlite_store import ADDED_COLUMNS, SCHEMA, SQLiteAlertStore, _row
+from alerts.sqlite_store import SCHEMA, SQLiteAlertStore, _row
 from markwatch.web.display import highlight
 
 URL = "https://shop.example/item/1?q=%E4%B9%9D%E9%98%B3"
 NEW_FIELDS = ("span_start", "span_end", "url", "entity", "sightings", "probability")
+# The alerts table's columns that came after the first release (alerts/migrations/alerts/versions/0001_…).
+ADDED_COLUMNS = (("span_start", "INTEGER"), ("span_end", "INTEGER"), ("url", "TEXT"), ("probability", "REAL"))
 
 
 def _old_doc(alert: Alert) -> dict:
@@ -65,6 +68,7 @@ def test_sqlite_store_made_before_gets_the_columns_and_its_alerts_still_load(tmp
         store.upsert([new])
     finally:
         store.close()
+    assert migrations.current(sqlite3.connect(path), "alerts") == migrations.head("alerts")
     store = SQLiteAlertStore(path)  # opening again migrates nothing twice
     try:
         got = store.get(new.id)
@@ -83,6 +87,7 @@ def test_elasticsearch_index_made_before_gets_the_fields_and_its_alerts_still_lo
         props = body["template"]["mappings"]["properties"]
         for k in ADDED_PROPERTIES:
             del props[k]  # the mapping as the first release put it
+        body["template"]["mappings"]["_meta"] = {"markwatch_mapping_version": 1}
         client.indices.put_index_template(name=store.alias, **body)
         client.indices.create(index=store.index, aliases={store.alias: {"is_write_index": True}})
         old = make_alert(key="old", item={"name": "x", "url": "http://old.example/c/1"})
@@ -94,6 +99,12 @@ def test_elasticsearch_index_made_before_gets_the_fields_and_its_alerts_still_lo
         assert store.upsert([new]).new == 1  # a strict mapping without the fields would refuse it
         mapping = client.indices.get_mapping(index=store.index).body[store.index]["mappings"]["properties"]
         assert {k: mapping[k] for k in ADDED_PROPERTIES} == ADDED_PROPERTIES
+        meta = client.indices.get_mapping(index=store.index).body[store.index]["mappings"]["_meta"]
+        assert meta == {"markwatch_mapping_version": MAPPING_VERSION}
+        again = ElasticsearchAlertStore.from_settings(es_settings(es_url, outbox_path=tmp_path / "o2.sqlite"))
+        again.ensure_index()  # a second opener finds it done and changes nothing
+        assert client.indices.get_mapping(index=store.index).body[store.index]["mappings"]["_meta"] == meta
+        again.close()
         got_old, got_new = store.get(old.id), store.get(new.id)
         assert (got_old.span_start, got_old.url) == (None, None)
         assert item_from_alert(got_old).url == "http://old.example/c/1"
@@ -101,3 +112,57 @@ def test_elasticsearch_index_made_before_gets_the_fields_and_its_alerts_still_lo
     finally:
         drop_es_indices(store)
         store.close()
+
+
+def test_a_file_the_old_alter_table_loop_half_migrated_gets_the_rest(tmp_path):
+    """Files from before the migration chains may hold some added columns: only the missing ones come."""
+    path = tmp_path / "half.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    db.execute("ALTER TABLE alerts ADD COLUMN span_start INTEGER")
+    db.execute("ALTER TABLE alerts ADD COLUMN span_end INTEGER")
+    db.commit()
+    db.close()
+    SQLiteAlertStore(path).close()
+    db = sqlite3.connect(path)
+    cols = {r[1]: r[2] for r in db.execute("PRAGMA table_info(alerts)")}
+    assert {n: cols[n] for n, _ in ADDED_COLUMNS} == dict(ADDED_COLUMNS)
+    assert migrations.current(db, "alerts") == migrations.head("alerts")
+    db.close()
+
+
+def test_processes_opening_an_old_file_at_once_migrate_it_once(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "race.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    db.close()
+    code = f"from alerts.sqlite_store import SQLiteAlertStore; SQLiteAlertStore({str(path)!r}).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM alembic_version_alerts").fetchone() == (1,)
+    db.close()
+
+
+def test_evidence_file_made_before_gets_the_size_columns(tmp_path):
+    from alerts.evidence import EvidenceStore
+
+    path = tmp_path / "evidence.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE evidence (id TEXT PRIMARY KEY, size INTEGER NOT NULL, body BLOB NOT NULL);"
+        "CREATE TABLE captures (evidence_id TEXT NOT NULL REFERENCES evidence(id), url TEXT NOT NULL,"
+        " fetched_at TEXT NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL,"
+        " UNIQUE (evidence_id, url, fetched_at));"
+    )
+    db.close()
+    for _ in range(2):  # and again: nothing twice
+        ev = EvidenceStore(path)
+        cols = {r[1]: (r[2], r[3], r[4]) for r in ev.db.execute("PRAGMA table_info(captures)")}
+        assert cols["truncated"] == ("INTEGER", 1, "0") and cols["size_exact"] == ("INTEGER", 1, "1")
+        assert cols["original_size"] == ("INTEGER", 0, None)
+        ev.db.close()
