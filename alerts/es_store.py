@@ -1,8 +1,9 @@
 """The Elasticsearch alert store for real deployments.
 
 - Index: ``<prefix>-alerts-v<N>`` behind the alias ``<prefix>-alerts``, from the index template
-  in ``alerts.es_mapping``; both created on first use (a new mapping version means a new index
-  and reindexing by the operator, the alias keeping readers unaware).
+  in ``alerts.es_mapping``; both created on first use. Added fields come by the mapping revisions
+  there (put-mapping, in place); a new index version means a new index and reindexing by the
+  operator, the alias keeping readers unaware.
 - Upserts: per chunk, one ``mget`` of the ids, the shared merge rule (``merge_seen``), then one
   ``helpers.bulk`` request of ``create`` (new) and ``index`` with ``if_seq_no``/``if_primary_term``
   (seen again) operations; a version conflict retries that alert. While chunks are mostly new, the
@@ -18,8 +19,6 @@
 from __future__ import annotations
 
 import functools
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -27,9 +26,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AuthenticationException, AuthorizationException, Elasticsearch, helpers
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from alerts.errors import AlertsError
-from alerts.es_mapping import ADDED_PROPERTIES, MAPPING_VERSION, template_body
+from alerts.es_mapping import INDEX_VERSION, META_KEY, pending, template_body
 from alerts.exceptions import ElasticsearchExceptions, MarkException
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
@@ -53,6 +53,20 @@ if TYPE_CHECKING:
 CHUNK = 500
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 REVIEW_ATTEMPTS = 8  # optimistic-concurrency retries of a review before ReviewConflict (409)
+
+
+class _Conflicted(Exception):
+    """Some alerts of a review were saved by someone else meanwhile (409): re-read them and try again."""
+
+
+# Another analyst saved these alerts meanwhile: back off a little (full jitter, up to 0.02·2^n s
+# before the n-th retry), re-read, try again; after REVIEW_ATTEMPTS, ReviewConflict.
+_REVIEW_RETRY = Retrying(
+    stop=stop_after_attempt(REVIEW_ATTEMPTS),
+    wait=wait_random_exponential(multiplier=0.04),
+    retry=retry_if_exception_type(_Conflicted),
+    reraise=True,
+)
 _SORTS: dict[str, list[dict[str, Any]]] = {
     # Alerts without a probability (indexed before it was kept) last either way, as in SQLite.
     "-probability": [
@@ -132,7 +146,7 @@ class ElasticsearchAlertStore(AlertStore):
         self.client = client
         self.prefix = prefix
         self.alias = f"{prefix}-alerts"
-        self.index = f"{self.alias}-v{MAPPING_VERSION}"
+        self.index = f"{self.alias}-v{INDEX_VERSION}"
         self.replicas = replicas
         self.refresh = refresh
         self.outbox = outbox
@@ -219,9 +233,16 @@ class ElasticsearchAlertStore(AlertStore):
             except ApiError as exc:
                 if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
                     raise
-        else:  # an index made before the added fields: add them (idempotent, a no-op once there)
-            self.client.indices.put_mapping(index=self.alias, properties=ADDED_PROPERTIES)
+        else:
+            self._upgrade_mapping()
         self._ready = True
+
+    def _upgrade_mapping(self) -> None:
+        """Bring each index behind the alias to the newest mapping revision (``alerts.es_mapping.REVISIONS``)."""
+        for index, body in self.client.indices.get_mapping(index=self.alias).body.items():
+            at = int((body.get("mappings", {}).get("_meta") or {}).get(META_KEY, 1))
+            for version, props in pending(at):
+                self.client.indices.put_mapping(index=index, properties=props, meta={META_KEY: version})
 
     def _refresh(self) -> None:
         if self.refresh:
@@ -384,9 +405,9 @@ class ElasticsearchAlertStore(AlertStore):
         when = utc(now or datetime.now().astimezone())
         done: dict[str, Alert] = {}
         todo = wanted
-        for attempt in range(REVIEW_ATTEMPTS):
-            if attempt:  # another analyst saved these alerts meanwhile: back off a little, re-read
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+
+        def attempt() -> None:
+            nonlocal todo
             stored = self._mget(todo)
             missing = [i for i in todo if i not in stored]
             if missing:
@@ -413,11 +434,17 @@ class ElasticsearchAlertStore(AlertStore):
             if hard:
                 raise AlertsError(f"review of {hard[0]['_id']} failed: {hard[0].get('error')}")
             todo = [op["_id"] for op in conflicts]
-            if not todo:
-                return [done[i] for i in wanted]
-        raise ReviewConflict(
-            f"{len(todo)} alert(s) were being reviewed by someone else at the same time; reload them and review again"
-        )
+            if todo:
+                raise _Conflicted
+
+        try:
+            _REVIEW_RETRY.copy()(attempt)
+        except _Conflicted:
+            raise ReviewConflict(
+                f"{len(todo)} alert(s) were being reviewed by someone else at the same time; "
+                "reload them and review again"
+            ) from None
+        return [done[i] for i in wanted]
 
     def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None:  # pragma: no cover - review() overrides
         raise NotImplementedError
