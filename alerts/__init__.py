@@ -34,6 +34,9 @@ def _store_settings(settings: HasStoreSettings | StoreSettings) -> StoreSettings
 def open_store(settings: HasStoreSettings | StoreSettings) -> AlertStore:
     s = _store_settings(settings)
     if s.urls:
+        from alerts.extras import require
+
+        require("elasticsearch", "es", "[store] urls (Elasticsearch)")
         from alerts.es_store import ElasticsearchAlertStore
 
         return ElasticsearchAlertStore.from_settings(s)

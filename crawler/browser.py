@@ -12,6 +12,7 @@ import os
 import shutil
 from typing import Any
 
+from alerts.extras import require
 from crawler.errors import SourceError
 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -30,10 +31,7 @@ def find_chromium(configured: str | None = None) -> str:
 
 def browser_settings(settings: Any) -> dict[str, Any]:
     """The per-crawler settings that route this source's requests through Chromium."""
-    try:
-        import scrapy_playwright  # noqa: F401
-    except ImportError:
-        raise SourceError("render: browser needs scrapy-playwright (pip install scrapy-playwright)") from None
+    require("scrapy_playwright", "browser", "render: browser")
     args = ["--headless=new", "--disable-gpu"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")

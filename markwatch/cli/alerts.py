@@ -60,7 +60,7 @@ def _settings_and_store(config: Path | None) -> Iterator[tuple[Any, Any]]:
 
     store = None
     try:
-        with cli_errors(echo=lambda line: _err.print(Text(line)), clean=visible):
+        with cli_errors(echo=lambda line: _err.print(Text(line), soft_wrap=True), clean=visible):
             settings = load_settings(config)
             store = open_store(settings)
             yield settings, store

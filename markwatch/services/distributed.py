@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from alerts.extras import require
 from markwatch.config import QueueSettings
 
 SCHEDULER = "scrapy_redis.scheduler.Scheduler"
@@ -101,7 +102,8 @@ def redact(url: str) -> str:
 
 
 def check_redis(queue: QueueSettings) -> None:
-    """Fail early, in one line, when the shared queue cannot be reached."""
+    """Fail early, in one line, when the shared queue cannot be reached (or its extra is not installed)."""
+    require("scrapy_redis", "redis", '[queue] backend = "redis"')
     import redis
 
     client = redis.Redis.from_url(queue.redis_url, socket_timeout=5, socket_connect_timeout=5)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alerts.extras import require
 from crawler import storelog
 from crawler.outcome import TIME_BUDGET
 from crawler.pipelines.stage import STAGE_KEY, STAGES
@@ -238,6 +239,8 @@ def run_scan(
     settings = _with_stored_exceptions(settings, marks)
     marks = marks_for(settings.marks.path)
     srcs = resolve_sources(settings, sources)
+    if any(s.render == "browser" for s in srcs):  # a missing extra is one line now, not a failed crawl later
+        require("scrapy_playwright", "browser", "render: browser")
     if settings.scan.notify and settings.notify.enabled:
         from markwatch.services.notify_run import build_transport
 
