@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerts import migrations
+
 AUDIT_ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "sign_out_everywhere", "review", "error", "case")
 
 
@@ -87,6 +89,7 @@ class SQLiteSessions:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.db.executescript(SQLITE_SCHEMA)
+        migrations.upgrade(self.db, "sessions")
 
     def session_save(self, rec: SessionRecord, new: bool = False) -> None:
         self.db.execute(

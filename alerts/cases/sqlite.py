@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
+from alerts import migrations
 from alerts.cases.errors import CaseError
 from alerts.cases.model import Case
 from alerts.cases.store import CaseConflict, CaseStore
@@ -43,6 +44,7 @@ class SQLiteCaseStore(CaseStore):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.db.executescript(SCHEMA)
+        migrations.upgrade(self.db, "cases")
 
     def create(self, case: Case) -> Case:
         try:

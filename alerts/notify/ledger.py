@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alerts import migrations
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
     message_id  TEXT PRIMARY KEY,
@@ -111,6 +113,7 @@ class Ledger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a "sent" mark must survive power loss
         self._db.executescript(SCHEMA)
+        migrations.upgrade(self._db, "ledger")
         self._lock_fd: int | None = None
 
     def close(self) -> None:

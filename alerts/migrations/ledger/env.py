@@ -1,0 +1,5 @@
+"""The ledger chain (see alerts/migrations/__init__.py)."""
+
+from alerts.migrations.env import run
+
+run()
