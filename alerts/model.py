@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from alerts.uscc import is_valid as valid_uscc
 from matcher.calibration import probability as calibrated
-from matcher.types import Hit, Subject
+from matcher.types import Hit, Subject, SubjectKind
 
 Status = Literal["new", "confirmed", "dismissed", "escalated", "resolved"]
 STATUSES: tuple[str, ...] = ("new", "confirmed", "dismissed", "escalated", "resolved")
@@ -127,7 +127,7 @@ class AlertSubject(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["enterprise", "listing"] = "enterprise"
+    kind: SubjectKind = "enterprise"  # matcher.types: the kinds sources give
     text: str
     region: str = ""
     trade_name: str = ""

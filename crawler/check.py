@@ -8,6 +8,7 @@ refusal or problem if any. Values are the site's raw text: whoever prints them e
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,12 @@ class CheckMixin:
     check_point: dict
     check_page_no: int
     report: CheckReport
+    # The spider's own (crawler.spiders.base.SourceSpider), which this is mixed into.
+    source: Source
+    refusal: Callable[[Response], str | None]
+    page_rows: Callable[[Response], tuple[list, Any]]
+    _detail_url: Callable[[str, Any], str | None]
+    _next_page: Callable[..., Iterable[Any]]
 
     async def start(self):
         req = self._page_request(self.check_point, self.check_page_no)
@@ -138,7 +145,7 @@ def check_source(
 
     source.require_secrets()
     base = SPIDERS[source.spider]
-    cls = type(f"Check{base.__name__}", (CheckMixin, base), {})
+    cls: Any = type(f"Check{base.__name__}", (CheckMixin, base), {})
     report = CheckReport(source=source.name)
     overrides = {"ITEM_PIPELINES": {}, "LOG_LEVEL": "ERROR", "DOWNLOAD_DELAY": 0, "MARKWATCH_RETRY_BACKOFF": 0.2}
     overrides.update(settings or {})

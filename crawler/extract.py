@@ -70,7 +70,7 @@ def fields(row: Any, specs: dict[str, FieldSpec]) -> dict[str, Any]:
 
 def declared_encoding(response: Response) -> str | None:
     """The charset the response itself declares (Content-Type header or <meta>), if any."""
-    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
     return http_content_type_encoding(ctype) or html_body_declared_encoding(response.body[:4096])
 
 

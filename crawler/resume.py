@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TextIO
 
 from scrapy.dupefilters import BaseDupeFilter
 from scrapy.http import Request
@@ -23,7 +24,7 @@ class DoneJournal:
 
     def __init__(self, jobdir: str | None) -> None:
         self.path = Path(jobdir) / JOURNAL if jobdir else None
-        self._fh = None
+        self._fh: TextIO | None = None
 
     def load(self) -> set[str]:
         if not self.path or not self.path.exists():

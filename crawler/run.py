@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,7 @@ def _resolve(sources, sources_dirs) -> list[Source]:
 
 def schedule_sources(
     runner: CrawlerRunner | CrawlerProcess,
-    sources: list[str | Source],
+    sources: Sequence[str | Source],
     *,
     settings: Settings,
     jobdir: str | Path | None = None,
@@ -182,7 +183,7 @@ def schedule_sources(
         # CrawlerProcess installs the reactor through its first crawler; mirror what it does itself.
         init_reactor = isinstance(runner, CrawlerProcess) and not getattr(runner, "_initialized_reactor", True)
         if init_reactor:
-            runner._initialized_reactor = True
+            runner._initialized_reactor = True  # type: ignore[union-attr]  # a CrawlerProcess, checked above
         crawler = Crawler(SPIDERS[src.spider], s, init_reactor=init_reactor)
         base = base_urls.get(src.name) if isinstance(base_urls, dict) else base_urls
         runner.crawl(crawler, source=src, base_url=base, date=date, days=days, keywords=keywords)
@@ -191,7 +192,7 @@ def schedule_sources(
 
 
 def crawl_sources(
-    sources: list[str | Source],
+    sources: Sequence[str | Source],
     *,
     marks: str | Path | None = None,
     store: Any = None,
@@ -209,14 +210,14 @@ def crawl_sources(
     A degraded source (captcha, repeated failures) stops alone; the others go on.
     Blocking; starts the reactor, so once per process.
     """
-    sources = _resolve(sources, sources_dirs)  # a bad source file fails here, before any logging setup
+    resolved = _resolve(sources, sources_dirs)  # a bad source file fails here, before any logging setup
     s = build_settings(
         marks=marks, store=store, fingerprint_db=fingerprint_db, sources_dirs=sources_dirs, overrides=settings
     )
     process = CrawlerProcess(s)
     pairs = schedule_sources(
         process,
-        sources,
+        resolved,
         settings=s,
         jobdir=jobdir,
         base_urls=base_urls,

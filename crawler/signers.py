@@ -25,7 +25,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -40,12 +40,12 @@ REDACTED = "***"
 TEMPLATE_META = "_markwatch_template"
 
 
-def expand(text: str, env: dict[str, str] | None = None, *, quoted: bool = False) -> str:
+def expand(text: str, env: Mapping[str, str] | None = None, *, quoted: bool = False) -> str:
     """Replace each `${NAME}` by the environment's value (URL-quoted when *quoted*); unset stays as is."""
-    env = os.environ if env is None else env
+    environ = os.environ if env is None else env
 
     def sub(m: re.Match) -> str:
-        v = env.get(m.group(1))
+        v = environ.get(m.group(1))
         if v is None:
             return m.group(0)
         return quote(v, safe="") if quoted else v
@@ -53,10 +53,10 @@ def expand(text: str, env: dict[str, str] | None = None, *, quoted: bool = False
     return PLACEHOLDER.sub(sub, text)
 
 
-def secret_values(names: set[str], env: dict[str, str] | None = None) -> list[str]:
+def secret_values(names: set[str], env: Mapping[str, str] | None = None) -> list[str]:
     """The values behind *names* (longest first, so a redaction never leaves a tail of one)."""
-    env = os.environ if env is None else env
-    vals = {env[n] for n in names if env.get(n)}
+    environ = os.environ if env is None else env
+    vals = {environ[n] for n in names if environ.get(n)}
     vals |= {quote(v, safe="") for v in vals}
     return sorted((v for v in vals if len(v) >= 3), key=len, reverse=True)
 
@@ -205,10 +205,10 @@ class SecretsMiddleware:
             )
             signer(src.sign.signer, file=src.path)(spec, req)
             real_url = req.full_url()
-            for k, v in req.headers.items():
-                if k.encode() not in touched:
-                    request.meta[TEMPLATE_META][2].setdefault(k.encode(), None)
-                request.headers[k] = v
+            for name, value in req.headers.items():
+                if name.encode() not in touched:
+                    request.meta[TEMPLATE_META][2].setdefault(name.encode(), None)
+                request.headers[name] = value
         request._set_url(real_url)
         request._set_body(real_body)
         return None

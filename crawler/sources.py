@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -327,9 +328,9 @@ class Source(BaseModel):
             walk("proxy", self.proxy)
         return out
 
-    def missing_secrets(self, env: dict[str, str] | None = None) -> list[tuple[str, str]]:
-        env = os.environ if env is None else env
-        return [(k, n) for k, n in self.secret_refs() if not env.get(n)]
+    def missing_secrets(self, env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+        environ = os.environ if env is None else env
+        return [(k, n) for k, n in self.secret_refs() if not environ.get(n)]
 
     def require_secrets(self) -> None:
         """SourceError (exit 2) naming the file, the key and the variable when one is not set."""
@@ -381,7 +382,7 @@ def load_source_file(path: str | Path) -> Source:
         raise SourceError(f"cannot read source file: {exc}", file=str(p)) from None
 
 
-def source_dirs(extra: list[str | Path] | None = None) -> list[Path]:
+def source_dirs(extra: Sequence[str | Path] | None = None) -> list[Path]:
     """Shipped sources, then ~/.config/markwatch/sources/, then the user's folders (later ones win)."""
     return [SHIPPED_DIR, user_sources_dir(), *(Path(d) for d in (extra or []))]
 
@@ -392,7 +393,9 @@ def user_sources_dir() -> Path:
     return Path(base) / "markwatch" / "sources"
 
 
-def scan_source_files(extra_dirs: list[str | Path] | None = None) -> tuple[dict[str, Source], dict[str, SourceError]]:
+def scan_source_files(
+    extra_dirs: Sequence[str | Path] | None = None,
+) -> tuple[dict[str, Source], dict[str, SourceError]]:
     """Every source file: the valid ones by name, and the broken ones by name (else file stem) with their error.
 
     One broken file does not hide the others: it is reported only when it is chosen (or listed).
@@ -424,12 +427,12 @@ def _declared_name(path: Path) -> str | None:
     return m.group(1) if m else None
 
 
-def available_sources(extra_dirs: list[str | Path] | None = None) -> dict[str, Source]:
+def available_sources(extra_dirs: Sequence[str | Path] | None = None) -> dict[str, Source]:
     """The valid sources by name (broken files are left out: see scan_source_files)."""
     return scan_source_files(extra_dirs)[0]
 
 
-def find_source(name_or_path: str, extra_dirs: list[str | Path] | None = None) -> Source:
+def find_source(name_or_path: str, extra_dirs: Sequence[str | Path] | None = None) -> Source:
     """A source by its name, or by the path of its file; a broken file's own error when it is the one named."""
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
         return load_source_file(name_or_path)

@@ -29,6 +29,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("ok", "drift", "auth", "errbody", "trunc", "bomb", "redirect", "slow", "few")
@@ -171,7 +172,7 @@ class HostileServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = cast(tuple[str, int], self.httpd.server_address[:2])  # AF_INET: (host, port)
         return f"http://{host}:{port}"
 
     def start(self) -> HostileServer:

@@ -88,6 +88,7 @@ class SourceSpider(scrapy.Spider):
     """Walks a source's result pages (search, feed or browse) and, when asked, its detail pages."""
 
     kind = ""  # "registry" or "marketplace", set by subclasses
+    proxy: str | None  # set in from_crawler: the source's, else MARKWATCH_PROXY
 
     def __init__(
         self,
@@ -335,7 +336,7 @@ class SourceSpider(scrapy.Spider):
         ev = self._evidence(response)
         item["fetched_at"] = ev["fetched_at"]
         item["response"] = ev
-        if response.meta.get("leaf"):
+        if response.meta.get("leaf") and response.request is not None:
             item["request_fp"] = self.crawler.request_fingerprinter.fingerprint(response.request).hex()
         return item
 

@@ -17,16 +17,19 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
 from alerts.present import CSV_FIELDS, csv_row, csv_writer, percent, plain, worth_a_look
 from alerts.store import DEFAULT_SORT, MAX_PAGE
 from markwatch.errors import UserError, cli_errors
+
+if TYPE_CHECKING:
+    from alerts.evidence import Evidence
 
 alerts_app = typer.Typer(help="Search, review and export alerts.", no_args_is_help=True)
 
@@ -217,7 +220,7 @@ def _table(page: Any) -> Table:
         ("Last seen", "left"),
         ("Seen", "right"),
     ):
-        table.add_column(col, justify=just, overflow="fold")
+        table.add_column(col, justify=cast(JustifyMethod, just), overflow="fold")
     for a in page.items:
         table.add_row(
             Text(a.id[:12]),
@@ -294,7 +297,7 @@ def show_cmd(
 
     with _store(config) as store:
         alert = store.get(_resolve_ids(store, [alert_id])[0])
-        evidence = None
+        evidence: Evidence | str | None = None
         if alert.evidence_id:
             ev_store = open_evidence(load_settings(config))
             try:
@@ -365,7 +368,7 @@ def show_cmd(
         out.print(Text("  none recorded"))
     elif isinstance(evidence, str):
         out.print(Text(f"  {alert.evidence_id}: {evidence}"))
-    else:
+    elif evidence is not None:
         out.print(Text(f"  sha256 {alert.evidence_id} ({evidence.size} bytes, verified)"))
         if note := evidence.size_note():
             out.print(Text(f"  {note}", style="yellow"))

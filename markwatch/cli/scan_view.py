@@ -19,7 +19,7 @@ from crawler.run import PAGE_KEYS
 from markwatch.cli.alerts import visible
 from markwatch.services.scan import ScanReport
 
-_LIVE = [
+_LIVE: list[tuple[str, str | tuple[str, ...]]] = [
     ("Pages", PAGE_KEYS),
     ("Refused", (health.PREFIX + "refused",)),
     ("Items", "item_scraped_count"),

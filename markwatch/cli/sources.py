@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.text import Text
 
 from markwatch.errors import cli_errors
 
+if TYPE_CHECKING:
+    from markwatch.config import Settings
+
 sources_app = typer.Typer(help="List the source files and check one page of a source.", no_args_is_help=True)
 
 
@@ -29,7 +32,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sources_app, name="sources")
 
 
-def _dirs(config: Path | None) -> tuple[list[str], object]:
+def _dirs(config: Path | None) -> tuple[list[str], Settings]:
     from markwatch.config import load_settings
 
     settings = load_settings(config)

@@ -6,6 +6,7 @@ SQLite in the scan's state folder. A row stays ``running`` only while its scan l
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import socket
@@ -92,7 +93,7 @@ class RunLog:
             "INSERT INTO runs (started_at, status, trigger, host, pid, sources, resumed) VALUES (?,?,?,?,?,?,?)",
             (_now(), "running", trigger, socket.gethostname(), os.getpid(), json.dumps(sources), int(resumed)),
         )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)  # always set after an INSERT
 
     def finish(
         self,
@@ -146,7 +147,7 @@ class RunLog:
             for r in rows
         ]
 
-    def yield_history(self, source: str, limit: int = 10) -> list[int]:
+    def yield_history(self, source: str, limit: int = 10) -> builtins.list[int]:
         """The source's item counts in its last *limit* finished, not resumed runs where it was not failed."""
         rows = self.db.execute(
             "SELECT per_source FROM runs WHERE status IN ('ok','degraded') AND resumed=0 ORDER BY id DESC LIMIT ?",

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alerts.extras import require
 from crawler import storelog
@@ -174,7 +174,8 @@ def _crawl(
     if sc.max_minutes:
         from twisted.internet import reactor
 
-        reactor.callLater(sc.max_minutes * 60, _stop_at_budget, pairs)
+        # Any: twisted declares callLater on a zope interface, which mypy reads without the instance.
+        cast(Any, reactor).callLater(sc.max_minutes * 60, _stop_at_budget, pairs)
     process.start()
     return pairs
 
@@ -264,7 +265,7 @@ def run_scan(
         with storelog.capped(), RunLog(state / "runs.sqlite") as log:
             log.mark_killed()
             jobdir = None if redis_mode else state / "jobs"
-            resumed = bool(jobdir) and any((jobdir / s.name / JOURNAL).exists() for s in srcs)
+            resumed = jobdir is not None and any((jobdir / s.name / JOURNAL).exists() for s in srcs)
             history = {s.name: log.yield_history(s.name) for s in srcs}
             run_id = log.start([s.name for s in srcs], trigger, resumed)
             stages: dict[str, float] = {}
@@ -399,7 +400,7 @@ def _flush_outbox(settings: Settings) -> int | None:
     except AlertsError:
         return None
     try:
-        if not hasattr(store, "flush_outbox"):
+        if not (hasattr(store, "flush_outbox") and hasattr(store, "outbox_size")):
             return None
         try:
             store.flush_outbox()

@@ -96,7 +96,8 @@ class Filters:
         raw = parse_qs(qs, keep_blank_values=False)
         lists = {k: [v for v in raw.get(k, []) if v.strip()] for k in ("mark", "owner", "status", "kind", "source")}
         one = ("min_score", "max_score", "min_probability", "since", "until", "date_field", "q", "sort")
-        return cls(**lists, **{k: (raw.get(k) or [""])[0] for k in one})
+        values: dict[str, Any] = {**lists, **{k: (raw.get(k) or [""])[0] for k in one}}
+        return cls(**values)
 
 
 def parse_date(name: str, raw: str, end: bool = False) -> datetime | None:
@@ -125,5 +126,23 @@ def filters(
     size: Annotated[str, Query(description="1 to 1000")] = "",
 ) -> Filters:
     """FastAPI dependency: the filter parameters of a request (documented in the OpenAPI schema)."""
-    clean = [[v for v in lst if v.strip()] for lst in (mark, owner, status, kind, source)]
-    return Filters(*clean, min_score, max_score, min_probability, since, until, date_field, q[:500], sort, page, size)
+    marks, owners, statuses, kinds, sources = (
+        [v for v in lst if v.strip()] for lst in (mark, owner, status, kind, source)
+    )
+    return Filters(
+        marks,
+        owners,
+        statuses,
+        kinds,
+        sources,
+        min_score,
+        max_score,
+        min_probability,
+        since,
+        until,
+        date_field,
+        q[:500],
+        sort,
+        page,
+        size,
+    )
