@@ -37,12 +37,12 @@ test-fast: venv
 test-deps:
 	scripts/test-deps
 
-# What CI checks before the tests: lint, formatting, the import layers, types (matcher/, alerts/).
+# What CI checks before the tests: lint, formatting, the import layers, types (the whole tree).
 check: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy matcher/ alerts/
+	$(BIN)/mypy matcher/ crawler/ alerts/ markwatch/
 
 lint: check
 

@@ -36,7 +36,9 @@ def test_render_browser_without_the_extra(monkeypatch):
     from crawler.browser import browser_settings
 
     monkeypatch.setitem(sys.modules, "scrapy_playwright", None)
-    with pytest.raises(MissingExtra, match=r"^render: browser needs the 'browser' extra: pip install 'markwatch\[browser\]'$"):
+    with pytest.raises(
+        MissingExtra, match=r"^render: browser needs the 'browser' extra: pip install 'markwatch\[browser\]'$"
+    ):
         browser_settings({})
 
 
