@@ -146,23 +146,3 @@ def test_processes_opening_an_old_file_at_once_migrate_it_once(tmp_path):
     db = sqlite3.connect(path)
     assert db.execute("SELECT count(*) FROM alembic_version_alerts").fetchone() == (1,)
     db.close()
-
-
-def test_evidence_file_made_before_gets_the_size_columns(tmp_path):
-    from alerts.evidence import EvidenceStore
-
-    path = tmp_path / "evidence.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript(
-        "CREATE TABLE evidence (id TEXT PRIMARY KEY, size INTEGER NOT NULL, body BLOB NOT NULL);"
-        "CREATE TABLE captures (evidence_id TEXT NOT NULL REFERENCES evidence(id), url TEXT NOT NULL,"
-        " fetched_at TEXT NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL,"
-        " UNIQUE (evidence_id, url, fetched_at));"
-    )
-    db.close()
-    for _ in range(2):  # and again: nothing twice
-        ev = EvidenceStore(path)
-        cols = {r[1]: (r[2], r[3], r[4]) for r in ev.db.execute("PRAGMA table_info(captures)")}
-        assert cols["truncated"] == ("INTEGER", 1, "0") and cols["size_exact"] == ("INTEGER", 1, "1")
-        assert cols["original_size"] == ("INTEGER", 0, None)
-        ev.db.close()

@@ -14,8 +14,6 @@ from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 COLUMNS = (
     sa.Column("truncated", sa.INTEGER(), nullable=False, server_default=sa.text("0")),
