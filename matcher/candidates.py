@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick_rs as ac
 from pypinyin import lazy_pinyin
@@ -96,6 +96,8 @@ class MarkPlan:
     mixed: tuple[str, ...] = ()  # the mark part in characters, part in pinyin (一zheng, jiu阳)
     uscc: frozenset[str] = frozenset()  # the owner's companies by credit code (judge side)
     exclude: tuple[Exclusion, ...] = ()  # words that are not this mark (judge side)
+    groups: frozenset[str] = frozenset()  # 区分表 similar groups of the registration (judge side)
+    coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
 
     @classmethod
     def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
@@ -115,6 +117,8 @@ class MarkPlan:
             industries=tuple(fold(w) for w in mark.industries),
             uscc=frozenset(w.strip().upper() for w in mark.whitelist if USCC_RE.match(w.strip().upper())),
             exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
+            groups=frozenset(mark.groups),
+            coexist={c.uscc: c.reason for c in mark.coexist},
             **pinyin_forms(fold(mark.name)),
         )
 
