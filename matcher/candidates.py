@@ -99,6 +99,11 @@ class MarkPlan:
     groups: frozenset[str] = frozenset()  # 区分表 similar groups of the registration (judge side)
     coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
 
+    @property
+    def has_field(self) -> bool:
+        """The marks file states the mark's field (classes, similar groups or industry words)."""
+        return bool(self.classes or self.groups or self.industries)
+
     @classmethod
     def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
         """*common_word* is the dictionary's view; the mark's `ordinary_word`, when set, overrides

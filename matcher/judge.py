@@ -184,7 +184,8 @@ def _graded(score: float, notes: list[Note], why: str, factor: float) -> tuple[f
 def graded_alignments(mark: str, folded: str, limit: int = 2) -> list[Alignment]:
     """What align() rules out by CNIPA practice and a brand owner still wants ranked low:
     a mark of three or more characters with only its first changed (the rest the same or
-    related), and one of four or more with two characters changed (the rest the same).
+    related), and one of four or more with two characters changed (the rest the same; of
+    four characters, the first kept).
 
     Windows are found from the mark's own bigrams (str.find, in C), so a name that shares
     none costs a few lookups. Scores stay at or under GRADED_CAP."""
@@ -217,7 +218,7 @@ def graded_alignments(mark: str, folded: str, limit: int = 2) -> list[Alignment]
         diffs = [k for k, kind in enumerate(kinds) if kind == "diff"]
         if kinds[0] == "diff" and len(diffs) == 1:
             edit, factor = "first_char", 0.9
-        elif n >= 4 and len(diffs) == 2 and all(kind in ("same", "diff") for kind in kinds):
+        elif n >= 4 and len(diffs) == 2 and (n >= 5 or diffs[0] > 0) and all(k in ("same", "diff") for k in kinds):
             edit, factor = "two_char", 0.8
         else:
             continue  # a plain alignment (align() found it) or too little of the mark left
@@ -293,8 +294,10 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     if ctx.cue is None and not ctx.is_trademark and context.descriptive_use(ctx.folded, al.start, al.end):
         return "descriptive_use"
 
-    # Industry: well-known marks reach across classes, ordinary marks do not.
-    known = bool(ctx.classes)
+    # Industry: well-known marks reach across classes, ordinary marks do not. A mark whose
+    # field the marks file does not state cannot be placed outside it: the subject's field
+    # says nothing either way.
+    known = bool(ctx.classes) and info.has_field
     own_meaning = not exact and not latin and ctx.segmenter.is_common_word(window, 100)
     # Two characters of a two-character mark read the other way round (天海 for 海天)
     # are another word; like one character inserted into it (海蓝天), similar only
@@ -359,7 +362,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
             if ctx.segmenter.dictionary_freq(window) >= 100:
                 return "variant_is_a_word"
             # An ordinary mark is protected only for its own goods (丰元 for 三元).
-            if not mark.well_known and ctx.is_enterprise:
+            if not mark.well_known and ctx.is_enterprise and info.has_field:
                 return "ordinary_mark_variant_no_field"
         if not mark.well_known:
             # An ordinary mark is protected for its own goods: a bare name (no form,
@@ -442,7 +445,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         weak = al.edit
     registered = mark.registration_date
     founded = ctx.subject.founded
-    if registered is not None and isinstance(founded, str) and founded[:10] < registered.isoformat():
+    if registered is not None and isinstance(founded, str) and _earlier(founded, registered.isoformat()):
         # Founded before the mark was registered: the name may rest on a prior right
         # (商标法 Art. 59(3), prior use), though it may still be an imitation.
         notes.append(Note(NoteKind.PRIOR_USE, f"{founded[:10]}|{registered.isoformat()}"))
@@ -450,6 +453,14 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     if weak is not None:
         return _graded(score, notes, weak, 0.6 if weak in ("other_field_sound", "inside_word") else 1.0)
     return score, notes
+
+
+def _earlier(founded: str, registered: str) -> bool:
+    """An ISO date, or its year or month alone (2004, 2004-03), surely before the registration date."""
+    founded = founded.strip()[:10]
+    if not founded[:4].isdigit():
+        return False
+    return founded < registered[: len(founded)]
 
 
 def _compound_of(word: str, window: str) -> bool:

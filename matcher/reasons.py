@@ -185,9 +185,9 @@ def _likeness(m: str, mark: str, shown: str, kinds: tuple[str, ...]) -> list[Rea
 
 
 _NAME_USE = {
-    "shop": ("以“{m}”作为店铺或招牌名称的一部分", "uses {m} in a shop or sign name"),
-    "brand": ("以“{m}”作为商品品牌或名称的一部分", "uses {m} in a brand or product name"),
-    "trademark": ("商标申请使用“{m}”", "a trademark application using {m}"),
+    "shop": ("以“{w}”作为店铺或招牌名称（或其一部分）", "uses {w} as (part of) a shop or sign name"),
+    "brand": ("以“{w}”作为商品品牌或名称（或其一部分）", "uses {w} as (part of) a brand or product name"),
+    "trademark": ("商标申请的文字含“{w}”", "the trademark application's text holds {w}"),
 }
 _GRADED = {
     "other_field_sound": (
@@ -352,7 +352,7 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
             )
         elif kind is NoteKind.NAME_USE:
             what = _NAME_USE.get(note.value, _NAME_USE["brand"])
-            out.append(Reason(f"{note.value}_name", what[0].format(m=m), what[1].format(m=m)))
+            out.append(Reason(f"{note.value}_name", what[0].format(w=raw), what[1].format(w=raw)))
         elif kind is NoteKind.PRIOR_USE:
             founded, _, registered = note.value.partition("|")
             out.append(

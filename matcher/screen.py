@@ -245,8 +245,26 @@ class Matcher:
                 )
                 if hit is not None:
                     record["score"] = hit.score
+        if len(hits) > 1:
+            hits = _drop_overshadowed(hits)
         hits.sort(key=lambda h: -h.score)
         return hits
+
+
+def _drop_overshadowed(hits: list[Hit]) -> list[Hit]:
+    """Graded evidence for one mark where the same characters are another mark's plain hit
+    (白象 read as two characters changed from 云南白药): the text is explained by that mark."""
+    strong = [h.span for h in hits if not _is_graded(h)]
+    if not strong:
+        return hits
+    return [h for h in hits if not _is_graded(h) or not any(s < h.span[1] and h.span[0] < e for s, e in strong)]
+
+
+def _is_graded(hit: Hit) -> bool:
+    return any(r.code in GRADED_CODES for r in hit.reasons)
+
+
+GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word"})
 
 
 def _alignment_dict(a: Alignment) -> dict:
