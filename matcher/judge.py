@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from matcher.calibration import FIELD, NO_FIELD, probability
+from matcher.calibration import FIELD, GRADED, NO_FIELD, probability
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, lookalikes, regions
@@ -296,8 +296,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
 
     # Industry: well-known marks reach across classes, ordinary marks do not. A mark whose
     # field the marks file does not state cannot be placed outside it: the subject's field
-    # says nothing either way.
-    known = bool(ctx.classes) and info.has_field
+    # says nothing either way (a well-known one reaches every field anyway).
+    known = bool(ctx.classes) and (info.has_field or mark.well_known)
     own_meaning = not exact and not latin and ctx.segmenter.is_common_word(window, 100)
     # Two characters of a two-character mark read the other way round (天海 for 海天)
     # are another word; like one character inserted into it (海蓝天), similar only
@@ -533,7 +533,10 @@ def _invisible_inside(ctx: Context, al: Alignment) -> bool:
 
 
 def _evidence(notes: list[Note]) -> str:
-    """The calibration group: does anything show the subject's field (calibration.py)?"""
+    """The calibration group: weak evidence apart; else, does anything show the subject's field
+    (calibration.py)?"""
+    if any(n.kind in (NoteKind.GRADED, NoteKind.PRIOR_USE) for n in notes):
+        return GRADED
     return FIELD if any(n.kind in (NoteKind.SAME_FIELD, NoteKind.CROSS_CLASS) for n in notes) else NO_FIELD
 
 
@@ -542,10 +545,17 @@ Considered = list[tuple[Alignment, str, float]]
 ("kept", or a rule's name) and the score it reached (0.0 when dropped)."""
 
 
-def _prefer_insertion(options: list[Alignment], considered: Considered | None) -> list[Alignment]:
+def _unbroken(ctx: Context, al: Alignment) -> bool:
+    """The window was written as one run of characters: nothing folded away inside it."""
+    s, e = ctx.traced.span(al.start, al.end)
+    return e - s == al.end - al.start
+
+
+def _prefer_insertion(options: list[Alignment], ctx: Context, considered: Considered | None) -> list[Alignment]:
     """An inserted character (茅大台 for 茅台: every character of the mark there, in order) is
-    what the text shows; a shorter window inside it that only resembles the mark (茅大) is not."""
-    inserted = [a for a in options if a.edit == "insertion" and all(k == "same" for k in a.kinds)]
+    what the text shows; a shorter window inside it that only resembles the mark (茅大) is not.
+    Unless the writer set the window apart (周黑丫 鸭脖: a space before 鸭)."""
+    inserted = [a for a in options if a.edit == "insertion" and all(k == "same" for k in a.kinds) and _unbroken(ctx, a)]
     if not inserted:
         return options
     out = []
@@ -596,7 +606,7 @@ def judge(
             key=lambda al: (-al.similarity, al.start),
         )
     if len(options) > 1:
-        options = _prefer_insertion(options, considered)
+        options = _prefer_insertion(options, ctx, considered)
     chosen = None
     for al in options:
         verdict = _weigh(info, ctx, al, graded)
