@@ -98,6 +98,7 @@ class MarkPlan:
     exclude: tuple[Exclusion, ...] = ()  # words that are not this mark (judge side)
     groups: frozenset[str] = frozenset()  # 区分表 similar groups of the registration (judge side)
     coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
+    registered: str | None = None  # ISO date of the mark's first registration (judge: prior use)
 
     @property
     def has_field(self) -> bool:
@@ -124,6 +125,7 @@ class MarkPlan:
             exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
             groups=frozenset(mark.groups),
             coexist={c.uscc: c.reason for c in mark.coexist},
+            registered=mark.registration_date.isoformat() if mark.registration_date else None,
             **pinyin_forms(fold(mark.name)),
         )
 

@@ -443,12 +443,12 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
             weak = "inside_word"
     if al.edit in GRADED_EDITS:
         weak = al.edit
-    registered = mark.registration_date
+    registered = info.registered
     founded = ctx.subject.founded
-    if registered is not None and isinstance(founded, str) and _earlier(founded, registered.isoformat()):
+    if registered is not None and isinstance(founded, str) and _earlier(founded, registered):
         # Founded before the mark was registered: the name may rest on a prior right
         # (商标法 Art. 59(3), prior use), though it may still be an imitation.
-        notes.append(Note(NoteKind.PRIOR_USE, f"{founded[:10]}|{registered.isoformat()}"))
+        notes.append(Note(NoteKind.PRIOR_USE, f"{founded.strip()[:10]}|{registered}"))
         score *= PRIOR_USE_FACTOR
     if weak is not None:
         return _graded(score, notes, weak, 0.6 if weak in ("other_field_sound", "inside_word") else 1.0)

@@ -128,6 +128,22 @@ class Matcher:
         self._screen(subject, out)
         return [out[i] for i in sorted(out, key=lambda i: self.info[i].mark.name)]
 
+    def _trademark_candidates(self, folded: str, subject: Subject) -> list[int]:
+        """The candidate stage for a trademark application: its field is its own classes and
+        groups, not words in its text, so a sound-alike is kept when they meet the mark's."""
+        scanned = self.index.scan(folded)
+        if scanned is None:
+            return []
+        strong, by_homophone, by_sound = scanned
+        groups = frozenset(str(g) for g in subject.groups)
+        classes = set(subject.classes) | {int(g[:2]) for g in groups if g[:2].isdigit()}
+        out = set(strong)
+        for i in (by_homophone | by_sound) - strong:
+            plan = self.info[i]
+            if (not classes and i in by_homophone) or not classes.isdisjoint(plan.classes) or groups & plan.groups:
+                out.add(i)
+        return sorted(out)
+
     def _explain_candidates(self, folded: str, category: str, cands: list[int], explain: dict[int, dict]) -> None:
         """A record for every mark the candidate stage raised: those it kept, and those its
         field filter dropped (a sound-alike or weak look-alike where the text names no field of the mark)."""
@@ -149,7 +165,9 @@ class Matcher:
         text = text[:MAX_TEXT]
         folded = fold(text)
         category = fold(subject.category) if subject.category else ""
-        if _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
+        if subject.kind == "trademark":
+            cands, any_latin = self._trademark_candidates(folded, subject), has_latin(folded)
+        elif _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
             index = cast("CompiledIndex", self.index)
             cands, any_latin = index.in_field_sorted(folded, category, self.info, _classes_in)
         else:

@@ -150,3 +150,10 @@ def test_marks_file_validates_the_new_fields() -> None:
         parse_marks("marks:\n  - {name: 甲乙, owner: x, mode: loud}\n")
     with pytest.raises(ValueError):
         Matcher(MARKS, mode="loud")
+
+
+def test_a_trademark_sound_alike_is_kept_by_the_applications_classes_not_its_text(default) -> None:
+    """No word of 旺老吉 names a drink: the application's class 32 does (candidate stage included)."""
+    hits = default.screen(Subject("旺佬吉", "trademark", classes=(32,)))
+    assert hits and hits[0].mark == "王老吉" and "same_field" in hits[0].codes
+    assert default.screen(Subject("旺佬吉", "trademark", classes=(7,))) == []
