@@ -72,6 +72,29 @@ class LatinView:
                 start = compact.find(alias, start + 1)
         return None
 
+    def find_run_on(self, forms: tuple[str, ...]) -> Alignment | None:
+        """A Latin form of at least five letters found only run on into other letters
+        (JOYOUNGS, xjiuyang): what find() rules out, kept as graded evidence."""
+        compact, origin, folded = self.compact, self.origin, self.folded
+        for form in forms:
+            if len(form) < 5:
+                continue
+            start = compact.find(form)
+            if start >= 0:
+                fs, fe = origin[start], origin[start + len(form) - 1] + 1
+                return Alignment(
+                    start=fs,
+                    end=fe,
+                    similarity=RUN_ON_SIMILARITY,
+                    kinds=("run_on",),
+                    edit="latin_run_on",
+                    window=folded[fs:fe],
+                )
+        return None
+
+
+RUN_ON_SIMILARITY = 0.5
+
 
 def find_mixed(folded: str, forms: tuple[str, ...]) -> Alignment | None:
     """The mark written part in characters, part in pinyin (一zheng, jiu阳), its
@@ -166,7 +189,7 @@ def _relevant(info: MarkPlan, ctx: Context) -> bool:
 Verdict = tuple[float, list[Note]] | str
 """What _weigh makes of an alignment: a score and notes, or the name of the rule that dropped it."""
 
-GRADED_EDITS = ("first_char", "two_char")
+GRADED_EDITS = ("first_char", "two_char", "latin_run_on")
 """Alignments CNIPA practice would not call similar (graded_alignments), kept as weak evidence."""
 PRIOR_USE_FACTOR = 0.55
 """An enterprise founded before the mark was registered: its score falls below the default
@@ -268,7 +291,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     notes: list[Note] = []
     window = al.window
     exact = al.edit == "exact"
-    latin = al.edit == "latin"
+    latin = al.edit == "latin" or al.edit == "latin_run_on"
     score = al.similarity
 
     # A place name is not a mark: 伊犁 is not 伊利, a 三原县 company is not 三元.
@@ -395,9 +418,10 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         elif affix:
             notes.append(Note(NoteKind.BRAND_AFFIX, affix))
             score *= 0.9
-        elif (exact or latin) and not evasive:
+        elif (exact or latin) and not evasive and al.edit != "latin_run_on":
             # An offer naming the genuine product by its brand: resale, not imitation
-            # (the reading holds for offers alone, not for shop or brand names).
+            # (the reading holds for offers alone, not for shop or brand names; a form run
+            # on into other letters is no longer the brand's own name).
             return "resale_of_genuine_goods"
         if evasive and not ctx.cue:
             notes.append(Note(NoteKind.EVASIVE))

@@ -253,6 +253,15 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 f"{raw} writes {m} in pinyin, wholly or in part",
             )
         )
+    elif al.edit == "latin_run_on":
+        form = _nearest_form(mark, al.window)
+        out.append(
+            Reason(
+                "latin_run_on",
+                f"{raw} 含“{m}”的外文或拼音形式 {form}，但前后连着其他字母；列出供复核",
+                f"{raw} holds {form}, a Latin or pinyin form of {m}, run on into other letters: listed for review",
+            )
+        )
     elif al.edit == "latin":
         alias = next((a for a in mark.aliases), m)
         out.append(

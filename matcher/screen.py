@@ -237,6 +237,11 @@ class Matcher:
                     alias = find_mixed(folded, info.mixed)
                 if alias is None and misspelt and i in misspelt:
                     alias = misspelt_alignment(folded, *misspelt[i])
+                if alias is None and graded_on[i] and (info.aliases or info.pinyin):
+                    # a Latin form run on into other letters (jiuyangs): graded, not vetoed
+                    alias = latin.find_run_on((*info.aliases, *info.pinyin))
+                    if alias is not None and alias.similarity < threshold:
+                        alias = None
                 if alias is not None:
                     options.append(alias)
             if options:
@@ -282,7 +287,7 @@ def _is_graded(hit: Hit) -> bool:
     return any(r.code in GRADED_CODES for r in hit.reasons)
 
 
-GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word"})
+GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word", "latin_run_on"})
 
 
 def _alignment_dict(a: Alignment) -> dict:

@@ -157,3 +157,13 @@ def test_a_trademark_sound_alike_is_kept_by_the_applications_classes_not_its_tex
     hits = default.screen(Subject("旺佬吉", "trademark", classes=(32,)))
     assert hits and hits[0].mark == "王老吉" and "same_field" in hits[0].codes
     assert default.screen(Subject("旺佬吉", "trademark", classes=(7,))) == []
+
+
+def test_a_latin_form_run_on_into_other_letters_is_graded(default, review) -> None:
+    subject = Subject("JOYOUNGMAX 破壁机 家用", "listing")
+    assert default.screen(subject) == []
+    hits = Matcher(
+        parse_marks("marks:\n  - {name: 九阳, owner: 九阳股份有限公司, classes: [7], aliases: [JOYOUNG]}\n"),
+        mode="review",
+    ).screen(subject)
+    assert hits and "latin_run_on" in hits[0].codes and hits[0].score <= 0.55

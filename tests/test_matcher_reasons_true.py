@@ -152,6 +152,9 @@ def check(reason: dict, subject: Subject, hit) -> None:
         assert m and m[1] != m[2] and mark.startswith(m[2]), zh
     elif code == "trade_name":
         assert hit.parts is not None and hit.parts.trade_name in zh, zh
+    elif code == "latin_run_on":
+        form = re.search(r"形式 (\S+)，", zh)
+        assert form and form[1].lower().replace(" ", "") in re.sub(r"[^a-z0-9]", "", folded), zh
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
