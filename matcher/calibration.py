@@ -18,7 +18,8 @@ TABLE_PATH = Path(__file__).resolve().parent / "data" / "calibration.tsv"
 
 FIELD = "field"  # the subject names the mark's field, or a well-known mark crosses classes
 NO_FIELD = "no_field"  # nothing in the subject shows its field
-GROUPS = (FIELD, NO_FIELD)
+GRADED = "graded"  # weak evidence kept low (review mode): first or two characters changed, prior use…
+GROUPS = (FIELD, NO_FIELD, GRADED)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick_rs as ac
 from pypinyin import lazy_pinyin
@@ -96,6 +96,14 @@ class MarkPlan:
     mixed: tuple[str, ...] = ()  # the mark part in characters, part in pinyin (一zheng, jiu阳)
     uscc: frozenset[str] = frozenset()  # the owner's companies by credit code (judge side)
     exclude: tuple[Exclusion, ...] = ()  # words that are not this mark (judge side)
+    groups: frozenset[str] = frozenset()  # 区分表 similar groups of the registration (judge side)
+    coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
+    registered: str | None = None  # ISO date of the mark's first registration (judge: prior use)
+
+    @property
+    def has_field(self) -> bool:
+        """The marks file states the mark's field (classes, similar groups or industry words)."""
+        return bool(self.classes or self.groups or self.industries)
 
     @classmethod
     def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
@@ -115,6 +123,9 @@ class MarkPlan:
             industries=tuple(fold(w) for w in mark.industries),
             uscc=frozenset(w.strip().upper() for w in mark.whitelist if USCC_RE.match(w.strip().upper())),
             exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
+            groups=frozenset(mark.groups),
+            coexist={c.uscc: c.reason for c in mark.coexist},
+            registered=mark.registration_date.isoformat() if mark.registration_date else None,
             **pinyin_forms(fold(mark.name)),
         )
 

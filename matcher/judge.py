@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from functools import cache
 
-from matcher.calibration import FIELD, NO_FIELD, probability
+from matcher.calibration import FIELD, GRADED, NO_FIELD, probability
 from matcher.exclude import excluded
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, lookalikes, regions
 from matcher.types import Hit, NameParts, Subject
 
 from . import context
-from .align import Alignment
+from .align import Alignment, relation
 from .candidates import MarkPlan
 from .enterprise import industry_words, looks_like_enterprise, parse_name
 from .normalize import Traced, fold, is_han, skeleton
@@ -72,6 +72,29 @@ class LatinView:
                 start = compact.find(alias, start + 1)
         return None
 
+    def find_run_on(self, forms: tuple[str, ...]) -> Alignment | None:
+        """A Latin form of at least five letters found only run on into other letters
+        (JOYOUNGS, xjiuyang): what find() rules out, kept as graded evidence."""
+        compact, origin, folded = self.compact, self.origin, self.folded
+        for form in forms:
+            if len(form) < 5:
+                continue
+            start = compact.find(form)
+            if start >= 0:
+                fs, fe = origin[start], origin[start + len(form) - 1] + 1
+                return Alignment(
+                    start=fs,
+                    end=fe,
+                    similarity=RUN_ON_SIMILARITY,
+                    kinds=("run_on",),
+                    edit="latin_run_on",
+                    window=folded[fs:fe],
+                )
+        return None
+
+
+RUN_ON_SIMILARITY = 0.5
+
 
 def find_mixed(folded: str, forms: tuple[str, ...]) -> Alignment | None:
     """The mark written part in characters, part in pinyin (一zheng, jiu阳), its
@@ -103,6 +126,11 @@ class Context:
         self.folded = traced.text
         self.seller = fold(subject.seller) if subject.seller else ""
         self.is_enterprise = subject.kind == "enterprise"
+        self.is_listing = subject.kind == "listing"
+        # A shop or brand name is a name of its own, not an offer of the genuine product.
+        self.is_name = subject.kind in ("shop", "brand")
+        self.is_trademark = subject.kind == "trademark"
+        self.uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
         self.parts: NameParts | None = parse_name(self.folded) if self.is_enterprise else None
         self.enterprise_like = (
             self.is_enterprise
@@ -113,13 +141,19 @@ class Context:
         if self.parts is not None and self.enterprise_like:
             scope = self.parts.industry or ""
         cat = fold(subject.category) if subject.category else ""
-        self.classes = context.classes_in(scope + " " + cat) if (scope or cat) else set()
+        self.groups: frozenset[str] = frozenset(str(g) for g in subject.groups)
+        if self.is_trademark:
+            # An application states its goods: its own classes and similar groups, read exactly.
+            self.classes = set(subject.classes) | {int(g[:2]) for g in self.groups if g[:2].isdigit()}
+            scope = cat = ""
+        else:
+            self.classes = context.classes_in(scope + " " + cat) if (scope or cat) else set()
         if not self.classes and self.parts is not None and self.parts.trade_name and not self.parts.industry:
             # No industry part (小熊培训学校): read the field from whole words in the rest of the name.
             self.classes = context.classes_in(self.parts.trade_name, min_len=2)
         if self.is_enterprise and not self.classes and not self.enterprise_like:
             self.classes = context.classes_in(self.folded)
-        self.cue = context.counterfeit_cue(self.folded) if subject.kind == "listing" else None
+        self.cue = context.counterfeit_cue(self.folded) if self.is_listing else None
         self.segmenter = segmenter
         self._tokens: dict[str, list[str]] = {}
 
@@ -143,8 +177,78 @@ class Context:
 
 
 def _relevant(info: MarkPlan, ctx: Context) -> bool:
-    """The subject names one of the mark's classes or industries."""
+    """The subject names one of the mark's classes or industries. A trademark application
+    is placed by its own goods alone: by similar group where both list groups, else by class."""
+    if ctx.is_trademark:
+        if ctx.groups and info.groups:
+            return bool(ctx.groups & info.groups)
+        return bool(ctx.classes & info.classes)
     return bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+
+
+Verdict = tuple[float, list[Note]] | str
+"""What _weigh makes of an alignment: a score and notes, or the name of the rule that dropped it."""
+
+GRADED_EDITS = ("first_char", "two_char", "latin_run_on")
+"""Alignments CNIPA practice would not call similar (graded_alignments), kept as weak evidence."""
+PRIOR_USE_FACTOR = 0.55
+"""An enterprise founded before the mark was registered: its score falls below the default
+threshold, so it is shown in `review` mode with the prior_use_possible reason, not alerted."""
+GRADED_CAP = 0.55
+"""The highest score graded evidence reaches (below the default threshold 0.6): whether it
+becomes an alert is the threshold's decision (the `review` mode)."""
+
+
+def _graded(score: float, notes: list[Note], why: str, factor: float) -> tuple[float, list[Note]]:
+    notes.append(Note(NoteKind.GRADED, why))
+    return min(score * factor, GRADED_CAP), notes
+
+
+def graded_alignments(mark: str, folded: str, limit: int = 2) -> list[Alignment]:
+    """What align() rules out by CNIPA practice and a brand owner still wants ranked low:
+    a mark of three or more characters with only its first changed (the rest the same or
+    related), and one of four or more with two characters changed (the rest the same; of
+    four characters, the first kept).
+
+    Windows are found from the mark's own bigrams (str.find, in C), so a name that shares
+    none costs a few lookups. Scores stay at or under GRADED_CAP."""
+    n = len(mark)
+    if n < 3 or len(folded) < n:
+        return []
+    starts: set[int] = set()
+    for k in range(1, n - 1):
+        pair = mark[k : k + 2]
+        at = folded.find(pair)
+        while at >= 0:
+            if 0 <= at - k <= len(folded) - n:
+                starts.add(at - k)
+            at = folded.find(pair, at + 1)
+    if n >= 4:
+        at = folded.find(mark[:2])
+        while at >= 0:
+            if at <= len(folded) - n:
+                starts.add(at)
+            at = folded.find(mark[:2], at + 1)
+    weights = [1.5] + [1.0] * (n - 1)
+    total = sum(weights)
+    found = []
+    for i in sorted(starts):
+        w = folded[i : i + n]
+        if w == mark or not all(is_han(c) for c in w):
+            continue
+        rels = [relation(a, b) for a, b in zip(mark, w, strict=True)]
+        kinds = tuple(r[1] for r in rels)
+        diffs = [k for k, kind in enumerate(kinds) if kind == "diff"]
+        if kinds[0] == "diff" and len(diffs) == 1:
+            edit, factor = "first_char", 0.9
+        elif n >= 4 and len(diffs) == 2 and (n >= 5 or diffs[0] > 0) and all(k in ("same", "diff") for k in kinds):
+            edit, factor = "two_char", 0.8
+        else:
+            continue  # a plain alignment (align() found it) or too little of the mark left
+        sim = sum(wt * r[0] for wt, r in zip(weights, rels, strict=True)) / total * factor
+        found.append(Alignment(i, i + n, round(min(sim, GRADED_CAP), 4), kinds, edit, w))
+    found.sort(key=lambda a: (-a.similarity, a.start))
+    return found[:limit]
 
 
 def _weak_positions(mark: str, al: Alignment) -> tuple[int, ...]:
@@ -179,63 +283,77 @@ def _as_swap(mark: str, al: Alignment, weak: tuple[int, ...]) -> Alignment | Non
     return Alignment(al.start, al.end, (1.5 + (n - 2)) / (1.5 + (n - 1)), kinds, "swap", al.window)
 
 
-def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Note]] | None:
-    """Turn an alignment into a score and context notes, or reject it."""
+def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> Verdict:
+    """Turn an alignment into a score and context notes, or name the rule that rejects it.
+    With *graded*, weak evidence (sound alone in another field, a single-character mark
+    inside a word) is kept with a low score instead of rejected (not in `strict` mode)."""
     mark = info.mark
     notes: list[Note] = []
     window = al.window
     exact = al.edit == "exact"
-    latin = al.edit == "latin"
+    latin = al.edit == "latin" or al.edit == "latin_run_on"
     score = al.similarity
 
     # A place name is not a mark: 伊犁 is not 伊利, a 三原县 company is not 三元.
     if info.exclude and excluded(info.exclude, ctx.folded, al.start, al.end, ctx.classes):
-        return None  # an exception: the marks file or an analyst says this word is not the mark
+        return "excluded"  # an exception: the marks file or an analyst says this word is not the mark
     rs = ctx.region_span()
     own_trade_name = exact and ctx.parts is not None and ctx.parts.trade_name == info.folded
     if rs and al.start >= rs[0] and al.end <= rs[1] and not own_trade_name:
-        return None
+        return "in_region"
     if not exact and not latin and window in regions():
-        return None
+        return "place_name"
     relevant = _relevant(info, ctx)
     # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
     # often as an evasion: it counts only among the mark's own goods.
     if not relevant and al.kinds == ("misspelt",):
-        return None
+        return "misspelt_outside_field"
     # Sound alone, with no character in common and none alike in shape, confuses
     # only among the same goods (CNIPA: same sound *with* similar shape → similar).
-    if not relevant and not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds):
-        return None
+    sound_only = not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds)
+    if not relevant and sound_only and not graded:
+        return "sound_only_outside_field"
     # Compatibility and descriptive use (适用于九阳豆浆机, 小米手机壳) is fair use.
-    if ctx.cue is None and context.descriptive_use(ctx.folded, al.start, al.end):
-        return None
+    if ctx.cue is None and not ctx.is_trademark and context.descriptive_use(ctx.folded, al.start, al.end):
+        return "descriptive_use"
 
-    # Industry: well-known marks reach across classes, ordinary marks do not.
-    known = bool(ctx.classes)
+    # Industry: well-known marks reach across classes, ordinary marks do not. A mark whose
+    # field the marks file does not state cannot be placed outside it: the subject's field
+    # says nothing either way (a well-known one reaches every field anyway).
+    known = bool(ctx.classes) and (info.has_field or mark.well_known)
     own_meaning = not exact and not latin and ctx.segmenter.is_common_word(window, 100)
     # Two characters of a two-character mark read the other way round (天海 for 海天)
     # are another word; like one character inserted into it (海蓝天), similar only
     # among the same goods.
     short_edit = len(info.folded) == 2 and al.edit in ("reorder", "insertion")
+    weak: str | None = "other_field_sound" if not relevant and sound_only else None
     if known and not relevant:
-        if not mark.well_known or info.common_word or own_meaning or short_edit:
-            return None
+        if not mark.well_known:
+            return "ordinary_mark_other_field"
+        if info.common_word or own_meaning:
+            return "ordinary_word_other_field"
+        if short_edit:
+            return "short_edit_other_field"
         # A look-alike that is itself a frequent word or name (海大 for 海天) means
         # that word in another field; a widely used trade word (海天) copied exactly
         # outside the field is that word, not the well-known mark.
         if not (exact or latin) and ctx.segmenter.dictionary_freq(window) >= 100:
-            return None
+            return "variant_is_a_word"
         if exact and ctx.is_enterprise and info.widely_used:
-            return None
+            return "widely_used_trade_word"
         # Across classes only a copy or a visual imitation misleads, not a mere sound-alike.
         # One character of a longer mark swapped is similar only in the same field.
         if not (exact or latin) and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds)):
-            return None
+            if not graded:
+                return "sound_alike_other_field"
+            weak = "other_field_sound"
         notes.append(Note(NoteKind.CROSS_CLASS))
         score *= 0.95 if exact or latin else 0.8
     elif not known and not relevant:
-        if short_edit or (exact and ctx.is_enterprise and info.widely_used):
-            return None
+        if short_edit:
+            return "short_edit_other_field"
+        if exact and ctx.is_enterprise and info.widely_used:
+            return "widely_used_trade_word"
         # An unknown field is no evidence of relatedness: a bare name (no organisation
         # form, no specific industry word: 华纬科技, 美迪凯, 亿利达) that only sounds like
         # the mark gives nothing to weigh. A registered name whose industry word the
@@ -248,7 +366,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             and not (exact or latin)
             and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds))
         ):
-            return None
+            return "bare_name_sound_alike"
         if (
             ctx.is_enterprise
             and len(info.folded) == 2
@@ -260,25 +378,25 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             # One character of a two-character mark replaced by a look-alike that does
             # not sound like it (小木, 立日 for 小米, 立白), in a name that shows no
             # field: half the mark is gone, and nothing else points to the mark.
-            return None
+            return "half_mark_lookalike_no_field"
         if not (exact or latin):
             # A variant that is itself a frequent word or name (海关, 海大 for 海天)
             # has a meaning of its own: outside the mark's field it is that word.
             if ctx.segmenter.dictionary_freq(window) >= 100:
-                return None
+                return "variant_is_a_word"
             # An ordinary mark is protected only for its own goods (丰元 for 三元).
-            if not mark.well_known and ctx.is_enterprise:
-                return None
+            if not mark.well_known and ctx.is_enterprise and info.has_field:
+                return "ordinary_mark_variant_no_field"
         if not mark.well_known:
             # An ordinary mark is protected for its own goods: a bare name (no form,
             # no industry word: 三元桥, 大白象) gives nothing to place it there. A
             # registered name keeps the doubt, as its industry word may only be
             # missing from the lexicon (白象面业有限公司: 面业 is not placed).
             if ctx.is_enterprise and ctx.parts is not None and not ctx.parts.form and not ctx.parts.industry:
-                return None
+                return "ordinary_mark_bare_name"
             score *= 0.85
-        if info.common_word and ctx.subject.kind == "listing":
-            return None
+        if info.common_word and not ctx.is_enterprise:
+            return "ordinary_word_no_field"
         if own_meaning:
             score *= 0.8
     else:
@@ -286,7 +404,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         if own_meaning:
             score *= 0.9
 
-    if ctx.subject.kind == "listing":
+    if ctx.is_listing:
         evasive = (
             any(w in ("fullwidth", "confusable", "numeral") for w in ctx.traced.why[al.start : al.end])
             or _invisible_inside(ctx, al)
@@ -300,10 +418,17 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
         elif affix:
             notes.append(Note(NoteKind.BRAND_AFFIX, affix))
             score *= 0.9
-        elif (exact or latin) and not evasive:
-            return None  # the genuine product resold under its own name
+        elif (exact or latin) and not evasive and al.edit != "latin_run_on":
+            # An offer naming the genuine product by its brand: resale, not imitation
+            # (the reading holds for offers alone, not for shop or brand names; a form run
+            # on into other letters is no longer the brand's own name).
+            return "resale_of_genuine_goods"
         if evasive and not ctx.cue:
             notes.append(Note(NoteKind.EVASIVE))
+    elif ctx.is_name or ctx.is_trademark:
+        # A shop sign, a brand on goods or a trademark application is a name of its own:
+        # the mark in it, alone or with other words, is used as that name.
+        notes.append(Note(NoteKind.NAME_USE, ctx.subject.kind))
     else:
         ts = ctx.trade_span()
         if ts and al.start >= ts[0] and al.end <= ts[1]:
@@ -336,8 +461,30 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment) -> tuple[float, list[Not
             and not _compound_of(crossing, window)
             and not _grown_by_suffix(crossing, ctx.folded, al.start, al.end)
         ):
-            return None
+            # A single-character mark inside a word is weak evidence, not none.
+            if not (graded and len(info.folded) == 1):
+                return "inside_a_word"
+            weak = "inside_word"
+    if al.edit in GRADED_EDITS:
+        weak = al.edit
+    registered = info.registered
+    founded = ctx.subject.founded
+    if registered is not None and isinstance(founded, str) and _earlier(founded, registered):
+        # Founded before the mark was registered: the name may rest on a prior right
+        # (商标法 Art. 59(3), prior use), though it may still be an imitation.
+        notes.append(Note(NoteKind.PRIOR_USE, f"{founded.strip()[:10]}|{registered}"))
+        score *= PRIOR_USE_FACTOR
+    if weak is not None:
+        return _graded(score, notes, weak, 0.6 if weak in ("other_field_sound", "inside_word") else 1.0)
     return score, notes
+
+
+def _earlier(founded: str, registered: str) -> bool:
+    """An ISO date, or its year or month alone (2004, 2004-03), surely before the registration date."""
+    founded = founded.strip()[:10]
+    if not founded[:4].isdigit():
+        return False
+    return founded < registered[: len(founded)]
 
 
 def _compound_of(word: str, window: str) -> bool:
@@ -410,14 +557,57 @@ def _invisible_inside(ctx: Context, al: Alignment) -> bool:
 
 
 def _evidence(notes: list[Note]) -> str:
-    """The calibration group: does anything show the subject's field (calibration.py)?"""
+    """The calibration group: weak evidence apart; else, does anything show the subject's field
+    (calibration.py)?"""
+    if any(n.kind in (NoteKind.GRADED, NoteKind.PRIOR_USE) for n in notes):
+        return GRADED
     return FIELD if any(n.kind in (NoteKind.SAME_FIELD, NoteKind.CROSS_CLASS) for n in notes) else NO_FIELD
 
 
-def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: float) -> Hit | None:
+Considered = list[tuple[Alignment, str, float]]
+"""What judge() weighed, for `--explain`: each alignment, the rule that kept or dropped it
+("kept", or a rule's name) and the score it reached (0.0 when dropped)."""
+
+
+def _unbroken(ctx: Context, al: Alignment) -> bool:
+    """The window was written as one run of characters: nothing folded away inside it."""
+    s, e = ctx.traced.span(al.start, al.end)
+    return e - s == al.end - al.start
+
+
+def _prefer_insertion(options: list[Alignment], ctx: Context, considered: Considered | None) -> list[Alignment]:
+    """An inserted character (茅大台 for 茅台: every character of the mark there, in order) is
+    what the text shows; a shorter window inside it that only resembles the mark (茅大) is not.
+    Unless the writer set the window apart (周黑丫 鸭脖: a space before 鸭)."""
+    inserted = [a for a in options if a.edit == "insertion" and all(k == "same" for k in a.kinds) and _unbroken(ctx, a)]
+    if not inserted:
+        return options
+    out = []
+    for al in options:
+        if al.edit in ("variant", "swap") and any(i.start <= al.start and al.end <= i.end for i in inserted):
+            if considered is not None:
+                considered.append((al, "insertion_explains_it", 0.0))
+            continue
+        out.append(al)
+    return out
+
+
+def judge(
+    info: MarkPlan,
+    ctx: Context,
+    options: list[Alignment],
+    threshold: float,
+    graded: bool = True,
+    considered: Considered | None = None,
+) -> Hit | None:
     """The hit for one mark: its first alignment (best first) that the context keeps
-    at or above the threshold; None when none does."""
-    if ctx.subject.kind == "listing" and ctx.seller and any(ctx.seller.startswith(w) for w in info.whitelist):
+    at or above the threshold; None when none does. *graded*: keep weak evidence with a
+    low score (not in `strict` mode). *considered*, when given, receives every alignment
+    weighed and the rule that kept or dropped it."""
+    rule = _owner_rule(info, ctx)
+    if rule is not None:
+        if considered is not None:
+            considered.extend((al, rule, 0.0) for al in options)
         return None
     weak = [_weak_positions(info.folded, al) for al in options]
     if any(weak):
@@ -429,29 +619,62 @@ def judge(info: MarkPlan, ctx: Context, options: list[Alignment], threshold: flo
             al if not w or (relevant and 0 not in w) else _as_swap(info.folded, al, w)
             for al, w in zip(options, weak, strict=True)
         ]
+        if considered is not None:
+            considered.extend(
+                (al, "weak_lookalike_first_or_other_field", 0.0)
+                for al, k in zip(options, kept, strict=True)
+                if k is None
+            )
         options = sorted(
             (al for al in kept if al is not None and al.similarity >= threshold),
             key=lambda al: (-al.similarity, al.start),
         )
+    if len(options) > 1:
+        options = _prefer_insertion(options, ctx, considered)
     chosen = None
     for al in options:
-        verdict = _weigh(info, ctx, al)
-        if verdict is not None and verdict[0] >= threshold:
+        verdict = _weigh(info, ctx, al, graded)
+        if type(verdict) is str:
+            if considered is not None:
+                considered.append((al, verdict, 0.0))
+            continue
+        score = verdict[0]
+        if score >= threshold:
             chosen = (al, verdict)
+            if considered is not None:
+                considered.append((al, "kept", round(min(score, 1.0), 4)))
             break
+        if considered is not None:
+            considered.append((al, "below_threshold", round(score, 4)))
     if chosen is None:
         return None
     best, (score, notes) = chosen
     span = ctx.traced.span(best.start, best.end)
     reasons = build_reasons(info.mark, ctx.traced, best, notes, ctx.original)
+    prob = probability(round(min(score, 1.0), 4), _evidence(notes))
     return Hit(
         mark=info.mark.name,
         owner=info.mark.owner,
         score=round(min(score, 1.0), 4),
-        probability=probability(round(min(score, 1.0), 4), _evidence(notes)),
+        probability=prob,
         span=span,
         matched=ctx.original[span[0] : span[1]],
         reasons=tuple(reasons),
         parts=ctx.parts,
         well_known=info.mark.well_known,
     )
+
+
+def _owner_rule(info: MarkPlan, ctx: Context) -> str | None:
+    """The owner's own (a listing's seller, a trademark's applicant on the whitelist) or a
+    company the marks file says coexists lawfully: the rule's name, else None."""
+    if ctx.is_listing and ctx.seller and any(ctx.seller.startswith(w) for w in info.whitelist):
+        return "whitelist_seller"
+    applicant = ctx.subject.applicant
+    if ctx.is_trademark and isinstance(applicant, str) and applicant:
+        folded = fold(applicant)
+        if any(w and folded.startswith(w) for w in info.whitelist):
+            return "whitelist_applicant"
+    if ctx.uscc and ctx.uscc in info.coexist:
+        return "coexist"
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -45,7 +46,41 @@ class Registration(BaseModel):
 
     number: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z-]+$")
     class_: int = Field(alias="class", ge=1, le=45)
+    date: dt.date | None = None
+    """注册日期, the date the registration was granted: an enterprise founded before the mark's
+    first registration may have a prior right (prior_use_possible)."""
     valid_until: dt.date | None = None
+
+
+class Coexist(BaseModel):
+    """A company the owner knows lawfully uses the same word (a historical namesake, a settled
+    dispute): not flagged, and `--explain` names the reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uscc: str = Field(min_length=18, max_length=18)
+    reason: str = Field(min_length=1, max_length=200)
+
+    @field_validator("uscc")
+    @classmethod
+    def _uscc(cls, v: str) -> str:
+        v = v.strip().upper()
+        if not USCC_RE.match(v):
+            raise ValueError(f"not a unified social credit code (GB 32100): {v!r}")
+        return v
+
+    @field_validator("reason")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        if any(c in v for c in "\r\n\x00"):
+            raise ValueError("reason is one line of text")
+        return v
+
+
+MarkMode = Literal["default", "review", "strict"]
+"""How far a mark's screening reaches: `default` keeps the noise target, `review` also shows
+the graded evidence (a first or two characters changed, sound-alikes in another field) ranked
+low, `strict` only what CNIPA practice calls similar."""
 
 
 class Mark(BaseModel):
@@ -69,9 +104,16 @@ class Mark(BaseModel):
     mark is not flagged outside its field on a bare copy. None: decided from data (jieba's
     frequencies, trade_words.tsv); true or false: the owner's or analyst's word for it,
     e.g. false for an ordinary word recognised as a well-known mark across classes."""
+    groups: list[str] = Field(default_factory=list)
+    """类似商品和服务区分表 similar-group codes (four digits, ``0501``) the registration covers."""
     notify: list[str] = Field(default_factory=list)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    mode: MarkMode | None = None
+    """This mark's screening mode; None: the matcher's (see MarkMode)."""
+    registered: dt.date | None = None
+    """The mark's first registration date, when no registration below gives one."""
     registrations: list[Registration] = Field(default_factory=list)
+    coexist: list[Coexist] = Field(default_factory=list)
     well_known_ref: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("name", "owner")
@@ -89,6 +131,21 @@ class Mark(BaseModel):
         if bad:
             raise ValueError(f"Nice classes run from 1 to 45, got {bad}")
         return v
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        out = [str(g).strip() for g in v]
+        bad = [g for g in out if not (len(g) == 4 and g.isdigit() and 1 <= int(g[:2]) <= 45)]
+        if bad:
+            raise ValueError(f"similar groups are four digits, the first two a Nice class: {bad}")
+        return out
+
+    @property
+    def registration_date(self) -> dt.date | None:
+        """The earliest date the mark was registered, from `registered` and the registrations."""
+        dates = [d for d in (self.registered, *(r.date for r in self.registrations)) if d is not None]
+        return min(dates) if dates else None
 
     @field_validator("well_known_ref")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache, lru_cache
 
 from pypinyin import Style, lazy_pinyin
@@ -12,7 +13,8 @@ from matcher.marks import Mark
 from matcher.notes import Note, NoteKind
 from matcher.types import Reason
 
-from .align import HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
+from . import phonetic
+from .align import DIFF, HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
 from .normalize import Traced, fold
 
 
@@ -74,6 +76,131 @@ def _py(text: str) -> str:
     return " ".join(out)
 
 
+@cache
+def _toned(c: str) -> tuple[str, ...]:
+    """Every toned reading of c in pypinyin's dictionary, the most common first."""
+    raw = pinyin_dict.get(ord(c))
+    return tuple(dict.fromkeys(r.strip() for r in raw.split(",") if r.strip())) if raw else ()
+
+
+SAME_READING, TONE_ONLY, NEAR_READING = "same", "tone", "near"
+
+
+@cache
+def _bare(syllable: str) -> str:
+    """A toned syllable without its tone, ü as v (phonetic.readings' spelling)."""
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def reading_pair(a: str, b: str, usual: str | None = None) -> tuple[str, str, str] | None:
+    """The readings that make text character b sound like mark character a, polyphones
+    included: (reading of a, reading of b, how alike: same, tone only, near), the closest
+    relation first and, among equals, a's usual reading; None if no reading relates them."""
+    ra, rb = _toned(a), _toned(b)
+    if not ra or not rb:
+        return None
+    order = sorted(ra, key=lambda r: (r != usual, ra.index(r)))
+    for x in order:
+        if x in rb:
+            return x, x, SAME_READING
+    for x in order:
+        bare = _bare(x)
+        for y in rb:
+            if _bare(y) == bare:
+                return x, y, TONE_ONLY
+    for x in order:
+        fx = phonetic.fuzzy(_bare(x))
+        for y in rb:
+            if phonetic.fuzzy(_bare(y)) == fx:
+                return x, y, NEAR_READING
+    return None
+
+
+_CLAIM_ZH = {SAME_READING: "读音相同", TONE_ONLY: "声母韵母相同、声调不同", NEAR_READING: "读音相近"}
+_CLAIM_EN = {
+    SAME_READING: "sounds the same as",
+    TONE_ONLY: "sounds like, but in another tone,",
+    NEAR_READING: "sounds close to",
+}
+_RANK = {SAME_READING: 0, TONE_ONLY: 1, NEAR_READING: 2}
+
+
+def _syllables(text: str) -> list[str]:
+    """pypinyin's toned reading of each character of text in context (phrases read as words)."""
+    got = _py(text).split(" ")
+    return got if len(got) == len(text) else [_char_py(c) or "" for c in text]
+
+
+def _likeness(m: str, mark: str, shown: str, kinds: tuple[str, ...]) -> list[Reason]:
+    """The sound and shape reasons for a window aligned position by position with the
+    folded mark: each sound claim names the readings that justify it and says 读音相同 only
+    where they are the same, tone included."""
+    out: list[Reason] = []
+    if len(shown) != len(mark) or len(kinds) != len(mark):
+        return out
+    usual = _syllables(mark)
+    pairs: list[tuple[int, str, str, str]] = []
+    for k, kind in enumerate(kinds):
+        if kind in (HOMOPHONE, SOUND_SHAPE, NEAR_SOUND):
+            got = reading_pair(mark[k], shown[k], usual[k])
+            if got is not None:
+                pairs.append((k, *got))
+    if pairs:
+        worst = max((p[3] for p in pairs), key=_RANK.__getitem__)
+        code = "near_sound" if worst == NEAR_READING else "homophone"
+        chosen = {k: (x, y) for k, x, y, _ in pairs}
+        if all(kind != DIFF and (kind == SAME or k in chosen) for k, kind in enumerate(kinds)) and not any(
+            kind == SHAPE for kind in kinds
+        ):
+            # every character the same or sounding alike: the whole window, read as justified
+            # a character the window shares with the mark is read as in the mark
+            wpy = " ".join(chosen[k][1] if k in chosen else usual[k] for k in range(len(shown)))
+            mpy = " ".join(chosen[k][0] if k in chosen else usual[k] for k in range(len(mark)))
+            zh = f"{shown}（{wpy}）与“{m}”（{mpy}）{_CLAIM_ZH[worst]}"
+            en = f"{shown} ({wpy}) {_CLAIM_EN[worst]} {m} ({mpy})"
+            other = [(mark[k], x, usual[k]) for k, x, _, _ in pairs if usual[k] and x != usual[k]]
+            if other:
+                zh += "（" + "、".join(f"{c} 按多音字读 {x}，常读 {u}" for c, x, u in other) + "）"
+                en += " (" + ", ".join(f"{c} in its other reading {x}, usually {u}" for c, x, u in other) + ")"
+        else:
+            zh = f"{shown} 与“{m}”：" + "；".join(
+                f"{shown[k]}（{y}）与{mark[k]}（{x}）{_CLAIM_ZH[how]}" for k, x, y, how in pairs
+            )
+            en = f"{shown} against {m}: " + "; ".join(
+                f"{shown[k]} ({y}) {_CLAIM_EN[how]} {mark[k]} ({x})" for k, x, y, how in pairs
+            )
+        out.append(Reason(code, zh, en))
+    shape_pos = [k for k, kind in enumerate(kinds) if kind in (SHAPE, SOUND_SHAPE)]
+    if shape_pos:
+        pairs_s = "、".join(f"{shown[k]}/{mark[k]}" for k in shape_pos)
+        out.append(
+            Reason(
+                "shape",
+                f"{shown} 与“{m}”字形相近（{pairs_s}）",
+                f"look-alike characters: {shown} looks like {m} ({pairs_s})",
+            )
+        )
+    return out
+
+
+_NAME_USE = {
+    "shop": ("以“{w}”作为店铺或招牌名称（或其一部分）", "uses {w} as (part of) a shop or sign name"),
+    "brand": ("以“{w}”作为商品品牌或名称（或其一部分）", "uses {w} as (part of) a brand or product name"),
+    "trademark": ("商标申请的文字含“{w}”", "the trademark application's text holds {w}"),
+}
+_GRADED = {
+    "other_field_sound": (
+        "仅读音近似，且不在“{m}”核定使用的行业：证据较弱，列出供复核",
+        "sounds alike only, outside the field of {m}: weak evidence, listed for review",
+    ),
+    "inside_word": (
+        "单字商标“{m}”出现在另一个词中：证据较弱，列出供复核",
+        "the single-character mark {m} stands inside another word: weak evidence, listed for review",
+    ),
+}
+
+
 def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], original: str) -> list[Reason]:
     """The evidence for a hit, in the order reviewers read it: how the text was disguised,
     how it resembles the mark, then what the context adds (notes)."""
@@ -126,6 +253,15 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 f"{raw} writes {m} in pinyin, wholly or in part",
             )
         )
+    elif al.edit == "latin_run_on":
+        form = _nearest_form(mark, al.window)
+        out.append(
+            Reason(
+                "latin_run_on",
+                f"{raw} 含“{m}”的外文或拼音形式 {form}，但前后连着其他字母；列出供复核",
+                f"{raw} holds {form}, a Latin or pinyin form of {m}, run on into other letters: listed for review",
+            )
+        )
     elif al.edit == "latin":
         alias = next((a for a in mark.aliases), m)
         out.append(
@@ -143,36 +279,20 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
         )
     elif al.edit == "insertion":
         ins = shown[al.inserted]
-        out.append(Reason("insertion", f"{shown} 在“{m}”中插入了“{ins}”", f"{shown} inserts {ins} into {m}"))
+        rest = shown[: al.inserted] + shown[al.inserted + 1 :]
+        if all(k == SAME for k in al.kinds):
+            out.append(Reason("insertion", f"{shown} 在“{m}”中插入了“{ins}”", f"{shown} inserts {ins} into {m}"))
+        else:
+            out.append(
+                Reason(
+                    "insertion",
+                    f"{shown} 在“{m}”的近似写法 {rest} 中插入了“{ins}”",
+                    f"{shown} inserts {ins} into {rest}, a look- or sound-alike of {m}",
+                )
+            )
+            out.extend(_likeness(m, fold(m), rest, al.kinds))
     else:
-        sound_pos = [k for k, kind in enumerate(al.kinds) if kind in (HOMOPHONE, SOUND_SHAPE)]
-        shape_pos = [k for k, kind in enumerate(al.kinds) if kind in (SHAPE, SOUND_SHAPE)]
-        near_pos = [k for k, kind in enumerate(al.kinds) if kind == NEAR_SOUND]
-        if sound_pos:
-            out.append(
-                Reason(
-                    "homophone",
-                    f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相同",
-                    f"homophone: {shown} ({_py(shown)}) sounds like {m} ({_py(m)})",
-                )
-            )
-        if near_pos:
-            out.append(
-                Reason(
-                    "near_sound",
-                    f"{shown}（{_py(shown)}）与“{m}”（{_py(m)}）读音相近",
-                    f"near sound: {shown} ({_py(shown)}) sounds close to {m} ({_py(m)})",
-                )
-            )
-        if shape_pos:
-            pairs = "、".join(f"{shown[k]}/{m[k]}" for k in shape_pos if k < len(m))
-            out.append(
-                Reason(
-                    "shape",
-                    f"{shown} 与“{m}”字形相近（{pairs}）",
-                    f"look-alike characters: {shown} looks like {m} ({pairs})",
-                )
-            )
+        out.extend(_likeness(m, fold(m), shown, al.kinds))
         if al.edit == "swap":
             similar = (SAME, HOMOPHONE, SHAPE, SOUND_SHAPE, NEAR_SOUND)
             k = next(i for i, kind in enumerate(al.kinds) if kind not in similar)
@@ -181,6 +301,25 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                     "one_char_swap",
                     f"{shown} 与“{m}”仅一字之差（{shown[k]}/{m[k]}）",
                     f"{shown} differs from {m} in one character only ({shown[k]} for {m[k]})",
+                )
+            )
+        elif al.edit == "first_char":
+            out.append(
+                Reason(
+                    "first_char_changed",
+                    f"{shown} 与“{m}”首字不同（{shown[0]}/{m[0]}），其余相同或相近；"
+                    "审查实践中首字不同一般不认定近似，列出供复核",
+                    f"{shown} differs from {m} in its first character ({shown[0]} for {m[0]}), the rest alike; "
+                    "examination practice rarely calls that similar: listed for review",
+                )
+            )
+        elif al.edit == "two_char":
+            pairs = "、".join(f"{shown[k]}/{m[k]}" for k, kind in enumerate(al.kinds) if kind == DIFF)
+            out.append(
+                Reason(
+                    "two_char_changed",
+                    f"{shown} 与“{m}”有两字不同（{pairs}），其余相同；列出供复核",
+                    f"{shown} differs from {m} in two characters ({pairs}), the rest the same: listed for review",
                 )
             )
 
@@ -220,6 +359,24 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                     f"the mark grown into another brand name, {brand}",
                 )
             )
+        elif kind is NoteKind.NAME_USE:
+            what = _NAME_USE.get(note.value, _NAME_USE["brand"])
+            out.append(Reason(f"{note.value}_name", what[0].format(w=raw), what[1].format(w=raw)))
+        elif kind is NoteKind.PRIOR_USE:
+            founded, _, registered = note.value.partition("|")
+            out.append(
+                Reason(
+                    "prior_use_possible",
+                    f"成立于 {founded}，早于“{m}”的注册日 {registered}：可能享有在先权利（在先使用），"
+                    "但仍可能构成仿冒，请核实",
+                    f"founded {founded}, before {m} was registered ({registered}): it may have a prior right "
+                    "(prior use), yet may still imitate the mark: check",
+                )
+            )
+        elif kind is NoteKind.GRADED:
+            what = _GRADED.get(note.value)
+            if what is not None:
+                out.append(Reason(note.value, what[0].format(m=m), what[1].format(m=m)))
         elif kind is NoteKind.EVASIVE:
             out.append(
                 Reason("evasion", "以变形写法规避平台关键词过滤", "spelled to slip past platform keyword filters")

@@ -25,12 +25,21 @@ from matcher.types import Hit, Subject
 from . import candidates, phonetic
 from .align import Alignment, aligner
 from .candidates import IndexPlan, MarkPlan, has_latin
-from .judge import MAX_TEXT, Context, LatinView, find_mixed, judge
+from .judge import GRADED_CAP, MAX_TEXT, Considered, Context, LatinView, find_mixed, graded_alignments, judge
 from .latin_fuzzy import LatinFuzzyIndex, misspelt_alignment
 from .normalize import fold, trace
 from .segment import Segmenter
 
 DEFAULT_THRESHOLD = 0.6
+REVIEW_THRESHOLD = 0.3
+"""`review` mode flags from here: graded evidence (GRADED_CAP and under) becomes visible, ranked low."""
+MODES = ("default", "review", "strict")
+
+
+def mode_threshold(mode: str, threshold: float) -> float:
+    """The threshold a mode screens at: `review` lowers it to REVIEW_THRESHOLD at most."""
+    return min(threshold, REVIEW_THRESHOLD) if mode == "review" else threshold
+
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -64,9 +73,12 @@ CandidateIndex: Callable[[IndexPlan], Index] = candidates.CandidateIndex if _acc
 class Matcher:
     """Screens enterprise names and listings against a list of protected marks."""
 
-    def __init__(self, marks: Iterable[Mark], threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(self, marks: Iterable[Mark], threshold: float = DEFAULT_THRESHOLD, mode: str = "default") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.marks = list(marks)
         self.threshold = threshold
+        self.mode = mode
         self.segmenter = Segmenter([fold(m.name) for m in self.marks])
         self.sound = phonetic.SoundCodes()
         self.sound.build()
@@ -74,6 +86,14 @@ class Matcher:
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
         self._aligner = aligner([info.folded for info in self.info])
+        # Each mark's threshold and mode (its own, else the matcher's), and whether graded
+        # evidence can reach its threshold (then graded_alignments() runs for it).
+        self._modes = [info.mark.mode or mode for info in self.info]
+        self._thresholds = [
+            mode_threshold(md, info.mark.threshold if info.mark.threshold is not None else threshold)
+            for md, info in zip(self._modes, self.info, strict=True)
+        ]
+        self._graded = [md != "strict" and t <= GRADED_CAP for md, t in zip(self._modes, self._thresholds, strict=True)]
         # Each mark's whitelist as one tuple of prefixes: str.startswith tries them all in C.
         self._whitelists = [tuple(w for w in info.whitelist if w) for info in self.info]
         # Marks written part in pinyin (一zheng): scanned only in text with Latin
@@ -99,11 +119,55 @@ class Matcher:
 
     def screen(self, subject: Subject) -> list[Hit]:
         """All marks the subject imitates, best first. Never raises on odd text."""
+        return self._screen(subject, None)
+
+    def explain(self, subject: Subject) -> list[dict]:
+        """For every candidate mark of the subject: the alignments found and the named rule
+        that kept or dropped each (`markwatch match --explain`)."""
+        out: dict[int, dict] = {}
+        self._screen(subject, out)
+        return [out[i] for i in sorted(out, key=lambda i: self.info[i].mark.name)]
+
+    def _trademark_candidates(self, folded: str, subject: Subject) -> list[int]:
+        """The candidate stage for a trademark application: its field is its own classes and
+        groups, not words in its text, so a sound-alike is kept when they meet the mark's."""
+        scanned = self.index.scan(folded)
+        if scanned is None:
+            return []
+        strong, by_homophone, by_sound = scanned
+        groups = frozenset(str(g) for g in subject.groups)
+        classes = set(subject.classes) | {int(g[:2]) for g in groups if g[:2].isdigit()}
+        out = set(strong)
+        for i in (by_homophone | by_sound) - strong:
+            plan = self.info[i]
+            if (not classes and i in by_homophone) or not classes.isdisjoint(plan.classes) or groups & plan.groups:
+                out.add(i)
+        return sorted(out)
+
+    def _explain_candidates(self, folded: str, category: str, cands: list[int], explain: dict[int, dict]) -> None:
+        """A record for every mark the candidate stage raised: those it kept, and those its
+        field filter dropped (a sound-alike or weak look-alike where the text names no field of the mark)."""
+        for i in cands:
+            explain[i] = {"mark": self.info[i].mark.name, "stage": "aligned", "rule": "", "alignments": []}
+        scanned = self.index.scan(folded)
+        if scanned is None:
+            return
+        for i in set().union(*scanned) - set(cands):
+            explain[i] = {
+                "mark": self.info[i].mark.name,
+                "stage": "candidates",
+                "rule": "sound_or_weak_lookalike_outside_field",
+                "alignments": [],
+            }
+
+    def _screen(self, subject: Subject, explain: dict[int, dict] | None) -> list[Hit]:
         text = subject.text if isinstance(subject.text, str) else str(subject.text)
         text = text[:MAX_TEXT]
         folded = fold(text)
         category = fold(subject.category) if subject.category else ""
-        if _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
+        if subject.kind == "trademark":
+            cands, any_latin = self._trademark_candidates(folded, subject), has_latin(folded)
+        elif _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
             index = cast("CompiledIndex", self.index)
             cands, any_latin = index.in_field_sorted(folded, category, self.info, _classes_in)
         else:
@@ -123,6 +187,8 @@ class Matcher:
                 extra.update(misspelt)
             if extra:
                 cands = sorted(extra.union(cands))
+        if explain is not None:
+            self._explain_candidates(folded, category, cands, explain)
         if not cands:
             return []
         # Align first, on the folded text alone: most candidates stop here, before
@@ -134,12 +200,35 @@ class Matcher:
         infos = self.info
         # could_align() and align() of all the candidates left, in one call (in C++ when compiled)
         todo = [i for i in cands if not folded.startswith(whitelists[i]) and not (uscc and uscc in infos[i].uscc)]
+        if explain is not None:
+            for i in set(cands) - set(todo):
+                explain[i]["rule"] = "whitelist"
+        graded_on = self._graded
         for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
-            if not found and latin is None:
+            if not found and latin is None and not graded_on[i] and explain is None:
                 continue
             info = infos[i]
-            threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
+            threshold = self._thresholds[i]
             options = [a for a in found if a.similarity >= threshold]
+            if graded_on[i]:
+                options.extend(a for a in graded_alignments(info.folded, folded) if a.similarity >= threshold)
+            if explain is not None:
+                record = explain[i]
+                record["alignments"] = [_alignment_dict(a) for a in found]
+                record["considered"] = []
+                below = [a for a in found if a.similarity < threshold]
+                record["considered"].extend(
+                    {**_alignment_dict(a), "rule": "below_threshold", "score": a.similarity} for a in below
+                )
+                if not graded_on[i]:
+                    # what review mode would weigh, shown but not used
+                    why = "strict_mode" if self._modes[i] == "strict" else "graded_below_threshold"
+                    record["considered"].extend(
+                        {**_alignment_dict(a), "rule": why, "score": a.similarity}
+                        for a in graded_alignments(info.folded, folded)
+                    )
+                if not found:
+                    record["rule"] = "no_alignment"
             if latin is not None:
                 alias = latin.find(info.aliases) if info.aliases else None
                 if alias is None and info.pinyin:
@@ -148,21 +237,67 @@ class Matcher:
                     alias = find_mixed(folded, info.mixed)
                 if alias is None and misspelt and i in misspelt:
                     alias = misspelt_alignment(folded, *misspelt[i])
+                if alias is None and graded_on[i] and (info.aliases or info.pinyin):
+                    # a Latin form run on into other letters (jiuyangs): graded, not vetoed
+                    alias = latin.find_run_on((*info.aliases, *info.pinyin))
+                    if alias is not None and alias.similarity < threshold:
+                        alias = None
                 if alias is not None:
                     options.append(alias)
             if options:
                 options.sort(key=lambda a: -a.similarity)
-                aligned.append((info, options, threshold))
+                aligned.append((i, options, threshold))
+            elif explain is not None and found:
+                explain[i]["rule"] = "below_threshold"
         if not aligned:
             return []
         ctx = Context(self.segmenter, subject, trace(text))
         hits = []
-        for info, options, threshold in aligned:
-            hit = judge(info, ctx, options, threshold)
+        for i, options, threshold in aligned:
+            considered: Considered | None = [] if explain is not None else None
+            hit = judge(infos[i], ctx, options, threshold, graded_on[i] or self._modes[i] == "review", considered)
             if hit is not None:
                 hits.append(hit)
+            if explain is not None and considered is not None:
+                record = explain[i]
+                record["considered"].extend({**_alignment_dict(a), "rule": r, "score": sc} for a, r, sc in considered)
+                record["rule"] = (
+                    "kept"
+                    if hit is not None
+                    else next((r for _, r, _ in reversed(considered) if r != "kept"), "no_alignment")
+                )
+                if hit is not None:
+                    record["score"] = hit.score
+        if len(hits) > 1:
+            hits = _drop_overshadowed(hits)
         hits.sort(key=lambda h: -h.score)
         return hits
+
+
+def _drop_overshadowed(hits: list[Hit]) -> list[Hit]:
+    """Graded evidence for one mark where the same characters are another mark's plain hit
+    (白象 read as two characters changed from 云南白药): the text is explained by that mark."""
+    strong = [h.span for h in hits if not _is_graded(h)]
+    if not strong:
+        return hits
+    return [h for h in hits if not _is_graded(h) or not any(s < h.span[1] and h.span[0] < e for s, e in strong)]
+
+
+def _is_graded(hit: Hit) -> bool:
+    return any(r.code in GRADED_CODES for r in hit.reasons)
+
+
+GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word", "latin_run_on"})
+
+
+def _alignment_dict(a: Alignment) -> dict:
+    return {
+        "window": a.window,
+        "span": [a.start, a.end],
+        "edit": a.edit,
+        "kinds": list(a.kinds),
+        "similarity": round(a.similarity, 4),
+    }
 
 
 def search_terms(mark: Mark, limit: int = 30) -> list[str]:

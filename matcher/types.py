@@ -35,7 +35,8 @@ class Subject:
     groups: tuple[str, ...] = ()
     """类似商品和服务区分表 similar-group codes (``0501``) a trademark application covers."""
     founded: str | None = None
-    """ISO date the enterprise was founded (成立日期), when the source gives it: prior-use evidence."""
+    """ISO date the enterprise was founded (成立日期), when the source gives it (or its year or month
+    alone: 2004, 2004-03): prior-use evidence."""
     announced: str | None = None
     """ISO date of a trademark application's preliminary-approval announcement (初步审定公告)."""
     applicant: str | None = None

@@ -12,9 +12,16 @@ labelled sets:
   when its mark is the expected one;
 - benchmarks/noise/labels.tsv: a flag on a real name is right when labelled worth
   a look; flags on the mark owner's own companies are left out (a whitelist by
-  name or USCC removes them in real use).
+  name or USCC removes them in real use);
+- the tuning part (split = tune) of the real-case corpus (tests/data/real_cases/,
+  with its own marks file), never its untouched part.
 
-    .venv/bin/python scripts/calibrate.py [--write]
+Screened in `review` mode (threshold 0.3), so that the graded evidence (a first
+or two characters changed, a sound-alike in another field, prior use: reason
+codes in GRADED_CODES) gets a group of its own and hits under the default
+threshold are calibrated too.
+
+    .venv/bin/python scripts/calibrate.py [--write] [--corpus CASES --corpus-marks MARKS]
 
 Prints the reliability table (per score bin: hits, mean score, share right,
 mean calibrated probability) for each set. The labelled sets hold far more
@@ -34,27 +41,33 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from matcher import Matcher, Subject  # noqa: E402
-from matcher.calibration import FIELD, GROUPS, NO_FIELD, TABLE_PATH, Calibration  # noqa: E402
+from matcher.calibration import FIELD, GRADED, GROUPS, NO_FIELD, TABLE_PATH, Calibration  # noqa: E402
 from matcher.marksfile import load_marks  # noqa: E402
 
-BINS = (0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
+BINS = (0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
+GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word", "latin_run_on"})
+CORPUS = ROOT / "tests/data/real_cases/cases.jsonl"
 
 Point = tuple[float, int, str]  # score, right (1) or not, evidence group
 
 
-def group_of(codes: tuple[str, ...]) -> str:
+def group_of(codes: tuple[str, ...] | list[str]) -> str:
+    if "prior_use_possible" in codes or GRADED_CODES.intersection(codes):
+        return GRADED
     return FIELD if "same_field" in codes or "well_known_cross_class" in codes else NO_FIELD
 
 
-def case_points(m: Matcher, path: Path) -> list[Point]:
+def case_points(m: Matcher, path: Path, split: str | None = None) -> list[Point]:
+    from markwatch.services.evaluate import _subject
+
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         c = json.loads(line)
-        kind = c.get("kind", "enterprise")
-        subject = Subject(c["text"], kind=kind, seller=c.get("seller"), category=c.get("category_hint"))
-        hits = m.screen(subject)
+        if split is not None and c.get("split") != split:
+            continue
+        hits = m.screen(_subject(c))
         if hits:
             out.append((hits[0].score, int(hits[0].mark == c.get("expected")), group_of(hits[0].codes)))
     return out
@@ -107,13 +120,18 @@ def reliability(name: str, points: list[Point], cals: dict[str, Calibration]) ->
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help=f"write {TABLE_PATH.relative_to(ROOT)}")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="real-case corpus (its tune split is used)")
+    ap.add_argument("--corpus-marks", type=Path, default=None, help="its marks file (default: marks.yaml beside it)")
     args = ap.parse_args()
-    m = Matcher(load_marks(ROOT / "markwatch/demo/marks.yaml"))
+    m = Matcher(load_marks(ROOT / "markwatch/demo/marks.yaml"), mode="review")
     sets = {
         "tuning (eval_cases)": case_points(m, ROOT / "tests/data/eval_cases.jsonl"),
         "held-out (holdout_cases)": case_points(m, ROOT / "tests/data/holdout_cases.jsonl"),
         "real names (benchmarks/noise, owners left out)": noise_points(m, ROOT / "benchmarks/noise/labels.tsv"),
     }
+    if args.corpus.exists():
+        cm = Matcher(load_marks(args.corpus_marks or args.corpus.with_name("marks.yaml")), mode="review")
+        sets["real cases, tune split"] = case_points(cm, args.corpus, split="tune")
     allpts = [p for pts in sets.values() for p in pts]
     # Add-one (Laplace) on each block: 372 right of 372 reads 0.997, not certainty.
     tables = {

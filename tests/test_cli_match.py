@@ -188,3 +188,27 @@ def test_evaluate_reports_matcher_and_both_baselines(tmp_path):
     assert report["baseline_substring"]["recall"] == 0.0
     assert report["baseline_substring"]["false_positive_rate"] == 1.0  # 立白 is a substring of 成立白云
     assert "baseline_partial_ratio_66" in report
+
+
+def test_new_kinds_fields_mode_and_explain():
+    """shop/brand/trademark lines with their fields; --mode review shows graded evidence; --explain
+    names the rule that kept or dropped every candidate mark; a bad field is that line's error."""
+    lines = [
+        json.dumps({"kind": "shop", "text": "九阳厨房电器体验馆"}, ensure_ascii=False),
+        json.dumps({"kind": "trademark", "text": "一正", "classes": [5], "groups": ["0501"]}, ensure_ascii=False),
+        json.dumps({"kind": "trademark", "text": "一正", "classes": ["x"]}, ensure_ascii=False),
+        json.dumps({"text": "湖北一正医药有限公司", "founded": "not a date"}, ensure_ascii=False),
+        json.dumps({"kind": "listing", "text": "九阳 豆浆机 家用"}, ensure_ascii=False),
+    ]
+    raw = ("\n".join(lines) + "\n").encode()
+    out = [json.loads(x) for x in run(["match", "--marks", str(MARKS), "--explain"], raw).stdout.splitlines()]
+    assert [r["flagged"] for r in out] == [True, True, False, False, False]
+    assert "shop_name" in [r["code"] for r in out[0]["reasons"]]
+    assert "trademark_name" in [r["code"] for r in out[1]["reasons"]]
+    assert "classes" in out[2]["error"] and "founded" in out[3]["error"]
+    assert [(e["mark"], e["rule"]) for e in out[4]["explain"]] == [("九阳", "resale_of_genuine_goods")]
+    assert out[0]["explain"][0]["rule"] == "kept"
+    graded = json.dumps({"text": "李老吉凉茶饮料有限公司"}, ensure_ascii=False).encode() + b"\n"
+    assert not json.loads(run(["match", "--marks", str(MARKS)], graded).stdout)["flagged"]
+    seen = json.loads(run(["match", "--marks", str(MARKS), "--mode", "review"], graded).stdout)
+    assert seen["flagged"] and "first_char_changed" in [r["code"] for r in seen["reasons"]]

@@ -188,6 +188,7 @@ def main() -> None:
     ap.add_argument("--owners", default=str(HERE / "owners.tsv"))
     ap.add_argument("--flags", help="write every flag here (TSV: name, mark, score, matched, codes, source)")
     ap.add_argument("--quiet", action="store_true", help="do not list the flags")
+    ap.add_argument("--mode", default="default", choices=("default", "review", "strict"), help="the matcher's mode")
     ap.add_argument(
         "--brand-stride",
         type=int,
@@ -208,7 +209,7 @@ def main() -> None:
     print(f"implementation: {matcher.IMPLEMENTATION}")
     by_source = {s: sum(1 for x in names if x[0] == s) for s in SOURCES}
     print(f"names: {len(names)} ({', '.join(f'{k} {v}' for k, v in by_source.items())})")
-    flags = screen_all(Matcher(marks), names)
+    flags = screen_all(Matcher(marks, mode=args.mode), names)
     report("as the matcher flags them (no owner whitelist)", flags, names, labels, not args.quiet)
     # A whitelist entry is a prefix: an owner's name that is the bare mark (安踏, 李宁) would
     # hide every name starting with the mark (安踏鞋业), so those drop only the name itself.
@@ -216,7 +217,7 @@ def main() -> None:
         m.model_copy(update={"whitelist": [*m.whitelist, *(n for n in owners.get(m.name, []) if n != m.name)]})
         for m in marks
     ]
-    kept = [f for f in screen_all(Matcher(owned), names) if f[0] not in owners.get(f[1], [])]
+    kept = [f for f in screen_all(Matcher(owned, mode=args.mode), names) if f[0] not in owners.get(f[1], [])]
     print(f"\nowner whitelist (owners.tsv): {sum(len(v) for v in owners.values())} names of {len(owners)} owners")
     report("with each owner's own listed names whitelisted", kept, names, labels, not args.quiet)
     if args.flags:

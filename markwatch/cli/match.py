@@ -10,6 +10,7 @@ built once and shared copy-on-write) and writes the batches back in input order.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import multiprocessing
@@ -31,8 +32,9 @@ from markwatch.errors import cli_errors
 from matcher.marksfile import load_marks
 from matcher.types import Subject
 
-DEMO_MARKS = Path(__file__).parent / "demo" / "marks.yaml"
-KINDS = ("enterprise", "listing")
+DEMO_MARKS = Path(__file__).resolve().parents[1] / "demo" / "marks.yaml"
+KINDS = ("enterprise", "listing", "shop", "brand", "trademark")
+_KIND_SET = frozenset(KINDS)
 BATCH = 512
 """Lines per batch handed to a worker under --jobs: large enough that the pickling and the
 pipe cost little per line, small enough that output keeps flowing."""
@@ -41,6 +43,15 @@ pipe cost little per line, small enough that output keeps flowing."""
 class Kind(StrEnum):
     enterprise = "enterprise"
     listing = "listing"
+    shop = "shop"
+    brand = "brand"
+    trademark = "trademark"
+
+
+class Mode(StrEnum):
+    default = "default"
+    review = "review"
+    strict = "strict"
 
 
 def dumps_line(obj: Any) -> bytes:
@@ -67,19 +78,92 @@ def _from_json(obj: Any) -> tuple[Subject | None, str | None]:
     if not isinstance(text, str):
         return None, "a JSON line needs a string field 'text'"
     kind = obj.get("kind", "enterprise")
-    if kind != "enterprise" and kind != "listing":
-        return None, "kind must be 'enterprise' or 'listing'"
+    if kind not in _KIND_SET:
+        return None, "kind must be one of " + ", ".join(f"'{k}'" for k in KINDS)
     if len(obj) <= 2 and (len(obj) == 1 or "kind" in obj):  # the common line: no other field to read
         return Subject(text, kind), None
-    seller = obj.get("seller")
-    category = obj.get("category")
+    classes, error = _classes(obj.get("classes"))
+    if error:
+        return None, error
+    groups, error = _groups(obj.get("groups"))
+    if error:
+        return None, error
+    founded, error = _date(obj, "founded")
+    if error:
+        return None, error
+    announced, error = _date(obj, "announced")
+    if error:
+        return None, error
     return Subject(
         text,
         kind,
-        seller if isinstance(seller, str) else None,
-        _price(obj.get("price")),
-        category if isinstance(category, str) else None,
+        seller=_str(obj.get("seller")),
+        price=_price(obj.get("price")),
+        category=_str(obj.get("category")),
+        uscc=_str(obj.get("uscc")),
+        industry=_str(obj.get("industry")),
+        classes=classes,
+        groups=groups,
+        founded=founded,
+        announced=announced,
+        applicant=_str(obj.get("applicant")),
+        number=_str(obj.get("number")),
     ), None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _classes(value: Any) -> tuple[tuple[int, ...], str | None]:
+    """Nice classes as a list of numbers (or numeric strings), each 1 to 45."""
+    if value is None:
+        return (), None
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for v in items:
+        try:
+            c = int(v) if not isinstance(v, bool) else 0
+        except (TypeError, ValueError):
+            c = 0
+        if not 1 <= c <= 45:
+            return (), "classes must be Nice class numbers 1 to 45"
+        out.append(c)
+    return tuple(dict.fromkeys(out)), None
+
+
+def _groups(value: Any) -> tuple[tuple[str, ...], str | None]:
+    """区分表 similar-group codes: four digits, the first two a Nice class (0501)."""
+    if value is None:
+        return (), None
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for v in items:
+        g = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else ""
+        if len(g) == 3 and g.isdigit():
+            g = "0" + g  # a class below 10 written as a number loses its leading zero
+        if not (len(g) == 4 and g.isdigit() and 1 <= int(g[:2]) <= 45):
+            return (), "groups must be four-digit similar-group codes (e.g. '0501')"
+        out.append(g)
+    return tuple(dict.fromkeys(out)), None
+
+
+def _date(obj: dict, key: str) -> tuple[str | None, str | None]:
+    """An ISO date (YYYY-MM-DD; a longer timestamp is cut to its date), or only its year or
+    month (YYYY, YYYY-MM) when that is all a source says."""
+    value = obj.get(key)
+    if value is None:
+        return None, None
+    text = str(value).strip()
+    try:
+        if len(text) == 4 and text.isdigit():
+            return text, None
+        if len(text) == 7 and text[4] == "-":
+            dt.date.fromisoformat(text + "-01")
+            return text, None
+        return dt.date.fromisoformat(text[:10]).isoformat(), None
+    except ValueError:
+        return None, f"{key} must be an ISO date (YYYY-MM-DD, or YYYY-MM, YYYY)"
 
 
 def parse_line(line: str | bytes, kind: str = "enterprise") -> tuple[Subject | None, str | None]:
@@ -136,16 +220,22 @@ def _hits_result(text: str, hits: list) -> dict[str, Any]:
     }
 
 
-def result_of(matcher: Any, line: bytes, kind: str = "enterprise") -> dict[str, Any]:
-    """The contract's answer for one input line (without its line break)."""
+def result_of(matcher: Any, line: bytes, kind: str = "enterprise", explain: bool = False) -> dict[str, Any]:
+    """The contract's answer for one input line (without its line break). With *explain*, also
+    "explain": for every candidate mark, the alignments found and the rule that kept or dropped each."""
     subject, error = parse_line(line, kind)
     if subject is None:
         return _error_result(line, error)
+    considered: list[dict] = []
     try:
         hits = matcher.screen(subject)
+        if explain:
+            considered = matcher.explain(subject)
     except Exception as exc:  # one bad item never stops the stream
         hits, error = [], f"screening failed: {type(exc).__name__}"
     result = _hits_result(subject.text, hits)
+    if explain:
+        result["explain"] = considered
     if error:
         result["error"] = error
     return result
@@ -203,11 +293,16 @@ def read_batches(stream: IO[bytes], size: int = 1 << 16) -> Iterator[list[bytes]
 
 
 def match_stream(
-    matcher: Any, stream: IO[bytes], out: IO[bytes], kind: str = "enterprise", flush_each: bool = False
+    matcher: Any,
+    stream: IO[bytes],
+    out: IO[bytes],
+    kind: str = "enterprise",
+    flush_each: bool = False,
+    explain: bool = False,
 ) -> Iterator[dict]:
     """Screen each input line and write exactly one JSON line for it, in order; yield the results."""
     for raw in stream:
-        result = result_of(matcher, _chomp(raw), kind)
+        result = result_of(matcher, _chomp(raw), kind, explain)
         out.write(dumps_line(result) + b"\n")
         if flush_each:
             out.flush()
@@ -286,7 +381,22 @@ def register(app: typer.Typer) -> None:
             0.6, "--threshold", "-t", min=0.0, max=1.0, help="Lowest score that flags a name."
         ),
         kind: Kind = typer.Option(
-            Kind.enterprise, "--kind", "-k", help="What a plain (non-JSON) line is: an enterprise name or a listing."
+            Kind.enterprise,
+            "--kind",
+            "-k",
+            help="What a plain (non-JSON) line is: an enterprise name, a listing, a shop or brand name, a trademark.",
+        ),
+        mode: Mode = typer.Option(
+            Mode.default,
+            "--mode",
+            help="default: the noise target; review: also weak evidence, ranked low (threshold at most 0.3); "
+            "strict: only what CNIPA practice calls similar. A mark's own `mode` wins.",
+        ),
+        explain: bool = typer.Option(
+            False,
+            "--explain",
+            help="Add to each line, for every candidate mark, the alignments found and the rule that kept or "
+            "dropped each (slower: one line at a time).",
         ),
         jobs: int = typer.Option(
             1,
@@ -301,13 +411,14 @@ def register(app: typer.Typer) -> None:
 
         Writes one JSON line per input line, in order:
         {"text", "flagged", "mark", "score", "reasons", "hits"} (and "error" when the line was unusable).
-        A JSON line is an object {"text", "kind", "seller", "price", "category"}; a plain line is the
-        text, read as --kind.
+        A JSON line is an object {"text", "kind", "seller", "price", "category", "uscc", "industry",
+        "classes", "groups", "founded", "announced", "applicant", "number"} (docs/matching.md); a plain
+        line is the text, read as --kind.
         """
         from matcher import Matcher
 
         with cli_errors():
-            m = Matcher(load_marks(marks), threshold=threshold)
+            m = Matcher(load_marks(marks), threshold=threshold, mode=mode.value)
         # The index and jieba's dictionary are millions of objects that live until exit: out of
         # the collector's sight, the collections that each line's few objects set off stay cheap.
         gc.freeze()
@@ -316,7 +427,10 @@ def register(app: typer.Typer) -> None:
             _match_table(m, stdin, kind.value)
             return
         out = _stdout()
-        if jobs > 1 and hasattr(os, "fork"):
+        if explain:
+            for _ in match_stream(m, stdin, out, kind.value, flush_each=sys.stdin.isatty(), explain=True):
+                pass
+        elif jobs > 1 and hasattr(os, "fork"):
             match_parallel(m, stdin, out, jobs, kind.value)
         elif sys.stdin.isatty():
             for _ in match_stream(m, stdin, out, kind.value, flush_each=True):
@@ -332,6 +446,10 @@ def register(app: typer.Typer) -> None:
             Path("tests/data/eval_cases.jsonl"), "--cases", "-c", help="Labelled cases, JSON lines."
         ),
         threshold: float = typer.Option(0.6, "--threshold", "-t", min=0.0, max=1.0),
+        mode: Mode = typer.Option(Mode.default, "--mode", help="default, review or strict (see `match`)."),
+        split: str = typer.Option(
+            "", "--split", help="Only the cases whose `split` field is this (the real-case corpus: tune or holdout)."
+        ),
         fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
     ) -> None:
         """Precision, recall and false-positive rate on a labelled set, with two naive baselines."""
@@ -340,7 +458,11 @@ def register(app: typer.Typer) -> None:
         with cli_errors(EvaluationError):
             mk = load_marks(marks)
             data = load_cases(cases, {m.name for m in mk})
-        report = run_evaluation(mk, data, threshold=threshold)
+            if split:
+                data = [c for c in data if c.get("split") == split]
+                if not data:
+                    raise EvaluationError(f"{cases}: no case has split {split!r}")
+        report = run_evaluation(mk, data, threshold=threshold, mode=mode.value)
         if fmt == "json":
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         else:

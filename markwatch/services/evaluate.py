@@ -52,16 +52,26 @@ Predictor = Callable[[dict], str | None]
 
 
 def _subject(case: dict) -> Subject:
+    """A labelled case as the matcher sees it: the fields `markwatch match` reads (kind, seller,
+    category — `category_hint` in the older sets —, uscc, industry, classes, groups, dates)."""
+    groups = case.get("groups") or ()
     return Subject(
         text=case["text"],
         kind=case.get("kind", "enterprise"),
         seller=case.get("seller"),
-        category=case.get("category_hint"),
+        category=case.get("category_hint") or case.get("category_path"),
+        uscc=case.get("uscc"),
+        industry=case.get("industry"),
+        classes=tuple(int(c) for c in case.get("classes") or ()),
+        groups=tuple(str(g).zfill(4) for g in groups),
+        founded=case.get("founded") or case.get("founded_approx"),
+        announced=case.get("announced"),
+        applicant=case.get("applicant"),
     )
 
 
-def matcher_predictor(marks: list[Mark], threshold: float) -> Predictor:
-    m = Matcher(marks, threshold=threshold)
+def matcher_predictor(marks: list[Mark], threshold: float, mode: str = "default") -> Predictor:
+    m = Matcher(marks, threshold=threshold, mode=mode)
 
     def predict(case: dict) -> str | None:
         hits = m.screen(_subject(case))
@@ -152,11 +162,14 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
     }
 
 
-def run_evaluation(marks: list[Mark], cases: list[dict], threshold: float = 0.6) -> dict[str, Any]:
+def run_evaluation(
+    marks: list[Mark], cases: list[dict], threshold: float = 0.6, mode: str = "default"
+) -> dict[str, Any]:
     return {
         "threshold": threshold,
+        "mode": mode,
         "compiled": matcher.IMPLEMENTATION == "compiled",
-        "matcher": score(cases, matcher_predictor(marks, threshold)),
+        "matcher": score(cases, matcher_predictor(marks, threshold, mode)),
         "baseline_substring": score(cases, substring_predictor(marks)),
         "baseline_partial_ratio_66": score(cases, fuzzy_predictor(marks)),
     }
