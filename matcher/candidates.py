@@ -27,7 +27,7 @@ from matcher.resources import lookalikes, loose_lookalikes, trade_word_counts
 
 from . import context
 from .normalize import LATIN_SKELETON, fold, is_han, skeleton
-from .phonetic import SoundCodes, homophones_of, readings
+from .phonetic import SoundCodes, homophones_of, numbered_pinyin, readings
 
 _HAS_LATIN = re.compile("[a-z]")
 _NOT_LATIN = re.compile("[^a-z0-9]+")
@@ -67,7 +67,9 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
         if any(len(readings(c)) > 1 for c in folded)
         else whole
     )
-    wholes = tuple(dict.fromkeys(w for w in (whole, said) if len(w) >= 4))
+    # and in numbered pinyin (yi1zheng4), as typed without tone marks (markwatch matcher-text)
+    numbered = [latin_compact(w) for w in numbered_pinyin(folded)]
+    wholes = tuple(dict.fromkeys(w for w in (whole, said, *numbered) if len(w) >= 4))
     mixed = set()
     for k in range(1, len(folded)):
         mixed.add(folded[:k] + "".join(syllables[k:]))
