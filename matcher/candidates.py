@@ -22,6 +22,7 @@ import ahocorasick_rs as ac
 from pypinyin import lazy_pinyin
 
 from matcher.exclude import Exclusion
+from matcher.fields import industry_code, mark_field
 from matcher.marks import USCC_RE, Mark
 from matcher.resources import lookalikes, loose_lookalikes, trade_word_counts
 
@@ -113,8 +114,9 @@ class MarkPlan:
             whitelist=tuple(fold(w) for w in [mark.owner, *mark.whitelist]),
             common_word=common_word if ordinary is None else ordinary,
             widely_used=widely_used if ordinary is None else ordinary,
-            classes=frozenset(mark.classes),
-            industries=tuple(fold(w) for w in mark.industries),
+            # with the classes its similar groups and GB/T 4754 industries reach (matcher/fields.py)
+            classes=frozenset(mark.classes) | mark_field(mark).classes,
+            industries=tuple(fold(w) for w in mark.industries if industry_code(w) is None),
             uscc=frozenset(w.strip().upper() for w in mark.whitelist if USCC_RE.match(w.strip().upper())),
             exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
             **pinyin_forms(fold(mark.name)),

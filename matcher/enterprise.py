@@ -24,8 +24,11 @@ _BRACKET = re.compile(r"[(（]([^()（）]{2,12})[)）]")
 def _forms() -> tuple[str, ...]:
     from .normalize import fold
 
-    words = {fold(f) for f in enterprise_words()["forms"]} | {fold(w) for w in name_words("suffix")}
-    return tuple(sorted(words - set(_branches()), key=len, reverse=True))
+    own = {fold(f) for f in enterprise_words()["forms"]}
+    # companynameparser's suffixes that end in an organisation form (大药房 is not one, 书店 is): 集团 or
+    # 股份 alone is how a listed company's short name ends, not a registered name.
+    more = {w for w in map(fold, name_words("suffix")) if any(w.endswith(f) for f in own)}
+    return tuple(sorted((own | more) - set(_branches()), key=len, reverse=True))
 
 
 @cache

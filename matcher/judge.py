@@ -14,6 +14,7 @@ from functools import cache
 
 from matcher.calibration import FIELD, NO_FIELD, probability
 from matcher.exclude import excluded
+from matcher.fields import subject_field
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, lookalikes, regions
 from matcher.types import Hit, NameParts, Subject
@@ -120,6 +121,7 @@ class Context:
             self.classes = context.classes_in(self.parts.trade_name, min_len=2)
         if self.is_enterprise and not self.classes and not self.enterprise_like:
             self.classes = context.classes_in(self.folded)
+        self.classes = self.classes | subject_field(subject).classes  # industry, category, groups, classes
         self.cue = context.counterfeit_cue(self.folded) if subject.kind == "listing" else None
         self.segmenter = segmenter
         self._tokens: dict[str, list[str]] = {}

@@ -57,7 +57,10 @@ class Mark(BaseModel):
     owner: str = Field(min_length=1)
     well_known: bool = False
     classes: list[int] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    """类似商品和服务区分表 similar-group codes (0501: class 05, group 01): see matcher/fields.py."""
     industries: list[str] = Field(default_factory=list)
+    """GB/T 4754-2017 sectors, divisions, groups or classes by code (C27, 2710) or name (医药制造业), or trade words."""
     aliases: list[str] = Field(default_factory=list)
     whitelist: list[str] = Field(default_factory=list)
     """The owner's own companies and shops: full names (a subject starting with one is
@@ -88,6 +91,14 @@ class Mark(BaseModel):
         bad = [c for c in v if not 1 <= c <= 45]
         if bad:
             raise ValueError(f"Nice classes run from 1 to 45, got {bad}")
+        return v
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        bad = [g for g in v if not (len(g) == 4 and g.isdigit() and 1 <= int(g[:2]) <= 45)]
+        if bad:
+            raise ValueError(f"similar groups are 4 digits, the first two a Nice class (0501), got {bad}")
         return v
 
     @field_validator("well_known_ref")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, cast
 import ahocorasick_rs as ac
 
 from matcher import _impl
+from matcher.fields import field_text
 from matcher.marks import Mark
 from matcher.types import Hit, Subject
 
@@ -102,7 +103,7 @@ class Matcher:
         text = subject.text if isinstance(subject.text, str) else str(subject.text)
         text = text[:MAX_TEXT]
         folded = fold(text)
-        category = fold(subject.category) if subject.category else ""
+        category = field_text(subject)  # the category, and the names of a GB/T 4754 industry
         if _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
             index = cast("CompiledIndex", self.index)
             cands, any_latin = index.in_field_sorted(folded, category, self.info, _classes_in)

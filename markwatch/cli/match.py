@@ -73,12 +73,14 @@ def _from_json(obj: Any) -> tuple[Subject | None, str | None]:
         return Subject(text, kind), None
     seller = obj.get("seller")
     category = obj.get("category")
+    industry = obj.get("industry")
     return Subject(
         text,
         kind,
         seller if isinstance(seller, str) else None,
         _price(obj.get("price")),
         category if isinstance(category, str) else None,
+        industry=industry if isinstance(industry, str) else None,
     ), None
 
 
