@@ -166,15 +166,29 @@ def _strip_place(s: str) -> tuple[str, str]:
     return s, ""
 
 
+def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...]) -> bool:
+    """s is a run of industry words and region names, nothing else (环境能源, 能源石家庄)."""
+    ok = [False] * (len(s) + 1)
+    ok[len(s)] = True
+    names = regions()
+    for i in range(len(s) - 1, -1, -1):
+        ok[i] = any(i + n <= len(s) and ok[i + n] and (s[i : i + n] in words or s[i : i + n] in names) for n in lengths)
+    return ok[0]
+
+
 def _industry_start(s: str) -> int:
-    """Where the industry part begins: the first industry word that leaves a trade name of two
-    characters or more before it (大山|苗圃, 明州|环境能源, 新月|能源石家庄); len(s) if none."""
+    """Where the industry part begins: the first position, leaving a trade name of two characters or
+    more, from which the rest is all industry words and places (明州|环境能源, 新月|能源石家庄; not
+    十九阳|光电器, where 光电 leaves 器 over); failing that, the first industry word (大山|苗圃业务部);
+    len(s) if none."""
     words, lengths = _industry_index()
+    first = len(s)
     for p in range(2, len(s) - 1):
-        for n in lengths:
-            if p + n <= len(s) and s[p : p + n] in words:
+        if any(p + n <= len(s) and s[p : p + n] in words for n in lengths):
+            if _covered(s[p:], words, lengths):
                 return p
-    return len(s)
+            first = min(first, p)
+    return first
 
 
 def parse_name(folded: str) -> NameParts:

@@ -146,6 +146,16 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 f"{raw} matches the mark's registered form {alias}",
             )
         )
+    elif al.edit == "split":
+        k = al.kinds.index("split")
+        pair = shown[k : k + 2]
+        out.append(
+            Reason(
+                "split",
+                f"{shown} 把“{m}”的“{m[k]}”拆开写作“{pair}”",
+                f"{shown} writes {m[k]} of {m} taken apart as {pair}",
+            )
+        )
     elif al.edit == "reorder":
         out.append(
             Reason(

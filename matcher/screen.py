@@ -21,6 +21,7 @@ import ahocorasick_rs as ac
 from matcher import _impl
 from matcher.fields import field_text
 from matcher.marks import Mark
+from matcher.splits import SplitIndex
 from matcher.types import Hit, Subject
 
 from . import candidates, phonetic
@@ -87,6 +88,7 @@ class Matcher:
         # (compiled: the same scan in C++, _accel.KeySet, without a list of tuples per text)
         self._mixed = (ac.AhoCorasick if _accel is None else _accel.KeySet)(list(mixed)) if mixed else None
         # Latin aliases and pinyin misspelt by one letter (JOYONG): also only for Latin text.
+        self._splits = SplitIndex([info.folded for info in self.info])
         self._fuzzy = LatinFuzzyIndex(
             (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
         )
@@ -124,6 +126,10 @@ class Matcher:
                 extra.update(misspelt)
             if extra:
                 cands = sorted(extra.union(cands))
+        # A character written as its two components (弓长 for 张): matcher/splits.py (markwatch matcher-text)
+        splits = self._splits.find(folded) if self._splits else None
+        if splits:
+            cands = sorted(set(splits).union(cands))
         if not cands:
             return []
         # Align first, on the folded text alone: most candidates stop here, before
@@ -136,7 +142,7 @@ class Matcher:
         # could_align() and align() of all the candidates left, in one call (in C++ when compiled)
         todo = [i for i in cands if not folded.startswith(whitelists[i]) and not (uscc and uscc in infos[i].uscc)]
         for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
-            if not found and latin is None:
+            if not found and latin is None and not (splits and i in splits):
                 continue
             info = infos[i]
             threshold = info.mark.threshold if info.mark.threshold is not None else self.threshold
@@ -151,6 +157,8 @@ class Matcher:
                     alias = misspelt_alignment(folded, *misspelt[i])
                 if alias is not None:
                     options.append(alias)
+            if splits and i in splits:
+                options.extend(a for a in splits[i] if a.similarity >= threshold)
             if options:
                 options.sort(key=lambda a: -a.similarity)
                 aligned.append((info, options, threshold))
