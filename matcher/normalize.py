@@ -118,7 +118,7 @@ _MARKUP_RE = re.compile(
 )
 _MARKUP_ROUNDS = 3  # &amp;lt;b&amp;gt; is decoded in turn, to this depth
 _DIGIT_RE = re.compile("[0-9]")
-_CN_DIGITS = "〇一二三四五六七八九"
+_CN_DIGITS = "零一二三四五六七八九"  # 〇 would fold on to the letter o (confusables)
 
 
 def _decoded(entity: str) -> str | None:
