@@ -46,7 +46,9 @@ def main() -> None:
             scored += 1
             before, after = name.split(gold)
             region += (p.region + p.bracket_region) == before if not p.bracket_region else p.region == before
-            rest += (p.industry + p.form + p.branch) == after.replace(p.bracket_region and f"（{p.bracket_region}）", "")
+            rest += (p.industry + p.form + p.branch) == after.replace(
+                p.bracket_region and f"（{p.bracket_region}）", ""
+            )
         if not ok and args.show:
             print(f"{name}\tgold={gold}\tgot={p.trade_name}\t{p.region}|{p.industry}|{p.form}|{p.branch}")
     n = len(data)

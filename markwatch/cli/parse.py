@@ -43,7 +43,11 @@ def parse_result(raw: bytes) -> dict[str, Any]:
 
     text, error = _text_of(raw.rstrip(b"\r\n"))
     if text is None:
-        return {"text": raw.decode("utf-8", errors="replace").rstrip("\r\n"), **dict.fromkeys(FIELDS, ""), "error": error}
+        return {
+            "text": raw.decode("utf-8", errors="replace").rstrip("\r\n"),
+            **dict.fromkeys(FIELDS, ""),
+            "error": error,
+        }
     parts = parse(text.strip())
     out: dict[str, Any] = {"text": text, **{f: getattr(parts, f) for f in FIELDS}}
     if parts.bracket_region:
