@@ -22,12 +22,13 @@ import ahocorasick_rs as ac
 from pypinyin import lazy_pinyin
 
 from matcher.exclude import Exclusion
+from matcher.fields import industry_code, mark_field
 from matcher.marks import USCC_RE, Mark
 from matcher.resources import lookalikes, loose_lookalikes, trade_word_counts
 
 from . import context
 from .normalize import LATIN_SKELETON, fold, is_han, skeleton
-from .phonetic import SoundCodes, homophones_of, readings
+from .phonetic import SoundCodes, homophones_of, numbered_pinyin, readings
 
 _HAS_LATIN = re.compile("[a-z]")
 _NOT_LATIN = re.compile("[^a-z0-9]+")
@@ -67,7 +68,9 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
         if any(len(readings(c)) > 1 for c in folded)
         else whole
     )
-    wholes = tuple(dict.fromkeys(w for w in (whole, said) if len(w) >= 4))
+    # and in numbered pinyin (yi1zheng4), as typed without tone marks (markwatch matcher-text)
+    numbered = [latin_compact(w) for w in numbered_pinyin(folded)]
+    wholes = tuple(dict.fromkeys(w for w in (whole, said, *numbered) if len(w) >= 4))
     mixed = set()
     for k in range(1, len(folded)):
         mixed.add(folded[:k] + "".join(syllables[k:]))
@@ -119,8 +122,9 @@ class MarkPlan:
             whitelist=tuple(fold(w) for w in [mark.owner, *mark.whitelist]),
             common_word=common_word if ordinary is None else ordinary,
             widely_used=widely_used if ordinary is None else ordinary,
-            classes=frozenset(mark.classes),
-            industries=tuple(fold(w) for w in mark.industries),
+            # with the classes its similar groups and GB/T 4754 industries reach (matcher/fields.py)
+            classes=frozenset(mark.classes) | mark_field(mark).classes,
+            industries=tuple(fold(w) for w in mark.industries if industry_code(w) is None),
             uscc=frozenset(w.strip().upper() for w in mark.whitelist if USCC_RE.match(w.strip().upper())),
             exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
             groups=frozenset(mark.groups),

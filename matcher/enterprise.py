@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 
 from matcher.resources import enterprise_words, nice_classes, region_codes, regions
 from matcher.types import NameParts
+from matcher.words import name_words
 
 _BRACKET = re.compile(r"[(（]([^()（）]{2,12})[)）]")
 
@@ -23,7 +24,11 @@ _BRACKET = re.compile(r"[(（]([^()（）]{2,12})[)）]")
 def _forms() -> tuple[str, ...]:
     from .normalize import fold
 
-    return tuple(sorted({fold(f) for f in enterprise_words()["forms"]}, key=len, reverse=True))
+    own = {fold(f) for f in enterprise_words()["forms"]}
+    # companynameparser's suffixes that end in an organisation form (大药房 is not one, 书店 is): 集团 or
+    # 股份 alone is how a listed company's short name ends, not a registered name.
+    more = {w for w in map(fold, name_words("suffix")) if any(w.endswith(f) for f in own)}
+    return tuple(sorted((own | more) - set(_branches()), key=len, reverse=True))
 
 
 @cache
@@ -36,6 +41,7 @@ def industry_words() -> tuple[str, ...]:
     words = set(enterprise_words()["generic_industries"])
     for ws in nice_classes().values():
         words.update(w for w in ws if len(w) >= 2)
+    words.update(name_words("industry"))
     return tuple(sorted(words, key=len, reverse=True))
 
 
@@ -80,6 +86,14 @@ def _inside(cand: str, within: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c for c in region_codes().get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
 
 
+@lru_cache(maxsize=4096)
+def _prefecture(cand: str) -> tuple[str, ...]:
+    """The adcodes of a province or prefecture cand names (4 digits or fewer): after another region
+    it is still a place (山西咸阳…, a registrant's mistake), where a county's short name is more often
+    a trade name (唐山市三元…)."""
+    return tuple(c for c in region_codes().get(cand, ()) if len(c) <= 4)
+
+
 def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
     for n in lengths:
         if len(s) - n >= 2 and s[:n] in names:
@@ -104,7 +118,7 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
             if len(s) - n < 2 or cand not in names:
                 continue
             inside = _inside(cand, within)
-            if inside or cand == "中国":
+            if inside or cand == "中国" or (region and _prefecture(cand)):
                 r = cand
                 break
         if r is None:
@@ -113,6 +127,8 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
         s = s[len(r) :]
         if inside:
             within = inside
+        elif _prefecture(r):
+            within = _prefecture(r)
 
 
 @cache
@@ -133,6 +149,46 @@ def _longest_suffix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> 
         if len(s) - n >= 2 and s[-n:] in names:
             return s[-n:]
     return None
+
+
+_PLACE_ENDS = ("街道", "镇", "乡", "区")
+"""A place below the county (千灯镇, 保税区, 开发区) between the region and the trade name ends so
+(companynameparser's place_single.txt, less 市, 村 and 街, which end trade names as often)."""
+
+
+def _strip_place(s: str) -> tuple[str, str]:
+    """(rest, place): a town, township or zone of 2 to 4 characters right after the region, when a
+    trade name of two characters or more follows it."""
+    for n in range(2, 5):
+        for end in _PLACE_ENDS:
+            if s[n : n + len(end)] == end and len(s) - n - len(end) >= 2:
+                return s[n + len(end) :], s[: n + len(end)]
+    return s, ""
+
+
+def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...]) -> bool:
+    """s is a run of industry words and region names, nothing else (环境能源, 能源石家庄)."""
+    ok = [False] * (len(s) + 1)
+    ok[len(s)] = True
+    names = regions()
+    for i in range(len(s) - 1, -1, -1):
+        ok[i] = any(i + n <= len(s) and ok[i + n] and (s[i : i + n] in words or s[i : i + n] in names) for n in lengths)
+    return ok[0]
+
+
+def _industry_start(s: str) -> int:
+    """Where the industry part begins: the first position, leaving a trade name of two characters or
+    more, from which the rest is all industry words and places (明州|环境能源, 新月|能源石家庄; not
+    十九阳|光电器, where 光电 leaves 器 over); failing that, the first industry word (大山|苗圃业务部);
+    len(s) if none."""
+    words, lengths = _industry_index()
+    first = len(s)
+    for p in range(2, len(s) - 1):
+        if any(p + n <= len(s) and s[p : p + n] in words for n in lengths):
+            if _covered(s[p:], words, lengths):
+                return p
+            first = min(first, p)
+    return first
 
 
 def parse_name(folded: str) -> NameParts:
@@ -169,16 +225,39 @@ def parse_name(folded: str) -> NameParts:
     if m and (m.group(1) in regions() or m.group(1) in ("中国", "国际")):
         bracket_region = m.group(1)
         s = s[: m.start()] + s[m.end() :]
-    industry = ""
-    words = _industry_index()[0]
-    ends = _industry_ends()
-    while s and (w := _longest_suffix(s, words, ends.get(s[-1], ()))) is not None:
-        industry = w + industry
-        s = s[: -len(w)]
-    trade = s
+    if region:
+        s, place = _strip_place(s)
+        region += place
+    cut = _industry_start(s)
+    trade, industry = s[:cut], s[cut:]
     return NameParts(
         region=region, trade_name=trade, industry=industry, form=form, branch=branch, bracket_region=bracket_region
     )
+
+
+def parse(text: str) -> NameParts:
+    """Parse an enterprise name as written: the parts are the original characters (陆地港 stays
+    陆地港, 九陽 stays 九陽), found by parsing the folded text and mapping each part back."""
+    from .normalize import trace
+
+    traced = trace(text)
+    folded = traced.text
+    parts = parse_name(folded)
+    out: dict[str, str] = {}
+    pos = len(folded) - len(folded.lstrip())
+    for key in ("region", "trade_name", "bracket_region", "industry", "form", "branch"):
+        value = getattr(parts, key)
+        if not value:
+            out[key] = ""
+            continue
+        start = folded.find(value, pos)
+        if start < 0:
+            out[key] = value
+            continue
+        s, e = traced.span(start, start + len(value))
+        out[key] = text[s:e]
+        pos = start + len(value)
+    return NameParts(**out)
 
 
 def looks_like_enterprise(folded: str) -> bool:

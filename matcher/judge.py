@@ -14,9 +14,11 @@ from functools import cache
 
 from matcher.calibration import FIELD, GRADED, NO_FIELD, probability
 from matcher.exclude import excluded
+from matcher.fields import subject_field
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, lookalikes, regions
 from matcher.types import Hit, NameParts, Subject
+from matcher.words import reads_as_other_word
 
 from . import context
 from .align import Alignment, relation
@@ -153,6 +155,7 @@ class Context:
             self.classes = context.classes_in(self.parts.trade_name, min_len=2)
         if self.is_enterprise and not self.classes and not self.enterprise_like:
             self.classes = context.classes_in(self.folded)
+        self.classes = self.classes | subject_field(subject).classes  # industry, category, groups, classes
         self.cue = context.counterfeit_cue(self.folded) if self.is_listing else None
         self.segmenter = segmenter
         self._tokens: dict[str, list[str]] = {}
@@ -321,7 +324,9 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     # field the marks file does not state cannot be placed outside it: the subject's field
     # says nothing either way (a well-known one reaches every field anyway).
     known = bool(ctx.classes) and (info.has_field or mark.well_known)
-    own_meaning = not exact and not latin and ctx.segmenter.is_common_word(window, 100)
+    # A variant that is an everyday word (卫衣 for 卫龙, 美白 for 美的: wordfreq, matcher/words.py) is that word.
+    other_word = not exact and not latin and reads_as_other_word(window, info.folded)
+    own_meaning = other_word or (not exact and not latin and ctx.segmenter.is_common_word(window, 100))
     # Two characters of a two-character mark read the other way round (天海 for 海天)
     # are another word; like one character inserted into it (海蓝天), similar only
     # among the same goods.
@@ -337,7 +342,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         # A look-alike that is itself a frequent word or name (海大 for 海天) means
         # that word in another field; a widely used trade word (海天) copied exactly
         # outside the field is that word, not the well-known mark.
-        if not (exact or latin) and ctx.segmenter.dictionary_freq(window) >= 100:
+        if not (exact or latin) and (other_word or ctx.segmenter.dictionary_freq(window) >= 100):
             return "variant_is_a_word"
         if exact and ctx.is_enterprise and info.widely_used:
             return "widely_used_trade_word"
@@ -382,7 +387,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         if not (exact or latin):
             # A variant that is itself a frequent word or name (海关, 海大 for 海天)
             # has a meaning of its own: outside the mark's field it is that word.
-            if ctx.segmenter.dictionary_freq(window) >= 100:
+            if other_word or ctx.segmenter.dictionary_freq(window) >= 100:
                 return "variant_is_a_word"
             # An ordinary mark is protected only for its own goods (丰元 for 三元).
             if not mark.well_known and ctx.is_enterprise and info.has_field:
@@ -406,7 +411,10 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
 
     if ctx.is_listing:
         evasive = (
-            any(w in ("fullwidth", "confusable", "numeral") for w in ctx.traced.why[al.start : al.end])
+            any(
+                w in ("fullwidth", "confusable", "numeral", "digit", "markup")
+                for w in ctx.traced.why[al.start : al.end]
+            )
             or _invisible_inside(ctx, al)
             or _mixed_script(ctx, al)
             or (latin and al.window.replace(" ", "") not in info.raw_aliases)

@@ -92,7 +92,10 @@ class Mark(BaseModel):
     owner: str = Field(min_length=1)
     well_known: bool = False
     classes: list[int] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    """类似商品和服务区分表 similar-group codes (0501: class 05, group 01): see matcher/fields.py."""
     industries: list[str] = Field(default_factory=list)
+    """GB/T 4754-2017 sectors, divisions, groups or classes by code (C27, 2710) or name (医药制造业), or trade words."""
     aliases: list[str] = Field(default_factory=list)
     whitelist: list[str] = Field(default_factory=list)
     """The owner's own companies and shops: full names (a subject starting with one is
@@ -104,8 +107,6 @@ class Mark(BaseModel):
     mark is not flagged outside its field on a bare copy. None: decided from data (jieba's
     frequencies, trade_words.tsv); true or false: the owner's or analyst's word for it,
     e.g. false for an ordinary word recognised as a well-known mark across classes."""
-    groups: list[str] = Field(default_factory=list)
-    """类似商品和服务区分表 similar-group codes (four digits, ``0501``) the registration covers."""
     notify: list[str] = Field(default_factory=list)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     mode: MarkMode | None = None

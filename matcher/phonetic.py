@@ -154,3 +154,23 @@ def near_homophones_of(c: str) -> tuple[str, ...]:
 def common_chars() -> tuple[str, ...]:
     """The GB 2312 characters, among which homophones are looked for."""
     return tuple(c for chars in by_reading().values() for c in chars)
+
+
+def numbered_pinyin(word: str) -> tuple[str, ...]:
+    """The word in numbered pinyin as typed without tone marks (yi1zheng4): each character's
+    commonest reading, and the word as pypinyin's phrase dictionary says it (chang2cheng2)."""
+    from pypinyin import Style, lazy_pinyin
+
+    if not word or not all(readings(c) for c in word):
+        return ()
+    each = "".join(_tone3(c) for c in word)
+    said = "".join(lazy_pinyin(word, style=Style.TONE3, errors="ignore"))
+    return tuple(dict.fromkeys(w for w in (each, said) if w))
+
+
+@cache
+def _tone3(c: str) -> str:
+    from pypinyin import Style, pinyin
+
+    got = pinyin(c, style=Style.TONE3, heteronym=False, errors="ignore")
+    return got[0][0] if got and got[0] else ""

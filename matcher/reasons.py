@@ -15,7 +15,7 @@ from matcher.types import Reason
 
 from . import phonetic
 from .align import DIFF, HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
-from .normalize import Traced, fold
+from .normalize import Traced, fold, unmarked
 
 
 def _nearest_form(mark: Mark, window: str) -> str:
@@ -217,6 +217,17 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
         out.append(Reason("variant", f"{raw} 使用了“{m}”的异体字", f"{raw} writes {m} with variant characters"))
     if "numeral" in whys:
         out.append(Reason("numeral", f"{raw} 用大写数字写“{m}”", f"{raw} writes {m} with financial numerals"))
+    if "digit" in whys:
+        out.append(Reason("numeral", f"{raw} 用阿拉伯数字写“{m}”", f"{raw} writes {m} with Arabic digits"))
+    plain = unmarked(raw)
+    if plain != raw:
+        out.append(
+            Reason(
+                "markup",
+                f"{raw} 用网页标签或字符实体写“{m}”（读作 {plain}）",
+                f"{raw} writes {m} with HTML tags or character entities (it reads {plain})",
+            )
+        )
     if "fullwidth" in whys or "confusable" in whys:
         out.append(
             Reason(
@@ -225,7 +236,7 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 f"{raw} imitates {m} with full-width or look-alike letters from other scripts",
             )
         )
-    if len(raw) > (al.end - al.start) and al.edit != "insertion":
+    if len(plain) > (al.end - al.start) and al.edit != "insertion":
         out.append(
             Reason(
                 "separator",
@@ -269,6 +280,16 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 "alias",
                 f"{raw} 与商标“{m}”的外文形式 {alias} 相同或形近",
                 f"{raw} matches the mark's registered form {alias}",
+            )
+        )
+    elif al.edit == "split":
+        k = al.kinds.index("split")
+        pair = shown[k : k + 2]
+        out.append(
+            Reason(
+                "split",
+                f"{shown} 把“{m}”的“{m[k]}”拆开写作“{pair}”",
+                f"{shown} writes {m[k]} of {m} taken apart as {pair}",
             )
         )
     elif al.edit == "reorder":

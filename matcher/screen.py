@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, cast
 import ahocorasick_rs as ac
 
 from matcher import _impl
+from matcher.fields import field_text
 from matcher.marks import Mark
+from matcher.splits import SplitIndex
 from matcher.types import Hit, Subject
 
 from . import candidates, phonetic
@@ -106,6 +108,7 @@ class Matcher:
         # (compiled: the same scan in C++, _accel.KeySet, without a list of tuples per text)
         self._mixed = (ac.AhoCorasick if _accel is None else _accel.KeySet)(list(mixed)) if mixed else None
         # Latin aliases and pinyin misspelt by one letter (JOYONG): also only for Latin text.
+        self._splits = SplitIndex([info.folded for info in self.info])
         self._fuzzy = LatinFuzzyIndex(
             (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
         )
@@ -164,7 +167,7 @@ class Matcher:
         text = subject.text if isinstance(subject.text, str) else str(subject.text)
         text = text[:MAX_TEXT]
         folded = fold(text)
-        category = fold(subject.category) if subject.category else ""
+        category = field_text(subject)  # the category, and the names of a GB/T 4754 industry
         if subject.kind == "trademark":
             cands, any_latin = self._trademark_candidates(folded, subject), has_latin(folded)
         elif _accel is not None:  # sorted(self.candidates(...)) and has_latin(folded), in one call
@@ -187,6 +190,10 @@ class Matcher:
                 extra.update(misspelt)
             if extra:
                 cands = sorted(extra.union(cands))
+        # A character written as its two components (弓长 for 张): matcher/splits.py
+        splits = self._splits.find(folded) if self._splits else None
+        if splits:
+            cands = sorted(set(splits).union(cands))
         if explain is not None:
             self._explain_candidates(folded, category, cands, explain)
         if not cands:
@@ -205,7 +212,7 @@ class Matcher:
                 explain[i]["rule"] = "whitelist"
         graded_on = self._graded
         for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
-            if not found and latin is None and not graded_on[i] and explain is None:
+            if not found and latin is None and not graded_on[i] and explain is None and not (splits and i in splits):
                 continue
             info = infos[i]
             threshold = self._thresholds[i]
@@ -244,6 +251,8 @@ class Matcher:
                         alias = None
                 if alias is not None:
                     options.append(alias)
+            if splits and i in splits:
+                options.extend(a for a in splits[i] if a.similarity >= threshold)
             if options:
                 options.sort(key=lambda a: -a.similarity)
                 aligned.append((i, options, threshold))

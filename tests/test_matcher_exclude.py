@@ -36,8 +36,9 @@ def _hits(m: Matcher, text: str, **kw: object) -> list[str]:
 
 def test_without_exceptions_the_noise_is_flagged() -> None:
     bare = Matcher([m.model_copy(update={"exclude": [], "whitelist": []}) for m in _marks()])
-    assert _hits(bare, "北京市老干部活动中心") == ["老干妈"]
     assert _hits(bare, "深圳华威标识制作有限公司") == ["华为"]
+    # 老干部 needs no exception any more: it is an everyday word (wordfreq, matcher/words.py)
+    assert _hits(bare, "北京市老干部活动中心") == []
 
 
 def test_global_word_exception_applies_to_every_mark() -> None:

@@ -30,6 +30,7 @@ GROUPS = (
     "serve",
     "sources",
     "cases",
+    "parse",
 )
 for _group in GROUPS:
     import_module(f"markwatch.cli.{_group}").register(app)

@@ -1,0 +1,52 @@
+"""Enterprise-name parsing: companynameparser's gold trade names, and `markwatch parse`."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from matcher.enterprise import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks" / "names"))
+
+from run import rows  # noqa: E402
+
+
+@pytest.mark.parametrize("split,floor", [("tune", 0.95), ("holdout", 0.93), ("all", 0.95)])
+def test_gold_trade_names(split: str, floor: float) -> None:
+    data = rows(split)
+    right = sum(parse(name).trade_name == gold for name, gold in data)
+    assert len(data) > 200
+    assert right / len(data) >= floor, (split, right, len(data))
+
+
+def test_parts_keep_the_characters_as_written() -> None:
+    p = parse("陆地港(福建)融资租赁有限公司")
+    assert (p.trade_name, p.bracket_region, p.industry, p.form) == ("陆地港", "福建", "融资租赁", "有限公司")
+    p = parse("九陽（上海）小家電有限公司")
+    assert (p.trade_name, p.industry) == ("九陽", "小家電")
+    p = parse("湖北衣正药业有限公司武汉分公司")
+    assert (p.region, p.trade_name, p.industry, p.form, p.branch) == ("湖北", "衣正", "药业", "有限公司", "武汉分公司")
+
+
+def test_town_and_zone_belong_to_the_region() -> None:
+    assert parse("昆山千灯镇南野智能科技店").trade_name == "南野"
+    assert parse("张家港保税区博美特电气国际贸易有限公司").trade_name == "博美特"
+
+
+def test_parse_command_answers_every_line_in_order() -> None:
+    from markwatch.cli.parse import parse_stream
+
+    lines = ['{"text": "周口市大象园林有限责任公司"}', "宁波明州环境能源有限公司", '{"text": 5}', "", "{broken"]
+    out = io.BytesIO()
+    assert parse_stream(io.BytesIO(("\n".join(lines) + "\n").encode()), out) == 5
+    got = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    assert [g.get("trade_name") for g in got[:2]] == ["大象", "明州"]
+    assert got[0]["region"] == "周口市" and got[0]["industry"] == "园林"
+    assert [g.get("error") is not None for g in got] == [False, False, True, True, True]
+    assert all(set(g) >= {"text", "region", "trade_name", "industry", "form", "branch"} for g in got)
