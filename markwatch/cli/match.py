@@ -333,14 +333,17 @@ def register(app: typer.Typer) -> None:
         ),
         threshold: float = typer.Option(0.6, "--threshold", "-t", min=0.0, max=1.0),
         fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+        split: str | None = typer.Option(
+            None, "--split", "-s", help="Only the cases of this part (tune or holdout) of a split corpus."
+        ),
     ) -> None:
         """Precision, recall and false-positive rate on a labelled set, with two naive baselines."""
         from markwatch.services.evaluate import EvaluationError, load_cases, run_evaluation
 
         with cli_errors(EvaluationError):
             mk = load_marks(marks)
-            data = load_cases(cases, {m.name for m in mk})
-        report = run_evaluation(mk, data, threshold=threshold)
+            data = load_cases(cases, {m.name for m in mk}, split=split)
+        report = run_evaluation(mk, data, threshold=threshold, split=split)
         if fmt == "json":
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         else:
