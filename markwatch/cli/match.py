@@ -451,18 +451,17 @@ def register(app: typer.Typer) -> None:
             "", "--split", help="Only the cases whose `split` field is this (the real-case corpus: tune or holdout)."
         ),
         fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+        split: str | None = typer.Option(
+            None, "--split", "-s", help="Only the cases of this part (tune or holdout) of a split corpus."
+        ),
     ) -> None:
         """Precision, recall and false-positive rate on a labelled set, with two naive baselines."""
         from markwatch.services.evaluate import EvaluationError, load_cases, run_evaluation
 
         with cli_errors(EvaluationError):
             mk = load_marks(marks)
-            data = load_cases(cases, {m.name for m in mk})
-            if split:
-                data = [c for c in data if c.get("split") == split]
-                if not data:
-                    raise EvaluationError(f"{cases}: no case has split {split!r}")
-        report = run_evaluation(mk, data, threshold=threshold, mode=mode.value)
+            data = load_cases(cases, {m.name for m in mk}, split=split)
+        report = run_evaluation(mk, data, threshold=threshold, mode=mode.value, split=split)
         if fmt == "json":
             typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         else:

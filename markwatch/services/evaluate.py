@@ -6,7 +6,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from rapidfuzz import fuzz
 from rich.console import Console
@@ -15,6 +15,10 @@ from rich.table import Table
 
 import matcher
 from matcher import Mark, Matcher, Subject
+from matcher.types import SubjectKind
+
+KINDS = frozenset(get_args(SubjectKind))
+SPLITS = ("tune", "holdout")
 
 
 class EvaluationError(Exception):
@@ -23,7 +27,11 @@ class EvaluationError(Exception):
     exit_code = 2
 
 
-def load_cases(path: str | Path, mark_names: set[str]) -> list[dict]:
+def load_cases(path: str | Path, mark_names: set[str], split: str | None = None) -> list[dict]:
+    """Read a labelled cases file (JSON lines). `split` keeps only the cases of one part
+    (``tune`` or ``holdout``, the `split` field of the real-case corpus)."""
+    if split is not None and split not in SPLITS:
+        raise EvaluationError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     p = Path(path)
     try:
         lines = p.read_text(encoding="utf-8").splitlines()
@@ -42,9 +50,20 @@ def load_cases(path: str | Path, mark_names: set[str]) -> list[dict]:
         exp = case.get("expected")
         if exp is not None and exp not in mark_names:
             raise EvaluationError(f"{p}:{n}: key 'expected': {exp!r} is not a mark in the marks file")
+        kind = case.get("kind", "enterprise")
+        if kind not in KINDS:
+            raise EvaluationError(f"{p}:{n}: key 'kind': {kind!r} is not one of {', '.join(sorted(KINDS))}")
+        classes = case.get("classes") or []
+        if not isinstance(classes, list) or any(not isinstance(c, int) or not 1 <= c <= 45 for c in classes):
+            raise EvaluationError(f"{p}:{n}: key 'classes': a list of Nice classes (1-45) is required")
+        if split is not None:
+            if case.get("split") not in SPLITS:
+                raise EvaluationError(f"{p}:{n}: key 'split': {', '.join(SPLITS)} is required to filter by split")
+            if case["split"] != split:
+                continue
         cases.append(case)
     if not cases:
-        raise EvaluationError(f"{p}: no cases")
+        raise EvaluationError(f"{p}: no cases" + (f" in split {split!r}" if split else ""))
     return cases
 
 
@@ -110,25 +129,41 @@ def fuzzy_predictor(marks: list[Mark], cutoff: float = 66) -> Predictor:
     return predict
 
 
+def _rates(c: Counter) -> dict[str, Any]:
+    """Recall over the positives of a group and false-positive rate over its negatives; a group of
+    only one sort reports only that sort's figure (the labelled sets' categories are pure)."""
+    out: dict[str, Any] = {"n": c["pos"] + c["neg"]}
+    if c["pos"]:
+        out.update(found=c["found"], recall=round(c["found"] / c["pos"], 4))
+    if c["neg"]:
+        out.update(false_alarms=c["flagged"], false_positive_rate=round(c["flagged"] / c["neg"], 4))
+    return out
+
+
 def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
     tp = fp = fn = tn = wrong = 0
     per_cat: dict[str, Counter] = defaultdict(Counter)
+    per_kind: dict[str, Counter] = defaultdict(Counter)
     misses, false_alarms = [], []
     for case in cases:
         exp = case.get("expected")
         got = predict(case)
         cat = case.get("category", "?")
-        per_cat[cat]["n"] += 1
+        groups = (per_cat[cat], per_kind[case.get("kind", "enterprise")])
+        for g in groups:
+            g["neg" if exp is None else "pos"] += 1
         if exp is None:
             if got is None:
                 tn += 1
             else:
                 fp += 1
-                per_cat[cat]["flagged"] += 1
+                for g in groups:
+                    g["flagged"] += 1
                 false_alarms.append({"id": case.get("id"), "text": case["text"], "got": got, "category": cat})
         elif got == exp:
             tp += 1
-            per_cat[cat]["found"] += 1
+            for g in groups:
+                g["found"] += 1
         else:
             fn += 1
             if got is not None:
@@ -136,16 +171,6 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
             misses.append({"id": case.get("id"), "text": case["text"], "expected": exp, "got": got, "category": cat})
     positives, negatives = tp + fn, tn + fp
     flagged = tp + fp + wrong
-    categories = {}
-    for cat, c in sorted(per_cat.items()):
-        if cat.startswith("neg"):
-            categories[cat] = {
-                "n": c["n"],
-                "false_alarms": c["flagged"],
-                "false_positive_rate": round(c["flagged"] / c["n"], 4),
-            }
-        else:
-            categories[cat] = {"n": c["n"], "found": c["found"], "recall": round(c["found"] / c["n"], 4)}
     return {
         "cases": positives + negatives,
         "positives": positives,
@@ -156,18 +181,20 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
         "precision": round(tp / flagged, 4) if flagged else 0.0,
         "recall": round(tp / positives, 4) if positives else 0.0,
         "false_positive_rate": round(fp / negatives, 4) if negatives else 0.0,
-        "categories": categories,
+        "categories": {cat: _rates(c) for cat, c in sorted(per_cat.items())},
+        "kinds": {kind: _rates(c) for kind, c in sorted(per_kind.items())},
         "misses": misses,
         "false_alarms": false_alarms,
     }
 
 
 def run_evaluation(
-    marks: list[Mark], cases: list[dict], threshold: float = 0.6, mode: str = "default"
+    marks: list[Mark], cases: list[dict], threshold: float = 0.6, mode: str = "default", split: str | None = None
 ) -> dict[str, Any]:
     return {
         "threshold": threshold,
         "mode": mode,
+        "split": split,
         "compiled": matcher.IMPLEMENTATION == "compiled",
         "matcher": score(cases, matcher_predictor(marks, threshold, mode)),
         "baseline_substring": score(cases, substring_predictor(marks)),
@@ -177,7 +204,8 @@ def run_evaluation(
 
 def print_report(report: dict[str, Any], console: Console) -> None:
     path = "compiled fast path" if report.get("compiled") else "pure Python"
-    summary = Table(title=f"Evaluation (threshold {report['threshold']}, matcher: {path})")
+    part = f", split {report['split']}" if report.get("split") else ""
+    summary = Table(title=f"Evaluation (threshold {report['threshold']}{part}, matcher: {path})")
     for col in ("system", "precision", "recall", "false-positive rate", "TP", "FP", "wrong mark", "cases"):
         summary.add_column(col, justify="right" if col != "system" else "left")
     for key, label in (
@@ -203,11 +231,24 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     m, b1, b2 = (report[k]["categories"] for k in ("matcher", "baseline_substring", "baseline_partial_ratio_66"))
 
     def fmt(c: dict) -> str:
-        return f"recall {c['recall']:.2f}" if "recall" in c else f"FPR {c['false_positive_rate']:.2f}"
+        parts = []
+        if "recall" in c:
+            parts.append(f"recall {c['recall']:.2f}")
+        if "false_positive_rate" in c:
+            parts.append(f"FPR {c['false_positive_rate']:.2f}")
+        return ", ".join(parts)
 
     for cat in m:
         cats.add_row(cat, str(m[cat]["n"]), fmt(m[cat]), fmt(b1[cat]), fmt(b2[cat]))
     console.print(cats)
+    mk, k1, k2 = (report[k]["kinds"] for k in ("matcher", "baseline_substring", "baseline_partial_ratio_66"))
+    if len(mk) > 1:
+        kinds = Table(title="Per subject kind (matcher vs substring vs partial_ratio)")
+        for col in ("kind", "n", "matcher", "substring", "partial_ratio"):
+            kinds.add_column(col)
+        for kind in mk:
+            kinds.add_row(kind, str(mk[kind]["n"]), fmt(mk[kind]), fmt(k1[kind]), fmt(k2[kind]))
+        console.print(kinds)
     r = report["matcher"]
     if r["misses"]:
         t = Table(title=f"Misses ({len(r['misses'])})")
