@@ -117,6 +117,8 @@ class SourceHealthMiddleware:
         if response.status >= 500:
             health.note(stats, "failed", f"HTTP {response.status}")
             self._failed(f"HTTP {response.status} at {response.url}")
+        elif response.status == 404 and request.meta.get(MAY_BE_UNPUBLISHED):
+            pass  # a day's file not out yet: the spider decides (published_by)
         elif response.status >= 400 and response.status not in REFUSED_STATUSES:
             health.note(stats, "failed", f"HTTP {response.status}")
         elif response.status < 400:
@@ -151,6 +153,7 @@ class SourceHealthMiddleware:
 
 # The site answered but said no: authentication, permission, method, rate limit, legal.
 REFUSED_STATUSES = frozenset({401, 403, 405, 407, 429, 451})
+MAY_BE_UNPUBLISHED = "markwatch_may_be_unpublished"  # request meta: a 404 may mean "today's file is not out yet"
 
 
 def _is_robots(request: Request) -> bool:
@@ -279,6 +282,8 @@ class HostGuardMiddleware:
         urls = [base] if base else []
         if src is not None:
             urls.append(src.pages.url.replace("{base}", base))
+            if getattr(src, "token", None) is not None:
+                urls.append(src.token.url.replace("{base}", base))
         owned = {host_key(u) for u in urls if urlsplit(u).scheme in ("http", "https")}
         for h in getattr(src, "allowed_hosts", None) or []:
             owned.add(host_key(h if "://" in h else f"http://{h}"))
