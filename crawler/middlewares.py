@@ -105,6 +105,8 @@ class SourceHealthMiddleware:
         stats = self.crawler.stats
         if not 300 <= response.status < 400:  # a redirect is not the end of its request
             stats.inc_value(FINAL_REQUESTS)
+        if request.meta.get("markwatch_token_step"):
+            return response  # the token step notes its own refusal, with the provider's reason (crawler.tokens)
         if response.status in REFUSED_STATUSES:
             health.note(stats, "refused", f"HTTP {response.status}")
         reason = self._antibot(response)

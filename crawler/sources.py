@@ -180,6 +180,16 @@ class PageSpec(BaseModel):
     def _coerce_fields(cls, v):
         return {k: _spec(s) for k, s in (v or {}).items()} if isinstance(v, dict) else v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _xml_fields(cls, data):
+        """In an XML document a bare string field is a (relative) XPath: `s:EntName/text()`."""
+        if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+            inner = data.get("inner") if isinstance(data.get("inner"), dict) else {}
+            if data.get("format") == "xml" and inner.get("format", "xml" if not inner else "json") == "xml":
+                data = {**data, "fields": {k: {"xpath": v} if isinstance(v, str) else v for k, v in data["fields"].items()}}
+        return data
+
     @field_validator("has_more", "total", "cursor")
     @classmethod
     def _jmes(cls, v: str | None) -> str | None:

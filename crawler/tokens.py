@@ -141,8 +141,8 @@ class TokenMiddleware:
     # ---- the middleware ----------------------------------------------------
     async def process_request(self, request: Request, spider=None):
         src = self._source()
-        if src is None or src.token is None or request.meta.get(TOKEN_STEP):
-            return None
+        if src is None or src.token is None or request.meta.get(TOKEN_STEP) or _is_robots(request):
+            return None  # robots.txt is fetched without a token (and the token request waits for it)
         try:
             token = await self._current()
         except TokenError as exc:
@@ -173,7 +173,7 @@ class TokenMiddleware:
 
     def process_response(self, request: Request, response: Response, spider=None):
         src = self._source()
-        if src is None or src.token is None or request.meta.get(TOKEN_STEP):
+        if src is None or src.token is None or request.meta.get(TOKEN_STEP) or _is_robots(request):
             return response
         self._take_off(request)
         if response.status == 401 and not request.meta.get(_RENEWED):
@@ -193,6 +193,10 @@ class TokenMiddleware:
             health.note(stats, "refused", why)
             logger.error("source %s refused: %s; stopping it", getattr(self._source(), "name", "?"), why)
         stop(self.crawler, f"refused: {why}")
+
+
+def _is_robots(request: Request) -> bool:
+    return urlsplit(request.url).path == "/robots.txt"
 
 
 def _oauth_error(response: Response, doc: Any = None) -> str:

@@ -259,7 +259,10 @@ class Platforms(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         tok = auth[7:] if auth.startswith("Bearer ") else ""
         self.log.append({"api": "oauth", "q": p.get("q"), "token": tok})
-        if self.tokens.get(tok, 0) < time.time():
+        uses = self.server.uses  # type: ignore[attr-defined]
+        uses[tok] = uses.get(tok, 0) + 1
+        limit = self.server.token_uses  # type: ignore[attr-defined]
+        if self.tokens.get(tok, 0) < time.time() or (limit and uses[tok] > limit):
             return self._json({"error": "invalid_token"}, 401,
                               {"WWW-Authenticate": 'Bearer realm="api", error="invalid_token", error_description="expired"'})
         rows = goods_for(p.get("q", ""))
@@ -364,7 +367,7 @@ def bureau_xlsx(rows=REGISTRATIONS) -> bytes:
 
 
 class PlatformServer:
-    def __init__(self, token_life: int = 3600) -> None:
+    def __init__(self, token_life: int = 3600, token_uses: int = 0) -> None:
         handler = type("H", (Platforms,), {"log": [], "tokens": {}, "days": {}})
         self.handler = handler
         self.log = handler.log
@@ -372,6 +375,8 @@ class PlatformServer:
         self.days = handler.days
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.token_life = token_life  # type: ignore[attr-defined]
+        self.httpd.token_uses = token_uses  # type: ignore[attr-defined]
+        self.httpd.uses = {}  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

@@ -24,7 +24,7 @@ def server():
 def run(tmp: Path, url: str, name: str, text: str | None = None, *args: str, **envs: str):
     """Scan the one source *name* against the replay: (process, its stats, the stored alerts)."""
     if text is not None:
-        (tmp / "sources").mkdir(exist_ok=True)
+        (tmp / "sources").mkdir(parents=True, exist_ok=True)
         (tmp / "sources" / f"{name}.yaml").write_text(text, encoding="utf-8")
     extra = f'log_level = "DEBUG"\nlog_file = "{tmp}/var/scan.log"'
     cfg = source_config(tmp, MARKS, url=url, sources=[name], sources_dir=True, extra=extra)
