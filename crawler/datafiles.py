@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 MAX_UNZIPPED = 256 * 1024 * 1024  # bytes an XLSX may inflate to, all members together
-MAX_RATIO = 200  # a member inflating more than this many times its compressed size (and > 8 MB) is a bomb
+MAX_RATIO = 1000  # a member over 64 MB inflating more than this many times its compressed size is a bomb
 MAX_CELL_CHARS = 32_767  # Excel's own cell limit; longer cells are cut
 ZERO_WIDTH = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
 
@@ -163,7 +163,7 @@ def check_zip(body: bytes, max_unzipped: int = MAX_UNZIPPED) -> None:
         for info in zf.infolist():
             total += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > 8 * 1024 * 1024 and ratio > MAX_RATIO:
+            if info.file_size > 64 * 1024 * 1024 and ratio > MAX_RATIO:
                 raise FileProblem(
                     "too_large", f"XLSX member {info.filename[:80]!r} inflates {ratio:.0f}× ({info.file_size} bytes)"
                 )
