@@ -13,26 +13,16 @@ import json
 import re
 from typing import Any
 
-import jmespath
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
+from crawler import decoders
 from crawler.sources import FieldSpec, PageSpec, ScriptSpec
 
 MAX_SCRIPT_CHARS = 8_000_000  # a script-embedded state larger than this is not read
 
-_JMES_CACHE: dict[str, Any] = {}
-
-
-def jmes(expr: str, obj: Any) -> Any:
-    compiled = _JMES_CACHE.get(expr)
-    if compiled is None:
-        compiled = _JMES_CACHE[expr] = jmespath.compile(expr)
-    try:
-        return compiled.search(obj)
-    except (TypeError, ValueError, jmespath.exceptions.JMESPathError):
-        return None
+jmes = decoders.jmes
 
 
 def _select(sel: Selector, spec_css: str | None, spec_xpath: str | None) -> list[str]:
@@ -41,7 +31,27 @@ def _select(sel: Selector, spec_css: str | None, spec_xpath: str | None) -> list
 
 
 def value(row: Any, spec: FieldSpec) -> Any:
-    """One field's value from one row (HTML selector or JSON-like object)."""
+    """One field's value from one row (HTML/XML selector, JSON-like object, data-file row), decoded."""
+    v = _raw_value(row, spec)
+    if v is None or v == "" or v == []:
+        return v
+    if spec.scale is not None:
+        v = decoders.scaled(v, spec.scale)
+    if spec.template is not None:
+        v = decoders.templated(v, spec.template)
+    return v
+
+
+def _raw_value(row: Any, spec: FieldSpec) -> Any:
+    if spec.value is not None:
+        return spec.value
+    if spec.column is not None:
+        if not isinstance(row, dict):
+            return None
+        v = row.get(spec.column)
+        if v is None:
+            v = row.get(spec.column.strip())
+        return [str(v)] if spec.many and v is not None else (None if v is None else str(v).strip() or None)
     if spec.json_ is not None:
         if isinstance(row, Selector):
             return None
@@ -114,20 +124,77 @@ def script_json(html: str, spec: ScriptSpec) -> Any:
     raise Malformed(f"no <script> holds {what}")
 
 
-def data(response: Response, fmt: str, script: ScriptSpec | None, encoding: str | None) -> Any:
-    """A JSON (or script-embedded JSON) page's document; Malformed when it cannot be read."""
+def data(
+    response: Response, fmt: str, script: ScriptSpec | None, encoding: str | None, page: PageSpec | None = None
+) -> Any:
+    """A JSON (JSONP, script-embedded JSON, or JSON inside a string) page's document; Malformed when unreadable."""
+    if page is not None and page.inner is not None:
+        return inner_document(response, page, encoding)
     text = text_of(response, encoding or "utf-8-sig")
     if script is not None:
         return script_json(text, script)
+    if fmt == "jsonp":
+        text = decoders.unwrap_jsonp(text)
     try:
         return json.loads(text)
     except ValueError:
         raise Malformed("malformed JSON") from None  # the scan's verdict quotes it: "malformed JSON on page 2"
 
 
+def xml_root(response: Response, page: PageSpec, encoding: str | None) -> Selector:
+    """An XML page as a Selector (XPath keeps case; namespaces from pages.namespaces); Malformed if not XML."""
+    body: bytes | str = response.body
+    if encoding and not declared_encoding(response) and not response.body.lstrip().startswith(b"<?xml"):
+        body = response.body.decode(encoding, errors="replace")
+    try:
+        return decoders.xml_selector(body, page.namespaces, response.url)
+    except ValueError:
+        raise Malformed("malformed XML") from None
+
+
+def inner_document(response: Response, page: PageSpec, encoding: str | None) -> Any:
+    """The document held as text in the page (pages.inner): parsed as JSON, or as XML (a Selector)."""
+    inner = page.inner
+    assert inner is not None
+    if inner.xpath is not None:
+        outer = xml_root(response, page, encoding) if page.format == "xml" else None
+        if outer is None:
+            outer = Selector(text=text_of(response, encoding), type="html")
+        text = "".join(outer.xpath(inner.xpath).getall())
+    else:
+        fmt = "jsonp" if page.format == "jsonp" else "json"
+        doc = data(response, fmt, page.script, encoding)
+        found = jmes(inner.json_ or "@", doc)
+        text = found if isinstance(found, str) else ("" if found is None else json.dumps(found, ensure_ascii=False))
+    text = text[: decoders.MAX_INNER_CHARS].strip()
+    if not text:
+        raise Malformed("no inner document at pages.inner")
+    if inner.format == "xml":
+        try:
+            return decoders.xml_selector(text, page.namespaces, response.url)
+        except ValueError:
+            raise Malformed("malformed inner XML") from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise Malformed("malformed inner JSON") from None
+
+
 def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
     """The records on a results page or in a data file, in order."""
     fmt = page.format
+    if page.inner is not None or fmt == "xml":
+        try:
+            root = inner_document(response, page, encoding) if page.inner is not None else xml_root(response, page, encoding)
+        except Malformed:
+            return []
+        if page.data_format == "json":
+            found = jmes(page.rows, root) if page.rows else root
+            return found if isinstance(found, list) else []
+        if not page.rows:
+            return [root]
+        expr = page.rows[6:] if page.rows.startswith("xpath:") else page.rows
+        return list(root.xpath(expr))
     if page.script is not None:
         try:
             doc = data(response, "json", page.script, encoding)
@@ -146,10 +213,14 @@ def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
             if page.rows.startswith(("/", "("))
             else sel.css(page.rows)
         )
+    if fmt in FILE_FORMATS:
+        from crawler.datafiles import read_rows
+
+        return list(read_rows(response.body, page, encoding, fmt=fmt))
     text = text_of(response, encoding or "utf-8-sig")
-    if fmt == "json":
+    if fmt in ("json", "jsonp"):
         try:
-            doc = json.loads(text)
+            doc = json.loads(decoders.unwrap_jsonp(text) if fmt == "jsonp" else text)
         except ValueError:
             return []
         found = jmes(page.rows, doc) if page.rows else doc
@@ -168,6 +239,9 @@ def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
                 out.append(rec)
         return out
     return list(csv.DictReader(io.StringIO(text)))
+
+
+FILE_FORMATS = ("csv", "xlsx", "xls")
 
 
 def page_json(response: Response, encoding: str | None) -> Any:

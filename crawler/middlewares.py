@@ -105,6 +105,8 @@ class SourceHealthMiddleware:
         stats = self.crawler.stats
         if not 300 <= response.status < 400:  # a redirect is not the end of its request
             stats.inc_value(FINAL_REQUESTS)
+        if request.meta.get("markwatch_token_step"):
+            return response  # the token step notes its own refusal, with the provider's reason (crawler.tokens)
         if response.status in REFUSED_STATUSES:
             health.note(stats, "refused", f"HTTP {response.status}")
         reason = self._antibot(response)
@@ -117,6 +119,8 @@ class SourceHealthMiddleware:
         if response.status >= 500:
             health.note(stats, "failed", f"HTTP {response.status}")
             self._failed(f"HTTP {response.status} at {response.url}")
+        elif response.status == 404 and request.meta.get(MAY_BE_UNPUBLISHED):
+            pass  # a day's file not out yet: the spider decides (published_by)
         elif response.status >= 400 and response.status not in REFUSED_STATUSES:
             health.note(stats, "failed", f"HTTP {response.status}")
         elif response.status < 400:
@@ -151,6 +155,7 @@ class SourceHealthMiddleware:
 
 # The site answered but said no: authentication, permission, method, rate limit, legal.
 REFUSED_STATUSES = frozenset({401, 403, 405, 407, 429, 451})
+MAY_BE_UNPUBLISHED = "markwatch_may_be_unpublished"  # request meta: a 404 may mean "today's file is not out yet"
 
 
 def _is_robots(request: Request) -> bool:
@@ -279,6 +284,8 @@ class HostGuardMiddleware:
         urls = [base] if base else []
         if src is not None:
             urls.append(src.pages.url.replace("{base}", base))
+            if getattr(src, "token", None) is not None:
+                urls.append(src.token.url.replace("{base}", base))
         owned = {host_key(u) for u in urls if urlsplit(u).scheme in ("http", "https")}
         for h in getattr(src, "allowed_hosts", None) or []:
             owned.add(host_key(h if "://" in h else f"http://{h}"))

@@ -108,6 +108,9 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
     elif finish == "shutdown":
         reasons.append("stopped before the end")
     resumed = int(stats.get("markwatch/resume_skipped", 0) or 0) > 0  # a resumed run fetches less by design
+    unpublished = stats.get("markwatch/not_published")  # a data file not out yet (published_by): expected
+    if unpublished and items == 0 and not reasons:
+        return Outcome("ok", f"not published yet: {unpublished}")
     if items == 0 and not reasons and not resumed:
         reasons.append("yielded nothing")
     drop = "" if resumed else yield_drop(items, history)

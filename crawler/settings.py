@@ -50,6 +50,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Outside the retries: sees every attempt, stops a dead host after max_failures, drops a stopped source's requests.
+    "crawler.failfast.FailFastMiddleware": 560,
+    # The token step (crawler.tokens): a token fetched through the crawler, sent with each request, renewed on 401.
+    "crawler.tokens.TokenMiddleware": 940,
     "crawler.middlewares.SourceHealthMiddleware": 540,
     "crawler.signers.SecretsMiddleware": 950,  # last before the network: fills ${NAME}, signs, then undoes it
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,

@@ -11,8 +11,10 @@ puts the placeholders back on the request and the response.
 A signer is a callable `(sign, request) -> None` that adds headers or query parameters to a
 `SignedRequest`. The built-ins are `md5_token` (企查查: headers `Token` = upper(MD5(key + Timespan +
 secret)) and `Timespan`) and `hmac_sha256` (marketplace open platforms: `app_key`, `timestamp`
-and `sign` = upper(HMAC-SHA256(secret, k1v1k2v2… over the sorted query parameters))). Any other
-is named by dotted path, `mypackage.signing:sign_request`.
+and `sign` = upper(HMAC-SHA256(secret, k1v1k2v2… over the sorted query parameters))). `open_platform` is the
+whole family the Chinese open platforms use (secret-wrapped md5, HMAC-MD5, HMAC-SHA256 over the
+sorted query and form parameters, with their timestamp formats and nonces), configured in the file.
+Any other is named by dotted path, `mypackage.signing:sign_request`.
 """
 
 from __future__ import annotations
@@ -78,10 +80,12 @@ class SignedRequest:
     headers: dict[str, str] = field(default_factory=dict)  # headers to add
     body: bytes = b""
     now: float = 0.0
+    form: bool = False  # the body is application/x-www-form-urlencoded (a signer may sign and extend it)
+    encoding: str = "utf-8"  # how the query and a form body are percent-encoded (`query_encoding`)
 
     def full_url(self) -> str:
         parts = urlsplit(self.url)
-        return urlunsplit(parts._replace(query=urlencode(self.params)))
+        return urlunsplit(parts._replace(query=urlencode(self.params, encoding=self.encoding)))
 
 
 Signer = Callable[[dict[str, Any], SignedRequest], None]
@@ -111,7 +115,127 @@ def hmac_sha256(sign: dict[str, Any], req: SignedRequest) -> None:
     req.params = [*params, (sign_param, digest)]
 
 
-BUILTIN: dict[str, Signer] = {"md5_token": md5_token, "hmac_sha256": hmac_sha256}
+def open_platform(sign: dict[str, Any], req: SignedRequest) -> None:
+    """The open-platform family (淘宝 TOP, 京东联盟, 多多进宝, and the many APIs modelled on them).
+
+    Adds the system parameters (`key_param` = key, `timestamp_param` = the time in `timestamp_format`,
+    `nonce_param`, `sign_method_param`, the fixed `extra` ones), then signs the sorted parameters of the
+    query *and* a form body, concatenated as k1v1k2v2… (`join`/`pair` to change that), by `method`:
+    `md5` = md5(secret + plain + secret) (`wrap: none|secret|both`), `hmac-md5`, `hmac-sha256`, `sha256`.
+    The sign goes to `sign_to` (query, body or header) as upper or lower hex (`case`). See docs/sources.md.
+    """
+    opts = OpenPlatformOptions.of(sign)
+    form = _form_params(req)
+    in_body = opts.params_to == "body" and form is not None
+    system: list[tuple[str, str]] = []
+    if opts.key_param:
+        system.append((opts.key_param, sign.get("key", "")))
+    if opts.timestamp_param:
+        system.append((opts.timestamp_param, timestamp(req.now, opts.timestamp_format, opts.timezone)))
+    if opts.nonce_param:
+        system.append((opts.nonce_param, nonce(opts.nonce_length)))
+    if opts.sign_method_param:
+        system.append((opts.sign_method_param, opts.sign_method_value or opts.method))
+    system += [(k, str(v)) for k, v in opts.extra.items()]
+    names = {k for k, _ in system} | {opts.sign_param}
+    query = [(k, v) for k, v in req.params if k not in names]
+    body = [(k, v) for k, v in (form or []) if k not in names]
+    if in_body:
+        body += system
+    else:
+        query += system
+    signed = [*query, *body] if form is not None or not opts.query_only else query
+    if opts.only:
+        signed = [(k, v) for k, v in signed if k in opts.only]
+    signed = [(k, v) for k, v in signed if k not in opts.exclude]
+    if opts.skip_empty:
+        signed = [(k, v) for k, v in signed if v != ""]
+    plain = opts.join.join(f"{k}{opts.pair}{v}" for k, v in sorted(signed, key=lambda kv: kv[0]))
+    digest = _digest(opts, sign.get("secret", ""), plain)
+    digest = digest.upper() if opts.case == "upper" else digest.lower()
+    if opts.sign_to == "header":
+        req.headers[opts.sign_param] = digest
+    elif opts.sign_to == "body" and form is not None:
+        body.append((opts.sign_param, digest))
+    else:
+        query.append((opts.sign_param, digest))
+    req.params = query
+    if form is not None:
+        req.body = urlencode(body, encoding=req.encoding).encode("ascii")
+
+
+@dataclass
+class OpenPlatformOptions:
+    """The `sign:` options of `open_platform`, with the TOP/JD/PDD defaults."""
+
+    method: str = "md5"  # md5, hmac-md5, hmac-sha256, sha256
+    wrap: str = "both"  # md5/sha256 only: secret before and after the text (both), before only (secret), none
+    case: str = "upper"
+    key_param: str = "app_key"
+    timestamp_param: str = "timestamp"
+    timestamp_format: str = "ms"  # s, ms, or a strftime pattern like "%Y-%m-%d %H:%M:%S"
+    timezone: str = "Asia/Shanghai"  # for a strftime timestamp
+    sign_param: str = "sign"
+    sign_to: str = "query"  # query, body (a form body), header
+    params_to: str = "query"  # where the system parameters go: query, or body (a form body)
+    sign_method_param: str = ""  # e.g. sign_method: the value is `sign_method_value`, else `method`
+    sign_method_value: str = ""
+    nonce_param: str = ""
+    nonce_length: int = 16
+    extra: dict[str, Any] = field(default_factory=dict)  # fixed system parameters: method, v, format…
+    only: list[str] = field(default_factory=list)  # sign only these parameters
+    exclude: list[str] = field(default_factory=list)  # never sign these
+    skip_empty: bool = True
+    query_only: bool = False
+    join: str = ""
+    pair: str = ""
+
+    @classmethod
+    def of(cls, sign: dict[str, Any]) -> OpenPlatformOptions:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in sign.items() if k in known and v is not None})
+
+
+OPEN_PLATFORM_METHODS = ("md5", "hmac-md5", "hmac-sha256", "sha256")
+
+
+def _digest(opts: OpenPlatformOptions, secret: str, plain: str) -> str:
+    if opts.method == "hmac-md5":
+        return hmac.new(secret.encode("utf-8"), plain.encode("utf-8"), hashlib.md5).hexdigest()
+    if opts.method == "hmac-sha256":
+        return hmac.new(secret.encode("utf-8"), plain.encode("utf-8"), hashlib.sha256).hexdigest()
+    algo = hashlib.sha256 if opts.method == "sha256" else hashlib.md5
+    before = secret if opts.wrap in ("both", "secret") else ""
+    after = secret if opts.wrap == "both" else ""
+    return algo((before + plain + after).encode("utf-8")).hexdigest()
+
+
+def timestamp(now: float, fmt: str, zone: str = "Asia/Shanghai") -> str:
+    """Unix seconds (`s`), milliseconds (`ms`), or a strftime pattern in the named time zone."""
+    if fmt == "s":
+        return str(int(now))
+    if fmt == "ms":
+        return str(int(now * 1000))
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromtimestamp(now, ZoneInfo(zone)).strftime(fmt)
+
+
+def nonce(length: int = 16) -> str:
+    import secrets
+
+    return secrets.token_hex((length + 1) // 2)[:length]
+
+
+def _form_params(req: SignedRequest) -> list[tuple[str, str]] | None:
+    """The form body's parameters (decoded as the source encodes them), or None when the body is not a form."""
+    if not req.form:
+        return None
+    return parse_qsl(req.body.decode("ascii", "replace"), keep_blank_values=True, encoding=req.encoding)
+
+
+BUILTIN: dict[str, Signer] = {"md5_token": md5_token, "hmac_sha256": hmac_sha256, "open_platform": open_platform}
 
 
 def signer(name: str, *, file: str = "", key: str = "sign.signer") -> Signer:
@@ -187,30 +311,36 @@ class SecretsMiddleware:
         url, body = request.url, request.body
         touched = {k: v for k, v in request.headers.items() if any(b"${" in x for x in v)}
         if src.sign is None and not touched and not PLACEHOLDER.search(url) and b"${" not in body:
+            _record_sent(request, self.crawler.spider)
             return None
         request.meta[TEMPLATE_META] = (url, body, {k: list(v) for k, v in touched.items()})
         real_url = expand(url, quoted=True)
         real_body = _expand_body(request, body) if body else body
         for k, vals in touched.items():
             request.headers[k] = [expand(v.decode("utf-8")).encode("utf-8") for v in vals]
-        if src.sign is not None:
+        if src.sign is not None and not request.meta.get("markwatch_token_step"):
             spec = {k: expand(v) if isinstance(v, str) else v for k, v in src.sign.model_dump().items()}
             parts = urlsplit(real_url)
+            enc = getattr(src, "query_encoding", None) or "utf-8"
             req = SignedRequest(
                 method=request.method,
                 url=urlunsplit(parts._replace(query="")),
-                params=parse_qsl(parts.query, keep_blank_values=True),
+                params=parse_qsl(parts.query, keep_blank_values=True, encoding=enc),
                 body=real_body,
-                now=time.time(),
+                now=time.time() + float(spec.get("clock_offset") or 0),
+                form=_is_form(request),
+                encoding=enc,
             )
             signer(src.sign.signer, file=src.path)(spec, req)
             real_url = req.full_url()
-            for name, value in req.headers.items():
-                if name.encode() not in touched:
-                    request.meta[TEMPLATE_META][2].setdefault(name.encode(), None)
-                request.headers[name] = value
+            real_body = req.body
+            for k, v in req.headers.items():
+                if k.encode() not in touched:
+                    request.meta[TEMPLATE_META][2].setdefault(k.encode(), None)
+                request.headers[k] = v
         request._set_url(real_url)
         request._set_body(real_body)
+        _record_sent(request, self.crawler.spider)
         return None
 
     def _restore(self, request: Request) -> str | None:
@@ -241,6 +371,21 @@ class SecretsMiddleware:
     def process_exception(self, request: Request, exception: Exception, spider=None):
         self._restore(request)
         return None
+
+
+SENT_META = "markwatch_as_sent"  # request meta: the request as it went out, secrets masked (sources check)
+
+
+def _record_sent(request: Request, spider) -> None:
+    """Keep (method, URL, body, headers) as sent, each secret value replaced by ***, for `sources check`."""
+    values = list(getattr(spider, "secret_values", []) or [])
+    headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in request.headers.items()}
+    request.meta[SENT_META] = {
+        "method": request.method,
+        "url": redact(request.url, values),
+        "body": redact(request.body.decode("utf-8", "replace"), values)[:4000],
+        "headers": {k: redact(v, values) for k, v in headers.items()},
+    }
 
 
 def _is_form(request: Request) -> bool:

@@ -23,7 +23,8 @@ SHIPPED_DIR = Path(__file__).parent / "sources"
 
 Kind = Literal["registry", "marketplace"]
 Mode = Literal["search", "feed", "browse"]
-Format = Literal["html", "json", "jsonl", "csv"]
+Format = Literal["html", "json", "jsonl", "csv", "jsonp", "xml", "xlsx", "xls"]
+FILE_FORMATS = ("csv", "xlsx", "xls")
 Method = Literal["GET", "POST"]
 
 # `${NAME}`: a value read from the environment at request time (API keys, tokens), never stored in the file.
@@ -34,19 +35,30 @@ LISTING_FIELDS = {"title", "price", "currency", "seller", "seller_url", "url", "
 
 
 class FieldSpec(BaseModel):
-    """Where a field's value is: one of css / xpath (HTML) or json (a JMESPath, for JSON and files)."""
+    """Where a field's value is: one of css / xpath (HTML, XML), json (a JMESPath, for JSON and files),
+    column (a data file's column, by its header text), or value (a constant, e.g. a currency)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     css: str | None = None
     xpath: str | None = None
     json_: str | None = Field(default=None, alias="json")
+    column: str | None = None
+    value: str | None = None
     many: bool = False  # keep every match as a list (image URLs), instead of joining the text
+    # ---- decoding (issue 22) ----
+    scale: float | None = None  # multiply a number by this (prices in fen: 0.01)
+    template: str | None = None  # the value put into a template: "https://item.jd.com/{}.html"
 
     @model_validator(mode="after")
     def _one(self) -> FieldSpec:
-        if sum(x is not None for x in (self.css, self.xpath, self.json_)) != 1:
-            raise ValueError("give exactly one of css, xpath, json")
+        if sum(x is not None for x in (self.css, self.xpath, self.json_, self.column, self.value)) != 1:
+            raise ValueError("give exactly one of css, xpath, json, column, value")
+        if self.template is not None and "{}" not in self.template:
+            raise ValueError("template: put {} where the value goes")
+        from crawler.validate import check_field
+
+        check_field(self)
         return self
 
 
@@ -78,10 +90,13 @@ class ScriptSpec(BaseModel):
 
 
 class ErrorSpec(BaseModel):
-    """How a 200 response says "refused": a JSON status field and its good values, or text markers."""
+    """How a 200 response says "refused": a JSON status field and its good values, an object that
+    exists only in an error (`exists: error_response`), or text markers."""
 
     model_config = ConfigDict(extra="forbid")
 
+    exists: str | None = None  # JMESPath: refused when it finds a value (TOP/JD/PDD's error_response)
+    code: str | None = None  # JMESPath of the provider's error code, quoted in the reason
     json_: str | None = Field(default=None, alias="json")  # JMESPath of the status (Status, error_code)
     ok: list[str] = Field(default_factory=list)  # values meaning results
     empty: list[str] = Field(default_factory=list)  # values meaning "no results" (not an error)
@@ -92,6 +107,15 @@ class ErrorSpec(BaseModel):
     @classmethod
     def _strs(cls, v):
         return [str(x) for x in v] if isinstance(v, list) else v
+
+    @field_validator("json_", "message", "exists", "code")
+    @classmethod
+    def _jmes(cls, v: str | None) -> str | None:
+        if v is not None:
+            from crawler.validate import check_jmes
+
+            check_jmes(v)
+        return v
 
 
 class SignSpec(BaseModel):
@@ -111,9 +135,9 @@ class PageSpec(BaseModel):
 
     url: str = Field(min_length=1)
     method: Method = "GET"
-    params: dict[str, str] = Field(default_factory=dict)  # query parameters added to url (signed by hmac_sha256)
+    params: dict[str, str | dict | list] = Field(default_factory=dict)  # query parameters; a mapping is sent as JSON
     body: str | dict | None = None  # POST body template: a mapping (sent as JSON or form) or raw text
-    body_format: Literal["json", "form"] = "json"
+    body_format: Literal["json", "form"] = "json"  # form: a mapping's values that are mappings go as JSON text
     format: Format = "html"
     script: ScriptSpec | None = None  # HTML page whose data is JSON in a <script>: rows/fields are JMESPath
     rows: str | None = None  # CSS/XPath for HTML rows, JMESPath for a JSON array; none = one record per line
@@ -125,21 +149,136 @@ class PageSpec(BaseModel):
     cursor: str | None = None  # JMESPath of the next page's token, put in {cursor}; none/empty = last page
     page_size: int = Field(default=0, ge=0)  # rows per page, for {offset} and `total`
     max_pages: int = Field(default=50, ge=1)
+    # ---- decoders and data files (issue 22; docs/sources.md "Decoders", "Data files") ----
+    namespaces: dict[str, str] = Field(default_factory=dict)  # format: xml, prefixes for XPath
+    inner: InnerSpec | None = None  # the real document is a string inside this one (XML in a text node)
+    files: FilesSpec | None = None  # this page is an index: follow its links to data files
+    header_row: int = Field(default=1, ge=1)  # data files: the line/row holding the column names (1-based)
+    skip_rows: int = Field(default=0, ge=0)  # data files: rows to skip right after the header (units, notes)
+    sheet: str | int | None = None  # XLSX/XLS: the sheet name or 0-based index (default the first)
+    max_rows: int = Field(default=200_000, ge=1)  # data files: rows read at most (the rest is noted too_large)
+    published_by: str | None = None  # "18:00" or "1d 09:00": before then, no file for the day is ok (a note)
+    timezone: str = "Asia/Shanghai"  # of published_by
+
+    @field_validator("published_by")
+    @classmethod
+    def _when(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"(?:(\d+)d\s*)?([01]?\d|2[0-3]):([0-5]\d)", v.strip()):
+            raise ValueError("'HH:MM', or 'Nd HH:MM' for N days after the file's day")
+        return v
 
     @property
     def data_format(self) -> str:
-        """`json` for JSON and script-embedded JSON pages (rows and fields are JMESPath)."""
-        return "json" if self.script is not None else self.format
+        """`json` when rows and fields are JMESPath (JSON, JSONP, script-embedded JSON, JSON inside a string)."""
+        if self.inner is not None:
+            return "json" if self.inner.format == "json" else "xml"
+        if self.script is not None or self.format in ("json", "jsonp"):
+            return "json"
+        return self.format
 
     @field_validator("fields", mode="before")
     @classmethod
     def _coerce_fields(cls, v):
         return {k: _spec(s) for k, s in (v or {}).items()} if isinstance(v, dict) else v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _xml_fields(cls, data):
+        """In an XML document a bare string field is a (relative) XPath: `s:EntName/text()`."""
+        if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+            inner = data.get("inner") if isinstance(data.get("inner"), dict) else {}
+            if data.get("format") == "xml" and inner.get("format", "xml" if not inner else "json") == "xml":
+                data = {**data, "fields": {k: {"xpath": v} if isinstance(v, str) else v for k, v in data["fields"].items()}}
+        return data
+
+    @field_validator("has_more", "total", "cursor")
+    @classmethod
+    def _jmes(cls, v: str | None) -> str | None:
+        if v is not None:
+            from crawler.validate import check_jmes
+
+            check_jmes(v)
+        return v
+
+    @model_validator(mode="after")
+    def _rows_compile(self) -> PageSpec:
+        if self.rows is not None:
+            from crawler.validate import check_rows
+
+            try:
+                check_rows(self.rows, self.data_format)
+            except ValueError as exc:
+                raise ValueError(f"rows: {exc}") from None
+        return self
+
     @field_validator("detail", "next", mode="before")
     @classmethod
     def _coerce_links(cls, v):
         return _spec(v)
+
+
+class InnerSpec(BaseModel):
+    """A document held as a string in the page: `{xpath: "//*[local-name()='string']/text()", format: xml}`
+    (an .asmx reply) or `{json: data.result, format: json}` (JSON in a string field)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    xpath: str | None = None
+    json_: str | None = Field(default=None, alias="json")
+    format: Literal["json", "xml"] = "json"
+
+    @model_validator(mode="after")
+    def _one(self) -> InnerSpec:
+        if (self.xpath is None) == (self.json_ is None):
+            raise ValueError("give exactly one of xpath, json")
+        from crawler.validate import check_field
+
+        check_field(FieldSpec.model_validate({"xpath": self.xpath, "json": self.json_}))
+        return self
+
+
+class FilesSpec(BaseModel):
+    """An index page linking the day's data files: which links, and which of them are the day's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    links: str = "a"  # CSS (or XPath) of the <a> elements to consider
+    match: str = ""  # regex on each link's text + " " + href; {date:%Y%m%d} etc. put the day in
+    formats: list[Literal["csv", "xlsx", "xls"]] = Field(default_factory=lambda: ["csv", "xlsx", "xls"])
+    max_files: int = Field(default=10, ge=1)
+
+    @field_validator("links")
+    @classmethod
+    def _sel(cls, v: str) -> str:
+        from crawler.validate import check_field
+
+        check_field(FieldSpec.model_validate(_spec(v)))
+        return v
+
+
+class TokenSpec(BaseModel):
+    """A token step: OAuth2 client credentials or a login exchange, answered with a token at a JMESPath.
+
+    The token is fetched through the crawler before the first request that needs it, cached until it
+    expires, refreshed once when an answer is HTTP 401, and never logged (crawler.tokens)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1)  # template with {base}
+    method: Method = "POST"
+    grant: Literal["client_credentials", "none"] = "client_credentials"
+    client_id: str = ""  # "${CLIENT_ID}": sent by HTTP Basic (auth: basic) or in the form (auth: form)
+    client_secret: str = ""
+    auth: Literal["basic", "form"] = "basic"
+    scope: str = ""
+    params: dict[str, str] = Field(default_factory=dict)  # more form (POST) or query (GET) fields
+    body: dict | None = None  # a JSON body instead of a form (a login exchange)
+    token: str = "access_token"  # JMESPath of the token in the answer
+    expires_in: str | None = "expires_in"  # JMESPath of its lifetime in seconds
+    ttl: int = Field(default=3600, ge=1)  # lifetime when the answer gives none
+    header: str = "Authorization"  # where it goes: a header...
+    prefix: str = "Bearer "  # ...with this before it
+    param: str | None = None  # or a query parameter (e.g. access_token)
 
 
 class DetailSpec(BaseModel):
@@ -224,6 +363,9 @@ class IdentitySpec(BaseModel):
         return FieldSpec.model_validate({"css": self.css, "xpath": self.xpath, "json": self.json_})
 
 
+PageSpec.model_rebuild()
+
+
 class Source(BaseModel):
     """One site, as read from its YAML file."""
 
@@ -235,6 +377,7 @@ class Source(BaseModel):
     description: str = ""
     base_url: str = ""  # replaces {base} in URL templates; the scan may override it
     encoding: str | None = None  # force this encoding when the site declares none (e.g. gbk)
+    query_encoding: str | None = None  # percent-encode the query and a form body in this codec (gbk, gb18030)
     keywords: list[str] = Field(default_factory=list)  # search terms to add to those from the marks
     pages: PageSpec
     detail: DetailSpec | None = None
@@ -243,8 +386,9 @@ class Source(BaseModel):
     user_agent: str | None = None
     proxy: str | None = None
     antibot: AntiBot = Field(default_factory=AntiBot)
-    max_failures: int = Field(default=8, ge=1)  # consecutive failed requests before the source is degraded
+    max_failures: int = Field(default=3, ge=1)  # consecutive failed requests (or unreachable tries) before it stops
     sign: SignSpec | None = None  # a signer for every request (crawler.signers)
+    token: TokenSpec | None = None  # a token fetched first and sent with every request (crawler.tokens)
     error: ErrorSpec | None = None  # how a 200 body says "refused"
     render: Literal["http", "browser"] = "http"  # browser: headless Chromium through scrapy-playwright
     wait_for: str | None = None  # with render: browser, a CSS selector to wait for before reading the page
@@ -254,7 +398,7 @@ class Source(BaseModel):
     identity: IdentitySpec | None = None  # a listing's stable id (default: its URL)
     path: str = Field(default="", exclude=True)
 
-    @field_validator("encoding")
+    @field_validator("encoding", "query_encoding")
     @classmethod
     def _codec(cls, v: str | None) -> str | None:
         if v:
@@ -296,8 +440,12 @@ class Source(BaseModel):
             raise ValueError("{offset} needs pages.page_size")
         if self.wait_for and self.render != "browser":
             raise ValueError("wait_for is for render: browser")
-        if self.pages.format in ("jsonl", "csv") and self.pages.detail is None and not self.pages.fields:
+        if self.pages.format in ("jsonl", *FILE_FORMATS) and self.pages.detail is None and not self.pages.fields:
             raise ValueError("a file source needs pages.fields mapping its columns")
+        if p.files is not None and p.format not in ("html", *FILE_FORMATS):
+            raise ValueError("pages.files follows an index page's links: format is html, or the files' format")
+        if p.namespaces and p.data_format != "xml":
+            raise ValueError("pages.namespaces is for format: xml")
         return self
 
     @property
@@ -324,6 +472,8 @@ class Source(BaseModel):
             walk("detail.url", self.detail.url)
         if self.sign:
             walk("sign", self.sign.model_dump())
+        if self.token:
+            walk("token", self.token.model_dump())
         if self.proxy:
             walk("proxy", self.proxy)
         return out
@@ -339,14 +489,15 @@ class Source(BaseModel):
             key, name = missing[0]
             raise SourceError(f"environment variable {name} is not set", file=self.path or self.name, key=key)
 
-    def term_budget(self) -> int | None:
+    def term_budget(self) -> int:
         """Search terms per mark: `max_terms`, else few for a paid API (one with secrets), else the matcher's."""
         if self.max_terms:
             return self.max_terms
-        return PAID_API_TERMS if self.secret_refs() else None
+        return PAID_API_TERMS if self.secret_refs() else FREE_SOURCE_TERMS
 
 
 PAID_API_TERMS = 8
+FREE_SOURCE_TERMS = 30  # the ranked list's length for a keyless source (matcher.variants.ranked_terms)
 
 
 def parse_source(text: str, path: str = "<source>") -> Source:

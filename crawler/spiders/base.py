@@ -27,13 +27,13 @@ from scrapy.http import Request, Response
 
 from crawler import extract, health, signers
 from crawler.items import item_class, key_from_url
-from crawler.middlewares import REFUSED_STATUSES
-from crawler.sources import Source, find_source
+from crawler.middlewares import MAY_BE_UNPUBLISHED, REFUSED_STATUSES
+from crawler.sources import FILE_FORMATS, Source, find_source
 
 URL_FIELDS = {"url", "seller_url"}
 ROW_REF = re.compile(r"\{row\.([^{}]+)\}")
 MAX_TERMS_RECORDED = 500
-_ERROR_KEYS = ("error", "errors", "error_code", "errcode", "errmsg", "error_msg", "fault")
+_ERROR_KEYS = ("error", "errors", "error_code", "errcode", "errmsg", "error_msg", "fault", "error_response")
 
 
 def _error_body(data: Any) -> bool:
@@ -62,6 +62,17 @@ def partial_size(response: Response) -> dict[str, Any]:
     if declared > got:
         return {"original_size": declared, "size_exact": True}
     return {"original_size": got, "size_exact": False}  # "more than `got` bytes"
+
+
+async def _wait(d, timeout: float) -> None:
+    """Wait for Deferred *d*, at most *timeout* seconds (the first answer of a keyed source)."""
+    from twisted.internet import reactor
+    from scrapy.utils.defer import maybe_deferred_to_future
+
+    timer = reactor.callLater(timeout, lambda: d.called or d.callback(None))
+    await maybe_deferred_to_future(d)
+    if timer.active():
+        timer.cancel()
 
 
 def search_keywords(marks_path: str | Path, limit: int | None = None, *, ranked: bool = False) -> list[str]:
@@ -151,7 +162,8 @@ class SourceSpider(scrapy.Spider):
     def _fill(self, template: str, point: dict, page: int, *, quoted: bool = True) -> str:
         """A URL/param/body template with this request's values; `${NAME}` stays for SecretsMiddleware."""
         size = self.source.pages.page_size
-        q = quote if quoted else (lambda x: x)
+        enc = self.source.query_encoding or "utf-8"
+        q = (lambda x: quote(x, safe="", encoding=enc, errors="replace")) if quoted else (lambda x: x)
         return (
             template.replace("{base}", self.base_url)
             .replace("{keyword}", q(point.get("keyword", "")))
@@ -168,14 +180,7 @@ class SourceSpider(scrapy.Spider):
     def _page_request_parts(self, point: dict, page: int) -> tuple[str, bytes | None, dict[str, str]]:
         """(url, body, extra headers) of a results page."""
         spec = self.source.pages
-        url = self._fill(spec.url, point, page)
-        if spec.params:
-            filled = [(k, self._fill(v, point, page, quoted=False)) for k, v in spec.params.items()]
-            url += ("&" if "?" in url else "?") + urlencode(filled, safe="${}")
-        if spec.method != "POST" or spec.body is None:
-            return url, None, {}
-        if isinstance(spec.body, str):
-            return url, self._fill(spec.body, point, page, quoted=False).encode("utf-8"), {}
+        enc = self.source.query_encoding or "utf-8"
 
         def fill(v: Any) -> Any:
             if isinstance(v, str):
@@ -187,13 +192,33 @@ class SourceSpider(scrapy.Spider):
                 return [fill(x) for x in v]
             return v
 
+        def flat(v: Any) -> str:
+            """A parameter's value: text as is, a mapping or list as compact JSON (JD's 360buy_param_json)."""
+            return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+        url = self._fill(spec.url, point, page)
+        if spec.params:
+            filled = [(k, flat(fill(v)) if not isinstance(v, str) else fill(v)) for k, v in spec.params.items()]
+            url += ("&" if "?" in url else "?") + urlencode(
+                [(k, str(v)) for k, v in filled], safe="${}", encoding=enc, errors="replace"
+            )
+        if spec.method != "POST" or spec.body is None:
+            return url, None, {}
+        if isinstance(spec.body, str):
+            return url, self._fill(spec.body, point, page, quoted=False).encode(enc, errors="replace"), {}
         body = fill(spec.body)
         if spec.body_format == "form":
-            return url, urlencode(body).encode("utf-8"), {"Content-Type": "application/x-www-form-urlencoded"}
+            form = urlencode([(k, flat(v) if not isinstance(v, int) else str(v)) for k, v in body.items()],
+                             safe="${}", encoding=enc, errors="replace")
+            ctype = "application/x-www-form-urlencoded" + (f"; charset={enc}" if enc != "utf-8" else "")
+            return url, form.encode("ascii"), {"Content-Type": ctype}
         return url, json.dumps(body, ensure_ascii=False).encode("utf-8"), {"Content-Type": "application/json"}
 
     def _request(self, url: str, callback, meta: dict, *, body: bytes | None = None, **kw) -> Request:
         meta = {**meta, "source": self.source.name, "handle_httpstatus_list": list(REFUSED_STATUSES)}
+        if self.source.pages.published_by and callback in (self.parse_page, self.parse_file):
+            meta["handle_httpstatus_list"].append(404)  # the day's file not out yet: see _unpublished
+            meta[MAY_BE_UNPUBLISHED] = True
         if self.proxy:
             meta["proxy"] = self.proxy
         if self.source.render == "browser":
@@ -219,13 +244,16 @@ class SourceSpider(scrapy.Spider):
             return [k.strip() for k in self.keywords_arg if k.strip()]
         terms: dict[str, None] = dict.fromkeys(self.source.keywords)
         if self.marks_path:
-            budget = self.source.term_budget()
-            if budget:
-                terms.update(dict.fromkeys(search_keywords(self.marks_path, budget, ranked=True)))
-            else:
-                limit = self.settings.getint("MARKWATCH_TERMS_PER_MARK") or None
-                terms.update(dict.fromkeys(search_keywords(self.marks_path, limit)))
+            terms.update(dict.fromkeys(search_keywords(self.marks_path, self.term_budget(), ranked=True)))
         return list(terms)
+
+    def term_budget(self) -> int:
+        """Terms per mark: the source's `max_terms` (or its default), capped by `[scan] terms_per_mark`.
+
+        Keyed or keyless, the terms are the ranked ones (docs/sources.md "Search terms")."""
+        budget = self.source.term_budget()
+        cap = self.settings.getint("MARKWATCH_TERMS_PER_MARK") if self.settings else 0
+        return min(budget, cap) if cap and not self.source.max_terms else budget
 
     def start_points(self) -> Iterable[dict]:
         mode = self.source.mode
@@ -242,8 +270,38 @@ class SourceSpider(scrapy.Spider):
             yield {}
 
     async def start(self) -> AsyncIterator[Any]:
-        for point in self.start_points():
+        """Every start point's first page. A keyed source (secrets, signer, token) sends its first request
+        alone and the others only once it was answered and not refused, so a wrong key costs one call."""
+        points = iter(self.start_points())
+        first = next(points, None)
+        if first is None:
+            return
+        if not self._probe_first():
+            yield self._page_request(first, 1)
+            for point in points:
+                yield self._page_request(point, 1)
+            return
+        from twisted.internet import defer
+
+        self._first_answer = defer.Deferred()
+        yield self._page_request(first, 1).replace(errback=self._first_failed)
+        await _wait(self._first_answer, timeout=float(self.settings.getfloat("DOWNLOAD_TIMEOUT", 30)) * 6)
+        if self.crawler.stats.get_value("markwatch/degraded"):
+            return
+        for point in points:
             yield self._page_request(point, 1)
+
+    def _probe_first(self) -> bool:
+        src = self.source
+        return bool(src.sign or src.token or src.secret_refs())
+
+    def _answered(self) -> None:
+        d = getattr(self, "_first_answer", None)
+        if d is not None and not d.called:
+            d.callback(None)
+
+    def _first_failed(self, failure) -> None:
+        self._answered()
 
     # ---- refusals --------------------------------------------------------
     def _where(self, response: Response) -> str:
@@ -254,7 +312,12 @@ class SourceSpider(scrapy.Spider):
     def refusal(self, response: Response) -> str | None:
         """Why this response is a refusal (not a page of results), or None. Never quotes the body."""
         if response.status in REFUSED_STATUSES:
-            return f"HTTP {response.status}"
+            why = f"HTTP {response.status}"
+            challenge = response.headers.get(b"WWW-Authenticate")
+            if response.status == 401 and challenge:
+                text = signers.redact(" ".join(challenge.decode("latin-1").split())[:120], self.secret_values)
+                why += f" (WWW-Authenticate: {text})"
+            return why
         err = self.source.error
         if err is None:
             return None
@@ -263,27 +326,55 @@ class SourceSpider(scrapy.Spider):
             hit = next((m for m in err.markers if m in head), None)
             if hit:
                 return f"error marker {hit!r}"
+        if err.json_ is None and err.exists is None:
+            return None
+        try:
+            doc = self._error_doc(response)
+        except extract.Malformed:
+            return None  # counted as malformed by the page parser
+        if err.exists is not None:
+            found = extract.jmes(err.exists, doc)
+            if found not in (None, "", [], {}, False):
+                return self._provider_says(f"{err.exists}", doc, found if isinstance(found, dict) else None)
         if err.json_ is not None:
-            try:
-                doc = extract.data(response, "json", None, self.source.encoding)
-            except extract.Malformed:
-                return None  # counted as malformed by the page parser
             status = extract.jmes(err.json_, doc)
             status = "" if status is None else str(status)
             if err.ok and status not in err.ok and status not in err.empty:
-                msg = extract.jmes(err.message, doc) if err.message else None
                 text = f"status {status[:40]!r}" if status else f"no {err.json_}"
-                if isinstance(msg, str) and msg.strip():
-                    text += f": {signers.redact(' '.join(msg.split())[:80], self.secret_values)}"
-                return text
+                return self._provider_says(text, doc, None)
         return None
+
+    def _error_doc(self, response: Response) -> Any:
+        fmt = "jsonp" if self.source.pages.format == "jsonp" else "json"
+        return extract.data(response, fmt, None, self.source.encoding)
+
+    def _provider_says(self, what: str, doc: Any, obj: dict | None) -> str:
+        """'error_response: code 25: Invalid signature (isv.invalid-signature)': the provider's own code and message."""
+        err = self.source.error
+        assert err is not None
+        code = extract.jmes(err.code, doc) if err.code else None
+        msg = extract.jmes(err.message, doc) if err.message else None
+        if obj is not None:  # an error object: its usual keys when the file names none
+            if code is None:
+                code = next((obj[k] for k in ("code", "error_code", "errcode", "err_code") if obj.get(k) not in (None, "")), None)
+            if msg is None:
+                msg = next((obj[k] for k in ("msg", "error_msg", "message", "zh_desc", "errmsg", "en_desc") if obj.get(k)), None)
+            sub = next((obj[k] for k in ("sub_msg", "sub_code") if obj.get(k)), None)
+            if sub and isinstance(msg, str) and str(sub) not in msg:
+                msg = f"{msg} ({sub})"
+        text = what
+        if code not in (None, ""):
+            text += f": code {str(code)[:40]!r}"
+        if isinstance(msg, (str, int)) and str(msg).strip():
+            text += f": {signers.redact(' '.join(str(msg).split())[:120], self.secret_values)}"
+        return text
 
     def _declared_empty(self, response: Response) -> bool:
         err = self.source.error
         if err is None or err.json_ is None or not err.empty:
             return False
         try:
-            doc = extract.data(response, "json", None, self.source.encoding)
+            doc = self._error_doc(response)
         except extract.Malformed:
             return False
         return str(extract.jmes(err.json_, doc)) in err.empty
@@ -301,11 +392,14 @@ class SourceSpider(scrapy.Spider):
             stats.set_value("markwatch/degraded", True)
             stats.set_value("markwatch/degraded_reason", f"refused: {detail}")
         self.logger.error("source %s refused: %s; stopping it", self.source.name, detail)
+        stats.set_value("markwatch/stopped", f"refused: {detail}")
+        self._answered()
         raise CloseSpider("degraded")
 
     # ---- parsing ---------------------------------------------------------
-    def _evidence(self, response: Response) -> dict:
-        body = response.body
+    def _evidence(self, response: Response, body: bytes | None = None) -> dict:
+        whole = body is None
+        body = response.body if body is None else body
         for v in self.secret_values:  # a site that echoes a key (after decompression, which came later)
             body = body.replace(v.encode("utf-8"), signers.REDACTED.encode())
         out = {
@@ -315,10 +409,11 @@ class SourceSpider(scrapy.Spider):
             "body": body,
             "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        out.update(partial_size(response))
+        if whole:
+            out.update(partial_size(response))
         return out
 
-    def _item(self, values: dict, response: Response):
+    def _item(self, values: dict, response: Response, *, row: dict | None = None):
         item = self.item_cls()
         for k, v in values.items():
             if k in URL_FIELDS and isinstance(v, str):
@@ -333,7 +428,8 @@ class SourceSpider(scrapy.Spider):
             key = key_from_url(ident.url, item["url"])
             if key:
                 item["key"] = key
-        ev = self._evidence(response)
+        # A data file's row: its own cells are the evidence, not the whole file again for every row.
+        ev = self._evidence(response, None if row is None else json.dumps(row, ensure_ascii=False).encode("utf-8"))
         item["fetched_at"] = ev["fetched_at"]
         item["response"] = ev
         if response.meta.get("leaf") and response.request is not None:
@@ -345,14 +441,23 @@ class SourceSpider(scrapy.Spider):
         spec = self.source.pages
         stats = self.crawler.stats
         if spec.data_format != "json":
+            if spec.data_format == "xml":
+                try:
+                    extract.xml_root(response, spec, self.source.encoding) if spec.inner is None else None
+                    if spec.inner is not None:
+                        extract.inner_document(response, spec, self.source.encoding)
+                except extract.Malformed as exc:
+                    health.note(stats, "malformed", f"{exc} on {self._where(response)}")
+                    return [], None
             rows = extract.rows(response, spec, self.source.encoding)
             if not rows and self.source.mode != "search" and response.meta.get("page", 1) == 1:
                 health.note(stats, "empty", f"selector `{spec.rows}` matched nothing")
             return rows, None
         try:
-            doc = extract.data(response, spec.format, spec.script, self.source.encoding)
+            doc = extract.data(response, spec.format, spec.script, self.source.encoding, page=spec)
         except extract.Malformed as exc:
-            health.note(stats, "malformed", f"{exc} on {self._where(response)}")
+            if not self._refused_outer(response):
+                health.note(stats, "malformed", f"{exc} on {self._where(response)}")
             return [], None
         found = extract.jmes(spec.rows, doc) if spec.rows else doc
         if not found and self.source.error is None and _error_body(doc):
@@ -363,11 +468,32 @@ class SourceSpider(scrapy.Spider):
             return [], doc
         return found, doc
 
+    def _refused_outer(self, response: Response) -> bool:
+        """An inner document missing because the outer one is an error body (when no `error:` says so)."""
+        if self.source.error is not None or self.source.pages.inner is None:
+            return False
+        try:
+            outer = self._error_doc(response)
+        except extract.Malformed:
+            return False
+        if _error_body(outer):
+            self._refused(response, f"error body (HTTP {response.status})", where=False)
+        return False
+
     def parse_page(self, response: Response):
+        self._answered()
+        if self._unpublished(response):
+            return
         why = self.refusal(response)
         if why:
             self._refused(response, why)
         page_spec = self.source.pages
+        if page_spec.files is not None:
+            yield from self._index_page(response)
+            return
+        if page_spec.format in FILE_FORMATS:
+            yield from self.parse_file(response)
+            return
         rows, doc = self.page_rows(response)
         self.crawler.stats.inc_value("markwatch/pages/list")
         detail = self.source.detail
@@ -392,6 +518,71 @@ class SourceSpider(scrapy.Spider):
             else:
                 yield self._item(values, response)
         yield from self._next_page(response, rows, doc)
+
+    # ---- data files (docs/sources.md "Data files") -------------------------
+    def _index_page(self, response: Response):
+        """An index page: request the day's data files it links to; none yet may be expected (published_by)."""
+        from crawler import datafiles_index
+
+        self.crawler.stats.inc_value("markwatch/pages/list")
+        links = datafiles_index.links_for_day(response, self.source, response.meta.get("date", ""))
+        if not links:
+            self._no_file(response, "no link to the day's file on the index page")
+            return
+        for url in links:
+            yield self._request(url, self.parse_file, {**self._point(response), "page": 1, "file": True})
+
+    def _point(self, response: Response) -> dict:
+        return {k: response.meta[k] for k in ("keyword", "date") if k in response.meta}
+
+    def _unpublished(self, response: Response) -> bool:
+        """A day's file answered 404 where `published_by` says it may not be out yet."""
+        if response.status != 404:
+            return False
+        self._no_file(response, f"HTTP 404 at {response.url}")
+        return True
+
+    def _no_file(self, response: Response, what: str) -> None:
+        from crawler import datafiles_index
+
+        day = response.meta.get("date", "")
+        note = datafiles_index.not_yet(self.source.pages.published_by, self.source.pages.timezone, day)
+        stats = self.crawler.stats
+        if note:
+            stats.set_value("markwatch/not_published", f"{day}: {note}")
+            self.logger.info("source %s: the file for %s is not published yet (%s)", self.source.name, day, note)
+        else:
+            due = self.source.pages.published_by
+            health.note(stats, "empty", f"{what} for {day}" + (f" (due by {due})" if due else ""))
+
+    def parse_file(self, response: Response):
+        """One data file (CSV, XLSX, XLS), streamed: one item per row, bounded by pages.max_rows."""
+        from crawler import datafiles
+
+        if self._unpublished(response):
+            return
+        why = self.refusal(response)
+        if why:
+            self._refused(response, why)
+        spec = self.source.pages
+        stats = self.crawler.stats
+        stats.inc_value("markwatch/pages/list")
+        try:
+            reader = datafiles.read_rows(response.body, spec, self.source.encoding)
+            n = 0
+            for row in reader:
+                n += 1
+                values = extract.fields(row, spec.fields)
+                yield self._item(values, response, row=row)
+        except datafiles.FileProblem as exc:
+            health.note(stats, exc.kind, f"{exc} ({response.url})")
+            return
+        if reader.truncated:
+            health.note(stats, "too_large", f"more than {spec.max_rows} rows in {response.url}; the rest not read")
+        if reader.replaced:
+            health.note(stats, "malformed", f"{reader.replaced} undecodable characters in {response.url}")
+        if n == 0:
+            health.note(stats, "empty", f"no data rows in {response.url}")
 
     def _detail_url(self, template: str, row: Any) -> str | None:
         """detail.url with {base} and each {row.X} (JMESPath on the row); None when a value is missing."""
@@ -432,7 +623,7 @@ class SourceSpider(scrapy.Spider):
                 return
             yield self._page_request({**point, "cursor": str(token)}, page + 1)
             return
-        templates = spec.url + "".join(spec.params.values()) + str(spec.body or "")
+        templates = spec.url + str(spec.params) + str(spec.body or "")
         if "{page}" not in templates and "{offset}" not in templates:
             return
         if spec.has_more:
