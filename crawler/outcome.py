@@ -105,7 +105,7 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
         if p:
             verb = {"lost": "lost", "dropped": "dropped", "trap": "refused as a crawl trap"}[kind]
             by = p["by"] or {p["first"]: p["count"]}
-            reasons.append("; ".join(f"{n} {noun}{'s' if n != 1 else ''} {verb}: {why}" for why, n in by.items()))
+            reasons.append("; ".join(f"{n:,} {noun}{'s' if n != 1 else ''} {verb}: {why}" for why, n in by.items()))
     if stats.get("markwatch/flood"):
         reasons.append(str(stats["markwatch/flood"]))
     store = probs.get("store")

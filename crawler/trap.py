@@ -78,9 +78,7 @@ class TrapGuardMiddleware:
         self.per_host[host] += 1
         if self.max_pages and self.per_host[host] > self.max_pages:
             stats.inc_value(FINAL_REQUESTS)
-            health.note(
-                stats, "trap", f"crawl trap: more than {self.max_pages:,} pages from {host}", why="pages per host"
-            )
+            stats.inc_value("markwatch/trap_refused")  # the reason is the source's degraded reason, said once
             if not self.tripped:
                 self.tripped = True
                 reason = f"crawl trap: more than {self.max_pages:,} pages from {host} (limit)"

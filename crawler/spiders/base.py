@@ -392,6 +392,7 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value("markwatch/pages/list")
         detail = self.source.detail
         id_spec = self.source.identity.field() if self.source.identity else None
+        empty = 0
         for i, row in enumerate(rows):
             if not i % 100 and shutdown.stopping(self.crawler):  # a signal or the time budget: stop inside the page
                 health.note(
@@ -399,6 +400,9 @@ class SourceSpider(scrapy.Spider):
                 )
                 return
             values = extract.fields(row, page_spec.fields)
+            if not values:  # a row where no field matched: not an item, counted once per page below
+                empty += 1
+                continue
             if id_spec is not None and (key := extract.value(row, id_spec)) not in (None, "", []):
                 values["key"] = str(key)
             link = None
@@ -416,6 +420,8 @@ class SourceSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("markwatch/rows_without_link")
             else:
                 yield self._item(values, response)
+        if empty:
+            health.note(self.crawler.stats, "dropped", f"{self._where(response)}", why="rows with no field", count=empty)
         yield from self._next_page(response, rows, doc)
 
     def _detail_url(self, template: str, row: Any) -> str | None:
