@@ -34,7 +34,6 @@ from alerts.exceptions import ElasticsearchExceptions, MarkException
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
 from alerts.sessions import ElasticsearchSessions
-from alerts.store_errors import StoreBlocked, block_reason
 from alerts.store import (
     AlertQuery,
     AlertStore,
@@ -46,6 +45,7 @@ from alerts.store import (
     check_status,
     not_found,
 )
+from alerts.store_errors import StoreBlocked, block_reason
 from alerts.textsearch import search_terms
 
 if TYPE_CHECKING:

@@ -16,7 +16,6 @@ from crawler.fingerprints import FingerprintDB
 from crawler.pipelines.stage import Stage
 from crawler.resume import DoneJournal
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -421,7 +421,7 @@ class SourceSpider(scrapy.Spider):
             else:
                 yield self._item(values, response)
         if empty:
-            health.note(self.crawler.stats, "dropped", f"{self._where(response)}", why="rows with no field", count=empty)
+            health.note(self.crawler.stats, "dropped", self._where(response), why="rows with no field", count=empty)
         yield from self._next_page(response, rows, doc)
 
     def _detail_url(self, template: str, row: Any) -> str | None:
