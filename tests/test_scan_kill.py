@@ -53,7 +53,7 @@ def test_kill_9_at_several_points_then_resume_loses_nothing(tmp_path):
     try:
         ref_cfg = write_config(tmp_path / "ref", srv.url, SOURCES, "concurrency = 2")
         rc, ref = scan_json(ref_cfg, timeout=400)
-        assert rc == 0, ref["errors"]
+        assert rc == 0, (ref["errors"], [(s["source"], s["state"], s["reason"]) for s in ref["sources"]])
         want = set(alert_ids(tmp_path / "ref" / "var" / "alerts.sqlite"))
         assert len(want) == ref["totals"]["alerts_new"] > 100
         for at in KILL_AT:

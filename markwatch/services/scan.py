@@ -449,6 +449,8 @@ def _scan_body(
     unstored = sum(_stat(c, "markwatch/alerts_unstored") for _, c in pairs)
     queued = sum(_queued(c) for _, c in pairs)
     for where, why in down.items():
+        if why == "unreachable" and queued and not unstored:
+            continue  # said by the outbox line below ("store unavailable, N alerts queued; …")
         line = f"alerts store {storelog.safe(where)} unavailable: {why}"
         if unstored:
             line += f"; {unstored} alert(s) not stored (their items are screened again next scan)"
