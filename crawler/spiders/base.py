@@ -400,9 +400,6 @@ class SourceSpider(scrapy.Spider):
                 )
                 return
             values = extract.fields(row, page_spec.fields)
-            if not values:  # a row where no field matched: not an item, counted once per page below
-                empty += 1
-                continue
             if id_spec is not None and (key := extract.value(row, id_spec)) not in (None, "", []):
                 values["key"] = str(key)
             link = None
@@ -412,6 +409,9 @@ class SourceSpider(scrapy.Spider):
                     link = link[0] if link else None
             elif detail is not None and detail.url:
                 link = self._detail_url(detail.url, row)
+            if not values and not link:  # no field and no link (a header row, filler): not an item; counted
+                empty += 1
+                continue
             if link:
                 yield self._request(
                     response.urljoin(str(link).strip()), self.parse_detail, {"partial": values, "leaf": True}
