@@ -74,6 +74,7 @@ def problems(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "count": count,
                 "first": stats.get(PREFIX + kind + "/first", ""),
                 "last": stats.get(PREFIX + kind + "/last", ""),
-                "by": dict(stats.get(PREFIX + kind + "/by") or {}),
             }
+            if kind in BY_REASON:
+                out[kind]["by"] = dict(stats.get(PREFIX + kind + "/by") or {})
     return out

@@ -135,7 +135,8 @@ class FailureLog:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         name = getattr(getattr(spider, "source", None), "name", getattr(spider, "name", "?"))
         for kind, p in health.problems(stats).items():
-            parts = [f"{n} × {why}" for why, n in sorted(p["by"].items(), key=lambda x: -x[1])] if p["by"] else []
+            by = p.get("by") or {}
+            parts = [f"{n} × {why}" for why, n in sorted(by.items(), key=lambda x: -x[1])]
             detail = (
                 "; ".join(parts)
                 if parts

@@ -104,13 +104,14 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
         p = probs.get(kind)
         if p:
             verb = {"lost": "lost", "dropped": "dropped", "trap": "refused as a crawl trap"}[kind]
-            by = p["by"] or {p["first"]: p["count"]}
+            by = p.get("by") or {p["first"]: p["count"]}
             reasons.append("; ".join(f"{n:,} {noun}{'s' if n != 1 else ''} {verb}: {why}" for why, n in by.items()))
     if stats.get("markwatch/flood"):
         reasons.append(str(stats["markwatch/flood"]))
     store = probs.get("store")
     if store:
-        reasons.append("; ".join(f"{n} item{'s' if n != 1 else ''} {why}" for why, n in store["by"].items()))
+        by = store.get("by") or {store["first"]: store["count"]}
+        reasons.append("; ".join(f"{n:,} item{'s' if n != 1 else ''} {why}" for why, n in by.items()))
     empty = probs.get("empty")
     if empty and items == 0:  # a search with no results is normal; a source where nothing matched is not
         pages = f"on {empty['count']} page" + ("s" if empty["count"] > 1 else "")
