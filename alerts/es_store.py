@@ -241,6 +241,12 @@ class ElasticsearchAlertStore(AlertStore):
                 done += len(chunk)
             self._refresh()
         except (AuthenticationException, AuthorizationException) as exc:
+            if block_reason(exc):  # a 403 cluster_block_exception (index.blocks.read_only) is a block, not a key
+                if self.outbox is None:
+                    raise StoreBlocked(f"Elasticsearch at {self.where}: {block_reason(exc)}") from None
+                result.queued += self.outbox.put(pending[done:])
+                result.errors.append(f"Elasticsearch at {self.where}: {block_reason(exc)}")
+                return result
             # Kept for the next run with fixed credentials, but the run must hear about it.
             kept = self.outbox.put(pending[done:]) if self.outbox is not None else 0
             raise StoreUnavailable(

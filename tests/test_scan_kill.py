@@ -55,7 +55,7 @@ def test_kill_9_at_several_points_then_resume_loses_nothing(tmp_path):
         rc, ref = scan_json(ref_cfg, timeout=400)
         assert rc == 0, (ref["errors"], [(s["source"], s["state"], s["reason"]) for s in ref["sources"]])
         want = set(alert_ids(tmp_path / "ref" / "var" / "alerts.sqlite"))
-        assert len(want) == ref["totals"]["alerts_new"] > 100
+        assert len(want) == ref["totals"]["alerts_new"] > 20
         for at in KILL_AT:
             work = tmp_path / f"kill-{at:g}"
             cfg = write_config(work, srv.url, SOURCES, "concurrency = 2")
