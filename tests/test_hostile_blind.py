@@ -213,13 +213,13 @@ def test_a_flood_of_new_alerts_is_held_from_the_digests_until_released(tmp_path)
 
 def test_scan_log_is_rotated_and_bounded(tmp_path, site):
     cfg = hostile_config(
-        tmp_path, {"ok": site.url}, scan_extra='log_level = "DEBUG"\nlog_max_mb = 0.05\nlog_backups = 2'
+        tmp_path, {"ok": site.url}, scan_extra='log_level = "DEBUG"\nlog_max_mb = 0.002\nlog_backups = 2'
     )
     rc, report, _ = run_scan(cfg)
     assert rc == 0
     logs = sorted((tmp_path / "var" / "state").glob("scan.log*"))
     assert [p.name for p in logs] == ["scan.log", "scan.log.1", "scan.log.2"]
-    assert all(p.stat().st_size <= 0.05 * 1024 * 1024 + 20_000 for p in logs)
+    assert all(p.stat().st_size <= 0.002 * 1024 * 1024 + 20_000 for p in logs)
 
 
 def _tmpfs(path: Path, size: str) -> None:
