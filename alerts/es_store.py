@@ -45,6 +45,7 @@ from alerts.store import (
     check_status,
     not_found,
 )
+from alerts.store_errors import StoreBlocked, block_reason
 from alerts.textsearch import search_terms
 
 if TYPE_CHECKING:
@@ -261,19 +262,32 @@ class ElasticsearchAlertStore(AlertStore):
                 done += len(chunk)
             self._refresh()
         except (AuthenticationException, AuthorizationException) as exc:
+            if block_reason(exc):  # a 403 cluster_block_exception (index.blocks.read_only) is a block, not a key
+                if self.outbox is None:
+                    raise StoreBlocked(f"Elasticsearch at {self.where}: {block_reason(exc)}") from None
+                result.queued += self.outbox.put(pending[done:])
+                result.errors.append(f"Elasticsearch at {self.where}: {block_reason(exc)}")
+                return result
             # Kept for the next run with fixed credentials, but the run must hear about it.
             kept = self.outbox.put(pending[done:]) if self.outbox is not None else 0
             raise StoreUnavailable(
                 f"Elasticsearch at {self.where} refused the credentials: {_describe(exc)}"
                 f" ({kept} alert(s) kept in the outbox)"
             ) from None
-        except (_Unreachable, TransportConnectionError, ConnectionTimeout, ApiError) as exc:
-            if not (isinstance(exc, _Unreachable) or _is_unreachable(exc)):
+        except (StoreBlocked, _Unreachable, TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+            blocked = exc if isinstance(exc, StoreBlocked) else None
+            if blocked is None and isinstance(exc, ApiError) and block_reason(exc):
+                blocked = StoreBlocked(f"Elasticsearch at {self.where}: {block_reason(exc)}")
+            if blocked is None and not (isinstance(exc, _Unreachable) or _is_unreachable(exc)):
                 raise
             if self.outbox is None:
-                raise StoreUnavailable(f"cannot reach Elasticsearch at {self.where}: {_describe(exc)}") from None
+                raise blocked or StoreUnavailable(
+                    f"cannot reach Elasticsearch at {self.where}: {_describe(exc)}"
+                ) from None
             # From the failed chunk on; what that chunk already wrote replays as "unchanged".
             result.queued += self.outbox.put(pending[done:])
+            if blocked is not None:  # writes are refused until an operator lifts the block: say it, once per call
+                result.errors.append(str(blocked))
         return result
 
     def flush_outbox(self) -> UpsertResult:
@@ -281,7 +295,11 @@ class ElasticsearchAlertStore(AlertStore):
         result = UpsertResult()
         try:
             self._drain(result)
+        except StoreBlocked:
+            raise
         except (_Unreachable, TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+            if isinstance(exc, ApiError) and block_reason(exc):
+                raise StoreBlocked(f"Elasticsearch at {self.where}: {block_reason(exc)}") from None
             if not (isinstance(exc, _Unreachable) or _is_unreachable(exc)):
                 raise
             raise StoreUnavailable(f"cannot reach Elasticsearch at {self.where}: {_describe(exc)}") from None
@@ -352,11 +370,16 @@ class ElasticsearchAlertStore(AlertStore):
                 outcome[alert_id] = "updated"
             retry: list[Alert] = []
             if actions:
-                _, errors = _bulk(self.client, actions, chunk_size=len(actions), max_retries=2, refresh=False)
+                # No helper retries: a blocked index answers 429 per item, and two backoffs per hit stalled
+                # a scan for hours; a real 429 (rejected execution) goes to the outbox and is replayed.
+                _, errors = _bulk(self.client, actions, chunk_size=len(actions), max_retries=0, refresh=False)
                 failed: dict[str, Any] = {}
                 for err in errors:
                     op = next(iter(err.values()))
                     failed[op["_id"]] = op
+                    block = block_reason(op.get("error")) if isinstance(op.get("error"), dict) else ""
+                    if block:
+                        raise StoreBlocked(f"Elasticsearch at {self.where}: {block}")
                 for alert_id, kind in outcome.items():
                     op = failed.get(alert_id)
                     if op is None:

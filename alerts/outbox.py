@@ -57,3 +57,26 @@ class Outbox:
 
     def close(self) -> None:
         self.db.close()
+
+
+def drain(store: object, path: str | Path, chunk: int = 500) -> int:
+    """Write an outbox file into a store without one of its own (SQLite); the entries left (0 when drained).
+
+    Entries are removed only after the store took them; a store that still cannot take writes leaves
+    them for the next try (its error is logged by the caller's store, not raised here).
+    """
+    if not Path(path).exists():
+        return 0
+    box = Outbox(path)
+    try:
+        while True:
+            entries = box.peek(chunk)
+            if not entries:
+                return 0
+            try:
+                store.upsert([a for _, a in entries])  # type: ignore[attr-defined]
+            except Exception:
+                return len(box)
+            box.remove(seq for seq, _ in entries)
+    finally:
+        box.close()

@@ -11,16 +11,22 @@ import csv
 import io
 import json
 import re
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-from crawler import decoders
+from crawler import boundedjson, decoders
 from crawler.sources import FieldSpec, PageSpec, ScriptSpec
 
 MAX_SCRIPT_CHARS = 8_000_000  # a script-embedded state larger than this is not read
+MAX_ROWS = 50_000  # entries read of any one array of a page (MARKWATCH_MAX_ROWS_PER_PAGE); the rest is counted
+
+# One parse per response: the refusal check, the row reader and the pager all ask for the document.
+_DOCS: weakref.WeakKeyDictionary[Response, tuple[Any, Any, list[boundedjson.Cut]]] = weakref.WeakKeyDictionary()
 
 jmes = decoders.jmes
 
@@ -125,20 +131,55 @@ def script_json(html: str, spec: ScriptSpec) -> Any:
 
 
 def data(
-    response: Response, fmt: str, script: ScriptSpec | None, encoding: str | None, page: PageSpec | None = None
+    response: Response,
+    fmt: str,
+    script: ScriptSpec | None,
+    encoding: str | None,
+    page: PageSpec | None = None,
+    *,
+    max_items: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Any:
-    """A JSON (JSONP, script-embedded JSON, or JSON inside a string) page's document; Malformed when unreadable."""
+    """A JSON (JSONP, script-embedded JSON, or JSON inside a string) page's document; Malformed when unreadable.
+
+    Arrays keep at most *max_items* entries (`cuts(response)` says which were cut and how long they
+    were); nesting past `boundedjson.MAX_DEPTH` is Malformed, never a RecursionError.
+    """
     if page is not None and page.inner is not None:
         return inner_document(response, page, encoding)
+    key = ((script.var, script.regex) if script is not None else None, fmt, max_items or MAX_ROWS)
+    hit = _DOCS.get(response)
+    if hit is not None and hit[0] == key:
+        return hit[1]
     text = text_of(response, encoding or "utf-8-sig")
-    if script is not None:
-        return script_json(text, script)
-    if fmt == "jsonp":
+    if script is None and fmt == "jsonp":
         text = decoders.unwrap_jsonp(text)
+    cuts: list[boundedjson.Cut] = []
     try:
-        return json.loads(text)
+        if script is not None:
+            doc = script_json(text, script)
+            doc, cuts = boundedjson._cap(doc, max_items or MAX_ROWS, boundedjson.MAX_DEPTH)
+        else:
+            doc, cuts = boundedjson.load(text, max_items=max_items or MAX_ROWS, should_stop=should_stop)
+    except (boundedjson.TooDeep, RecursionError) as exc:
+        raise Malformed(str(exc) if isinstance(exc, boundedjson.TooDeep) else "JSON nested too deep") from None
+    except boundedjson.Stopped:
+        raise
+    except Malformed:
+        raise
     except ValueError:
         raise Malformed("malformed JSON") from None  # the scan's verdict quotes it: "malformed JSON on page 2"
+    try:
+        _DOCS[response] = (key, doc, cuts)
+    except TypeError:  # not weak-referenceable (a test double)
+        pass
+    return doc
+
+
+def cuts(response: Response) -> list[boundedjson.Cut]:
+    """The arrays `data()` read only in part on this response."""
+    hit = _DOCS.get(response)
+    return list(hit[2]) if hit is not None else []
 
 
 def xml_root(response: Response, page: PageSpec, encoding: str | None) -> Selector:
@@ -217,14 +258,14 @@ def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
         from crawler.datafiles import read_rows
 
         return list(read_rows(response.body, page, encoding, fmt=fmt))
-    text = text_of(response, encoding or "utf-8-sig")
     if fmt in ("json", "jsonp"):
         try:
-            doc = json.loads(decoders.unwrap_jsonp(text) if fmt == "jsonp" else text)
-        except ValueError:
+            doc = data(response, fmt, None, encoding)
+        except Malformed:
             return []
         found = jmes(page.rows, doc) if page.rows else doc
         return found if isinstance(found, list) else []
+    text = text_of(response, encoding or "utf-8-sig")
     if fmt == "jsonl":
         out = []
         for line in text.splitlines():
@@ -233,7 +274,7 @@ def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
                 continue
             try:
                 rec = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue  # a torn line in a provider's file: skip it, keep the rest
             if isinstance(rec, dict):
                 out.append(rec)
@@ -246,6 +287,6 @@ FILE_FORMATS = ("csv", "xlsx", "xls")
 
 def page_json(response: Response, encoding: str | None) -> Any:
     try:
-        return json.loads(text_of(response, encoding or "utf-8-sig"))
-    except ValueError:
+        return data(response, "json", None, encoding)
+    except Malformed:
         return None

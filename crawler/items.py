@@ -29,6 +29,7 @@ class _Common(scrapy.Item):
     subject = scrapy.Field()  # matcher Subject, set once by the normalise stage, dropped at the end
     key = scrapy.Field()  # the site's stable id for the item, when its source declares `identity`
     truncated = scrapy.Field()  # field → {original_chars, kept_chars, sha256 of the kept text}: values cut to size
+    kept = scrapy.Field()  # "queued" / "no" / "no evidence" when the store could not keep its alerts (pipelines.alert)
 
 
 class Registration(_Common):

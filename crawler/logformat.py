@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.logformatter import LogFormatter
 
 
@@ -22,11 +24,19 @@ class QuietLogFormatter(LogFormatter):
         return out
 
     def dropped(self, item, exception, response, spider=None):
+        # Counted per reason and said once per source when it closes (crawler.lost.FailureLog).
         out = super().dropped(item, exception, response, spider)
         out["args"] = {**out["args"], "item": self._short(item), "exception": str(exception)[:300]}
+        out["level"] = logging.DEBUG
         return out
 
     def item_error(self, item, exception, response, spider=None):
+        # The first error of each kind keeps its traceback; the rest are counted (crawler.lost.FailureLog).
         out = super().item_error(item, exception, response, spider)
         out["args"] = {**out["args"], "item": self._short(item)}
+        seen = self.__dict__.setdefault("_errors_seen", set())
+        kind = type(exception).__name__
+        if kind in seen:
+            out["level"] = logging.DEBUG
+        seen.add(kind)
         return out

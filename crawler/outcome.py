@@ -25,6 +25,7 @@ STATES = ("ok", "degraded", "failed")
 # Keys the crawler's own parts keep in the stats next to the health notes.
 FINAL_REQUESTS = "markwatch/requests_final"  # requests that ended (a response or a final error), robots.txt aside
 TIME_BUDGET = "time budget"  # the finish reason of a source stopped at `[scan] max_minutes`
+STOPPING = "markwatch/stopping"  # why a source was being stopped (crawler.shutdown), kept when it never closed
 
 # Yield watch: at least this many earlier runs, and a drop below both bounds, before it says so.
 YIELD_MIN_HISTORY = 3
@@ -93,20 +94,34 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
         reasons.append("refused: " + _of("refused", refused, total))
     if stats.get("markwatch/degraded") and stats.get("markwatch/degraded_reason"):
         reasons.append(str(stats["markwatch/degraded_reason"]))
-    for kind in ("malformed", "too_large", "offsite", "failed"):
+    for kind in ("malformed", "too_large", "offsite", "failed", "cut"):
         p = probs.get(kind)
         if p:
             label = {"too_large": "too large", "failed": "failed requests"}.get(kind, kind)
             more = f" (+{p['count'] - 1} more)" if p["count"] > 1 else ""
             reasons.append(f"{label}: {p['first']}{more}")
+    for kind, noun in (("lost", "page"), ("dropped", "item"), ("trap", "request")):
+        p = probs.get(kind)
+        if p:
+            verb = {"lost": "lost", "dropped": "dropped", "trap": "refused as a crawl trap"}[kind]
+            by = p.get("by") or {p["first"]: p["count"]}
+            reasons.append("; ".join(f"{n:,} {noun}{'s' if n != 1 else ''} {verb}: {why}" for why, n in by.items()))
+    if stats.get("markwatch/flood"):
+        reasons.append(str(stats["markwatch/flood"]))
+    store = probs.get("store")
+    if store:
+        by = store.get("by") or {store["first"]: store["count"]}
+        reasons.append("; ".join(f"{n:,} item{'s' if n != 1 else ''} {why}" for why, n in by.items()))
     empty = probs.get("empty")
     if empty and items == 0:  # a search with no results is normal; a source where nothing matched is not
         pages = f"on {empty['count']} page" + ("s" if empty["count"] > 1 else "")
         reasons.append(f"0 rows: {empty['first']} {pages}")
-    if finish == TIME_BUDGET:
+    if finish == TIME_BUDGET or (not finish and stats.get(STOPPING) == TIME_BUDGET):
         reasons.append("time budget")
-    elif finish == "shutdown":
-        reasons.append("stopped before the end")
+    elif finish == "shutdown" or stats.get(STOPPING) == "shutdown":
+        reasons.append("interrupted: stopped before the end")
+    elif not finish and stats.get("start_time") is not None:
+        reasons.append("interrupted: stopped before the end")
     resumed = int(stats.get("markwatch/resume_skipped", 0) or 0) > 0  # a resumed run fetches less by design
     unpublished = stats.get("markwatch/not_published")  # a data file not out yet (published_by): expected
     if unpublished and items == 0 and not reasons:
@@ -126,3 +141,15 @@ def worst(states: Sequence[str]) -> str:
     if not states:
         return "failed"
     return max(states, key=STATES.index)
+
+
+def flood_limit(history: Sequence[int], *, factor: float = 10.0, minimum: int = 100) -> tuple[int, str]:
+    """(new alerts past which a source's new alerts are held, 'M ± S'), or (0, '') without enough history.
+
+    "By far": over *factor* times the median, over the median plus ten spreads, and over *minimum*.
+    """
+    usual = usual_yield(history)
+    if usual is None or minimum <= 0:
+        return 0, ""
+    mid, spread = usual
+    return int(max(minimum, mid * factor, mid + 10 * spread)), f"{mid:.0f} ± {spread:.0f}"

@@ -10,6 +10,11 @@ markwatch's own settings (all optional):
   MARKWATCH_PROXY             proxy URL for every request (a source's own `proxy` wins)
   MARKWATCH_CHROMIUM          the browser for `render: browser` sources (default: found on PATH)
   MARKWATCH_RETRY_BACKOFF     first retry waits this long (s), doubling each time, capped by ..._MAX
+  MARKWATCH_MAX_ROWS_PER_PAGE entries read of any one array of a page; the rest is counted and reported
+  MARKWATCH_MAX_PAGES_PER_HOST  crawl-trap guard: requests per host per scan before the source is stopped
+  MARKWATCH_TRAP_REPEATS      crawl-trap guard: a URL whose path repeats a segment this often is refused
+  MARKWATCH_FLOOD_LIMIT       new alerts of this source past which they are held (set by the scan from history)
+  MARKWATCH_HELD_DB           the SQLite file of held alerts (alerts.held)
 
 A source file may set its own `limits` (max_size, warn_size, timeout, retries) and `allowed_hosts`;
 crawler.run applies them per crawler on top of these defaults.
@@ -58,7 +63,19 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.signers.SecretsMiddleware": 950,  # last before the network: fills ${NAME}, signs, then undoes it
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.BoundedDecompressionMiddleware": 590,
+    "crawler.trap.TrapGuardMiddleware": 60,
+    # Redirect limits and loops lose a page: counted with a reason (crawler.lost), not a DEBUG line.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.lost.LostRedirectMiddleware": 600,
 }
+
+# A callback that raises (recursion limit, decode error) loses its page: counted, never silent.
+SPIDER_MIDDLEWARES = {"crawler.lost.LostPagesMiddleware": 950}
+EXTENSIONS = {"crawler.lost.FailureLog": 500}
+
+MARKWATCH_MAX_ROWS_PER_PAGE = 50_000
+MARKWATCH_MAX_PAGES_PER_HOST = 20_000
+MARKWATCH_TRAP_REPEATS = 3
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
 

@@ -99,6 +99,11 @@ def capped() -> Iterator[None]:
 _USERINFO = re.compile(r"//[^/@\s]*@")
 
 
+def safe(where: str) -> str:
+    """A store's location without a URL's user:password."""
+    return _USERINFO.sub("//", str(where))
+
+
 def unreachable(where: str, what: str) -> None:
     """Say once per capped run, at ERROR, that the store at *where* cannot be reached and what happens instead."""
     where = _USERINFO.sub("//", where)  # a URL's user:password never goes to a log

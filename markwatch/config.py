@@ -122,6 +122,13 @@ class ScanSettings(BaseModel):
     log_file: Path | None = None
     notify: bool = True  # send the email digests at the end of the scan
     max_minutes: float | None = Field(default=None, gt=0)  # whole-scan time budget; sources still running stop
+    grace_seconds: float = Field(default=30.0, ge=0, le=600)  # after SIGTERM/SIGINT or the budget: then at once
+    max_rows_per_page: int = Field(default=50_000, ge=1)  # entries read of any one array of a page; rest counted
+    max_pages_per_host: int = Field(default=20_000, ge=0)  # crawl-trap guard per source and host (0: off)
+    flood_factor: float = Field(default=10.0, ge=1)  # new alerts over this × the usual count are held …
+    flood_min: int = Field(default=100, ge=0)  # … and over this many (0: never hold a flood)
+    log_max_mb: float = Field(default=20.0, gt=0)  # scan.log is rotated at this size …
+    log_backups: int = Field(default=3, ge=0, le=50)  # … keeping this many old files
     metrics_file: Path | None = None  # Prometheus textfile written after each run (node-exporter textfile)
     scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings, e.g. {HTTPCACHE_ENABLED = true}
 

@@ -12,6 +12,13 @@ Each fault is a tiny marketplace site under its own path prefix, with a source f
     redirect  detail links that redirect to another host (127.0.0.2) and to another port
     slow      a page that answers after `slow_seconds` (past the scan's time budget)
     few       like ok, but `few_items` rows when `few` is switched on (a silent partial outage)
+    bigjson   one JSON page of `big_rows` rows (about 3 bytes each, under the size limit): 3 real rows first
+    deep      a JSON feed whose page 2 is nested `deep_levels` deep (a RecursionError for json.loads)
+    redirchain  detail links behind a chain of `chain_hops` redirects (past Scrapy's limit of 20)
+    redirloop   detail links that redirect in a loop (a → b → a)
+    trap      a crawl trap: every list page has rows and a `next` link to a page made up on the spot
+    reptrap   a trap of repeating URLs: the next page is this one's path plus `/more`
+    dropped   rows without a title on page 2 (items the pipeline drops)
 
 A site that is down is a closed port: `closed_port()`.
 
@@ -32,12 +39,40 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
-FAULTS = ("ok", "drift", "auth", "errbody", "trunc", "bomb", "redirect", "slow", "few")
+FAULTS = (
+    "ok",
+    "drift",
+    "auth",
+    "errbody",
+    "trunc",
+    "bomb",
+    "redirect",
+    "slow",
+    "few",
+    "bigjson",
+    "deep",
+    "redirchain",
+    "redirloop",
+    "trap",
+    "reptrap",
+    "dropped",
+)
+JSON_FAULTS = ("errbody", "trunc", "auth", "bigjson", "deep")
 # Counterfeit cues: every listing is a hit for one demo mark (markwatch/demo/marks.yaml).
 TITLES = ("高仿 一正感冒灵", "原单 九阳豆浆机 家用", "A货 立白洗衣液 2kg", "超A 卫龙辣条 大礼包", "高仿 九牧花洒 套装")
 
 _BOMB: dict[int, bytes] = {}
 _BOMB_LOCK = threading.Lock()
+_BIG: dict[int, bytes] = {}
+
+
+def big_json(rows: int) -> bytes:
+    """{"items": [3 real rows, then `{}` × rows], "more": false}; built once per size."""
+    with _BOMB_LOCK:
+        if rows not in _BIG:
+            real = ",".join(json.dumps(r, ensure_ascii=False) for r in _rows("bigjson", 1, 3))
+            _BIG[rows] = ('{"items": [' + real + ",{}" * rows + '], "more": false}').encode()
+        return _BIG[rows]
 
 
 def gzip_bomb(megabytes: int = 400) -> bytes:
@@ -69,6 +104,10 @@ class HostileConfig:
     few_items: int = 2
     page_delay: float = 0.0  # seconds before every list page (a long scan, to kill something mid-way)
     other_host: str = "127.0.0.2"  # where `redirect` sends its off-site links
+    big_rows: int = 10_000_000
+    deep_levels: int = 100_000
+    chain_hops: int = 30
+    trap_rows: int = 50
     hits: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
@@ -125,6 +164,36 @@ class _Handler(BaseHTTPRequestHandler):
         page = int(params.get("page", "1") or 1)
         if rest[:1] == ["item"]:
             return self._send(200, _html(fault, [{"id": rest[1], "title": f"详情 {rest[1]}", "price": "1.00"}]))
+        if fault == "redirchain" and rest[:1] == ["hop"]:
+            hop, ident = int(rest[1]), rest[2]
+            nxt = f"/redirchain/hop/{hop + 1}/{ident}" if hop < cfg.chain_hops else f"/redirchain/item/{ident}"
+            return self._send(302, b"", Location=nxt)
+        if fault == "redirloop" and rest[:1] in (["a"], ["b"]):
+            other = "b" if rest[0] == "a" else "a"
+            return self._send(302, b"", Location=f"/redirloop/{other}/{rest[1]}")
+        if fault == "bigjson":
+            return self._send(200, big_json(cfg.big_rows), "application/json")
+        if fault == "deep" and page == 2:
+            lv = cfg.deep_levels
+            return self._send(200, b'{"items": ' + b"[" * lv + b"]" * lv + b', "more": true}', "application/json")
+        if fault == "deep":
+            body = json.dumps({"items": _rows(fault, page, cfg.per_page), "more": page < cfg.pages}, ensure_ascii=False)
+            return self._send(200, body.encode(), "application/json; charset=utf-8")
+        if fault in ("trap", "reptrap"):
+            ident = "-".join(rest[1:]) or "0"
+            rows = [
+                {"id": f"{fault}-{len(rest)}-{abs(hash(parts.path)) % 10**8}-{i}", "title": f"{TITLES[i % 5]} 陷阱{i}"}
+                for i in range(cfg.trap_rows)
+            ]
+            lis = "".join(
+                f'<li class="item"><a class="t" href="/{fault}/item/{r["id"]}">{r["title"]}</a></li>' for r in rows
+            )
+            if fault == "trap":
+                nxt = f"/trap/list/{ident}-{abs(hash(parts.path + 'n')) % 10**6}"
+            else:
+                nxt = parts.path.rstrip("/") + "/more"
+            html = f'<html><body><ul>{lis}</ul><a class="next" href="{nxt}">next</a></body></html>'
+            return self._send(200, html.encode())
         n = cfg.per_page
         more = page < cfg.pages
         if fault == "auth":
@@ -152,6 +221,15 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "few" and cfg.few:
             return self._send(200, _html(fault, _rows(fault, 1, cfg.few_items) if page == 1 else []))
         rows = _rows(fault, page, n)
+        if fault == "dropped" and page == 2:
+            lis = "".join(f'<li class="item"><a class="t" href="/dropped/item/{r["id"]}"></a></li>' for r in rows)
+            return self._send(200, f"<html><body><ul>{lis}</ul></body></html>".encode())
+        if fault in ("redirchain", "redirloop"):
+            first = "hop/1" if fault == "redirchain" else "a"
+            lis = "".join(
+                f'<li class="item"><a class="t" href="/{fault}/{first}/{r["id"]}">{r["title"]}</a></li>' for r in rows
+            )
+            return self._send(200, f"<html><body><ul>{lis}</ul></body></html>".encode())
         if fault == "redirect":
             lis = "".join(
                 f'<li class="item"><a class="t" href="/redirect/go/{r["id"]}">{r["title"]}</a></li>' for r in rows
@@ -193,7 +271,7 @@ class HostileServer:
 def source_yaml(fault: str, base_url: str, name: str | None = None, max_pages: int = 5) -> str:
     """A marketplace source file for one hostile site (identity from the URL: host and port do not matter)."""
     name = name or f"hostile-{fault}"
-    if fault in ("errbody", "trunc", "auth"):
+    if fault in JSON_FAULTS:
         return f"""name: {name}
 kind: marketplace
 mode: browse
@@ -212,12 +290,16 @@ pages:
     price: {{json: price}}
 """
     detail = ""
-    if fault == "redirect":
+    if fault in ("redirect", "redirchain", "redirloop"):
         detail = """  detail: a.t::attr(href)
 detail:
   fields:
     title: a.t::text
 """
+    if fault in ("trap", "reptrap"):
+        detail = """  next: a.next::attr(href)
+"""
+        max_pages = 100_000
     return f"""name: {name}
 kind: marketplace
 mode: browse

@@ -25,7 +25,7 @@ from parsel import Selector
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Request, Response
 
-from crawler import extract, health, signers
+from crawler import extract, health, shutdown, signers
 from crawler.items import item_class, key_from_url
 from crawler.middlewares import MAY_BE_UNPUBLISHED, REFUSED_STATUSES
 from crawler.sources import FILE_FORMATS, Source, find_source
@@ -436,10 +436,19 @@ class SourceSpider(scrapy.Spider):
             item["request_fp"] = self.crawler.request_fingerprinter.fingerprint(response.request).hex()
         return item
 
+    def _max_rows(self) -> int:
+        return self.settings.getint("MARKWATCH_MAX_ROWS_PER_PAGE", extract.MAX_ROWS) or extract.MAX_ROWS
+
+    def _cut(self, response: Response, total: int, kept: int, exact: bool = True) -> None:
+        """Say that a page was read only up to the row limit: "page 1: 10,000,000 rows, read 50,000 (limit)"."""
+        more = "" if exact else "more than "
+        health.note(self.crawler.stats, "cut", f"{self._where(response)}: {more}{total:,} rows, read {kept:,} (limit)")
+
     def page_rows(self, response: Response) -> tuple[list, Any]:
-        """(rows, the page's JSON document or None); notes a malformed or rowless page."""
+        """(rows, the page's JSON document or None); notes a malformed, rowless or cut page."""
         spec = self.source.pages
         stats = self.crawler.stats
+        cap = self._max_rows()
         if spec.data_format != "json":
             if spec.data_format == "xml":
                 try:
@@ -452,9 +461,22 @@ class SourceSpider(scrapy.Spider):
             rows = extract.rows(response, spec, self.source.encoding)
             if not rows and self.source.mode != "search" and response.meta.get("page", 1) == 1:
                 health.note(stats, "empty", f"selector `{spec.rows}` matched nothing")
+            if len(rows) > cap:
+                self._cut(response, len(rows), cap)
+                rows = rows[:cap]
             return rows, None
         try:
-            doc = extract.data(response, spec.format, spec.script, self.source.encoding, page=spec)
+            doc = extract.data(
+                response,
+                spec.format,
+                spec.script,
+                self.source.encoding,
+                page=spec,
+                max_items=cap,
+                should_stop=lambda: bool(shutdown.stopping(self.crawler)),
+            )
+            for cut in extract.cuts(response)[:1]:
+                self._cut(response, cut.total, cut.kept, cut.exact)
         except extract.Malformed as exc:
             if not self._refused_outer(response):
                 health.note(stats, "malformed", f"{exc} on {self._where(response)}")
@@ -498,7 +520,13 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value("markwatch/pages/list")
         detail = self.source.detail
         id_spec = self.source.identity.field() if self.source.identity else None
-        for row in rows:
+        empty = 0
+        for i, row in enumerate(rows):
+            if not i % 100 and shutdown.stopping(self.crawler):  # a signal or the time budget: stop inside the page
+                health.note(
+                    self.crawler.stats, "cut", f"{self._where(response)}: {len(rows):,} rows, read {i:,} (stopped)"
+                )
+                return
             values = extract.fields(row, page_spec.fields)
             if id_spec is not None and (key := extract.value(row, id_spec)) not in (None, "", []):
                 values["key"] = str(key)
@@ -509,6 +537,9 @@ class SourceSpider(scrapy.Spider):
                     link = link[0] if link else None
             elif detail is not None and detail.url:
                 link = self._detail_url(detail.url, row)
+            if not values and not link:  # no field and no link (a header row, filler): not an item; counted
+                empty += 1
+                continue
             if link:
                 yield self._request(
                     response.urljoin(str(link).strip()), self.parse_detail, {"partial": values, "leaf": True}
@@ -517,6 +548,8 @@ class SourceSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("markwatch/rows_without_link")
             else:
                 yield self._item(values, response)
+        if empty:  # a table's header row, or filler: not a failure (a page cut at the row limit says so itself)
+            self.crawler.stats.inc_value("markwatch/rows_without_fields", empty)
         yield from self._next_page(response, rows, doc)
 
     # ---- data files (docs/sources.md "Data files") -------------------------

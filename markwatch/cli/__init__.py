@@ -21,6 +21,7 @@ GROUPS = (
     "match",
     "notify",
     "alerts",
+    "held",
     "exceptions",
     "audit",
     "scan",

@@ -548,9 +548,12 @@ def _reliability_table(title: str, bands: list[Any], label: str, *, cumulative: 
 @alerts_app.command("flush")
 def flush_cmd(config: ConfigOpt = None) -> None:
     """Write alerts waiting in the outbox to Elasticsearch now."""
-    with _store(config) as store:
-        if not hasattr(store, "flush_outbox"):
-            Console().print(Text("The SQLite store has no outbox; nothing to do."))
+    with _settings_and_store(config) as (settings, store):
+        if not hasattr(store, "flush_outbox"):  # SQLite: alerts queued while its disk was full or read-only
+            from alerts.outbox import drain
+
+            left = drain(store, settings.store.outbox_file())
+            Console().print(Text(f"Outbox written to the SQLite store; {left} alert(s) still waiting."))
             return
         res = store.flush_outbox()
     Console().print(Text(f"{res.replayed} alert(s) written from the outbox ({res.new} new, {res.updated} updated)."))

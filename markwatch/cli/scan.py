@@ -75,4 +75,17 @@ def scan_command(
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         out.print(summary(report))
+    from crawler import shutdown
+
+    if shutdown.stopped_at_once():
+        # The reactor was stopped at once: its worker threads may still wait on a socket, and the
+        # interpreter would wait for them at exit. Everything is recorded and printed: leave now.
+        import logging
+        import os
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(report.exit_code)
     raise typer.Exit(report.exit_code)

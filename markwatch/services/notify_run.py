@@ -31,6 +31,11 @@ def ledger_path(settings: Settings) -> Path:
     return settings.notify.ledger_path or settings.store.sqlite_path.with_name("notify.sqlite")
 
 
+def held_path(settings: Settings) -> Path:
+    """Alerts held back from the digests (alerts.held): `<state_dir>/held.sqlite`."""
+    return settings.scan.state_dir / "held.sqlite"
+
+
 def outbox_dir(settings: Settings) -> Path:
     return settings.notify.outbox_dir or settings.store.sqlite_path.with_name("mail-outbox")
 
@@ -79,6 +84,11 @@ def notify(
 
             store = own_store = open_store(settings)
         source = StoreSource(store)
+    from alerts.held import HoldingSource, held_ids
+
+    held = held_ids(held_path(settings))
+    if held:  # a source's flood waits for an analyst (`markwatch alerts release`), it is not mailed
+        source = HoldingSource(source, held)
     case_source = _case_source(store)
     try:
         return send_digests(

@@ -162,6 +162,21 @@ class RunLog:
                 break
         return out[:limit]
 
+    def alerts_history(self, source: str, limit: int = 10) -> list[int]:
+        """The source's new-alert counts in its last *limit* finished, not resumed runs (the flood watch)."""
+        rows = self.db.execute(
+            "SELECT per_source FROM runs WHERE status IN ('ok','degraded') AND resumed=0 ORDER BY id DESC LIMIT ?",
+            (limit * 5,),
+        ).fetchall()
+        out: list[int] = []
+        for (per_source,) in rows:
+            for s in json.loads(per_source or "[]"):
+                if s.get("source") == source and s.get("state", "ok") != "failed":
+                    out.append(int(s.get("alerts_new", 0) or 0))
+            if len(out) >= limit:
+                break
+        return out[:limit]
+
     def since(self, source: str, state: str) -> str | None:
         """When *source* was last seen ok before the current streak of *state* (for 'since when')."""
         rows = self.db.execute(

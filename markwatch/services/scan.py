@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,8 +24,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from alerts.extras import require
-from crawler import storelog
-from crawler.outcome import TIME_BUDGET
+from crawler import shutdown, storelog
+from crawler.outcome import TIME_BUDGET, flood_limit
 from crawler.pipelines.stage import STAGE_KEY, STAGES
 from crawler.resume import JOURNAL
 from crawler.run import LOOPBACK_SETTINGS, SourceStats
@@ -109,6 +110,9 @@ def crawl_overrides(settings: Settings) -> dict[str, Any]:
     log_file = log_file_of(settings)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     out["LOG_FILE"] = str(log_file)
+    out["LOG_INSTALL_ROOT_HANDLER"] = False  # the scan installs a rotating handler on that file (_log_handler)
+    out["MARKWATCH_MAX_ROWS_PER_PAGE"] = sc.max_rows_per_page
+    out["MARKWATCH_MAX_PAGES_PER_HOST"] = sc.max_pages_per_host
     if sc.concurrency:
         out["CONCURRENT_REQUESTS_PER_DOMAIN"] = sc.concurrency
     if sc.delay is not None:
@@ -125,14 +129,58 @@ def log_file_of(settings: Settings) -> Path:
     return settings.scan.log_file or settings.scan.state_dir / "scan.log"
 
 
-def _stop_at_budget(pairs: list[tuple[Source, Any]]) -> None:
-    """Stop every source still running at `[scan] max_minutes`; each is reported `degraded: time budget`."""
-    from scrapy.utils.defer import deferred_from_coro
+def _stop_at_budget(pairs: list[tuple[Source, Any]], grace: float) -> None:
+    """Stop every source still running at `[scan] max_minutes`; each is reported `degraded: time budget`.
 
-    for _src, crawler in pairs:
-        engine = getattr(crawler, "engine", None)
-        if crawler.crawling and engine is not None and engine.spider is not None:
-            deferred_from_coro(engine.close_spider_async(reason=TIME_BUDGET))
+    The spiders stop inside the page in hand; whatever has not closed *grace* seconds later is stopped at once.
+    """
+    from twisted.internet import reactor
+
+    shutdown.close_all([c for _, c in pairs], TIME_BUDGET)
+    reactor.callLater(max(grace, 1.0), _stop_now, pairs)  # type: ignore[attr-defined]
+
+
+def _stop_now(pairs: list[tuple[Source, Any]]) -> None:
+    from twisted.internet import reactor
+
+    if any(c.crawling for _, c in pairs) and reactor.running:  # type: ignore[attr-defined]
+        logger.warning("sources still running after the grace period: stopping at once")
+        reactor.crash()  # type: ignore[attr-defined]
+
+
+def budget_minutes(settings: Settings, trigger: str) -> float | None:
+    """`[scan] max_minutes`; a scheduled scan without one gets the scheduler's timeout less a margin.
+
+    The margin leaves the grace period and the digests inside the scheduler's limit, so a scheduled
+    scan ends by its own budget (degraded: time budget), not by the scheduler's SIGTERM.
+    """
+    mm = settings.scan.max_minutes
+    if trigger == "schedule":
+        limit = max(1.0, (settings.schedule.timeout - 2 * settings.scan.grace_seconds - 300) / 60)
+        return min(mm, limit) if mm else limit
+    return mm
+
+
+def _log_handler(settings: Settings, base: Any) -> logging.Handler:
+    """scan.log as a RotatingFileHandler (bounded: `[scan] log_max_mb` × (1 + `log_backups`)), Scrapy's format."""
+    from logging.handlers import RotatingFileHandler
+
+    from scrapy.utils.log import TopLevelFormatter
+
+    sc = settings.scan
+    handler = RotatingFileHandler(
+        base.get("LOG_FILE"),
+        maxBytes=int(sc.log_max_mb * 1024 * 1024),
+        backupCount=sc.log_backups,
+        encoding=base.get("LOG_ENCODING") or "utf-8",
+    )
+    handler.setFormatter(logging.Formatter(fmt=base.get("LOG_FORMAT"), datefmt=base.get("LOG_DATEFORMAT")))
+    handler.setLevel(base.get("LOG_LEVEL"))
+    if base.getbool("LOG_SHORT_NAMES"):
+        handler.addFilter(TopLevelFormatter(["scrapy"]))
+    logging.root.setLevel(logging.NOTSET)
+    logging.root.addHandler(handler)
+    return handler
 
 
 def _crawl(
@@ -144,8 +192,14 @@ def _crawl(
     date: str | None,
     run_key: str,
     on_start: Callable[[list], None] | None,
+    max_minutes: float | None = None,
+    floods: dict[str, tuple[int, str]] | None = None,
 ) -> list[tuple[Source, Any]]:
-    """Run every source to its end on one CrawlerProcess; returns (source, crawler) pairs."""
+    """Run every source to its end on one CrawlerProcess; returns (source, crawler) pairs.
+
+    SIGTERM/SIGINT (crawler.shutdown): the first stops the crawl within `[scan] grace_seconds`,
+    the second at once; the time budget stops it the same way.
+    """
     from scrapy.crawler import CrawlerProcess
 
     from crawler.run import build_settings, schedule_sources
@@ -159,24 +213,40 @@ def _crawl(
         sources_dirs=[str(d) for d in sc.sources_dirs],
         overrides=crawl_overrides(settings),
     )
+    from crawler.pipelines.alert import reset_down
+    from markwatch.services.notify_run import held_path
+
+    reset_down()
+    base.set("MARKWATCH_HELD_DB", str(held_path(settings)), priority="cmdline")
     process = CrawlerProcess(base)
+    handler = _log_handler(settings, base)
     pairs = []
     for src in sources:
         s = base.copy()
         if settings.queue.backend == "redis":
             for k, v in redis_settings(settings.queue, run_key, src.name).items():
                 s.set(k, v, priority="cmdline")
+        limit, usual = (floods or {}).get(src.name, (0, ""))
+        if limit:
+            s.set("MARKWATCH_FLOOD_LIMIT", limit, priority="cmdline")
+            s.set("MARKWATCH_FLOOD_USUAL", usual, priority="cmdline")
         pairs += schedule_sources(
             process, [src], settings=s, jobdir=jobdir, base_urls=base_url, date=date, days=sc.days
         )
     if on_start:
         on_start(pairs)
-    if sc.max_minutes:
-        from twisted.internet import reactor
+    from twisted.internet import reactor
 
+    if max_minutes:
         # Any: twisted declares callLater on a zope interface, which mypy reads without the instance.
-        cast(Any, reactor).callLater(sc.max_minutes * 60, _stop_at_budget, pairs)
-    process.start()
+        cast(Any, reactor).callLater(max_minutes * 60, _stop_at_budget, pairs, sc.grace_seconds)
+    stop = shutdown.SignalStop([c for _, c in pairs], grace=sc.grace_seconds)
+    stop.install()
+    try:
+        process.start(install_signal_handlers=False)
+    finally:
+        stop.uninstall()
+        handler.flush()
     return pairs
 
 
@@ -190,7 +260,7 @@ def _stages_of(crawlers: list[Any]) -> dict[str, float]:
 
 def _status(stats: list[SourceStats], errors: list[str]) -> str:
     """The run's state: failed when no source gave anything usable, degraded when any source or step is not ok."""
-    if any(s.finish_reason == "shutdown" for s in stats):
+    if shutdown.interrupted() or any(s.finish_reason == "shutdown" for s in stats):
         return "interrupted"
     if not stats or all(s.state == "failed" for s in stats):
         return "failed"
@@ -231,8 +301,7 @@ def run_scan(
     on_start: Callable[[list], None] | None = None,
 ) -> ScanReport:
     """Scan, notify and record. Raises ConfigError (exit 2) or ScanBusy (another scan holds the lock)."""
-    from crawler.marks import marks_for, matcher_for
-    from crawler.run import stats_of
+    from crawler.marks import marks_for
 
     t0 = time.perf_counter()
     # Read once: the spiders (search terms) and the screen stage get this same copy from crawler.marks.
@@ -267,66 +336,158 @@ def run_scan(
             jobdir = None if redis_mode else state / "jobs"
             resumed = jobdir is not None and any((jobdir / s.name / JOURNAL).exists() for s in srcs)
             history = {s.name: log.yield_history(s.name) for s in srcs}
+            sc = settings.scan
+            floods = {
+                s.name: flood_limit(log.alerts_history(s.name), factor=sc.flood_factor, minimum=sc.flood_min)
+                for s in srcs
+            }
             run_id = log.start([s.name for s in srcs], trigger, resumed)
-            stages: dict[str, float] = {}
-            t = time.perf_counter()
-            matcher_for(str(settings.marks.path))  # build once, timed apart from the crawl
-            stages["setup"] = (time.perf_counter() - t) + (t - t0)
+            report = ScanReport(run_id, "running", [], {}, 0.0, resumed, log_file=str(log_file_of(settings)))
             errors: list[str] = []
-            stats: list[SourceStats] = []
-            t = time.perf_counter()
             try:
-                pairs = _crawl(
-                    settings, srcs, jobdir=jobdir, base_url=base_url, date=date, run_key=run_key, on_start=on_start
+                _scan_body(
+                    settings,
+                    srcs,
+                    report,
+                    errors,
+                    t0=t0,
+                    jobdir=jobdir,
+                    base_url=base_url,
+                    date=date,
+                    run_key=run_key,
+                    on_start=on_start,
+                    history=history,
+                    floods=floods,
+                    marks=marks,
+                    max_minutes=budget_minutes(settings, trigger),
                 )
-                stats = [stats_of(src, c, history.get(src.name)) for src, c in pairs]
-                pipeline = _stages_of([c for _, c in pairs])
-            except Exception as exc:  # a crawl that cannot run at all is a failed run, recorded as such
-                errors.append(f"crawl failed: {type(exc).__name__}: {exc}")
-                pipeline = dict.fromkeys(STAGES, 0.0)
-            crawl_wall = time.perf_counter() - t
-            stages["crawl"] = max(0.0, crawl_wall - sum(pipeline.values()))
-            stages.update(pipeline)
-            if redis_mode and stats:
-                from markwatch.services.distributed import expire_keys
-
-                try:
-                    expire_keys(settings.queue, run_key, [s.name for s in srcs])
-                except Exception as exc:  # the scan's work is done; only the cleanup hint failed
-                    errors.append(f"queue expiry not set: {exc}")
-            report = ScanReport(run_id, "running", stats, stages, 0.0, resumed, log_file=str(log_file_of(settings)))
-            t = time.perf_counter()
-            if settings.scan.notify and stats:
-                _notify(settings, marks, report, errors, queued=sum(_queued(c) for _, c in pairs))
-            stages["notify"] = time.perf_counter() - t
-            # Re-check filed cases (markwatch/services/scan_followup.py); with the store down they wait for the next
-            # run, which the store error already says.
-            if stats and not any(e.startswith("store unavailable") for e in errors):
-                from markwatch.services.scan_followup import after_scan
-
-                report.followup = after_scan(settings, base_url=base_url, date=date, errors=errors)
-            if jobdir:
-                for s in stats:
-                    if s.finish_reason == "finished":
-                        shutil.rmtree(jobdir / s.source, ignore_errors=True)
+            except Exception as exc:  # whatever broke after the crawl, the run is recorded and the report printed
+                logger.error("scan step failed", exc_info=True)
+                errors.append(f"scan step failed: {type(exc).__name__}: {str(exc)[:200]}")
             report.errors = errors
-            report.status = "failed" if not stats else _status(stats, errors)
+            report.status = "failed" if not report.sources else _status(report.sources, errors)
             report.duration = time.perf_counter() - t0
-            stages["total"] = report.duration
-            report.stages = {k: round(v, 3) for k, v in stages.items()}
-            log.finish(
-                run_id,
-                report.status,
-                totals=report.totals(),
-                per_source=[asdict(s) for s in stats],
-                stages=report.stages,
-                errors=errors,
-                duration=report.duration,
-            )
-            _after_run(settings, log, report)
+            report.stages["total"] = round(report.duration, 3)
+            try:
+                log.finish(
+                    run_id,
+                    report.status,
+                    totals=report.totals(),
+                    per_source=[asdict(s) for s in report.sources],
+                    stages=report.stages,
+                    errors=errors,
+                    duration=report.duration,
+                )
+            except sqlite3.Error as exc:  # the run log's disk is full: the report still says what happened
+                logger.error("run record not closed: %s", exc)
+                errors.append(f"run record not written ({exc}); the next scan marks it killed")
+            try:
+                _after_run(settings, log, report)
+            except Exception as exc:
+                errors.append(f"after-run step failed: {type(exc).__name__}: {str(exc)[:200]}")
             return report
     finally:
         lock.release()
+
+
+def _scan_body(
+    settings: Settings,
+    srcs: list[Source],
+    report: ScanReport,
+    errors: list[str],
+    *,
+    t0: float,
+    jobdir: Path | None,
+    base_url: str | None,
+    date: str | None,
+    run_key: str,
+    on_start: Callable[[list], None] | None,
+    history: dict[str, list[int]],
+    floods: dict[str, tuple[int, str]],
+    marks: list,
+    max_minutes: float | None,
+) -> None:
+    """Crawl, then the digests, the case follow-up and the job folders; fills *report* and *errors* as it goes."""
+    from crawler.marks import matcher_for
+    from crawler.pipelines.alert import down_stores
+    from crawler.run import stats_of
+
+    redis_mode = settings.queue.backend == "redis"
+    stages: dict[str, float] = report.stages
+    t = time.perf_counter()
+    matcher_for(str(settings.marks.path))  # build once, timed apart from the crawl
+    stages["setup"] = (time.perf_counter() - t) + (t - t0)
+    stats: list[SourceStats] = []
+    pairs: list[tuple[Source, Any]] = []
+    t = time.perf_counter()
+    try:
+        pairs = _crawl(
+            settings,
+            srcs,
+            jobdir=jobdir,
+            base_url=base_url,
+            date=date,
+            run_key=run_key,
+            on_start=on_start,
+            max_minutes=max_minutes,
+            floods=floods,
+        )
+        stats = [stats_of(src, c, history.get(src.name)) for src, c in pairs]
+        pipeline = _stages_of([c for _, c in pairs])
+    except Exception as exc:  # a crawl that cannot run at all is a failed run, recorded as such
+        logger.error("crawl failed", exc_info=True)
+        errors.append(f"crawl failed: {type(exc).__name__}: {exc}")
+        pipeline = dict.fromkeys(STAGES, 0.0)
+    report.sources = stats
+    crawl_wall = time.perf_counter() - t
+    stages["crawl"] = max(0.0, crawl_wall - sum(pipeline.values()))
+    stages.update(pipeline)
+    report.stages = {k: round(v, 3) for k, v in stages.items()}
+    if shutdown.interrupted():
+        errors.append(
+            f"interrupted by {shutdown.interrupted()}"
+            + (" (stopped at once)" if shutdown.stopped_at_once() else "")
+            + "; the next scan resumes it"
+        )
+    down = down_stores()
+    unstored = sum(_stat(c, "markwatch/alerts_unstored") for _, c in pairs)
+    queued = sum(_queued(c) for _, c in pairs)
+    for where, why in down.items():
+        if why == "unreachable" and queued and not unstored:
+            continue  # said by the outbox line below ("store unavailable, N alerts queued; …")
+        line = f"alerts store {storelog.safe(where)} unavailable: {why}"
+        if unstored:
+            line += f"; {unstored} alert(s) not stored (their items are screened again next scan)"
+        errors.append(line)
+    if redis_mode and stats:
+        from markwatch.services.distributed import expire_keys
+
+        try:
+            expire_keys(settings.queue, run_key, [s.name for s in srcs])
+        except Exception as exc:  # the scan's work is done; only the cleanup hint failed
+            errors.append(f"queue expiry not set: {exc}")
+    t = time.perf_counter()
+    if settings.scan.notify and stats and not shutdown.stopped_at_once():
+        if unstored:
+            errors.append("digests not sent: the alerts store could not take this run's alerts")
+        else:
+            _notify(settings, marks, report, errors, queued=queued)
+    stages["notify"] = time.perf_counter() - t
+    # Re-check filed cases (markwatch/services/scan_followup.py); with the store down they wait for the next
+    # run, which the store error already says.
+    if stats and not down and not shutdown.interrupted() and not any(e.startswith("store unavailable") for e in errors):
+        from markwatch.services.scan_followup import after_scan
+
+        report.followup = after_scan(settings, base_url=base_url, date=date, errors=errors)
+    if jobdir:
+        for s in stats:
+            if s.finish_reason == "finished":
+                shutil.rmtree(jobdir / s.source, ignore_errors=True)
+    report.stages = {k: round(v, 3) for k, v in stages.items()}
+
+
+def _stat(crawler: Any, key: str) -> int:
+    return int(crawler.stats.get_value(key, 0) or 0) if crawler.stats else 0
 
 
 def _queued(crawler: Any) -> int:
@@ -367,7 +528,11 @@ def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[st
     from markwatch.services.notify_run import notify
 
     if queued:
-        flushed = _flush_outbox(settings)
+        try:
+            flushed = _flush_outbox(settings)
+        except Exception as exc:  # the outbox itself cannot be read: the alerts wait in it
+            logging.getLogger(__name__).warning("outbox not flushed: %s", exc)
+            flushed = None
         if flushed is not None:
             queued = flushed
     if queued:
@@ -381,6 +546,12 @@ def _notify(settings: Settings, marks: list, report: ScanReport, errors: list[st
         return
     except (LedgerBusy, OSError) as exc:
         errors.append(f"email digests not sent: {exc}")
+        return
+    except Exception as exc:  # e.g. the ledger's disk is full: the run says so, the traceback goes to the log
+        logging.getLogger(__name__).error("digests not sent", exc_info=True)
+        from alerts.store_errors import write_failure
+
+        errors.append(f"email digests not sent: {write_failure(exc) or type(exc).__name__}: {str(exc)[:200]}")
         return
     report.email_transport = f"{result.transport}: {result.destination}"
     report.emails_sent = sum(1 for o in result.outcomes if o.state == "sent")
@@ -400,7 +571,11 @@ def _flush_outbox(settings: Settings) -> int | None:
     except AlertsError:
         return None
     try:
-        if not (hasattr(store, "flush_outbox") and hasattr(store, "outbox_size")):
+        if not hasattr(store, "flush_outbox"):
+            from alerts.outbox import drain
+
+            return drain(store, settings.store.outbox_file())
+        if not hasattr(store, "outbox_size"):
             return None
         try:
             store.flush_outbox()
