@@ -268,8 +268,10 @@ def _listing_verdict(
             outcomes.append(LinkOutcome(url=url, alert_id=a.id, outcome="online", at=now))
         else:
             problems.append(f"{a.source}: {ans.state}: {ans.reason}")
-    if outcomes:
-        record_links(case_store, case.id, outcomes)
+    latest = case_store.get(case.id).link_states()
+    changed = [o for o in outcomes if o.url not in latest or latest[o.url].outcome != o.outcome]
+    if changed:
+        record_links(case_store, case.id, changed)
     data: dict[str, Any] = {"as_of": today.isoformat(), "looked_up": f"{len(links)} listing page(s)"}
     if gone and len(gone) == len(links):
         first = gone[0]

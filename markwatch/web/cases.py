@@ -238,7 +238,8 @@ def case_dossier(request: Request, case_id: str, fmt: str, user: User) -> Respon
     """The dossier as a download (built on request: the evidence may have changed since)."""
     from starlette.background import BackgroundTask
 
-    from alerts.cases.dossier import DossierOptions, build_dossier, export_pdf, export_zip
+    from alerts.cases.dossier import build_dossier, export_pdf, export_zip
+    from markwatch.services.dossier_opts import dossier_options
     from matcher.marksfile import MarksFileError, load_marks
 
     if fmt not in ("pdf", "zip"):
@@ -253,9 +254,7 @@ def case_dossier(request: Request, case_id: str, fmt: str, user: User) -> Respon
     tmp = tempfile.TemporaryDirectory(prefix="markwatch-dossier-")
     try:
         now = datetime.now(UTC)
-        opts = DossierOptions(
-            chromium=settings.cases.chromium, timeout=settings.cases.timeout, platforms=settings.cases.platforms
-        )
+        opts = dossier_options(settings)
         folder = build_dossier(
             case, alerts, request.app.state.evidence(), marks, Path(tmp.name) / "d", opts=opts, now=now
         )
@@ -263,7 +262,7 @@ def case_dossier(request: Request, case_id: str, fmt: str, user: User) -> Respon
         if fmt == "zip":
             export_zip(folder, out)
         else:
-            export_pdf(folder, out, case_id=case.id, created_at=now)
+            export_pdf(folder, out, case_id=case.id, created_at=now, stamp_post=opts.stamp_post)
     except CaseError as exc:
         tmp.cleanup()
         raise HTTPException(503, f"The dossier could not be made: {exc}") from None
