@@ -446,8 +446,9 @@ def build_dossier(
     platform = ""
     if case.entity.kind == "listing":
         platform = opts.platforms.get(case.entity.source, "") or "（未配置该来源的知识产权投诉渠道）"
-    applicant = {k: clean(v, 300) for k, v in (opts.applicant or {}).items() if v}
-    applicant.setdefault("name", clean(case.owner, 300))
+    given = opts.applicant or {}
+    applicant = {k: clean(given.get(k) or "", 300) for k in ("name", "credit_code", "address", "agent", "contact")}
+    applicant["name"] = applicant["name"] or clean(case.owner, 300)
     ctx = {
         "case": case,
         "alerts": alerts,
