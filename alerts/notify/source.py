@@ -38,7 +38,8 @@ def item_from_alert(alert: Alert) -> DigestItem:
     if alert.subject.kind == "enterprise":
         from alerts.cases.authority import authority_for, uscc_valid
 
-        code = str(alert.subject.uscc or alert.item.get("uscc") or "").strip().upper()
+        ent = alert.entity or ""
+        code = str(ent[5:] if ent.startswith("uscc:") else (alert.item or {}).get("uscc") or "").strip().upper()
         if uscc_valid(code):
             uscc = code
             auth = authority_for(code)

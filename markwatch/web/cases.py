@@ -305,7 +305,8 @@ def shared_alert(request: Request, token: str) -> Response:
     from alerts.cases.model import alert_url
     from alerts.notify.sanitize import display_text
 
-    uscc = str(a.subject.uscc or (a.item or {}).get("uscc") or "")
+    ent = a.entity or ""
+    uscc = str(ent[5:] if ent.startswith("uscc:") else (a.item or {}).get("uscc") or "")
     auth = authority_for(uscc) if a.subject.kind == "enterprise" and uscc else None
     rows = [
         ("商标 Mark", a.mark),
