@@ -182,7 +182,9 @@ def test_listing_dossier_has_complaint_csv(tmp_path, make_alert):
     opts = DossierOptions(timeout=90, platforms={"gsxt": "演示商城知识产权保护平台"}, screenshots=False, pdf=False)
     folder = build_dossier(case, store.get_many(case.alert_ids), ev, parse_marks(MARKS), tmp_path / "d", opts=opts)
     csv_text = (folder / "complaint.csv").read_text(encoding="utf-8-sig")
-    assert csv_text.splitlines()[0].startswith("权利人,权利人统一社会信用代码,商标,注册号,类别,侵权类型,侵权链接,店铺名称")
+    assert csv_text.splitlines()[0].startswith(
+        "权利人,权利人统一社会信用代码,商标,注册号,类别,侵权类型,侵权链接,店铺名称"
+    )
     assert "'=cmd" in csv_text and "1234567" in csv_text and "http://127.0.0.1:8700/registry/company/C00000" in csv_text
     letter = (folder / "letter.txt").read_text(encoding="utf-8")
     assert "投诉渠道：演示商城知识产权保护平台" in letter and "潮品<b>店</b>" in letter
@@ -203,7 +205,12 @@ def test_english_dossier_labels_keep_chinese_provisions_and_letter(tmp_path, mak
     en_html = (en / "dossier.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in zh_html and "权利商标" in zh_html and "Legal basis" not in zh_html
     assert '<html lang="en">' in en_html
-    for label in ("Application for an enterprise-name dispute", "2. The marks", "5. Legal basis", "7. Procedure so far"):
+    for label in (
+        "Application for an enterprise-name dispute",
+        "2. The marks",
+        "5. Legal basis",
+        "7. Procedure so far",
+    ):
         assert label in en_html
     assert "二、权利商标" not in en_html and "处理经过" not in en_html and "complaint filed" in en_html
     assert "第五十八条" in en_html and "Trademark Law of the PRC" in en_html  # Chinese provision + English title
@@ -222,16 +229,33 @@ def test_applicant_block_and_complaint_packs_at_the_platform_limit(tmp_path, mak
     store, ev, cases, case = _setup(tmp_path, name="1:1复刻 一正消痔软膏 0", kind="listing", make_alert=make_alert)
     more = []
     for i in range(1, 7):
-        a = make_alert(text=f"1:1复刻 一正消痔软膏 {i}", mark="一正", owner="吉林一正药业集团有限公司", kind="listing",
-                       seller="潮品<b>店</b>", key=f"id:L{i}", item={"url": f"http://127.0.0.1:8700/market/item/L{i}"})
+        a = make_alert(
+            text=f"1:1复刻 一正消痔软膏 {i}",
+            mark="一正",
+            owner="吉林一正药业集团有限公司",
+            kind="listing",
+            seller="潮品<b>店</b>",
+            key=f"id:L{i}",
+            item={"url": f"http://127.0.0.1:8700/market/item/L{i}"},
+        )
         more.append(a)
     store.upsert(more)
     store.review([a.id for a in more], "confirmed", now=T0)
     case = add_alerts(store, cases, case.id, [a.id for a in more], now=T0)
-    applicant = {"name": "吉林一正药业集团有限公司", "credit_code": "91220500123456789X", "address": "吉林省通化市",
-                 "agent": "某某知识产权代理有限公司", "contact": "张律师 0435-1234567"}
-    opts = DossierOptions(screenshots=False, pdf=False, applicant=applicant, max_links={"gsxt": 3},
-                          platforms={"gsxt": "演示商城知识产权保护平台"})
+    applicant = {
+        "name": "吉林一正药业集团有限公司",
+        "credit_code": "91220500123456789X",
+        "address": "吉林省通化市",
+        "agent": "某某知识产权代理有限公司",
+        "contact": "张律师 0435-1234567",
+    }
+    opts = DossierOptions(
+        screenshots=False,
+        pdf=False,
+        applicant=applicant,
+        max_links={"gsxt": 3},
+        platforms={"gsxt": "演示商城知识产权保护平台"},
+    )
     folder = build_dossier(case, store.get_many(case.alert_ids), ev, parse_marks(MARKS), tmp_path / "d", opts=opts)
     packs = sorted(p.name for p in folder.glob("complaint-*.csv"))
     assert packs == ["complaint-01.csv", "complaint-02.csv", "complaint-03.csv"]

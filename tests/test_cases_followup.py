@@ -64,8 +64,13 @@ def env(tmp_path):
 def _firm_case(store, cases, ev, make_alert, name, uscc, trade, mark, *, source="demo-registry-api", deadline=None):
     eid = ev.put(f"http://x/registry/{uscc}", T, 200, {}, name.encode())
     a = make_alert(
-        text=name, mark=mark, owner="owner of " + mark, source=source, item={"uscc": uscc, "status": "存续"},
-        evidence_id=eid, now=T,
+        text=name,
+        mark=mark,
+        owner="owner of " + mark,
+        source=source,
+        item={"uscc": uscc, "status": "存续"},
+        evidence_id=eid,
+        now=T,
     )
     a = a.model_copy(update={"matched": trade, "subject": a.subject.model_copy(update={"trade_name": trade})})
     store.upsert([a])
@@ -120,8 +125,14 @@ def _listing_case(store, cases, ev, make_alert, base, listings, source, seller=N
         url = f"{base}/market/item/{x.id}"
         eid = ev.put(url, T, 200, {}, x.title.encode())
         a = make_alert(
-            kind="listing", text=x.title, seller=seller or x.shop_name, source=source, item={"url": url}, evidence_id=eid,
-            now=T, key=f"id:{x.id}",
+            kind="listing",
+            text=x.title,
+            seller=seller or x.shop_name,
+            source=source,
+            item={"url": url},
+            evidence_id=eid,
+            now=T,
+            key=f"id:{x.id}",
         )
         store.upsert([a])
         store.review([a.id], "confirmed", now=T)
@@ -273,7 +284,9 @@ def qcc():
     httpd.server_close()
 
 
-def test_signed_provider_lookup_rename_resolves_and_refusal_leaves_the_case(qcc, env, make_alert, tmp_path, monkeypatch):
+def test_signed_provider_lookup_rename_resolves_and_refusal_leaves_the_case(
+    qcc, env, make_alert, tmp_path, monkeypatch
+):
     handler, url = qcc
     store, cases, ev = env
     case = _firm_case(
@@ -376,8 +389,9 @@ def test_listing_redirect_to_another_host_is_never_fetched(where, env, make_aler
     (tmp_path / "src" / "hostile-market.yaml").write_text(LISTING_SOURCE.format(base=base), encoding="utf-8")
     try:
         url = f"{base}/item/1"
-        a = make_alert(kind="listing", text="1:1复刻 九阳豆浆机", seller="A店", source="hostile-market",
-                       item={"url": url}, now=T)
+        a = make_alert(
+            kind="listing", text="1:1复刻 九阳豆浆机", seller="A店", source="hostile-market", item={"url": url}, now=T
+        )
         store.upsert([a])
         store.review([a.id], "confirmed", now=T)
         c = file_case(cases, open_case(store, cases, [a.id], now=T).id, to="平台", now=T)

@@ -48,8 +48,9 @@ def _case(tmp_path, make_alert):
     store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
     ev = EvidenceStore(tmp_path / "evidence.sqlite")
     eid = ev.put("http://127.0.0.1:8700/registry/company/C1", T0, 200, {}, "<h1>湖北一正药业有限公司</h1>".encode())
-    a = make_alert(text="湖北一正药业有限公司", mark="一正", owner="吉林一正药业集团有限公司",
-                   item={"uscc": USCC}, evidence_id=eid)
+    a = make_alert(
+        text="湖北一正药业有限公司", mark="一正", owner="吉林一正药业集团有限公司", item={"uscc": USCC}, evidence_id=eid
+    )
     store.upsert([a])
     store.review([a.id], "confirmed", now=T0)
     cases = SQLiteCaseStore(store.db)
@@ -62,7 +63,7 @@ def test_capture_and_dossier_stamped_round_trip_and_tampering(tmp_path, make_ale
     s = _settings(tmp_path, tsa.url)
     assert stamp_captures(s, ev) == {"stamped": 1, "failed": 0}
     assert tsa.hits == 1 and ev.unstamped() == []
-    (url, gen, reply), = ev.stamps(eid)
+    ((url, gen, reply),) = ev.stamps(eid)
     roots = load_roots(tsa.ca)
     st = verify_reply(reply, ev.get(eid).body, roots)
     assert st.gen_time == gen and "Test TSA" in st.tsa

@@ -220,15 +220,30 @@ def test_digest_a_brand_owner_acts_on():
     from alerts.notify.links import LinkError, make_token, read_token
 
     items = [
-        item("a1", name="湖北一正药业有限公司", score=0.95, probability=0.97, uscc="914201000181BJ1X8M",
-             authority="武汉市市场监督管理局", first_seen=datetime(2025, 3, 1, 8, 0, tzinfo=UTC)),
+        item(
+            "a1",
+            name="湖北一正药业有限公司",
+            score=0.95,
+            probability=0.97,
+            uscc="914201000181BJ1X8M",
+            authority="武汉市市场监督管理局",
+            first_seen=datetime(2025, 3, 1, 8, 0, tzinfo=UTC),
+        ),
         item("b2", name="一正牌 药盒 1:1", kind="listing", score=0.7, probability=0.3, url="https://m.example/i/2"),
     ]
     key = "k" * 32
     r = render_digest(
-        "ip@yizheng.example", items, sender=SENDER, base_url=BASE, now=NOW, language="zh",
-        timezone="Asia/Shanghai", attach_csv=True,
-        link_for=lambda it: f"https://review.example/mw/shared/alerts/{make_token(key, it.alert_id, 'ip@yizheng.example')}",
+        "ip@yizheng.example",
+        items,
+        sender=SENDER,
+        base_url=BASE,
+        now=NOW,
+        language="zh",
+        timezone="Asia/Shanghai",
+        attach_csv=True,
+        link_for=lambda it: (
+            f"https://review.example/mw/shared/alerts/{make_token(key, it.alert_id, 'ip@yizheng.example')}"
+        ),
         page_for=lambda it: "https://registry.example/company?uscc=" + it.uscc if it.uscc else None,
     )
     msg = parse(r)

@@ -38,7 +38,9 @@ ess_cert_id_alg = sha256
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "markwatch tests")])
+    return x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "markwatch tests")]
+    )
 
 
 def make_pki(folder: Path) -> tuple[Path, Path, Path]:
@@ -54,9 +56,7 @@ def make_pki(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now)
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     tsa_key = ec.generate_private_key(ec.SECP256R1())
@@ -70,9 +70,7 @@ def make_pki(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
@@ -94,6 +92,7 @@ class LocalTSA:
         (self.dir / "serial").write_text("01\n")
         (self.dir / "tsa.cnf").write_text(CONF.format(dir=self.dir))
         self.hits = 0
+        self.lock = threading.Lock()  # openssl's serial file is not safe for concurrent replies
         tsa = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,12 +103,25 @@ class LocalTSA:
                 n = int(self.headers.get("Content-Length") or 0)
                 query = self.rfile.read(min(n, 1 << 16))
                 tsa.hits += 1
-                with tempfile.TemporaryDirectory(dir=tsa.dir) as t:
+                with tsa.lock, tempfile.TemporaryDirectory(dir=tsa.dir) as t:
                     q, r = Path(t) / "q.tsq", Path(t) / "r.tsr"
                     q.write_bytes(query)
                     proc = subprocess.run(
-                        ["openssl", "ts", "-reply", "-config", str(tsa.dir / "tsa.cnf"), "-queryfile", str(q),
-                         "-signer", str(tsa.cert), "-inkey", str(tsa.key), "-out", str(r)],
+                        [
+                            "openssl",
+                            "ts",
+                            "-reply",
+                            "-config",
+                            str(tsa.dir / "tsa.cnf"),
+                            "-queryfile",
+                            str(q),
+                            "-signer",
+                            str(tsa.cert),
+                            "-inkey",
+                            str(tsa.key),
+                            "-out",
+                            str(r),
+                        ],
                         capture_output=True,
                         check=False,
                     )

@@ -347,9 +347,14 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
             wanted.append((a, a.evidence_id, "取证页面", proves))
     for e in case.events:
         when = e.data.get("as_of") or e.at.date().isoformat()
+        state = clean(
+            "，".join(str(x) for x in (e.data.get("after_name"), e.data.get("after_status")) if x),
+            200,
+        )
+        after_label = "复查（处理后）" if e.action == "resolve" else "复查"
         for key, label, proves in (
             ("before_evidence", "复查（处理前）", "处理前的状态"),
-            ("after_evidence", "复查（处理后）", f"截至 {when} 的状态：{clean(e.data.get('after_status') or e.data.get('after_name') or '', 200)}"),
+            ("after_evidence", after_label, f"截至 {when} 的状态：{state or '见页面'}"),
         ):
             if e.data.get(key):
                 wanted.append((None, str(e.data[key]), label, proves))
@@ -367,9 +372,7 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
         except Exception as exc:  # a missing or corrupt body is named in the dossier, never hidden
             (out / folder / "MISSING.txt").write_text(f"{eid}: {exc}\n", encoding="utf-8")
             result.append(
-                Sighting(
-                    n, alert, eid, "", datetime.now(UTC), 0, eid, 0, folder, None, label, str(exc)[:300], proves
-                )
+                Sighting(n, alert, eid, "", datetime.now(UTC), 0, eid, 0, folder, None, label, str(exc)[:300], proves)
             )
             continue
         (out / folder / "page.bin").write_bytes(ev.body)
@@ -410,8 +413,21 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
                 stamp_text = f"（时间戳无效：{exc}）"
         result.append(
             Sighting(
-                n, alert, eid, ev.url, ev.fetched_at, ev.status, ev.id, ev.size, folder, shot, label, "", proves,
-                stamp_text, stamp_file,
+                n,
+                alert,
+                eid,
+                ev.url,
+                ev.fetched_at,
+                ev.status,
+                ev.id,
+                ev.size,
+                folder,
+                shot,
+                label,
+                "",
+                proves,
+                stamp_text,
+                stamp_file,
             )
         )
     return result
@@ -607,9 +623,7 @@ def export_zip(folder: Path, output: Path) -> Path:
     return output
 
 
-def export_pdf(
-    folder: Path, output: Path, *, case_id: str, created_at: datetime, stamp_post: Any = None
-) -> Path:
+def export_pdf(folder: Path, output: Path, *, case_id: str, created_at: datetime, stamp_post: Any = None) -> Path:
     """The PDF, and next to it ``<name>.manifest.json`` with its hash (what ``verify`` reads) and,
     with a TSA, ``<name>.tsr`` stamping the PDF."""
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -259,9 +259,7 @@ def _listing_verdict(
         ans = answers.get(a.source, {}).get(tid) or LookupAnswer("failed", "no answer")
         after = _keep(evidence, ans)
         if ans.state == "gone":
-            gone.append(
-                {"url": url, "how": ans.gone_by, "reason": ans.reason, "before": a.evidence_id, "after": after}
-            )
+            gone.append({"url": url, "how": ans.gone_by, "reason": ans.reason, "before": a.evidence_id, "after": after})
             outcomes.append(LinkOutcome(url=url, alert_id=a.id, outcome="removed", at=now, detail=ans.reason))
         elif ans.state == "found":
             present += 1

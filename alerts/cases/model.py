@@ -194,7 +194,9 @@ def transition(case: Case, action: str) -> str:
     if table is None:
         raise InvalidTransition(f"unknown action {action!r}")
     if case.state not in table:
-        allowed = sorted(a for a, t in TRANSITIONS.items() if case.state in t and a not in ("note", "check", "checked", "links"))
+        allowed = sorted(
+            a for a, t in TRANSITIONS.items() if case.state in t and a not in ("note", "check", "checked", "links")
+        )
         raise InvalidTransition(
             f"case {case.id} is {case.state}: cannot {action} (allowed: {', '.join(allowed) or 'nothing'})"
         )

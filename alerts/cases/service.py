@@ -213,9 +213,7 @@ def record_links(
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.outcome] = counts.get(o.outcome, 0) + 1
-    return _apply(
-        store, case_id, "links", who, now, note, {"links": counts}, links=[*case.links, *outcomes]
-    )
+    return _apply(store, case_id, "links", who, now, note, {"links": counts}, links=[*case.links, *outcomes])
 
 
 def add_alerts(

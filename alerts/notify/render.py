@@ -155,7 +155,12 @@ def _order(it: DigestItem, now: datetime) -> tuple:
 
 
 def _item_view(
-    it: DigestItem, base_url: str, language: str = "en", *, tz: str = "UTC", link: str | None = None,
+    it: DigestItem,
+    base_url: str,
+    language: str = "en",
+    *,
+    tz: str = "UTC",
+    link: str | None = None,
     page: str | None = None,
 ) -> dict:
     href = safe_href(page or it.url)
@@ -253,7 +258,8 @@ def render_digest(
         "has_links": link_for is not None,
     }
     context["summary"] = [
-        {"n": i + 1, "mark": m["name"], **a} for i, (m, a) in enumerate((m, a) for m in context["marks"] for a in m["alerts"])
+        {"n": i + 1, "mark": m["name"], **a}
+        for i, (m, a) in enumerate((m, a) for m in context["marks"] for a in m["alerts"])
     ]
     env = environment(str(template_dir or TEMPLATE_DIR))
     text = env.get_template("digest.txt").render(context)
@@ -283,8 +289,28 @@ def render_digest(
     return Rendered(msg_id, recipient, subject, alert_ids, shown, msg, case_keys)
 
 
-CSV_COLUMNS_ZH = ["商标", "名称或商品", "类型", "可能性", "统一社会信用代码", "登记机关", "建议途径", "链接", "首次发现"]
-CSV_COLUMNS_EN = ["mark", "name or title", "kind", "likelihood", "credit code", "authority", "route", "link", "first seen"]
+CSV_COLUMNS_ZH = [
+    "商标",
+    "名称或商品",
+    "类型",
+    "可能性",
+    "统一社会信用代码",
+    "登记机关",
+    "建议途径",
+    "链接",
+    "首次发现",
+]
+CSV_COLUMNS_EN = [
+    "mark",
+    "name or title",
+    "kind",
+    "likelihood",
+    "credit code",
+    "authority",
+    "route",
+    "link",
+    "first seen",
+]
 
 
 def _cell(value: str) -> str:
@@ -311,7 +337,17 @@ def digest_csv(
         w.writerow(
             [
                 _cell(display_text(x, 300))
-                for x in (it.mark, it.name, kind, level, it.uscc, it.authority, route, page, _fmt_time(it.first_seen, tz))
+                for x in (
+                    it.mark,
+                    it.name,
+                    kind,
+                    level,
+                    it.uscc,
+                    it.authority,
+                    route,
+                    page,
+                    _fmt_time(it.first_seen, tz),
+                )
             ]
         )
     return buf.getvalue()

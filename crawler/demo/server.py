@@ -301,7 +301,9 @@ class Handler(BaseHTTPRequestHandler):
         if gone in ("http_404", "http_410"):
             return self._send(int(gone[-3:]), self.state.render("market_gone.html", notice="页面不存在"))
         if gone == "marker_missing":
-            return self._send(200, self.state.render("market_gone.html", notice="很抱歉，您查看的宝贝不存在，可能已下架或者被转移。"))
+            return self._send(
+                200, self.state.render("market_gone.html", notice="很抱歉，您查看的宝贝不存在，可能已下架或者被转移。")
+            )
         if gone == "marker_off_shelf":
             return self._send(200, self.state.render("market_gone.html", notice="该商品已下架"))
         # redirect_search (and api_code, which the HTML page shows as a redirect too): to the search page
@@ -355,7 +357,12 @@ class Handler(BaseHTTPRequestHandler):
             body = {
                 "code": 0,
                 "msg": "ok",
-                "item": {"itemId": x.id, "title": x.title, "shop": {"name": x.shop_name}, "url": f"/market/item/{x.id}"},
+                "item": {
+                    "itemId": x.id,
+                    "title": x.title,
+                    "shop": {"name": x.shop_name},
+                    "url": f"/market/item/{x.id}",
+                },
             }
         self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
 

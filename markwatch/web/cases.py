@@ -319,15 +319,13 @@ def shared_alert(request: Request, token: str) -> Response:
         ("状态 Status", a.status),
     ]
     reasons = "".join(f"<li>{escape(display_text(r.zh or r.en, 300))}</li>" for r in a.reasons)
-    table = "".join(
-        f"<tr><th>{escape(k)}</th><td>{escape(display_text(str(v), 500))}</td></tr>" for k, v in rows if v
-    )
+    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(display_text(str(v), 500))}</td></tr>" for k, v in rows if v)
     html = (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
-        "<title>markwatch</title></head><body style=\"font-family:sans-serif;max-width:760px\">"
-        f"<h1 style=\"font-size:18px\">{escape(display_text(a.subject.text, 200))}</h1>"
+        '<title>markwatch</title></head><body style="font-family:sans-serif;max-width:760px">'
+        f'<h1 style="font-size:18px">{escape(display_text(a.subject.text, 200))}</h1>'
         f'<table style="border-collapse:collapse">{table}</table><ul>{reasons}</ul>'
-        "<p style=\"color:#666;font-size:12px\">只读链接，由 markwatch 摘要邮件发出；名称和标题由第三方填写，按原样显示。"
+        '<p style="color:#666;font-size:12px">只读链接，由 markwatch 摘要邮件发出；名称和标题由第三方填写，按原样显示。'
         " Read-only link from a markwatch digest; names were written by third parties.</p></body></html>"
     )
     return Response(
