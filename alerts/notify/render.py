@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -257,10 +258,9 @@ def render_digest(
         "cases": cu.view(case_updates, base_url, language),
         "has_links": link_for is not None,
     }
-    context["summary"] = [
-        {"n": i + 1, "mark": m["name"], **a}
-        for i, (m, a) in enumerate((m, a) for m in context["marks"] for a in m["alerts"])
-    ]
+    marks_view: list[dict[str, Any]] = context["marks"]  # type: ignore[assignment]
+    listed = [(m, a) for m in marks_view for a in m["alerts"]]
+    context["summary"] = [{"n": i + 1, "mark": m["name"], **a} for i, (m, a) in enumerate(listed)]
     env = environment(str(template_dir or TEMPLATE_DIR))
     text = env.get_template("digest.txt").render(context)
     html = env.get_template("digest.html").render(context)

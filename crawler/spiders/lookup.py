@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -70,7 +71,8 @@ class LookupSpider(SourceSpider):
         sources_dirs: list[str] | None = None,
         **kw: Any,
     ) -> None:
-        src = source if isinstance(source, Source) else find_source(str(source), sources_dirs)
+        dirs: list[str | Path] | None = list(sources_dirs) if sources_dirs else None
+        src = source if isinstance(source, Source) else find_source(str(source), dirs)
         if src.lookup is None:
             raise ValueError(f"source {src.name!r} has no lookup section")
         lk = src.lookup

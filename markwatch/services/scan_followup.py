@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 from alerts.cases.followup import LookupAnswer, LookupTarget
@@ -24,13 +25,13 @@ class CrawlerLooker:
     def __init__(self, settings: Settings, *, base_url: str | None = None) -> None:
         self.settings = settings
         self.base_url = base_url or settings.scan.base_url
-        self.dirs = [str(d) for d in settings.scan.sources_dirs]
+        self.dirs: list[str] = [str(d) for d in settings.scan.sources_dirs]
         self.last_sources: dict[str, dict[str, Any]] = {}
 
     def sources_for(self, by: str) -> list[str]:
         from crawler.sources import available_sources
 
-        found = available_sources(self.dirs)
+        found = available_sources(list[str | Path](self.dirs))
         names = [n for n, s in sorted(found.items()) if s.lookup is not None and s.lookup.by == by]
         wanted = self.settings.cases.lookup_sources
         return [n for n in wanted if n in names] if wanted else names
