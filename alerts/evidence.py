@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS captures (
     UNIQUE (evidence_id, url, fetched_at)
 );
 CREATE INDEX IF NOT EXISTS captures_evidence ON captures(evidence_id, fetched_at);
+CREATE TABLE IF NOT EXISTS timestamps (  -- RFC 3161 replies over the body (alerts.timestamps)
+    evidence_id TEXT NOT NULL REFERENCES evidence(id),
+    tsa_url TEXT NOT NULL,
+    gen_time TEXT NOT NULL,       -- the time the TSA vouches for
+    reply BLOB NOT NULL,          -- TimeStampResp, DER
+    UNIQUE (evidence_id, tsa_url, gen_time)
+);
 """
 
 
@@ -225,6 +232,36 @@ class EvidenceStore:
             original_size=first.original_size,
             size_exact=first.size_exact,
         )
+
+    # -- trusted timestamps (alerts.timestamps) ------------------------------------------------
+
+    def put_stamp(self, evidence_id: str, tsa_url: str, gen_time: datetime, reply: bytes) -> None:
+        """Keep a TSA's reply over the body of *evidence_id* beside it."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO timestamps (evidence_id, tsa_url, gen_time, reply) VALUES (?,?,?,?)",
+            (evidence_id, tsa_url, iso(gen_time), bytes(reply)),
+        )
+
+    def stamps(self, evidence_id: str) -> list[tuple[str, datetime, bytes]]:
+        """(tsa_url, gen_time, reply) of every stamp over *evidence_id*, oldest first."""
+        return [
+            (u, utc(datetime.fromisoformat(t)), bytes(r))
+            for u, t, r in self.db.execute(
+                "SELECT tsa_url, gen_time, reply FROM timestamps WHERE evidence_id = ? ORDER BY gen_time",
+                (evidence_id,),
+            )
+        ]
+
+    def unstamped(self, limit: int = 500) -> list[str]:
+        """Evidence ids without any stamp, most recently captured first."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT e.id FROM evidence e WHERE NOT EXISTS (SELECT 1 FROM timestamps t WHERE t.evidence_id = e.id) "
+                "ORDER BY (SELECT MAX(fetched_at) FROM captures c WHERE c.evidence_id = e.id) DESC LIMIT ?",
+                (int(limit),),
+            )
+        ]
 
     def close(self) -> None:
         self.db.close()

@@ -363,6 +363,82 @@ class IdentitySpec(BaseModel):
         return FieldSpec.model_validate({"css": self.css, "xpath": self.xpath, "json": self.json_})
 
 
+# ---- lookup mode (issue 23): the follow-up's re-checks, run by crawler/spiders/lookup.py ----------------
+# Kept in this one block (plus the `lookup` field of Source and its secrets in secret_refs) so that
+# the rest of the format stays as it is.
+
+
+class GoneSpec(BaseModel):
+    """What "gone" (removed, delisted, unknown) looks like on this source: any one of these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    statuses: list[int] = Field(default_factory=lambda: [404, 410])  # HTTP statuses
+    markers: list[str] = Field(default_factory=list)  # text on a 200 page: 宝贝不存在, 商品已下架
+    redirect_to: list[str] = Field(default_factory=list)  # regexes on a redirect's Location (a search or home page)
+    codes: list[str] = Field(default_factory=list)  # values of the error status (error.json) meaning "no such item"
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _strs(cls, v):
+        return [str(x) for x in v] if isinstance(v, list) else v
+
+    @field_validator("redirect_to")
+    @classmethod
+    def _regexes(cls, v: list[str]) -> list[str]:
+        for r in v:
+            try:
+                re.compile(r)
+            except re.error as exc:
+                raise ValueError(f"redirect_to {r!r}: not a regular expression: {exc}") from None
+        return v
+
+
+class LookupSpec(BaseModel):
+    """One entity looked up again: by credit code (registries) or by the item itself (marketplaces).
+
+    `url` and `params` are templates with {base}, {uscc}, {date}, {url} (the item's page) and {key}
+    (the item's identity); `fields` read the answer like a detail page's; `found` (a selector)
+    empty means the answer holds no such entity.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: Literal["uscc", "item"]
+    url: str = Field(min_length=1)
+    params: dict[str, str] = Field(default_factory=dict)
+    format: Literal["html", "json"] = "html"
+    script: ScriptSpec | None = None
+    fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    found: FieldSpec | None = None
+    error: ErrorSpec | None = None  # how this endpoint says "refused", when not as the source's pages do
+    gone: GoneSpec = Field(default_factory=GoneSpec)
+
+    @property
+    def data_format(self) -> str:
+        return "json" if self.script is not None else self.format
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _coerce_fields(cls, v):
+        return {k: _spec(s) for k, s in (v or {}).items()} if isinstance(v, dict) else v
+
+    @field_validator("found", mode="before")
+    @classmethod
+    def _coerce_found(cls, v):
+        return _spec(v)
+
+    @model_validator(mode="after")
+    def _needs(self) -> LookupSpec:
+        need = "{uscc}" if self.by == "uscc" else ("{url}", "{key}")
+        text = self.url + str(self.params)
+        if isinstance(need, str) and need not in text:
+            raise ValueError("a lookup by credit code needs {uscc} in url or params")
+        if isinstance(need, tuple) and not any(n in text for n in need):
+            raise ValueError("a lookup by item needs {url} or {key} in url or params")
+        return self
+
+
 PageSpec.model_rebuild()
 
 
@@ -396,6 +472,7 @@ class Source(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     allowed_hosts: list[str] = Field(default_factory=list)  # hosts besides those of its URLs it may fetch from
     identity: IdentitySpec | None = None  # a listing's stable id (default: its URL)
+    lookup: LookupSpec | None = None  # the follow-up's re-check (issue 23; crawler/spiders/lookup.py)
     path: str = Field(default="", exclude=True)
 
     @field_validator("encoding", "query_encoding")
@@ -476,6 +553,9 @@ class Source(BaseModel):
             walk("token", self.token.model_dump())
         if self.proxy:
             walk("proxy", self.proxy)
+        if self.lookup:
+            walk("lookup.url", self.lookup.url)
+            walk("lookup.params", self.lookup.params)
         return out
 
     def missing_secrets(self, env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:

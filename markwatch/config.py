@@ -180,28 +180,51 @@ class QueueSettings(BaseModel):
     idle_grace: float = Field(default=20.0, ge=0)  # seconds a worker with nothing to do waits for peers' requests
 
 
-class CaseLookup(BaseModel):
-    """How the follow-up looks an enterprise up by credit code on one source (JSON, JMESPath)."""
+class Applicant(BaseModel):
+    """[cases.applicant]: who applies (the rights holder or its agent), shown on every dossier and letter."""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(pattern=r"^(\{base\}|https?://)[^\s]*\{uscc\}[^\s]*$")  # {base}, {uscc}, {date}
-    name: str = "data.entName"
-    status: str = "data.regState"
-    found: str | None = None  # JMESPath that is null/false when the code is unknown (default: name)
+    name: str = ""  # 申请人 (the rights holder); default: the mark's owner
+    credit_code: str = ""  # 统一社会信用代码
+    address: str = ""
+    agent: str = ""  # 委托代理人 (law firm or agent)
+    contact: str = ""  # 联系人及电话 / email
+
+
+class PlatformSettings(BaseModel):
+    """[cases.platform_rules."<source>"]: how a platform takes complaints (links per request)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""  # the IP-protection channel (default: [cases] platforms)
+    max_links: int = Field(default=300, ge=1, le=10000)  # Alibaba IPP: 300 links per complaint
 
 
 class CasesSettings(BaseModel):
-    """[cases]: deadlines, where listing complaints go, how the follow-up re-checks entities."""
+    """[cases]: deadlines, the applicant, where listing complaints go, which sources the follow-up asks."""
 
     model_config = ConfigDict(extra="forbid")
 
     deadline_days: int = Field(default=30, ge=0, le=366)  # default deadline after filing a name dispute
     platforms: dict[str, str] = Field(default_factory=dict)  # source name -> the platform's IP-protection channel
-    lookups: dict[str, CaseLookup] = Field(default_factory=dict)  # source name -> lookup by USCC
+    platform_rules: dict[str, PlatformSettings] = Field(default_factory=dict)  # source name -> complaint limits
+    # Sources whose `lookup:` sections the follow-up may use, in order (empty: every source that has one).
+    lookup_sources: list[str] = Field(default_factory=list)
     followup: bool = True  # re-check filed cases at the end of each scan
     chromium: str = "chromium"  # the headless browser that renders dossiers and screenshots
     timeout: float = Field(default=20.0, gt=0, le=300)
+    applicant: Applicant = Field(default_factory=Applicant)
+
+
+class EvidenceSettings(BaseModel):
+    """[evidence]: trusted timestamps (RFC 3161) on captures and exported dossiers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tsa_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")  # none: hash-only evidence
+    tsa_ca_file: Path | None = None  # the TSA's root certificate(s), PEM, to verify its tokens
+    stamp_captures: bool = True  # stamp each new capture after a scan (when tsa_url is set)
 
 
 class Settings(BaseModel):
@@ -216,6 +239,7 @@ class Settings(BaseModel):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     cases: CasesSettings = Field(default_factory=CasesSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     _source: str = PrivateAttr(default="<defaults>")
 

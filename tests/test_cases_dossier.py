@@ -106,7 +106,7 @@ def test_dossier_pdf_zip_and_verify(tmp_path, make_alert):
     assert (folder / ev_dir / "screenshot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = _pdf_text(folder / "dossier.pdf")
     for needle in (
-        "商标侵权",
+        "企业名称争议处理申请材料",
         "吉林一正药业集团有限公司",
         "湖北一正药业有限公司",
         USCC,
@@ -119,6 +119,10 @@ def test_dossier_pdf_zip_and_verify(tmp_path, make_alert):
     ):
         assert needle in text.replace(" ", ""), needle
     assert _pages(folder / "dossier.pdf") >= 3
+    # for an authority: one procedure, no internal paths or login names, an evidence list, hash-only said
+    flat = text.replace(" ", "")
+    assert "知识产权侵权投诉" not in flat and "provisions.yaml" not in flat and "ana" not in flat.split("证据清单")[0]
+    assert "操作人" not in flat and "证据清单" in flat and "证明内容" in flat and "未加盖可信时间戳" in flat
     letter = (folder / "letter.txt").read_text(encoding="utf-8")
     assert "致：武汉市市场监督管理局" in letter and "第1234567号" in letter and "30 日内" in letter
 
@@ -178,7 +182,9 @@ def test_listing_dossier_has_complaint_csv(tmp_path, make_alert):
     opts = DossierOptions(timeout=90, platforms={"gsxt": "演示商城知识产权保护平台"}, screenshots=False, pdf=False)
     folder = build_dossier(case, store.get_many(case.alert_ids), ev, parse_marks(MARKS), tmp_path / "d", opts=opts)
     csv_text = (folder / "complaint.csv").read_text(encoding="utf-8-sig")
-    assert csv_text.splitlines()[0].startswith("权利人,商标,注册号")
+    assert csv_text.splitlines()[0].startswith(
+        "权利人,权利人统一社会信用代码,商标,注册号,类别,侵权类型,侵权链接,店铺名称"
+    )
     assert "'=cmd" in csv_text and "1234567" in csv_text and "http://127.0.0.1:8700/registry/company/C00000" in csv_text
     letter = (folder / "letter.txt").read_text(encoding="utf-8")
     assert "投诉渠道：演示商城知识产权保护平台" in letter and "潮品<b>店</b>" in letter
@@ -199,9 +205,14 @@ def test_english_dossier_labels_keep_chinese_provisions_and_letter(tmp_path, mak
     en_html = (en / "dossier.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in zh_html and "权利商标" in zh_html and "Legal basis" not in zh_html
     assert '<html lang="en">' in en_html
-    for label in ("Trademark infringement (imitation) case file", "1. The marks", "4. Legal basis", "5. Case history"):
+    for label in (
+        "Application for an enterprise-name dispute",
+        "2. The marks",
+        "5. Legal basis",
+        "7. Procedure so far",
+    ):
         assert label in en_html
-    assert "一、权利商标" not in en_html and "案件记录" not in en_html and "complaint filed" in en_html
+    assert "二、权利商标" not in en_html and "处理经过" not in en_html and "complaint filed" in en_html
     assert "第五十八条" in en_html and "Trademark Law of the PRC" in en_html  # Chinese provision + English title
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in en_html and "<script>alert(1)" not in en_html
     assert "\u202e" not in en_html
@@ -209,3 +220,49 @@ def test_english_dossier_labels_keep_chinese_provisions_and_letter(tmp_path, mak
     assert (zh / "letter.txt").read_bytes() == (en / "letter.txt").read_bytes()
     with pytest.raises(DossierError):
         build_dossier(case, alerts, ev, parse_marks(MARKS), tmp_path / "fr", opts=opts, language="fr")
+
+
+def test_applicant_block_and_complaint_packs_at_the_platform_limit(tmp_path, make_alert):
+    """`[cases] applicant` on the letter and the dossier; a shop's links split at the platform's limit per request."""
+    from alerts.cases.service import add_alerts
+
+    store, ev, cases, case = _setup(tmp_path, name="1:1复刻 一正消痔软膏 0", kind="listing", make_alert=make_alert)
+    more = []
+    for i in range(1, 7):
+        a = make_alert(
+            text=f"1:1复刻 一正消痔软膏 {i}",
+            mark="一正",
+            owner="吉林一正药业集团有限公司",
+            kind="listing",
+            seller="潮品<b>店</b>",
+            key=f"id:L{i}",
+            item={"url": f"http://127.0.0.1:8700/market/item/L{i}"},
+        )
+        more.append(a)
+    store.upsert(more)
+    store.review([a.id for a in more], "confirmed", now=T0)
+    case = add_alerts(store, cases, case.id, [a.id for a in more], now=T0)
+    applicant = {
+        "name": "吉林一正药业集团有限公司",
+        "credit_code": "91220500123456789X",
+        "address": "吉林省通化市",
+        "agent": "某某知识产权代理有限公司",
+        "contact": "张律师 0435-1234567",
+    }
+    opts = DossierOptions(
+        screenshots=False,
+        pdf=False,
+        applicant=applicant,
+        max_links={"gsxt": 3},
+        platforms={"gsxt": "演示商城知识产权保护平台"},
+    )
+    folder = build_dossier(case, store.get_many(case.alert_ids), ev, parse_marks(MARKS), tmp_path / "d", opts=opts)
+    packs = sorted(p.name for p in folder.glob("complaint-*.csv"))
+    assert packs == ["complaint-01.csv", "complaint-02.csv", "complaint-03.csv"]
+    rows = [len((folder / p).read_text("utf-8-sig").splitlines()) - 1 for p in packs]
+    assert rows == [3, 3, 1]
+    letter = (folder / "letter.txt").read_text("utf-8")
+    assert "权利人统一社会信用代码：91220500123456789X" in letter and "代理人：某某知识产权代理有限公司" in letter
+    assert "complaint-01.csv、complaint-02.csv、complaint-03.csv" in letter
+    html = (folder / "dossier.html").read_text("utf-8")
+    assert "知识产权侵权投诉材料" in html and "企业名称争议处理申请材料" not in html and "张律师 0435-1234567" in html

@@ -211,3 +211,24 @@ def test_browser_open_file_and_resolve(tmp_path):
         store.close()
         evidence.close()
         shutil.rmtree(prof, ignore_errors=True)
+
+
+def test_shared_read_only_alert_link_for_an_owner_without_an_account(site):
+    """The digest's signed link opens one alert without sign-in; a forged, expired or revoked one does not."""
+    from alerts.notify.links import make_token
+
+    seed, hostile, _ = site.ids
+    token = make_token("k" * 40, seed, "ip@yizheng.example")
+    r = site.get(f"/shared/alerts/{token}", follow_redirects=False)
+    assert r.status_code == 200 and "湖北一正药业有限公司" in r.text and USCC in r.text
+    assert "武汉市市场监督管理局" in r.text  # the authority from the credit code
+    assert "default-src 'none'" in r.headers["Content-Security-Policy"] and r.headers["Cache-Control"] == "no-store"
+    assert "/alerts/" + seed not in r.text and "csrf" not in r.text.lower()  # nothing of the analysts' site
+    bad = make_token("x" * 40, seed, "ip@yizheng.example")
+    assert site.get(f"/shared/alerts/{bad}").status_code == 410
+    evil = make_token("k" * 40, hostile, "ip@yizheng.example")
+    body = site.get(f"/shared/alerts/{evil}").text
+    assert "<script>window.__pwned" not in body and "&lt;script&gt;" in body
+    site.app.state.settings.notify.links_valid_after = "2999-01-01T00:00:00+00:00"
+    r = site.get(f"/shared/alerts/{token}")
+    assert r.status_code == 410 and "revoked" in r.text

@@ -70,7 +70,8 @@ def test_digest_has_both_parts_headers_and_links():
     assert 'href="https://review.example/mw/alerts/a1"' in html
     assert 'href="https://qcc.example/firm/1?x=1&amp;y=2"' in html
     # grouped by mark, each group headed by the mark and its count
-    assert text.index("== 一正 (1) ==") < text.index("吉林一正") < text.index("== 九阳 (1) ==")
+    head = text.index("== 一正 (1) ==")
+    assert head < text.index("吉林一正", head) < text.index("== 九阳 (1) ==")
 
 
 def test_same_alerts_same_message_id_regardless_of_order():
@@ -196,12 +197,13 @@ def test_digest_lists_the_most_likely_first_and_says_how_likely():
     want = [n for n, q in others if q > derived] + ["旧告警"] + [n for n, q in others if q <= derived]
     order = sorted(["最可能", "同分旧", "同分新", "高分低概率", "旧告警"], key=text.index)
     assert order == want
-    assert "est. 97 % worth a look (score 0.80)" in text and "est. 62 % worth a look (score 0.99)" in text
-    assert "<strong>est. 97 % worth a look</strong>" in html and "score 0.80" in html
+    # the calibrated chance in words (高 / 中 / 低), not a bare percentage
+    assert "likelihood: high (score 0.80)" in text and "likelihood: medium (score 0.99)" in text
+    assert "<strong>likelihood: high</strong>" in html and "score 0.80" in html
     assert sorted(["最可能", "同分旧", "高分低概率"], key=html.index) == ["最可能", "同分旧", "高分低概率"]
     zh = parse(render_digest("ip@yizheng.example", items, sender=SENDER, base_url=BASE, now=NOW, language="zh"))
-    assert "约 97 % 值得一看（相似度 0.80）" in zh.get_body(("plain",)).get_content()
-    assert "约 97 % 值得一看" in zh.get_body(("html",)).get_content()
+    assert "侵权可能性：高（相似度 0.80）" in zh.get_body(("plain",)).get_content()
+    assert "可能性：高" in zh.get_body(("html",)).get_content()
 
 
 def test_the_digest_cap_keeps_the_most_likely():
@@ -210,3 +212,55 @@ def test_the_digest_cap_keeps_the_most_likely():
     r = render_digest("ip@yizheng.example", items, sender=SENDER, base_url=BASE, now=NOW, max_items=5)
     text = parse(r).get_body(("plain",)).get_content()
     assert all(f"/alerts/p{i}" in text for i in range(5)) and not any(f"/alerts/s{i}" in text for i in range(5))
+
+
+def test_digest_a_brand_owner_acts_on():
+    """Credit code, authority, suggested route, likelihood in words, the owner's time zone, a summary
+    table at the top, a CSV attachment, and signed read-only links instead of the analysts' site."""
+    from alerts.notify.links import LinkError, make_token, read_token
+
+    items = [
+        item(
+            "a1",
+            name="湖北一正药业有限公司",
+            score=0.95,
+            probability=0.97,
+            uscc="914201000181BJ1X8M",
+            authority="武汉市市场监督管理局",
+            first_seen=datetime(2025, 3, 1, 8, 0, tzinfo=UTC),
+        ),
+        item("b2", name="一正牌 药盒 1:1", kind="listing", score=0.7, probability=0.3, url="https://m.example/i/2"),
+    ]
+    key = "k" * 32
+    r = render_digest(
+        "ip@yizheng.example",
+        items,
+        sender=SENDER,
+        base_url=BASE,
+        now=NOW,
+        language="zh",
+        timezone="Asia/Shanghai",
+        attach_csv=True,
+        link_for=lambda it: (
+            f"https://review.example/mw/shared/alerts/{make_token(key, it.alert_id, 'ip@yizheng.example')}"
+        ),
+        page_for=lambda it: "https://registry.example/company?uscc=" + it.uscc if it.uscc else None,
+    )
+    msg = parse(r)
+    text = msg.get_body(("plain",)).get_content()
+    assert text.index("一览") < text.index("== 一正 (2) ==")
+    assert "[高] 湖北一正药业有限公司 | 914201000181BJ1X8M | 向武汉市市场监督管理局提出企业名称争议" in text
+    assert "[低] 一正牌 药盒 1:1 | 向平台投诉" in text
+    assert "统一社会信用代码：914201000181BJ1X8M　登记机关：武汉市市场监督管理局" in text
+    assert "首次发现 2025-03-01 16:00 Asia/Shanghai" in text  # 08:00 UTC in the owner's zone
+    assert "https://registry.example/company?uscc=914201000181BJ1X8M" in text
+    assert "/mw/alerts/" not in text and "审核" not in text  # no link to the analysts' site
+    link = next(line.split("：", 1)[1] for line in text.splitlines() if "只读链接" in line)
+    assert read_token(key, link.rsplit("/", 1)[1], max_days=30)[0] == "a1"
+    with pytest.raises(LinkError, match="revoked"):
+        read_token(key, link.rsplit("/", 1)[1], max_days=30, valid_after=datetime.now(UTC).replace(year=2099))
+    with pytest.raises(LinkError, match="not valid"):
+        read_token("other-key-" * 4, link.rsplit("/", 1)[1], max_days=30)
+    att = next(p for p in msg.iter_attachments() if p.get_filename() == "markwatch-digest.csv")
+    csv_text = att.get_content() if isinstance(att.get_content(), str) else att.get_content().decode("utf-8-sig")
+    assert "可能性" in csv_text and "914201000181BJ1X8M" in csv_text and "高" in csv_text

@@ -81,6 +81,22 @@ ACTION_EN = {
     "check": "follow-up check",
     "checked": "follow-up check",
 }
+LINK_ZH = {
+    "": "未提交",
+    "submitted": "已提交",
+    "removed": "已删除",
+    "online": "仍在线",
+    "rejected": "投诉未获支持",
+    "counter_notice": "卖家申诉",
+}
+LINK_EN = {
+    "": "not submitted",
+    "submitted": "submitted",
+    "removed": "removed",
+    "online": "still online",
+    "rejected": "rejected",
+    "counter_notice": "counter-notice",
+}
 RESOLUTION_EN = {
     "renamed": "renamed",
     "deregistered": "deregistered",
@@ -135,6 +151,7 @@ def _env() -> Environment:
     env.globals["state_label"] = _labeller(STATE_ZH, STATE_EN)
     env.globals["action_label"] = _labeller(ACTION_ZH, ACTION_EN)
     env.globals["resolution_label"] = _labeller(RESOLUTION_ZH, RESOLUTION_EN)
+    env.globals["link_label"] = _labeller(LINK_ZH, LINK_EN)
     return env
 
 
@@ -221,15 +238,25 @@ class Sighting:
     screenshot: str | None
     label: str
     error: str = ""
+    proves: str = ""  # what the exhibit proves (证明内容)
+    stamp: str = ""  # the trusted timestamp over page.bin, described; "" = hash only
+    stamp_file: str = ""
 
 
 @dataclass
 class DossierOptions:
+    """How to build a dossier. ``applicant``: ``[cases] applicant`` (name, credit_code, address, agent,
+    contact). ``tsa``: whether a TSA is configured; ``stamp_post`` sends the manifest to it."""
+
     chromium: str = "chromium"
     timeout: float = 30.0
     platforms: dict[str, str] = field(default_factory=dict)
     screenshots: bool = True
     pdf: bool = True
+    applicant: dict[str, str] = field(default_factory=dict)
+    tsa: str = ""  # [evidence] tsa_url: the manifest (or PDF) is stamped at export
+    stamp_post: Any = None  # alerts.timestamps.Post
+    max_links: dict[str, int] = field(default_factory=dict)  # source -> links per complaint (default 300)
 
 
 def _entity_facts(case: Case, alerts: list[Alert]) -> dict[str, Any]:
@@ -302,17 +329,32 @@ def _analysis(alerts: list[Alert]) -> tuple[list[dict[str, Any]], list[dict[str,
 
 def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: DossierOptions) -> list[Sighting]:
     """Every captured page of the case: each alert's, then the follow-up's before/after captures."""
-    wanted: list[tuple[Alert | None, str, str]] = []
+    wanted: list[tuple[Alert | None, str, str, str]] = []
+    firm = case.entity.kind == "enterprise"
     for a in alerts:
         if a.evidence_id:
-            wanted.append((a, a.evidence_id, "告警证据"))
+            proves = (
+                f"被申请人以“{clean(a.subject.text, 200)}”为企业名称登记（取证时的登记信息）"
+                if firm
+                else f"被投诉店铺在售“{clean(a.subject.text, 200)}”（取证时的商品页面）"
+            )
+            wanted.append((a, a.evidence_id, "取证页面", proves))
     for e in case.events:
-        for key, label in (("before_evidence", "跟踪复查（处理前）"), ("after_evidence", "跟踪复查（处理后）")):
+        when = e.data.get("as_of") or e.at.date().isoformat()
+        state = clean(
+            "，".join(str(x) for x in (e.data.get("after_name"), e.data.get("after_status")) if x),
+            200,
+        )
+        after_label = "复查（处理后）" if e.action == "resolve" else "复查"
+        for key, label, proves in (
+            ("before_evidence", "复查（处理前）", "处理前的状态"),
+            ("after_evidence", after_label, f"截至 {when} 的状态：{state or '见页面'}"),
+        ):
             if e.data.get(key):
-                wanted.append((None, str(e.data[key]), label))
+                wanted.append((None, str(e.data[key]), label, proves))
     seen: set[str] = set()
     result: list[Sighting] = []
-    for alert, eid, label in wanted:
+    for alert, eid, label, proves in wanted:
         if eid in seen:
             continue
         seen.add(eid)
@@ -324,7 +366,7 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
         except Exception as exc:  # a missing or corrupt body is named in the dossier, never hidden
             (out / folder / "MISSING.txt").write_text(f"{eid}: {exc}\n", encoding="utf-8")
             result.append(
-                Sighting(n, alert, eid, "", datetime.now(UTC), 0, eid, 0, folder, None, label, error=str(exc)[:300])
+                Sighting(n, alert, eid, "", datetime.now(UTC), 0, eid, 0, folder, None, label, str(exc)[:300], proves)
             )
             continue
         (out / folder / "page.bin").write_bytes(ev.body)
@@ -351,7 +393,37 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
             png = out / folder / "screenshot.png"
             chromium.screenshot(opts.chromium, inert, png, timeout=opts.timeout)
             shot = f"{folder}/screenshot.png"
-        result.append(Sighting(n, alert, eid, ev.url, ev.fetched_at, ev.status, ev.id, ev.size, folder, shot, label))
+        stamp_text, stamp_file = "", ""
+        stamps = evidence.stamps(eid) if hasattr(evidence, "stamps") else []
+        if stamps:
+            from alerts.timestamps import TimestampError, read_reply
+
+            tsa_url, _gen, reply = stamps[0]
+            (out / folder / "page.bin.tsr").write_bytes(reply)
+            stamp_file = f"{folder}/page.bin.tsr"
+            try:
+                stamp_text = read_reply(reply, ev.body).describe()
+            except TimestampError as exc:
+                stamp_text = f"（时间戳无效：{exc}）"
+        result.append(
+            Sighting(
+                n,
+                alert,
+                eid,
+                ev.url,
+                ev.fetched_at,
+                ev.status,
+                ev.id,
+                ev.size,
+                folder,
+                shot,
+                label,
+                "",
+                proves,
+                stamp_text,
+                stamp_file,
+            )
+        )
     return result
 
 
@@ -384,6 +456,9 @@ def build_dossier(
     platform = ""
     if case.entity.kind == "listing":
         platform = opts.platforms.get(case.entity.source, "") or "（未配置该来源的知识产权投诉渠道）"
+    given = opts.applicant or {}
+    applicant = {k: clean(given.get(k) or "", 300) for k in ("name", "credit_code", "address", "agent", "contact")}
+    applicant["name"] = applicant["name"] or clean(case.owner, 300)
     ctx = {
         "case": case,
         "alerts": alerts,
@@ -396,33 +471,28 @@ def build_dossier(
         "generated_at": now,
         "authority": case.authority or {},
         "lang": "zh",
+        "applicant": applicant,
+        "tsa": opts.tsa,
+        "stamped": [x for x in sightings if x.stamp],
+        "links": _links(case, alerts),
+        "packs": [],
+        "doc_title": "",
     }
     env = _env()
+    if case.entity.kind == "listing":
+        ctx["packs"] = write_complaint_packs(
+            out, case, alerts, mark_facts, applicant, opts.max_links.get(case.entity.source, DEFAULT_MAX_LINKS)
+        )
     letter_name = "letter_enterprise.txt" if case.entity.kind == "enterprise" else "letter_listing.txt"
     letter = env.get_template(letter_name).render(**ctx)
     (out / "letter.txt").write_text(letter, encoding="utf-8")
-    if case.entity.kind == "listing":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["权利人", "商标", "注册号", "类别", "侵权链接", "店铺/卖家", "商品标题", "投诉理由", "证据SHA-256"])
-        regs = "; ".join(r["number"] for m in mark_facts for r in m["registrations"])
-        classes = "; ".join(str(c) for m in mark_facts for c in m["classes"])
-        for a in alerts:
-            w.writerow(
-                [
-                    csv_cell(a.owner),
-                    csv_cell(a.mark),
-                    csv_cell(regs),
-                    csv_cell(classes),
-                    csv_cell(alert_url(a)),
-                    csv_cell(a.subject.seller or ""),
-                    csv_cell(a.subject.text),
-                    csv_cell("；".join(r.zh for r in a.reasons if r.zh)),
-                    csv_cell(a.evidence_id or ""),
-                ]
-            )
-        (out / "complaint.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
     ctx["letter"] = letter
+    firm = case.entity.kind == "enterprise"
+    ctx["doc_title"] = (
+        ("Application for an enterprise-name dispute" if firm else "Complaint to a platform: trademark infringement")
+        if language == "en"
+        else ("企业名称争议处理申请材料" if firm else "知识产权侵权投诉材料")
+    )
     html = env.get_template("dossier.html").render(**{**ctx, "lang": language})
     (out / "dossier.html").write_text(html, encoding="utf-8")
     (out / "case.json").write_text(json.dumps(case.to_doc(), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -433,7 +503,96 @@ def build_dossier(
     if opts.pdf:
         chromium.print_pdf(opts.chromium, out / "dossier.html", out / "dossier.pdf", timeout=max(opts.timeout, 60))
     write_manifest(out, case_id=case.id, created_at=now)
+    if opts.tsa and opts.stamp_post is not None:
+        stamp_file(out / MANIFEST, opts.stamp_post)
     return out
+
+
+DEFAULT_MAX_LINKS = 300  # Alibaba IPP: up to 300 links per complaint
+PACK_COLUMNS = [
+    "权利人",
+    "权利人统一社会信用代码",
+    "商标",
+    "注册号",
+    "类别",
+    "侵权类型",
+    "侵权链接",
+    "店铺名称",
+    "店铺链接",
+    "商品标题",
+    "投诉理由",
+    "证据文件SHA-256",
+]
+
+
+def _links(case: Case, alerts: list[Alert]) -> list[dict[str, Any]]:
+    """Each link of the case with its latest outcome (shops: every listing is a sighting of one shop)."""
+    states = case.link_states()
+    out = []
+    for a in alerts:
+        url = alert_url(a)
+        lk = states.get(url)
+        out.append({"alert": a, "url": url, "outcome": lk.outcome if lk else "", "at": lk.at if lk else None})
+    return out
+
+
+def write_complaint_packs(
+    out: Path, case: Case, alerts: list[Alert], mark_facts: list[dict[str, Any]], applicant: dict[str, str], limit: int
+) -> list[str]:
+    """``complaint.csv`` (all links) and, past the platform's limit per request, ``complaint-NN.csv`` packs.
+
+    One row per link with the fields complaint forms ask for; formula cells defused (``csv_cell``).
+    """
+    regs = "; ".join(r["number"] for m in mark_facts for r in m["registrations"])
+    classes = "; ".join(str(c) for m in mark_facts for c in m["classes"])
+    rows = []
+    for a in alerts:
+        item = a.item or {}
+        rows.append(
+            [
+                csv_cell(applicant.get("name") or a.owner),
+                csv_cell(applicant.get("credit_code", "")),
+                csv_cell(a.mark),
+                csv_cell(regs),
+                csv_cell(classes),
+                "商标侵权",
+                csv_cell(alert_url(a)),
+                csv_cell(a.subject.seller or item.get("seller") or ""),
+                csv_cell(item.get("seller_url") or ""),
+                csv_cell(a.subject.text),
+                csv_cell("；".join(r.zh for r in a.reasons if r.zh)),
+                csv_cell(a.evidence_id or ""),
+            ]
+        )
+
+    def write(name: str, chunk: list[list[str]]) -> None:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(PACK_COLUMNS)
+        w.writerows(chunk)
+        (out / name).write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
+
+    write("complaint.csv", rows)
+    packs = ["complaint.csv"]
+    if len(rows) > limit:
+        packs = []
+        for i in range(0, len(rows), limit):
+            name = f"complaint-{i // limit + 1:02d}.csv"
+            write(name, rows[i : i + limit])
+            packs.append(name)
+    return packs
+
+
+def stamp_file(path: Path, post: Any) -> Path:
+    """``<path>.tsr``: a TSA's reply over the file's bytes; DossierError when the TSA does not stamp it."""
+    from alerts.timestamps import stamp
+
+    ok, failed = stamp({"f": path.read_bytes()}, post)
+    if "f" not in ok:
+        raise DossierError(f"the time-stamping authority did not stamp {path.name}: {failed.get('f', 'no answer')}")
+    tsr = path.with_name(path.name + ".tsr")
+    tsr.write_bytes(ok["f"].reply)
+    return tsr
 
 
 def write_manifest(folder: Path, *, case_id: str, created_at: datetime) -> dict[str, Any]:
@@ -458,8 +617,9 @@ def export_zip(folder: Path, output: Path) -> Path:
     return output
 
 
-def export_pdf(folder: Path, output: Path, *, case_id: str, created_at: datetime) -> Path:
-    """The PDF, and next to it ``<name>.manifest.json`` with its hash (what ``verify`` reads)."""
+def export_pdf(folder: Path, output: Path, *, case_id: str, created_at: datetime, stamp_post: Any = None) -> Path:
+    """The PDF, and next to it ``<name>.manifest.json`` with its hash (what ``verify`` reads) and,
+    with a TSA, ``<name>.tsr`` stamping the PDF."""
     output.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(folder / "dossier.pdf", output)
     manifest = {
@@ -470,6 +630,8 @@ def export_pdf(folder: Path, output: Path, *, case_id: str, created_at: datetime
     }
     sidecar = output.with_name(output.name + ".manifest.json")
     sidecar.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    if stamp_post is not None:
+        stamp_file(output, stamp_post)
     return output
 
 
@@ -480,14 +642,34 @@ def export_pdf(folder: Path, output: Path, *, case_id: str, created_at: datetime
 class VerifyResult:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    stamps: list[str] = field(default_factory=list)  # "<file>: <time, TSA>" for each token that verified
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.checked > 0 and not self.problems
 
 
-def verify(path: Path) -> VerifyResult:
-    """Check every file against the manifest; extra, missing and altered files are problems."""
+def _check_stamp(res: VerifyResult, name: str, reply: bytes, data: bytes | None, roots: list[Any] | None) -> None:
+    from alerts.timestamps import TimestampError, read_reply, verify_reply
+
+    target = name[: -len(".tsr")]
+    if data is None:
+        res.problems.append(f"{name}: stamps {target}, which is missing")
+        return
+    try:
+        st = verify_reply(reply, data, roots) if roots else read_reply(reply, data)
+    except TimestampError as exc:
+        res.problems.append(f"{name}: {exc}")
+        return
+    res.stamps.append(f"{target}: {st.describe()}")
+    if not roots:
+        res.notes.append(f"{name}: stamps {target}; signature not checked (give the TSA's certificate: --tsa-ca)")
+
+
+def verify(path: Path, *, roots: list[Any] | None = None) -> VerifyResult:
+    """Check every file against the manifest, and every time-stamp token (``*.tsr``) against the file it
+    stamps (and, with *roots*, the TSA's signature); extra, missing and altered files are problems."""
     res = VerifyResult()
     if not path.exists():
         res.problems.append(f"{path}: no such file")
@@ -516,8 +698,16 @@ def verify(path: Path) -> VerifyResult:
                     res.checked += 1
                     if h.hexdigest() != meta.get("sha256"):
                         res.problems.append(f"{name}: SHA-256 does not match the manifest")
-                for name in sorted(set(names) - set(files) - {MANIFEST}):
+                stamp_of_manifest = MANIFEST + ".tsr"
+                for name in sorted(set(names) - set(files) - {MANIFEST, stamp_of_manifest}):
                     res.problems.append(f"{name}: in the package but not in the manifest")
+                for name in sorted(n for n in names if n.endswith(".tsr")):
+                    target = name[: -len(".tsr")]
+                    info = names.get(target)
+                    data = zf.read(info) if info is not None and info.file_size <= MAX_MEMBER else None
+                    _check_stamp(res, name, zf.read(names[name]), data, roots)
+                if stamp_of_manifest not in names:
+                    res.notes.append("the package itself carries no trusted timestamp (hash-only)")
         except (zipfile.BadZipFile, ValueError, KeyError) as exc:
             res.problems.append(f"{path.name}: unreadable package: {exc}")
         return res
@@ -537,4 +727,9 @@ def verify(path: Path) -> VerifyResult:
     res.checked = 1
     if sha256_file(path) != meta.get("sha256"):
         res.problems.append(f"{path.name}: SHA-256 does not match {sidecar.name}")
+    tsr = path.with_name(path.name + ".tsr")
+    if tsr.exists():
+        _check_stamp(res, tsr.name, tsr.read_bytes(), path.read_bytes(), roots)
+    else:
+        res.notes.append(f"{path.name} carries no trusted timestamp (hash-only)")
     return res

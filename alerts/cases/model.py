@@ -31,6 +31,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "note": {s: s for s in STATES},
     "check": {"filed": "filed", "awaiting": "awaiting"},
     "checked": {"filed": "filed", "awaiting": "awaiting"},  # the follow-up looked and found no change
+    "add": {s: s for s in ("open", "filed", "awaiting")},  # more listings of the same shop join the case
+    "links": {s: s for s in STATES},  # link outcomes recorded (complaint pack, platform's answer)
 }
 
 ResolutionKind = Literal["renamed", "deregistered", "revoked", "listing_removed", "other"]
@@ -99,6 +101,32 @@ class CaseEvent(BaseModel):
         return utc(v)
 
 
+class LinkOutcome(BaseModel):
+    """What became of one infringing link of a case: kept for the platform's success rate.
+
+    ``outcome``: ``submitted`` (in a complaint pack), ``removed`` (the platform took it down: the
+    follow-up saw it gone, or an analyst recorded it), ``online`` (still there), ``rejected``
+    (the platform refused the complaint), ``counter_notice`` (the seller objected).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    alert_id: str = ""
+    outcome: Literal["submitted", "removed", "online", "rejected", "counter_notice"]
+    at: datetime
+    detail: str = ""
+    pack: str = ""  # the complaint pack it went out in
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return utc(v)
+
+
+LINK_FINAL = ("removed", "rejected", "counter_notice")
+
+
 class Filing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -122,6 +150,7 @@ class Case(BaseModel):
     resolution: str = ""
     close_reason: str = ""
     events: list[CaseEvent] = Field(default_factory=list)
+    links: list[LinkOutcome] = Field(default_factory=list)  # each link's outcomes, latest last (shops)
     created_at: datetime
     updated_at: datetime
 
@@ -140,7 +169,16 @@ class Case(BaseModel):
         doc["updated_at"] = iso(self.updated_at)
         for i, e in enumerate(self.events):
             doc["events"][i]["at"] = iso(e.at)
+        for i, lk in enumerate(self.links):
+            doc["links"][i]["at"] = iso(lk.at)
         return doc
+
+    def link_states(self) -> dict[str, LinkOutcome]:
+        """Each link's latest outcome (by URL)."""
+        out: dict[str, LinkOutcome] = {}
+        for lk in self.links:
+            out[lk.url] = lk
+        return out
 
 
 def new_case_id() -> str:
@@ -156,7 +194,9 @@ def transition(case: Case, action: str) -> str:
     if table is None:
         raise InvalidTransition(f"unknown action {action!r}")
     if case.state not in table:
-        allowed = sorted(a for a, t in TRANSITIONS.items() if case.state in t and a not in ("note", "check", "checked"))
+        allowed = sorted(
+            a for a, t in TRANSITIONS.items() if case.state in t and a not in ("note", "check", "checked", "links")
+        )
         raise InvalidTransition(
             f"case {case.id} is {case.state}: cannot {action} (allowed: {', '.join(allowed) or 'nothing'})"
         )

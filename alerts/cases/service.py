@@ -12,7 +12,17 @@ from typing import Any
 
 from alerts.cases.authority import authority_for
 from alerts.cases.errors import CaseError
-from alerts.cases.model import ACTIVE_STATES, Case, CaseEvent, Filing, entity_of, new_case_id, transition
+from alerts.cases.model import (
+    ACTIVE_STATES,
+    Case,
+    CaseEvent,
+    Filing,
+    LinkOutcome,
+    alert_url,
+    entity_of,
+    new_case_id,
+    transition,
+)
 from alerts.cases.store import CaseStore
 from alerts.model import utc
 
@@ -99,7 +109,10 @@ def open_case(
     entity = entity_of(alerts[0])
     for other in store.list(states=ACTIVE_STATES, entity_key=entity.key):
         if other.owner == alerts[0].owner:
-            raise CaseError(f"case {other.id} is already open against this entity ({other.state})")
+            raise CaseError(
+                f"case {other.id} is already open against this entity ({other.state}): "
+                f"add the alerts to it (markwatch cases add {other.id} ALERT_ID…)"
+            )
     when = _now(now)
     authority = authority_for(entity.uscc).to_dict() if entity.kind == "enterprise" else {}
     case = Case(
@@ -184,3 +197,66 @@ def record_check(
 ) -> Case:
     """A follow-up look that found the infringer unchanged (kept so the dossier shows the checks)."""
     return _apply(store, case_id, "checked", who, now, "", data)
+
+
+def record_links(
+    store: CaseStore,
+    case_id: str,
+    outcomes: list[LinkOutcome],
+    *,
+    who: str = "follow-up",
+    now: datetime | None = None,
+    note: str = "",
+) -> Case:
+    """Each link's outcome (submitted in a pack, removed, rejected…), appended to the case's ``links``."""
+    case = store.get(case_id)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.outcome] = counts.get(o.outcome, 0) + 1
+    return _apply(store, case_id, "links", who, now, note, {"links": counts}, links=[*case.links, *outcomes])
+
+
+def add_alerts(
+    alert_store: Any,
+    store: CaseStore,
+    case_id: str,
+    alert_ids: Iterable[str],
+    *,
+    who: str = "analyst",
+    now: datetime | None = None,
+) -> Case:
+    """More confirmed alerts against the case's entity (another listing of the same shop) join the case."""
+    case = store.get(case_id)
+    wanted = []
+    for a in dict.fromkeys(x.strip() for x in alert_ids if x.strip()):
+        if len(a) < 32:
+            ids = alert_store.ids_with_prefix(a, limit=2)
+            if len(ids) != 1:
+                raise CaseError(f"alert id {a!r} is {'ambiguous' if ids else 'unknown'}")
+            a = ids[0]
+        wanted.append(a)
+    alerts = alert_store.get_many(wanted)
+    missing = sorted(set(wanted) - {a.id for a in alerts})
+    if missing:
+        raise CaseError(f"no alert with id {missing[0]!r}")
+    for a in alerts:
+        if a.status not in OPENABLE:
+            raise CaseError(f"alert {a.id[:12]} is {a.status}: confirm it first (cases group confirmed alerts)")
+        if entity_of(a).key != case.entity.key:
+            raise CaseError(f"alert {a.id[:12]} is against another entity than case {case.id}")
+        if a.owner != case.owner:
+            raise CaseError(f"alert {a.id[:12]} belongs to another brand owner")
+    new = [a.id for a in alerts if a.id not in case.alert_ids]
+    if not new:
+        raise CaseError("these alerts are already on the case")
+    urls = [alert_url(a) for a in alerts if a.id in new]
+    return _apply(
+        store,
+        case.id,
+        "add",
+        who,
+        now,
+        "",
+        {"alerts": new, "links": [u for u in urls if u]},
+        alert_ids=[*case.alert_ids, *new],
+    )

@@ -22,6 +22,9 @@ class DigestItem:
     status: str = "new"
     reasons_zh: tuple[str, ...] = ()
     probability: float | None = None  # calibrated; None: derived from the score when rendered
+    uscc: str = ""  # an enterprise's credit code
+    authority: str = ""  # its registering authority (from the code), "" when unknown
+    source_kind: str = ""  # the raw source name, for the owner's page link (DigestOptions.page_for)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +36,6 @@ class Recipient:
     min_score: dict[str, float] = field(default_factory=dict)
     statuses: frozenset[str] = frozenset({"new"})
     language: str = "zh"
+    timezone: str = "Asia/Shanghai"  # times in the digest
+    csv: bool = False  # attach the digest's alerts as CSV
+    links: bool = True  # signed read-only links to each alert (when [review] secret_key is set)

@@ -40,7 +40,14 @@ def recipients_for(marks: Iterable[Mark], settings: NotifySettings) -> list[Reci
         language = prefs.language if prefs is not None and prefs.language else settings.language
         out.append(
             Recipient(
-                address=addr, marks=tuple(names), min_score=floors, statuses=frozenset(statuses), language=language
+                address=addr,
+                marks=tuple(names),
+                min_score=floors,
+                statuses=frozenset(statuses),
+                language=language,
+                timezone=(prefs.timezone if prefs is not None and prefs.timezone else settings.timezone),
+                csv=prefs.csv if prefs is not None and prefs.csv is not None else settings.csv,
+                links=prefs.links if prefs is not None and prefs.links is not None else settings.links,
             )
         )
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -87,12 +88,35 @@ def subject_for(items: Sequence[DigestItem], max_marks: int = 3) -> str:
     return header_text(f"[markwatch] {len(items)} new suspected {noun} of {of}", 200)
 
 
-def _fmt_time(ts: datetime | None) -> str:
+def _fmt_time(ts: datetime | None, tz: str = "UTC") -> str:
+    """A time in the recipient's zone, with the zone's name (``2026-05-01 17:00 Asia/Shanghai``)."""
     if ts is None:
         return "unknown"
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    from zoneinfo import ZoneInfo
+
+    return ts.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M ") + ("UTC" if tz == "UTC" else tz)
+
+
+LIKELIHOOD = ((0.8, "高", "high"), (0.5, "中", "medium"), (0.0, "低", "low"))
+
+
+def likelihood(chance: float) -> tuple[str, str]:
+    """The calibrated chance in words (高 / 中 / 低): owners act on a level, not on a percentage."""
+    for floor, zh, en in LIKELIHOOD:
+        if chance >= floor:
+            return zh, en
+    return LIKELIHOOD[-1][1], LIKELIHOOD[-1][2]
+
+
+def route_of(it: DigestItem) -> tuple[str, str]:
+    """What the owner can do: a name dispute at the registering authority, or a complaint to the platform."""
+    if it.kind == "listing":
+        return "向平台投诉（知识产权保护平台）", "complaint to the platform (IP protection channel)"
+    if it.authority:
+        return f"向{it.authority}提出企业名称争议", f"enterprise-name dispute at {it.authority}"
+    return "企业名称争议（登记机关待核实）", "enterprise-name dispute (registering authority to be checked)"
 
 
 def review_link(base_url: str, alert_id: str) -> str:
@@ -131,21 +155,36 @@ def _order(it: DigestItem, now: datetime) -> tuple:
     return (-_chance(it), -it.score, it.first_seen or now, it.alert_id)
 
 
-def _item_view(it: DigestItem, base_url: str, language: str = "en") -> dict:
-    href = safe_href(it.url)
+def _item_view(
+    it: DigestItem,
+    base_url: str,
+    language: str = "en",
+    *,
+    tz: str = "UTC",
+    link: str | None = None,
+    page: str | None = None,
+) -> dict:
+    href = safe_href(page or it.url)
     reasons = it.reasons_zh if language == "zh" and it.reasons_zh else it.reasons
+    level_zh, level_en = likelihood(_chance(it))
+    route_zh, route_en = route_of(it)
     return {
+        "level": level_zh if language == "zh" else level_en,
+        "uscc": display_text(it.uscc, 18),
+        "authority": display_text(it.authority, 80),
+        "route": route_zh if language == "zh" else route_en,
+        "link": link or "",
         "name": display_text(it.name, 200) or "(no name)",
         "kind": "listing" if it.kind == "listing" else "enterprise name",
         "kind_zh": "商品" if it.kind == "listing" else "企业名称",
         "source": display_text(it.source, 80),
         "url": href,
-        "url_text": display_text(it.url, 200) if it.url else "",
+        "url_text": display_text(page or it.url, 200) if (page or it.url) else "",
         "score": f"{max(0.0, min(1.0, float(it.score))):.2f}",
         "percent": percent(_chance(it)),
         "reasons": [display_text(r, 300) for r in reasons[:8] if r],
         "more_reasons": max(0, len(reasons) - 8),
-        "first_seen": _fmt_time(it.first_seen),
+        "first_seen": _fmt_time(it.first_seen, tz),
         "review_url": review_link(base_url, it.alert_id),
     }
 
@@ -161,8 +200,17 @@ def render_digest(
     template_dir: Path | None = None,
     language: str = "en",
     case_updates: Sequence[cu.CaseUpdate] = (),
+    timezone: str = "UTC",
+    link_for: Callable[[DigestItem], str | None] | None = None,
+    page_for: Callable[[DigestItem], str | None] | None = None,
+    attach_csv: bool = False,
 ) -> Rendered:
-    """Render one digest covering all `items` (at most `max_items` in full) and all `case_updates`."""
+    """Render one digest covering all `items` (at most `max_items` in full) and all `case_updates`.
+
+    *timezone*: the recipient's (times are shown in it); *link_for*: a signed read-only link to an
+    alert for an owner without an account (None: no link, never the analysts' site); *page_for*: the
+    entity's own page (a company's page or the source's lookup, not the feed page it was found on).
+    """
     if not items and not case_updates:
         raise ValueError("a digest needs at least one alert or case update")
     now = now or datetime.now(UTC)
@@ -184,21 +232,35 @@ def render_digest(
         "total": len(items),
         "shown": shown,
         "hidden": len(items) - shown,
-        "generated": _fmt_time(now),
+        "generated": _fmt_time(now, timezone),
         "lang": "zh" if language == "zh" else "en",
         "review_url": base_url.rstrip("/") + "/alerts",
         "marks": [
             {
                 "name": display_text(mark, 64),
                 "total": len(its),
-                "alerts": [_item_view(it, base_url, language) for it in chosen[mark]],
+                "alerts": [
+                    _item_view(
+                        it,
+                        base_url,
+                        language,
+                        tz=timezone,
+                        link=link_for(it) if link_for else None,
+                        page=page_for(it) if page_for else None,
+                    )
+                    for it in chosen[mark]
+                ],
                 "hidden": len(its) - len(chosen[mark]),
                 "more_url": review_list_link(base_url, mark),
             }
             for mark, its in groups.items()
         ],
         "cases": cu.view(case_updates, base_url, language),
+        "has_links": link_for is not None,
     }
+    marks_view: list[dict[str, Any]] = context["marks"]  # type: ignore[assignment]
+    listed = [(m, a) for m in marks_view for a in m["alerts"]]
+    context["summary"] = [{"n": i + 1, "mark": m["name"], **a} for i, (m, a) in enumerate(listed)]
     env = environment(str(template_dir or TEMPLATE_DIR))
     text = env.get_template("digest.txt").render(context)
     html = env.get_template("digest.html").render(context)
@@ -216,7 +278,79 @@ def render_digest(
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    if attach_csv and ordered:
+        msg.add_attachment(
+            "\ufeff" + digest_csv(ordered, language, timezone, page_for),
+            subtype="csv",
+            charset="utf-8",
+            cte="base64",
+            filename="markwatch-digest.csv",
+        )
     return Rendered(msg_id, recipient, subject, alert_ids, shown, msg, case_keys)
+
+
+CSV_COLUMNS_ZH = [
+    "商标",
+    "名称或商品",
+    "类型",
+    "可能性",
+    "统一社会信用代码",
+    "登记机关",
+    "建议途径",
+    "链接",
+    "首次发现",
+]
+CSV_COLUMNS_EN = [
+    "mark",
+    "name or title",
+    "kind",
+    "likelihood",
+    "credit code",
+    "authority",
+    "route",
+    "link",
+    "first seen",
+]
+
+
+def _cell(value: str) -> str:
+    """A CSV cell that no spreadsheet runs as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def digest_csv(
+    items: Sequence[DigestItem], language: str, tz: str, page_for: Callable[[DigestItem], str | None] | None = None
+) -> str:
+    """Every alert of a digest (listed or counted) as CSV, for the owner's own tracking."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    zh = language == "zh"
+    w.writerow(CSV_COLUMNS_ZH if zh else CSV_COLUMNS_EN)
+    for it in items:
+        level = likelihood(_chance(it))[0 if zh else 1]
+        route = route_of(it)[0 if zh else 1]
+        page = (page_for(it) if page_for else None) or it.url or ""
+        kind = ("商品" if zh else "listing") if it.kind == "listing" else ("企业名称" if zh else "enterprise name")
+        w.writerow(
+            [
+                _cell(display_text(x, 300))
+                for x in (
+                    it.mark,
+                    it.name,
+                    kind,
+                    level,
+                    it.uscc,
+                    it.authority,
+                    route,
+                    page,
+                    _fmt_time(it.first_seen, tz),
+                )
+            ]
+        )
+    return buf.getvalue()
 
 
 def subject_zh(items: Sequence[DigestItem], max_marks: int = 3) -> str:

@@ -6,7 +6,7 @@ The order of writes is what makes delivery once-only; see `alerts.notify.ledger`
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,6 +41,8 @@ class DigestOptions:
     sender: str
     base_url: str
     max_items: int = 50
+    link_key: str | None = None  # [review] secret_key: signs read-only links (alerts.notify.links); none = no links
+    page_for: Callable[[DigestItem], str | None] | None = None  # the entity's own page (markwatch wires it)
 
 
 def _collect(source: AlertSource, recipients: Sequence[Recipient]) -> dict[str, list[DigestItem]]:
@@ -146,6 +148,10 @@ def run_notify(
                     now=now,
                     language=r.language,
                     case_updates=cases,
+                    timezone=r.timezone,
+                    link_for=_link_for(options, r),
+                    page_for=options.page_for,
+                    attach_csv=r.csv,
                 )
                 raw = rendered.as_bytes()
             except Exception as exc:  # a rendering bug must not cost the other owners their digest
@@ -186,6 +192,16 @@ def run_notify(
         if not dry_run:
             ledger.unlock()
     return outcomes
+
+
+def _link_for(options: DigestOptions, r: Recipient) -> Callable[[DigestItem], str | None] | None:
+    """Signed read-only links for this address, or None (no key configured, or the owner wants none)."""
+    if not options.link_key or not r.links:
+        return None
+    from alerts.notify.links import make_token, shared_url
+
+    key = options.link_key
+    return lambda it: shared_url(options.base_url, make_token(key, it.alert_id, r.address))
 
 
 def _case_updates(case_source: cu.CaseUpdateSource | None, now: datetime) -> list[cu.CaseUpdate]:

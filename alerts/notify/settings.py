@@ -64,6 +64,9 @@ class RecipientPrefs(BaseModel):
     statuses: list[str] | None = None
     enabled: bool = True
     language: Literal["zh", "en"] | None = None  # the digest's language for this address
+    timezone: str | None = None  # the recipient's time zone (IANA), default [notify] timezone
+    csv: bool | None = None  # attach a CSV of the digest's alerts
+    links: bool | None = None  # signed read-only links to the alerts (false: no link at all)
 
     @field_validator("statuses")
     @classmethod
@@ -90,6 +93,12 @@ class NotifySettings(BaseModel):
     statuses: list[str] = Field(default_factory=lambda: ["new"])
     recipients: dict[str, RecipientPrefs] = Field(default_factory=dict)
     language: Literal["zh", "en"] = "zh"  # digests in Chinese (brand owners, officers) or English
+    timezone: str = "Asia/Shanghai"  # times in digests (per address: recipients."addr".timezone)
+    csv: bool = False  # attach a CSV of each digest's alerts
+    # Signed read-only links to each alert for owners without an account (needs [review] secret_key).
+    links: bool = True
+    link_days: int = Field(default=30, ge=1, le=366)  # a link expires this many days after the digest
+    links_valid_after: str | None = None  # ISO time: every link issued before it is revoked
     # who runs markwatch: one short email when a scan ends degraded or failed (brand owners' digests apart)
     operators: list[str] = Field(default_factory=list)
 
@@ -97,6 +106,17 @@ class NotifySettings(BaseModel):
     @classmethod
     def _statuses(cls, v: list[str]) -> list[str]:
         return RecipientPrefs._statuses(v) or ["new"]
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as Asia/Shanghai)") from None
+        return v
 
     @field_validator("recipients")
     @classmethod

@@ -34,6 +34,16 @@ def item_from_alert(alert: Alert) -> DigestItem:
     if alert.subject.kind == "listing" and alert.subject.seller:
         where = f"{where}, seller {alert.subject.seller}"
     reasons = tuple(r.en or r.zh or r.code for r in alert.reasons)
+    uscc, authority = "", ""
+    if alert.subject.kind == "enterprise":
+        from alerts.cases.authority import authority_for, uscc_valid
+
+        ent = alert.entity or ""
+        code = str(ent[5:] if ent.startswith("uscc:") else (alert.item or {}).get("uscc") or "").strip().upper()
+        if uscc_valid(code):
+            uscc = code
+            auth = authority_for(code)
+            authority = auth.name if auth.known else ""
     return DigestItem(
         alert_id=alert.id,
         mark=alert.mark,
@@ -47,6 +57,9 @@ def item_from_alert(alert: Alert) -> DigestItem:
         status=alert.status,
         reasons_zh=tuple(r.zh or r.en or r.code for r in alert.reasons),
         probability=alert.chance,
+        uscc=uscc,
+        authority=authority,
+        source_kind=alert.source,
     )
 
 

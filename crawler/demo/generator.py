@@ -63,6 +63,13 @@ class Listing:
     images: list[str] = field(default_factory=list)
     truth: str | None = None
     how: str = "clean"
+    # Delisted later: (date, how) with how one of DELIST_KINDS; shows only when a page is asked
+    # "as of" a date on or after it (World.delisted).
+    delisted: tuple[str, str] | None = None
+
+
+# How the demo marketplace says an item is gone, one kind per way real platforms do it.
+DELIST_KINDS = ("http_404", "http_410", "marker_missing", "marker_off_shelf", "redirect_search", "api_code")
 
 
 def demo_marks_path():
@@ -106,6 +113,7 @@ class World:
         if revision:
             self._revise(revision)
         self._plan_changes()
+        self._plan_delistings()
         self.company_by_id = {c.id: c for c in self.companies}
         self.company_by_uscc = {c.uscc: c for c in self.companies}
         self.listing_by_id = {x.id: x for x in self.listings}
@@ -348,6 +356,33 @@ class World:
                 c.changes.append((when, c.name.replace(c.trade, new_trade, 1), c.status))
             else:
                 c.changes.append((when, c.name, "注销"))
+
+    # Counterfeit listings taken down later, one of each kind, 10 days after `today`; the first
+    # counterfeit shop with several listings loses them all (a shop case resolves as a whole).
+    DELIST_AFTER = 10
+
+    def _plan_delistings(self) -> None:
+        """Seeded on its own RNG, like the changes: the world as of `today` is unchanged."""
+        rr = random.Random(f"{self.seed}-delist")
+        fakes = [x for x in self.listings if x.truth and x.how == "counterfeit_cue"]
+        if not fakes:
+            return
+        when = (self.today + dt.timedelta(days=self.DELIST_AFTER)).isoformat()
+        by_shop: dict[str, list[Listing]] = {}
+        for x in fakes:
+            by_shop.setdefault(x.shop_id, []).append(x)
+        shop = max(sorted(by_shop), key=lambda k: len(by_shop[k]))
+        for i, x in enumerate(by_shop[shop]):
+            x.delisted = (when, DELIST_KINDS[i % len(DELIST_KINDS)])
+        rest = [x for x in fakes if x.shop_id != shop]
+        for i, x in enumerate(rr.sample(rest, min(len(rest), len(DELIST_KINDS)))):
+            x.delisted = (when, DELIST_KINDS[i])
+
+    def delisted(self, x: Listing, date: str | None) -> str | None:
+        """How ``x`` is gone on ``date`` (ISO), or None while it is still listed."""
+        if x.delisted is None or date is None or date < x.delisted[0]:
+            return None
+        return x.delisted[1]
 
     @staticmethod
     def _clean_trade_with(rr: random.Random) -> str:

@@ -294,7 +294,21 @@ class Handler(BaseHTTPRequestHandler):
         self._paged("market_search.html", rows, _page(params), size=20, q=q)
 
     def r_market_item(self, parts, params):
-        self._send(200, self.state.render("market_item.html", x=self.state.world.listing_by_id[parts[2]]))
+        """An item page; asked ``?date=`` on or after its delisting, it answers as platforms do for a removed item."""
+        x = self.state.world.listing_by_id[parts[2]]
+        gone = self.state.world.delisted(x, params.get("date", [None])[0])
+        if gone is None:
+            return self._send(200, self.state.render("market_item.html", x=x))
+        if gone in ("http_404", "http_410"):
+            return self._send(int(gone[-3:]), self.state.render("market_gone.html", notice="页面不存在"))
+        if gone == "marker_missing":
+            return self._send(
+                200, self.state.render("market_gone.html", notice="很抱歉，您查看的宝贝不存在，可能已下架或者被转移。")
+            )
+        if gone == "marker_off_shelf":
+            return self._send(200, self.state.render("market_gone.html", notice="该商品已下架"))
+        # redirect_search (and api_code, which the HTML page shows as a redirect too): to the search page
+        self._send(302, b"", headers={"Location": "/market/search?q=&from=item_removed"})
 
     def r_market_shop(self, parts, params):
         name = self.state.world.shops[parts[2]]
@@ -308,6 +322,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def r_market_api(self, parts, params):
         """JSON search API; titles come back with <em> highlighting, as real ones do."""
+        if parts[2:3] == ["item"]:
+            return self._api_item(params)
         if parts[2:3] != ["search"]:
             raise KeyError(parts)
         q = params.get("q", [""])[0]
@@ -328,6 +344,27 @@ class Handler(BaseHTTPRequestHandler):
             for x in chunk
         ]
         body = {"total": len(rows), "page": page, "size": size, "hasMore": page * size < len(rows), "items": items}
+        self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
+
+    def _api_item(self, params):
+        """One item by id, as of ``date``: ``{"code": 0, "item": …}``, or an error code for a removed item."""
+        world = self.state.world
+        x = world.listing_by_id.get(params.get("id", [""])[0])
+        if x is None:
+            body = {"code": 40404, "msg": "ITEM_NOT_FOUND", "item": None}
+        elif world.delisted(x, params.get("date", [None])[0]):
+            body = {"code": 40410, "msg": "商品已下架 (ITEM_OFF_SHELF)", "item": None}
+        else:
+            body = {
+                "code": 0,
+                "msg": "ok",
+                "item": {
+                    "itemId": x.id,
+                    "title": x.title,
+                    "shop": {"name": x.shop_name},
+                    "url": f"/market/item/{x.id}",
+                },
+            }
         self._send(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
 
     def _market_items(self, q: str, page: int, size: int = 20) -> tuple[list, int]:

@@ -327,7 +327,8 @@ def export_cmd(
 ) -> None:
     """The dossier: a PDF (with FILE.manifest.json) or a ZIP with evidence, letter and manifest."""
     from alerts import open_evidence
-    from alerts.cases.dossier import DossierOptions, build_dossier, export_pdf, export_zip
+    from alerts.cases.dossier import build_dossier, export_pdf, export_zip
+    from markwatch.services.dossier_opts import dossier_options
     from matcher.marksfile import MarksFileError, load_marks
 
     if fmt not in ("pdf", "zip"):
@@ -343,9 +344,7 @@ def export_cmd(
             marks = []  # the dossier then says the registration numbers were not filled in
         evidence = open_evidence(settings)
         try:
-            opts = DossierOptions(
-                chromium=settings.cases.chromium, timeout=settings.cases.timeout, platforms=settings.cases.platforms
-            )
+            opts = dossier_options(settings)
             now = datetime.now(UTC)
             with tempfile.TemporaryDirectory(prefix="markwatch-dossier-") as tmp:
                 lang = language or _owner_language(case, marks, settings)
@@ -355,46 +354,139 @@ def export_cmd(
                 if fmt == "zip":
                     export_zip(folder, output)
                 else:
-                    export_pdf(folder, output, case_id=case.id, created_at=now)
+                    export_pdf(folder, output, case_id=case.id, created_at=now, stamp_post=opts.stamp_post)
         finally:
             evidence.close()
     typer.echo(str(output))
 
 
 @cases_app.command("verify")
-def verify_cmd(file: Annotated[Path, typer.Argument(help="A dossier ZIP, or a PDF with its .manifest.json.")]) -> None:
-    """Check every file of a dossier against its manifest; exit 1 when anything does not match."""
+def verify_cmd(
+    file: Annotated[Path, typer.Argument(help="A dossier ZIP, or a PDF with its .manifest.json (and .tsr).")],
+    tsa_ca: Annotated[
+        Path | None, typer.Option("--tsa-ca", help="The TSA's root certificate (PEM); default [evidence] tsa_ca_file.")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Check every file of a dossier against its manifest and every timestamp token against what it stamps;
+    exit 1 when anything does not match."""
     from alerts.cases.dossier import verify
+    from alerts.timestamps import load_roots
 
-    res = verify(file)
+    ca = tsa_ca
+    if ca is None:
+        with cli_errors(clean=visible):
+            from markwatch.config import load_settings
+
+            ca = load_settings(config).evidence.tsa_ca_file if (config or Path("markwatch.toml").exists()) else None
+    try:
+        roots = load_roots(ca) if ca else None
+    except (OSError, ValueError) as exc:
+        _err.print(Text(f"error: --tsa-ca {ca}: {visible(str(exc), 200)}"))
+        raise typer.Exit(2) from None
+    res = verify(file, roots=roots)
     for p in res.problems:
         _err.print(Text(f"FAIL {visible(p)}"))
     if not res.ok:
         _err.print(Text(f"{file}: NOT verified ({len(res.problems)} problem(s), {res.checked} file(s) checked)"))
         raise typer.Exit(1)
     typer.echo(f"{file}: OK, {res.checked} file(s) match the manifest")
+    for st in res.stamps:
+        typer.echo(visible(f"timestamp OK: {st}", 300))
+    for n in res.notes:
+        typer.echo(visible(f"note: {n}", 300))
 
 
 @cases_app.command("check")
 def check_cmd(
     on: Annotated[str | None, typer.Option("--date", help="Check as of this date (demo world).")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Replaces {base} in [cases.lookups] URLs.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Replaces {base} in the sources' lookup URLs.")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Run the follow-up now: look filed cases' entities up and resolve those that complied."""
-    from alerts import open_evidence
-    from alerts.cases.followup import FollowupOptions, run_followup
+    """Run the follow-up now: look filed cases' entities up through the sources and resolve those that complied."""
+    from markwatch.services.scan_followup import run_check
 
     day = _date(on, "--date") or _today()
-    with _ctx(config) as (settings, store, cases):
-        evidence = open_evidence(settings)
-        try:
-            report = run_followup(
-                store, cases, evidence, FollowupOptions.from_settings(settings, base_url=base_url), today=day
-            )
-        finally:
-            evidence.close()
+    with _ctx(config) as (settings, _store, _cases):
+        report = run_check(settings, base_url=base_url, today=day)
     for line in report.lines():
         typer.echo(visible(line, 300))
     if report.errors:
         sys.exit(1)
+
+
+@cases_app.command("add")
+def add_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    alert_ids: Annotated[list[str], typer.Argument(help="More confirmed alerts against the case's entity.")],
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Add alerts to a case: another listing of the same shop is one more link of the same complaint."""
+    from alerts.cases.service import add_alerts
+
+    with _ctx(config) as (_s, store, cases), _audited(store, _who(who), "add", [case_id, *alert_ids]):
+        case = add_alerts(store, cases, case_id, alert_ids, who=_who(who))
+        store.review(case.alert_ids, "escalated", note=f"case {case.id}", who=_who(who))
+    typer.echo(f"{case.id} {len(case.alert_ids)} alert(s)")
+
+
+@cases_app.command("links")
+def links_cmd(
+    case_id: Annotated[str, typer.Argument()],
+    outcome: Annotated[str, typer.Option("--outcome", help="submitted, removed, online, rejected, counter_notice.")],
+    urls: Annotated[list[str] | None, typer.Argument(help="The links (default: every link of the case).")] = None,
+    pack: Annotated[str, typer.Option("--pack", help="The complaint pack or platform reference.")] = "",
+    who: WhoOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Record what the platform did with links of a case (for its success rate: `cases platforms`)."""
+    from alerts.cases.errors import CaseError
+    from alerts.cases.model import LinkOutcome, alert_url
+    from alerts.cases.service import record_links
+
+    allowed = ("submitted", "removed", "online", "rejected", "counter_notice")
+    if outcome not in allowed:
+        raise typer.BadParameter(", ".join(allowed), param_hint="--outcome")
+    now = datetime.now(UTC)
+    with _ctx(config) as (_s, store, cases), _audited(store, _who(who), "links", [case_id]):
+        case = cases.get(case_id)
+        by_url = {alert_url(a): a.id for a in store.get_many(case.alert_ids)}
+        chosen = list(urls or by_url)
+        unknown = [u for u in chosen if u not in by_url]
+        if unknown:
+            raise CaseError(f"not a link of case {case.id}: {unknown[0][:200]}")
+        outs = [
+            LinkOutcome(url=u, alert_id=by_url[u], outcome=outcome, at=now, pack=visible(pack, 200))  # type: ignore[arg-type]
+            for u in chosen
+        ]
+        case = record_links(cases, case.id, outs, who=_who(who), now=now)
+    typer.echo(f"{case.id} {len(outs)} link(s) {outcome}")
+
+
+@cases_app.command("platforms")
+def platforms_cmd(
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """Per platform: links complained of, removed, rejected, counter-notices, and the success rate."""
+    from alerts.cases.stats import platform_stats
+
+    with _ctx(config) as (settings, _store, cases):
+        rows = platform_stats(cases.list(states=[]), settings.cases.platforms)
+    if fmt == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    t = Table()
+    for col in ("platform", "links", "removed", "rejected", "counter-notices", "pending", "success rate"):
+        t.add_column(col)
+    for r in rows:
+        rate = "" if r["success_rate"] is None else f"{r['success_rate'] * 100:.0f} %"
+        t.add_row(
+            Text(visible(r["platform"], 60)),
+            *(Text(str(r[k])) for k in ("links", "removed", "rejected", "counter_notice", "pending")),
+            Text(rate),
+        )
+    Console(width=max(Console().width, 120)).print(t)

@@ -72,8 +72,13 @@ def notify(
 
         marks = load_marks(settings.marks.path)
     transport = transport or build_transport(settings)
+    key = settings.review.secret_key
     options = DigestOptions(
-        sender=settings.smtp.sender, base_url=settings.review.base_url, max_items=settings.notify.max_items
+        sender=settings.smtp.sender,
+        base_url=settings.review.base_url,
+        max_items=settings.notify.max_items,
+        link_key=key.get_secret_value() if key is not None and settings.notify.links else None,
+        page_for=owner_pages(settings),
     )
     if not settings.notify.enabled:
         return NotifyReport(transport.name, destination(transport))
@@ -105,6 +110,39 @@ def notify(
     finally:
         if own_store is not None:
             own_store.close()
+
+
+def owner_pages(settings: Settings):
+    """The page a brand owner opens for an item: for an enterprise, its source's lookup by credit code
+    (the company's own record, not the feed page it was found on) when that URL holds no secret;
+    else the item's page."""
+    import datetime as dt
+
+    from crawler.sources import SECRET_RE, available_sources
+
+    try:
+        found = available_sources([str(d) for d in settings.scan.sources_dirs])
+    except Exception:  # noqa: BLE001 - links are a convenience; the digest goes without them
+        return None
+    today = dt.date.today().isoformat()
+
+    def page(it) -> str | None:
+        src = found.get(it.source_kind)
+        if it.kind != "enterprise" or not it.uscc or src is None or src.lookup is None or src.lookup.by != "uscc":
+            return None
+        lk = src.lookup
+        if SECRET_RE.search(lk.url + str(lk.params)):
+            return None
+        from urllib.parse import quote, urlencode
+
+        base = (settings.scan.base_url or src.base_url).rstrip("/")
+        url = lk.url.replace("{base}", base).replace("{uscc}", quote(it.uscc)).replace("{date}", today)
+        if lk.params:
+            params = [(k, v.replace("{uscc}", it.uscc).replace("{date}", today)) for k, v in lk.params.items()]
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        return url
+
+    return page
 
 
 def _case_source(store: AlertStore | None) -> StoreCaseUpdates | None:

@@ -238,7 +238,8 @@ def case_dossier(request: Request, case_id: str, fmt: str, user: User) -> Respon
     """The dossier as a download (built on request: the evidence may have changed since)."""
     from starlette.background import BackgroundTask
 
-    from alerts.cases.dossier import DossierOptions, build_dossier, export_pdf, export_zip
+    from alerts.cases.dossier import build_dossier, export_pdf, export_zip
+    from markwatch.services.dossier_opts import dossier_options
     from matcher.marksfile import MarksFileError, load_marks
 
     if fmt not in ("pdf", "zip"):
@@ -253,9 +254,7 @@ def case_dossier(request: Request, case_id: str, fmt: str, user: User) -> Respon
     tmp = tempfile.TemporaryDirectory(prefix="markwatch-dossier-")
     try:
         now = datetime.now(UTC)
-        opts = DossierOptions(
-            chromium=settings.cases.chromium, timeout=settings.cases.timeout, platforms=settings.cases.platforms
-        )
+        opts = dossier_options(settings)
         folder = build_dossier(
             case, alerts, request.app.state.evidence(), marks, Path(tmp.name) / "d", opts=opts, now=now
         )
@@ -263,7 +262,7 @@ def case_dossier(request: Request, case_id: str, fmt: str, user: User) -> Respon
         if fmt == "zip":
             export_zip(folder, out)
         else:
-            export_pdf(folder, out, case_id=case.id, created_at=now)
+            export_pdf(folder, out, case_id=case.id, created_at=now, stamp_post=opts.stamp_post)
     except CaseError as exc:
         tmp.cleanup()
         raise HTTPException(503, f"The dossier could not be made: {exc}") from None
@@ -272,3 +271,70 @@ def case_dossier(request: Request, case_id: str, fmt: str, user: User) -> Respon
         raise
     media = "application/zip" if fmt == "zip" else "application/pdf"
     return FileResponse(out, media_type=media, filename=out.name, background=BackgroundTask(tmp.cleanup))
+
+
+@router.get("/shared/alerts/{token}")
+def shared_alert(request: Request, token: str) -> Response:
+    """One alert, read-only, for a brand owner without an account: opened by the signed link in a digest.
+
+    No sign-in: the link is the credential (alerts.notify.links: signed, expiring, revocable by
+    ``[notify] links_valid_after`` or a new ``[review] secret_key``). It shows that alert only.
+    """
+    from html import escape
+
+    from alerts.notify.links import LinkError, parse_time, read_token
+
+    settings = request.app.state.settings
+    key = settings.review.secret_key
+    if key is None or len(token) > 2000:
+        raise HTTPException(404, "No such link.")
+    try:
+        alert_id, _recipient = read_token(
+            key.get_secret_value(),
+            token,
+            max_days=settings.notify.link_days,
+            valid_after=parse_time(settings.notify.links_valid_after),
+        )
+    except LinkError as exc:
+        raise HTTPException(410, str(exc)) from None
+    found = request.app.state.store.get_many([alert_id])
+    if not found:
+        raise HTTPException(404, "This alert no longer exists.")
+    a = found[0]
+    from alerts.cases.authority import authority_for
+    from alerts.cases.model import alert_url
+    from alerts.notify.sanitize import display_text
+
+    ent = a.entity or ""
+    uscc = str(ent[5:] if ent.startswith("uscc:") else (a.item or {}).get("uscc") or "")
+    auth = authority_for(uscc) if a.subject.kind == "enterprise" and uscc else None
+    rows = [
+        ("商标 Mark", a.mark),
+        ("名称或商品 Name or title", a.subject.text),
+        ("统一社会信用代码 Credit code", uscc),
+        ("登记机关 Registering authority", auth.name if auth and auth.known else ""),
+        ("来源 Source", ", ".join(a.sources) or a.source),
+        ("链接 Page", alert_url(a)),
+        ("首次发现 First seen", a.first_seen.isoformat(timespec="minutes")),
+        ("状态 Status", a.status),
+    ]
+    reasons = "".join(f"<li>{escape(display_text(r.zh or r.en, 300))}</li>" for r in a.reasons)
+    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(display_text(str(v), 500))}</td></tr>" for k, v in rows if v)
+    html = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
+        '<title>markwatch</title></head><body style="font-family:sans-serif;max-width:760px">'
+        f'<h1 style="font-size:18px">{escape(display_text(a.subject.text, 200))}</h1>'
+        f'<table style="border-collapse:collapse">{table}</table><ul>{reasons}</ul>'
+        '<p style="color:#666;font-size:12px">只读链接，由 markwatch 摘要邮件发出；名称和标题由第三方填写，按原样显示。'
+        " Read-only link from a markwatch digest; names were written by third parties.</p></body></html>"
+    )
+    return Response(
+        html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            "X-Robots-Tag": "noindex",
+        },
+    )
