@@ -44,6 +44,14 @@ ADDED_PROPERTIES: dict[str, dict[str, Any]] = {
     # Calibrated probability of the best hit (the queue's sort). A double, so that filters and
     # sorts compare the very values SQLite's REAL column holds (a float would round them).
     "probability": {"type": "double"},
+    # Facets, identity search and relations (alerts.facets.index_fields), derived from the alert
+    # when it is written; read back, the store drops them (they are not part of the Alert).
+    "facets": {
+        "properties": {
+            name: _KW
+            for name in ("uscc", "region", "authority", "legal_rep", "address", "contacts", "shop", "sources", "band")
+        }
+    },
 }
 
 

@@ -149,7 +149,7 @@ class Localizer:
 
         return format_datetime(dt or datetime.now(UTC), "zzzz", tzinfo=self._tz, locale=self.locale)
 
-    def datetime(self, dt: datetime | None, fmt: str = "yyyy-MM-dd HH:mm", zone: bool = True) -> str:
+    def when(self, dt: datetime | None, fmt: str = "yyyy-MM-dd HH:mm", zone: bool = True) -> str:
         """A stored (UTC) time in the reader's zone, named: ``2026-12-07 01:30 中国标准时间``; ``—`` for None."""
         if dt is None:
             return "—"
@@ -158,7 +158,7 @@ class Localizer:
         text = format_datetime(dt if dt.tzinfo else dt.replace(tzinfo=UTC), fmt, tzinfo=self._tz, locale=self.locale)
         return f"{text} {self.zone_name(dt)}" if zone else text
 
-    def date(self, dt: datetime | date | None, fmt: str = "yyyy-MM-dd") -> str:
+    def day(self, dt: datetime | date | None, fmt: str = "yyyy-MM-dd") -> str:
         """The reader's local day of a stored time (or a plain date)."""
         if dt is None:
             return "—"
@@ -173,15 +173,14 @@ class Localizer:
         return format_decimal(n, locale=self.locale)
 
     def percent(self, p: float) -> str:
-        """A probability as a percentage in the locale's notation (never a flat 0 or 100)."""
-        from babel.numbers import format_percent
-
+        """A probability as a whole percentage, ``93 %`` (the project's notation in every language;
+        never a flat 0 or 100)."""
         p = min(1.0, max(0.0, float(p)))
         if p > 0.995:
-            return ">" + format_percent(0.99, locale=self.locale)
+            return ">99 %"
         if p < 0.005:
-            return "<" + format_percent(0.01, locale=self.locale)
-        return format_percent(p, locale=self.locale)
+            return "<1 %"
+        return f"{self.number(round(p * 100))} %"
 
     def day_range(self, day: date) -> tuple[datetime, datetime]:
         """The UTC instants [start, end) of one local day: what a date filter for ``day`` means."""
@@ -196,14 +195,16 @@ class Localizer:
 
 # -- the current reader, for code far from the request (templates, helpers) -----------------------
 
-_current: contextvars.ContextVar[Localizer] = contextvars.ContextVar("markwatch_localizer", default=Localizer())
+_current: contextvars.ContextVar[Localizer | None] = contextvars.ContextVar("markwatch_localizer", default=None)
+_DEFAULT = Localizer()
 
 
 def current() -> Localizer:
-    return _current.get()
+    """The reader set by ``using`` (zh_CN, Asia/Shanghai when none is)."""
+    return _current.get() or _DEFAULT
 
 
-def set_current(loc: Localizer) -> contextvars.Token[Localizer]:
+def set_current(loc: Localizer) -> contextvars.Token[Localizer | None]:
     return _current.set(loc)
 
 
@@ -253,8 +254,8 @@ def install(env: Any) -> Any:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_translations(_CurrentTranslations(), newstyle=True)
     env.filters.update(
-        localtime=lambda dt, fmt="yyyy-MM-dd HH:mm", zone=True: current().datetime(dt, fmt, zone),
-        localdate=lambda dt, fmt="yyyy-MM-dd": current().date(dt, fmt),
+        localtime=lambda dt, fmt="yyyy-MM-dd HH:mm", zone=True: current().when(dt, fmt, zone),
+        localdate=lambda dt, fmt="yyyy-MM-dd": current().day(dt, fmt),
         number=lambda n: current().number(n),
         lpercent=lambda p: current().percent(p),
     )

@@ -33,6 +33,8 @@ HOSTILE_URL = "javascript:window.__pwned='url'"
 def settings(tmp: Path, es_url: str | None = None, **review: object) -> Settings:
     """Two analysts (li, wang; admin: boss) on SQLite, or on Elasticsearch with a fresh index prefix."""
     values: dict = {"users": {"li": _HASH, "wang": _HASH, "boss": _HASH}, "admins": ["boss"], "secret_key": "k" * 40}
+    # The older tests read the site in English; the Chinese ones (the default) pass language="zh_CN".
+    values["language"] = "en"
     values.update(review)
     if es_url:
         store = StoreSettings(
