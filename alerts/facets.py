@@ -54,9 +54,15 @@ def norm(value: Any, limit: int = 300) -> str:
 
 
 def _phone(value: str) -> str:
+    """A Chinese phone number as digits, written one way: ``+86 21 5811 0001`` and
+    ``021-5811 0001`` are both ``02158110001``; mobiles keep their 11 digits."""
     digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", value))
-    if digits.startswith("86") and len(digits) == 13:
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) >= 11:
         digits = digits[2:]
+    if digits and not digits.startswith(("0", "1")):
+        digits = "0" + digits  # an area code written without its trunk 0 (+86 21 …)
     return digits if 7 <= len(digits) <= 15 else ""
 
 
@@ -67,7 +73,7 @@ def contacts(item: dict[str, Any]) -> list[str]:
         raw = item.get(key)
         for part in raw if isinstance(raw, list) else [raw]:
             if isinstance(part, str | int):
-                for piece in re.split(r"[;,，；/、\s]+", str(part)):
+                for piece in re.split(r"[;,，；/、]+", str(part)):
                     p = _phone(piece)
                     if p:
                         out.append(p)

@@ -741,7 +741,7 @@ def entity_page(request: Request, user: User, key: str = "") -> Response:
         request,
         "entity.html",
         key=key,
-        name=name,
+        entity_name=name,
         kind_label={"uscc": N_("Company"), "shop": N_("Shop")}.get(kind, N_("Entity")),
         fields=fields,
         alerts=alerts,
