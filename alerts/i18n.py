@@ -105,10 +105,15 @@ class Localizer:
     locale: str = DEFAULT_LOCALE
     tz_name: str = DEFAULT_TIMEZONE
     _tz: tzinfo = field(default=UTC, repr=False, compare=False)
+    _babel: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from babel import Locale
+
         object.__setattr__(self, "locale", normalise_locale(self.locale))
         object.__setattr__(self, "_tz", timezone(self.tz_name))
+        # Parsed once: Babel parsing a locale name on every call costs more than the formatting.
+        object.__setattr__(self, "_babel", Locale.parse(self.locale))
 
     @property
     def tz(self) -> tzinfo:
@@ -144,10 +149,10 @@ class Localizer:
         return aware.astimezone(self._tz)
 
     def zone_name(self, dt: datetime | None = None) -> str:
-        """The zone as the locale names it: ``中国标准时间``, ``China Standard Time``."""
-        from babel.dates import format_datetime
-
-        return format_datetime(dt or datetime.now(UTC), "zzzz", tzinfo=self._tz, locale=self.locale)
+        """The zone as the locale names it: ``中国标准时间``, ``China Standard Time`` (standard or
+        daylight time as it was at ``dt``)."""
+        local = self.local(dt or datetime.now(UTC))
+        return _zone_name(self.locale, self.tz_name, local.utcoffset(), local.dst(), local.replace(tzinfo=None))
 
     def when(self, dt: datetime | None, fmt: str = "yyyy-MM-dd HH:mm", zone: bool = True) -> str:
         """A stored (UTC) time in the reader's zone, named: ``2026-12-07 01:30 中国标准时间``; ``—`` for None."""
@@ -155,7 +160,7 @@ class Localizer:
             return "—"
         from babel.dates import format_datetime
 
-        text = format_datetime(dt if dt.tzinfo else dt.replace(tzinfo=UTC), fmt, tzinfo=self._tz, locale=self.locale)
+        text = format_datetime(dt if dt.tzinfo else dt.replace(tzinfo=UTC), fmt, tzinfo=self._tz, locale=self._babel)
         return f"{text} {self.zone_name(dt)}" if zone else text
 
     def day(self, dt: datetime | date | None, fmt: str = "yyyy-MM-dd") -> str:
@@ -165,12 +170,12 @@ class Localizer:
         from babel.dates import format_date
 
         day = self.local(dt).date() if isinstance(dt, datetime) else dt
-        return format_date(day, fmt, locale=self.locale)
+        return format_date(day, fmt, locale=self._babel)
 
     def number(self, n: float | int) -> str:
         from babel.numbers import format_decimal
 
-        return format_decimal(n, locale=self.locale)
+        return format_decimal(n, locale=self._babel)
 
     def percent(self, p: float) -> str:
         """A probability as a whole percentage, ``93 %`` (the project's notation in every language;
@@ -191,6 +196,20 @@ class Localizer:
     def utc_offset_hours(self, dt: datetime | None = None) -> float:
         off = self.local(dt or datetime.now(UTC)).utcoffset() or timedelta(0)
         return off.total_seconds() / 3600
+
+
+_ZONE_NAMES: dict[tuple[str, str, Any, Any], str] = {}
+
+
+def _zone_name(locale: str, tz_name: str, offset: Any, dst: Any, sample: datetime) -> str:
+    """``zzzz`` of Babel, remembered per (locale, zone, offset, DST): the same for every time of a period."""
+    key = (locale, tz_name, offset, dst)
+    if key not in _ZONE_NAMES:
+        from babel.dates import format_datetime
+
+        aware = sample.replace(tzinfo=timezone(tz_name))
+        _ZONE_NAMES[key] = format_datetime(aware, "zzzz", tzinfo=timezone(tz_name), locale=locale)
+    return _ZONE_NAMES[key]
 
 
 # -- the current reader, for code far from the request (templates, helpers) -----------------------
