@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-deps venv lint check bench clean
+.PHONY: demo test test-fast test-deps venv lint check bench clean i18n
 
 venv: $(STAMP)
 
@@ -45,6 +45,11 @@ check: venv
 	$(BIN)/mypy matcher/ crawler/ alerts/ markwatch/
 
 lint: check
+
+# The message catalogues (alerts/i18n.py): extract every marked string (Python, templates) and merge it
+# into each language's messages.po; translate the new entries, then `pytest tests/test_i18n_catalogue.py`.
+i18n: venv
+	scripts/i18n-update
 
 bench: venv
 	$(BIN)/python benchmarks/bench_matcher.py

@@ -55,6 +55,21 @@ REVISIONS: tuple[tuple[int, dict[str, dict[str, Any]]], ...] = (
             "probability": {"type": "double"},
         },
     ),
+    (
+        3,
+        {
+            # Facets, identity search and relations (alerts.facets.index_fields), derived from the alert
+            # when it is written; read back, the store drops them (they are not part of the Alert).
+            "facets": {
+                "properties": {
+                    name: _KW
+                    for name in (
+                        "uscc", "region", "authority", "legal_rep", "address", "contacts", "shop", "sources", "band",
+                    )
+                }
+            },
+        },
+    ),
 )
 MAPPING_VERSION = REVISIONS[-1][0] if REVISIONS else 1
 ADDED_PROPERTIES: dict[str, dict[str, Any]] = {k: v for _, props in REVISIONS for k, v in props.items()}

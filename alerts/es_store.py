@@ -31,6 +31,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from alerts.errors import AlertsError
 from alerts.es_mapping import INDEX_VERSION, META_KEY, pending, template_body
 from alerts.exceptions import ElasticsearchExceptions, MarkException
+from alerts.facets import index_fields
 from alerts.model import Alert, iso, merge_seen, reviewed, utc
 from alerts.outbox import Outbox
 from alerts.sessions import ElasticsearchSessions
@@ -46,7 +47,7 @@ from alerts.store import (
     not_found,
 )
 from alerts.store_errors import StoreBlocked, block_reason
-from alerts.textsearch import search_terms
+from alerts.textsearch import field_needles, search_terms
 
 if TYPE_CHECKING:
     from alerts.settings import StoreSettings
@@ -92,6 +93,21 @@ _SORTS: dict[str, list[dict[str, Any]]] = {
 _TRANSIENT = {429, 502, 503, 504}
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _indexed(alert: Alert) -> dict[str, Any]:
+    """The document written: the alert's stored form and its derived ``facets`` (alerts.facets)."""
+    return {**alert.stored_doc(), "facets": index_fields(alert)}
+
+
+def _alert(source: dict[str, Any]) -> Alert:
+    """An alert read back: its document without the derived fields."""
+    source.pop("facets", None)
+    return Alert.model_validate(source)
+
+
+def _wildcard_escape(text: str) -> str:
+    return "".join("\\" + c if c in "\\*?" else c for c in text)
 
 
 class _Unreachable(Exception):
@@ -181,7 +197,7 @@ class ElasticsearchAlertStore(AlertStore):
         for what, actions in (
             (
                 "write",
-                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": a.stored_doc()} for a in alerts],
+                [{"_op_type": "index", "_index": self.alias, "_id": a.id, "_source": _indexed(a)} for a in alerts],
             ),
             ("delete", [{"_op_type": "delete", "_index": self.alias, "_id": i} for i in delete_ids]),
         ):
@@ -236,6 +252,8 @@ class ElasticsearchAlertStore(AlertStore):
                     raise
         else:
             self._upgrade_mapping()
+            self._ready = True
+            self._backfill_facets()
         self._ready = True
 
     def _upgrade_mapping(self) -> None:
@@ -244,6 +262,29 @@ class ElasticsearchAlertStore(AlertStore):
             at = int((body.get("mappings", {}).get("_meta") or {}).get(META_KEY, 1))
             for version, props in pending(at):
                 self.client.indices.put_mapping(index=index, properties=props, meta={META_KEY: version})
+
+    def _backfill_facets(self) -> None:
+        """Give documents indexed before ``facets`` existed their facet fields (once: later none lack them)."""
+        missing = {"bool": {"must_not": [{"exists": {"field": "facets.band"}}]}}
+        while True:
+            resp = self.client.search(index=self.alias, query=missing, size=CHUNK, seq_no_primary_term=True)
+            hits = resp["hits"]["hits"]
+            if not hits:
+                return
+            actions = [
+                {
+                    "_op_type": "index",
+                    "_index": self.alias,
+                    "_id": h["_id"],
+                    "_source": _indexed(_alert(dict(h["_source"]))),
+                    "if_seq_no": h["_seq_no"],
+                    "if_primary_term": h["_primary_term"],
+                }
+                for h in hits
+            ]
+            _, errors = _bulk(self.client, actions, refresh="wait_for")
+            if errors and len(errors) == len(actions):
+                return  # all changed meanwhile (their writers indexed the facets): nothing left to do here
 
     def _refresh(self) -> None:
         if self.refresh:
@@ -349,7 +390,7 @@ class ElasticsearchAlertStore(AlertStore):
                 old = stored.get(alert_id)
                 if old is None:
                     actions.append(
-                        {"_op_type": "create", "_index": self.alias, "_id": alert_id, "_source": alert.stored_doc()}
+                        {"_op_type": "create", "_index": self.alias, "_id": alert_id, "_source": _indexed(alert)}
                     )
                     outcome[alert_id] = "new"
                     continue
@@ -362,7 +403,7 @@ class ElasticsearchAlertStore(AlertStore):
                         "_op_type": "index",
                         "_index": self.alias,
                         "_id": alert_id,
-                        "_source": merged.stored_doc(),
+                        "_source": _indexed(merged),
                         "if_seq_no": old[1],
                         "if_primary_term": old[2],
                     }
@@ -416,7 +457,7 @@ class ElasticsearchAlertStore(AlertStore):
         out = {}
         for doc in resp["docs"]:
             if doc.get("found"):
-                out[doc["_id"]] = (Alert.model_validate(doc["_source"]), doc["_seq_no"], doc["_primary_term"])
+                out[doc["_id"]] = (_alert(doc["_source"]), doc["_seq_no"], doc["_primary_term"])
         return out
 
     @_reading
@@ -511,19 +552,19 @@ class ElasticsearchAlertStore(AlertStore):
             ("status", q.statuses),
             ("subject.kind", q.kinds),
             ("id", q.ids),
+            ("facets.region", q.regions),
+            ("facets.authority", q.authorities),
+            ("facets.band", q.bands),
+            ("facets.uscc", q.usccs),
+            ("entity", q.entities),
+            ("facets.shop", q.shops),
+            ("facets.legal_rep", q.legal_reps),
+            ("facets.address", q.addresses),
+            ("facets.contacts", q.contacts),
+            ("facets.sources", q.sources),  # any source that saw the entity
         ):
             if values:
                 filters.append({"terms": {field: list(values)}})
-        if q.sources:  # any source that saw the entity
-            srcs = list(q.sources)
-            filters.append(
-                {
-                    "bool": {
-                        "should": [{"terms": {"source": srcs}}, {"terms": {"sightings.source": srcs}}],
-                        "minimum_should_match": 1,
-                    }
-                }
-            )
         if q.min_score is not None or q.max_score is not None:
             rng: dict[str, Any] = {}
             if q.min_score is not None:
@@ -545,10 +586,15 @@ class ElasticsearchAlertStore(AlertStore):
             filters.append({"exists": {"field": "notified_at"}})
         elif q.notified is False:
             must_not.append({"exists": {"field": "notified_at"}})
-        must: list[dict[str, Any]] = [
-            {"multi_match": {"query": term, "type": "phrase", "fields": ["subject.text", "subject.seller"]}}
-            for term in search_terms(q.text)
-        ]
+        must: list[dict[str, Any]] = []
+        for term in search_terms(q.text):  # a phrase of the name/title/seller, or part of an identity field
+            should: list[dict[str, Any]] = [
+                {"multi_match": {"query": term, "type": "phrase", "fields": ["subject.text", "subject.seller"]}}
+            ]
+            for field, needle in field_needles(term).items():
+                if needle:
+                    should.append({"wildcard": {f"facets.{field}": {"value": f"*{_wildcard_escape(needle)}*"}}})
+            must.append({"bool": {"should": should, "minimum_should_match": 1}})
         if q.text and q.text.strip() and not must:
             must_not.append({"match_all": {}})  # nothing searchable: nothing found, as in SQLite
         return {"bool": {"filter": filters, "must": must, "must_not": must_not}}
@@ -566,7 +612,7 @@ class ElasticsearchAlertStore(AlertStore):
             resp = self.client.search(
                 index=self.alias, query=body, sort=sort, from_=start, size=query.size, track_total_hits=True
             )
-            items = [Alert.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+            items = [_alert(h["_source"]) for h in resp["hits"]["hits"]]
             return Page(items=items, total=resp["hits"]["total"]["value"], page=query.page, size=query.size)
         # Deep page: from+size may not pass index.max_result_window, so walk the sort values with
         # search_after (ids are the tie-break, so the walk is stable) and read the page after them.
@@ -596,7 +642,7 @@ class ElasticsearchAlertStore(AlertStore):
         resp = self.client.search(
             index=self.alias, query=body, sort=sort, size=query.size, search_after=after, track_total_hits=False
         )
-        items = [Alert.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+        items = [_alert(h["_source"]) for h in resp["hits"]["hits"]]
         return Page(items=items, total=total, page=query.page, size=query.size)
 
     @_reading
@@ -615,6 +661,7 @@ class ElasticsearchAlertStore(AlertStore):
                         "calendar_interval": "day",
                         "format": "yyyy-MM-dd",
                         "min_doc_count": 1,
+                        "time_zone": (query or AlertQuery()).time_zone,
                     }
                 },
             },
@@ -626,6 +673,37 @@ class ElasticsearchAlertStore(AlertStore):
             by_day={b["key_as_string"]: b["doc_count"] for b in aggs["by_day"]["buckets"]},
         )
 
+    @_reading
+    def facets(self, query: AlertQuery, size: int = 20) -> dict[str, list[tuple[str, int]]]:
+        self.ensure_index()
+        fields = {
+            "mark": "mark",
+            "kind": "subject.kind",
+            "source": "facets.sources",
+            "region": "facets.region",
+            "authority": "facets.authority",
+            "status": "status",
+            "band": "facets.band",
+        }
+        resp = self.client.search(
+            index=self.alias,
+            query=self._query(query),
+            size=0,
+            aggs={
+                name: {
+                    "terms": {
+                        "field": field,
+                        "size": size,
+                        "order": [{"_count": "desc"}, {"_key": "asc"}],
+                        "exclude": [""],
+                    }
+                }
+                for name, field in fields.items()
+            },
+        )
+        aggs = resp["aggregations"]
+        return {name: [(b["key"], b["doc_count"]) for b in aggs[name]["buckets"]] for name in fields}
+
     def export(self, query: AlertQuery) -> Iterator[Alert]:
         """All matches in query order, by search_after pages (stable while callers write)."""
         self._export_ready()
@@ -636,7 +714,7 @@ class ElasticsearchAlertStore(AlertStore):
             resp = self._export_page(body_query, sort, after)
             hits = resp["hits"]["hits"]
             for h in hits:
-                yield Alert.model_validate(h["_source"])
+                yield _alert(h["_source"])
             if len(hits) < 1000:
                 return
             after = hits[-1]["sort"]

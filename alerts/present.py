@@ -105,9 +105,12 @@ CSV_FIELDS = [
     "owner",
     "score",
     "probability",
+    "likelihood",
     "kind",
     "source",
     "text",
+    "uscc",
+    "authority",
     "region",
     "trade_name",
     "industry",
@@ -121,35 +124,112 @@ CSV_FIELDS = [
     "evidence_id",
     "url",
 ]
+CSV_BOM = "\ufeff"  # first in every CSV we write: Excel on a Chinese Windows reads UTF-8 only with it
 
 
-def csv_row(alert: Any) -> list[Any]:
-    """One alert as the CSV export's row (``CSV_FIELDS``), raw: ``CsvWriter`` defuses it."""
+def csv_header(loc: Any = None) -> list[str]:
+    """The CSV's first row: the column names in the reader's language (``alerts.i18n.Localizer``);
+    in English the field names scripts read (``CSV_FIELDS``)."""
+    if loc is None or not loc.locale.startswith("zh"):
+        return list(CSV_FIELDS)
+    return [loc.gettext(CSV_HEADINGS[f]) for f in CSV_FIELDS]
+
+
+def _n(message: str) -> str:
+    return message
+
+
+CSV_HEADINGS = {
+    "id": _n("id"),
+    "status": _n("status"),
+    "mark": _n("mark"),
+    "owner": _n("owner"),
+    "score": _n("score"),
+    "probability": _n("probability"),
+    "likelihood": _n("likelihood"),
+    "kind": _n("kind"),
+    "source": _n("source"),
+    "text": _n("name or title"),
+    "uscc": _n("credit code"),
+    "authority": _n("registering authority"),
+    "region": _n("region"),
+    "trade_name": _n("trade name"),
+    "industry": _n("industry"),
+    "form": _n("form"),
+    "seller": _n("shop"),
+    "reasons": _n("reasons"),
+    "first_seen": _n("first seen"),
+    "last_seen": _n("last seen"),
+    "times_seen": _n("times seen"),
+    "notified_at": _n("notified"),
+    "evidence_id": _n("evidence"),
+    "url": _n("url"),
+}
+
+
+def reason_text(reason: Any, locale: str = "zh_CN") -> str:
+    """A reason as people read it: its Chinese or English wording (the code when it has neither)."""
+    zh, en = getattr(reason, "zh", "") or "", getattr(reason, "en", "") or ""
+    first, second = (zh, en) if str(locale).startswith("zh") else (en, zh)
+    return first or second or getattr(reason, "code", "")
+
+
+def csv_row(alert: Any, loc: Any = None) -> list[Any]:
+    """One alert as the CSV export's row (``CSV_FIELDS``), raw: ``CsvWriter`` defuses it.
+
+    With ``loc`` (an ``alerts.i18n.Localizer``) times are local (ISO with the offset), the
+    likelihood a percentage and the reasons their wording in its language; without, as stored.
+    """
+    from alerts.facets import index_fields
+
     d = alert.to_doc()
     s = d["subject"]
+    fx = index_fields(alert)
+    locale = loc.locale if loc is not None else "en"
+
+    def when(key: str) -> Any:
+        value = getattr(alert, key)
+        if loc is None or value is None:
+            return d[key]
+        return loc.local(value).isoformat(timespec="seconds")
+
     return [
         d["id"],
-        d["status"],
+        loc.gettext(STATUS_NAMES[d["status"]]) if loc is not None else d["status"],
         d["mark"],
         d["owner"],
         f"{d['score']:.3f}",
         f"{alert.chance:.4f}",
+        loc.percent(alert.chance) if loc is not None else percent(alert.chance),
         s["kind"],
-        d["source"],
+        " ".join(alert.sources),
         s["text"],
+        fx["uscc"],
+        fx["authority"],
         s["region"],
         s["trade_name"],
         s["industry"],
         s["form"],
         s["seller"],
-        " ".join(r["code"] for r in d["reasons"]),
-        d["first_seen"],
-        d["last_seen"],
+        "；".join(reason_text(r, locale) for r in alert.reasons)
+        if loc is not None
+        else " ".join(r["code"] for r in d["reasons"]),
+        when("first_seen"),
+        when("last_seen"),
         d["times_seen"],
-        d["notified_at"],
+        when("notified_at"),
         d["evidence_id"],
         d["url"],
     ]
+
+
+STATUS_NAMES = {
+    "new": _n("New"),
+    "confirmed": _n("Confirmed"),
+    "dismissed": _n("Dismissed"),
+    "escalated": _n("Escalated"),
+    "resolved": _n("Resolved"),
+}
 
 
 def percent(probability: float) -> str:
@@ -174,11 +254,17 @@ class QueryError(ValueError):
     """A filter value that cannot be used; the message names the parameter as the user wrote it."""
 
 
-def parse_when(name: str, raw: Any, *, day_inclusive_end: bool = False) -> datetime | None:
-    """A day or an instant (UTC unless it says otherwise). With ``day_inclusive_end`` a plain
-    day ``YYYY-MM-DD`` means the end of that day (the site's "until", which includes the day)."""
+def parse_when(
+    name: str, raw: Any, *, day_inclusive_end: bool = False, time_zone: str | None = None
+) -> datetime | None:
+    """A day or an instant. A plain day ``YYYY-MM-DD`` is that day in ``time_zone`` (UTC when not
+    given); with ``day_inclusive_end`` it means the end of that day (an "until" that includes the
+    day). An instant without an offset is read in ``time_zone`` too."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(time_zone) if time_zone else UTC
     if raw is None or isinstance(raw, datetime):
-        return raw if raw is None or raw.tzinfo else raw.replace(tzinfo=UTC)
+        return raw if raw is None or raw.tzinfo else raw.replace(tzinfo=zone)
     text = str(raw).strip()
     if not text:
         return None
@@ -188,7 +274,7 @@ def parse_when(name: str, raw: Any, *, day_inclusive_end: bool = False) -> datet
         raise QueryError(f"{name}: {text[:40]!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
     if day_inclusive_end and len(text) == 10:
         dt += timedelta(days=1)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def _number(name: str, raw: Any, kind: type) -> Any:
@@ -231,14 +317,18 @@ def build_query(
     page: Any = None,
     size: Any = None,
     default_size: int = 50,
-    until_day_inclusive: bool = False,
+    until_day_inclusive: bool = True,
     names: dict[str, str] | None = None,
+    time_zone: str | None = None,
+    extra: dict[str, Iterable[str]] | None = None,
 ) -> AlertQuery:
     """An ``AlertQuery`` from what a user typed (strings or values); empty values are ignored.
 
     The review site's filters, its API and ``markwatch alerts search/export/counts`` all build their
-    query here, so a filter means the same everywhere. ``names`` maps our parameter names
-    (``mark``, ``q``, ``min_score``…) to how the caller spells them (``--mark``…) for messages.
+    query here, so a filter means the same everywhere: a plain day is a day in ``time_zone`` (the
+    configured zone, default UTC) and an ``until`` day is included. ``names`` maps our parameter
+    names (``mark``, ``q``, ``min_score``…) to how the caller spells them (``--mark``…) for messages.
+    ``extra`` holds the facet and relation lists by AlertQuery field (``regions``, ``usccs``…).
     """
     label = (names or {}).get
     values: dict[str, Any] = {
@@ -250,10 +340,15 @@ def build_query(
         "min_score": _number(label("min_score", "min_score"), min_score, float),
         "max_score": _number(label("max_score", "max_score"), max_score, float),
         "min_probability": _number(label("min_probability", "min_probability"), min_probability, float),
-        "since": parse_when(label("since", "since"), since),
-        "until": parse_when(label("until", "until"), until, day_inclusive_end=until_day_inclusive),
+        "since": parse_when(label("since", "since"), since, time_zone=time_zone),
+        "until": parse_when(label("until", "until"), until, day_inclusive_end=until_day_inclusive, time_zone=time_zone),
         "text": (text or "").strip() or None,
+        "time_zone": time_zone or "UTC",
     }
+    for key, vals in (extra or {}).items():
+        values[key] = [v.strip() for v in vals if str(v).strip()]
+    if values.get("usccs"):
+        values["usccs"] = [v.upper() for v in values["usccs"]]
     if date_field:
         values["date_field"] = date_field
     if sort:

@@ -19,7 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerts import migrations
 
-AUDIT_ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "sign_out_everywhere", "review", "error", "case")
+AUDIT_ACTIONS = (
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "sign_out_everywhere",
+    "review",
+    "exception",
+    "export",
+    "case",
+    "error",
+)
 
 
 class SessionRecord(BaseModel):
@@ -49,6 +59,7 @@ class AuditEvent(BaseModel):
     ok: bool = True
     targets: list[str] = Field(default_factory=list)  # alert (or case) ids
     detail: str = ""
+    note: str = ""  # what the analyst wrote with it (a review's note, an exception's why)
 
 
 class AuditQuery(BaseModel):
@@ -56,8 +67,9 @@ class AuditQuery(BaseModel):
 
     user: str | None = None
     action: str | None = None
-    since: datetime | None = None
-    limit: int = Field(default=100, ge=1, le=1000)
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    limit: int = Field(default=100, ge=1, le=10_000)
 
 
 SQLITE_SCHEMA = """
@@ -128,6 +140,9 @@ class SQLiteSessions:
         if q.since is not None:
             clauses.append("at >= ?")
             params.append(_iso(q.since))
+        if q.until is not None:
+            clauses.append("at < ?")
+            params.append(_iso(q.until))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self.db.execute(f"SELECT doc FROM audit_log {where} ORDER BY seq DESC LIMIT ?", [*params, q.limit])
         return [AuditEvent.model_validate_json(doc) for (doc,) in rows]
@@ -147,6 +162,7 @@ SESSION_MAPPING = {
         "flash": {"type": "object", "enabled": False},
     },
 }
+_AUDIT_NOTE = {"type": "text", "analyzer": "standard"}
 AUDIT_MAPPING = {
     "dynamic": "strict",
     "properties": {
@@ -157,6 +173,7 @@ AUDIT_MAPPING = {
         "ok": {"type": "boolean"},
         "targets": _KW,
         "detail": {"type": "text", "analyzer": "standard"},
+        "note": _AUDIT_NOTE,
     },
 }
 
@@ -183,6 +200,8 @@ class ElasticsearchSessions:
 
         for name, mapping in ((self.sessions, SESSION_MAPPING), (self.audit, AUDIT_MAPPING)):
             if self.client.indices.exists(index=name):
+                if name == self.audit:  # an audit index made before notes were kept: add the field
+                    self.client.indices.put_mapping(index=name, properties={"note": _AUDIT_NOTE})
                 continue
             try:
                 self.client.indices.create(
@@ -261,8 +280,13 @@ class ElasticsearchSessions:
             filters.append({"term": {"user": q.user}})
         if q.action is not None:
             filters.append({"term": {"action": q.action}})
-        if q.since is not None:
-            filters.append({"range": {"at": {"gte": _iso(q.since)}}})
+        if q.since is not None or q.until is not None:
+            rng: dict[str, str] = {}
+            if q.since is not None:
+                rng["gte"] = _iso(q.since)
+            if q.until is not None:
+                rng["lt"] = _iso(q.until)
+            filters.append({"range": {"at": rng}})
         resp = self.client.search(
             index=self.audit, query={"bool": {"filter": filters}}, sort=[{"at": "desc"}], size=q.limit
         )

@@ -13,13 +13,19 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from alerts import migrations
 from alerts.exceptions import MarkException, SQLiteExceptions
+from alerts.facets import index_fields
 from alerts.model import Alert, iso, merge_seen
 from alerts.sessions import SQLiteSessions
 from alerts.store import AlertQuery, AlertStore, Counts, Page, UpsertResult
-from alerts.textsearch import fts5_query, spaced
+from alerts.textsearch import field_needles, fts5_phrase, search_terms, spaced
+
+# The columns of alerts.facets.index_fields, in this order after the original columns.
+FACET_COLUMNS = ("uscc", "region", "authority", "legal_rep", "address", "contacts", "shop", "sources", "band")
+_LIST_COLUMNS = ("contacts", "sources")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -65,15 +71,18 @@ END;
 
 _UPSERT = """
 INSERT INTO alerts (id, mark, owner, status, kind, source, score, first_seen, last_seen, times_seen,
-                    notified_at, fts_name, fts_seller, doc, span_start, span_end, url, probability)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    notified_at, fts_name, fts_seller, doc, span_start, span_end, url, probability,
+                    uscc, region, authority, legal_rep, address, contacts, shop, sources, band)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     mark=excluded.mark, owner=excluded.owner, status=excluded.status, kind=excluded.kind,
     source=excluded.source, score=excluded.score, first_seen=excluded.first_seen,
     last_seen=excluded.last_seen, times_seen=excluded.times_seen, notified_at=excluded.notified_at,
     fts_name=excluded.fts_name, fts_seller=excluded.fts_seller, doc=excluded.doc,
     span_start=excluded.span_start, span_end=excluded.span_end, url=excluded.url,
-    probability=excluded.probability
+    probability=excluded.probability, uscc=excluded.uscc, region=excluded.region, authority=excluded.authority,
+    legal_rep=excluded.legal_rep, address=excluded.address, contacts=excluded.contacts, shop=excluded.shop,
+    sources=excluded.sources, band=excluded.band
 """
 
 _SORTS = {
@@ -115,7 +124,32 @@ def _row(alert: Alert) -> tuple:
         alert.span_end,
         alert.url,
         doc.get("probability"),
+        *_facet_values(alert),
     )
+
+
+def _facet_values(alert: Alert) -> tuple:
+    fields = index_fields(alert)
+    return tuple(json.dumps(fields[c], ensure_ascii=False) if c in _LIST_COLUMNS else fields[c] for c in FACET_COLUMNS)
+
+
+def backfill_facets(db: sqlite3.Connection) -> None:
+    """Fill the facet columns (migration 0002) of rows stored before them, from each row's own document."""
+    rows = db.execute("SELECT id, doc FROM alerts WHERE band IS NULL").fetchall()
+    if not rows:
+        return
+    sets = ", ".join(f"{c} = ?" for c in FACET_COLUMNS)
+    db.executemany(
+        f"UPDATE alerts SET {sets} WHERE id = ?",
+        [(*_facet_values(Alert.model_validate_json(doc)), i) for i, doc in rows],
+    )
+
+
+def _local_day(stamp: str | None, zone: str) -> str | None:
+    """SQL ``local_day(first_seen, 'Asia/Shanghai')``: the day of a stored UTC time in that zone."""
+    if stamp is None:
+        return None
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
 
 
 class SQLiteAlertStore(AlertStore):
@@ -126,8 +160,10 @@ class SQLiteAlertStore(AlertStore):
         self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.create_function("local_day", 2, _local_day, deterministic=True)
         self.db.executescript(SCHEMA)
         migrations.upgrade(self.db, "alerts")
+        backfill_facets(self.db)
         self._sessions: SQLiteSessions | None = None
         self._exceptions: SQLiteExceptions | None = None
 
@@ -238,17 +274,25 @@ class SQLiteAlertStore(AlertStore):
             ("status", q.statuses),
             ("kind", q.kinds),
             ("id", q.ids),
+            ("region", q.regions),
+            ("authority", q.authorities),
+            ("band", q.bands),
+            ("uscc", q.usccs),
+            ("entity_of", q.entities),
+            ("shop", q.shops),
+            ("legal_rep", q.legal_reps),
+            ("address", q.addresses),
         ):
             if values:
-                clauses.append(f"a.{col} IN ({','.join('?' * len(values))})")
+                expr = "json_extract(a.doc, '$.entity')" if col == "entity_of" else f"a.{col}"
+                clauses.append(f"{expr} IN ({','.join('?' * len(values))})")
                 params.extend(values)
-        if q.sources:  # any source that saw the entity
-            marks = ",".join("?" * len(q.sources))
-            clauses.append(
-                f"(a.source IN ({marks}) OR EXISTS (SELECT 1 FROM json_each(a.doc, '$.sightings') s"
-                f" WHERE json_extract(s.value, '$.source') IN ({marks})))"
-            )
-            params.extend([*q.sources, *q.sources])
+        for col, values in (("sources", q.sources), ("contacts", q.contacts)):  # any source that saw the entity
+            if values:
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM json_each(a.{col}) j WHERE j.value IN ({','.join('?' * len(values))}))"
+                )
+                params.extend(values)
         if q.min_score is not None:
             clauses.append("a.score >= ?")
             params.append(q.min_score)
@@ -266,12 +310,19 @@ class SQLiteAlertStore(AlertStore):
             params.append(iso(q.until))
         if q.notified is not None:
             clauses.append("a.notified_at IS NOT NULL" if q.notified else "a.notified_at IS NULL")
-        match = fts5_query(q.text)
-        if match:
-            join = "JOIN alerts_fts f ON f.rowid = a.rowid"
-            clauses.append("alerts_fts MATCH ?")
-            params.append(match)
-        elif q.text and q.text.strip():
+        terms = search_terms(q.text)
+        for term in terms:  # each term: a phrase of the name/title/seller, or part of an identity field
+            ors = []
+            phrase = fts5_phrase(term)
+            if phrase:
+                ors.append("a.rowid IN (SELECT rowid FROM alerts_fts WHERE alerts_fts MATCH ?)")
+                params.append(phrase)
+            for col, needle in field_needles(term).items():
+                if needle:
+                    ors.append(f"instr(a.{col}, ?) > 0")
+                    params.append(needle)
+            clauses.append("(" + " OR ".join(ors) + ")" if ors else "0")
+        if q.text and q.text.strip() and not terms:
             clauses.append("0")  # text with nothing searchable finds nothing, as in Elasticsearch
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return join, where, params
@@ -298,17 +349,42 @@ class SQLiteAlertStore(AlertStore):
             yield from self.get_many(ids[i : i + _CHUNK])
 
     def counts(self, query: AlertQuery | None = None) -> Counts:
-        join, where, params = self._where(query or AlertQuery())
+        q = query or AlertQuery()
+        join, where, params = self._where(q)
         out = Counts()
+        day = "substr(a.first_seen, 1, 10)" if q.time_zone == "UTC" else "local_day(a.first_seen, ?)"
         for field, expr in (
             ("by_mark", "a.mark"),
             ("by_status", "a.status"),
-            ("by_day", "substr(a.first_seen, 1, 10)"),
+            ("by_day", day),
         ):
+            args = [q.time_zone, *params] if "?" in expr else params
             rows = self.db.execute(
-                f"SELECT {expr} AS k, COUNT(*) FROM alerts a {join} {where} GROUP BY k ORDER BY k", params
+                f"SELECT {expr} AS k, COUNT(*) FROM alerts a {join} {where} GROUP BY k ORDER BY k", args
             )
             setattr(out, field, {k: n for k, n in rows})
+        return out
+
+    def facets(self, query: AlertQuery, size: int = 20) -> dict[str, list[tuple[str, int]]]:
+        join, where, params = self._where(query)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name, expr, source in (
+            ("mark", "a.mark", ""),
+            ("kind", "a.kind", ""),
+            ("source", "j.value", ", json_each(a.sources) j"),
+            ("region", "a.region", ""),
+            ("authority", "a.authority", ""),
+            ("status", "a.status", ""),
+            ("band", "a.band", ""),
+        ):
+            nonempty = f"{expr} IS NOT NULL AND {expr} != ''"
+            cond = f"{where} AND {nonempty}" if where else f"WHERE {nonempty}"
+            rows = self.db.execute(
+                f"SELECT {expr} AS k, COUNT(*) AS n FROM alerts a {source} {join} {cond}"
+                " GROUP BY k ORDER BY n DESC, k ASC LIMIT ?",
+                [*params, size],
+            )
+            out[name] = [(k, n) for k, n in rows]
         return out
 
     def close(self) -> None:

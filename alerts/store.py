@@ -5,7 +5,9 @@ Stable interface:
 - ``upsert(alerts) -> UpsertResult(new, updated, unchanged, queued, new_ids)``: idempotent by
   alert id (see ``alerts.model.merge_seen``).
 - ``get(id) -> Alert`` (raises ``AlertNotFound``), ``get_many(ids) -> list[Alert]``.
-- ``search(AlertQuery) -> Page``; ``counts(AlertQuery | None) -> Counts`` (by mark, status, day).
+- ``search(AlertQuery) -> Page``; ``counts(AlertQuery | None) -> Counts`` (by mark, status, day);
+  ``facets(AlertQuery, size) -> {facet: [(value, count)]}`` (mark, kind, source, region, authority,
+  status, likelihood band; ``alerts.facets``), the same on both stores.
 - ``review(ids, status, note, who, now=None) -> list[Alert]``: all ids or none (unknown id raises).
 - ``export(AlertQuery) -> Iterator[Alert]``: every match in query order, no paging.
 - For notifications: ``pending_notifications(marks, min_score=0.0, statuses=NOTIFY_STATUSES)``
@@ -17,8 +19,10 @@ Stable interface:
 - Exceptions (``alerts.exceptions``): ``exception_add``, ``exception_list``, ``exception_revoke``.
 
 Text search matches each whitespace-separated term as a phrase in the subject's name or title
-or the seller; Han characters are single tokens in both backends, so "九阳" finds
-"上海九阳电器" (like a substring), and terms are ANDed. Days are UTC days of ``first_seen``.
+or the seller, or as a part of the credit code (letters upper-cased), the registering authority or
+the legal representative; Han characters are single tokens in both backends, so "九阳" finds
+"上海九阳电器" (like a substring), and terms are ANDed. Days of ``counts`` are days of
+``first_seen`` in ``AlertQuery.time_zone`` (UTC unless the caller says).
 """
 
 from __future__ import annotations
@@ -86,12 +90,24 @@ class AlertQuery(BaseModel):
     kinds: list[Literal["enterprise", "listing"]] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     ids: list[str] = Field(default_factory=list)
+    # Facets and relations (``alerts.facets``): the credit code's division, the registering
+    # authority, the likelihood band, one entity, and the values related entities share.
+    regions: list[str] = Field(default_factory=list)
+    authorities: list[str] = Field(default_factory=list)
+    bands: list[Literal["high", "medium", "low"]] = Field(default_factory=list)
+    usccs: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    shops: list[str] = Field(default_factory=list)
+    legal_reps: list[str] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+    contacts: list[str] = Field(default_factory=list)
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
     max_score: float | None = Field(default=None, ge=0.0, le=1.0)
     min_probability: float | None = Field(default=None, ge=0.0, le=1.0)
     date_field: Literal["first_seen", "last_seen"] = "last_seen"
     since: datetime | None = None  # inclusive
-    until: datetime | None = None  # exclusive
+    until: datetime | None = None  # exclusive (``build_query`` makes a plain end day inclusive)
+    time_zone: str = "UTC"  # whose days ``counts().by_day`` counts (an IANA name)
     notified: bool | None = None  # False: notified_at is empty
     text: str | None = Field(default=None, max_length=500)
     sort: SortKey = DEFAULT_SORT
@@ -161,6 +177,11 @@ class AlertStore(abc.ABC):
 
     @abc.abstractmethod
     def export(self, query: AlertQuery) -> Iterator[Alert]: ...
+
+    @abc.abstractmethod
+    def facets(self, query: AlertQuery, size: int = 20) -> dict[str, list[tuple[str, int]]]:
+        """Per facet (``alerts.facets.FACETS``) the values of the matching alerts with their counts,
+        most frequent first (ties by value), at most ``size`` each; empty values left out."""
 
     @abc.abstractmethod
     def _save_reviewed(self, old: list[Alert], new: list[Alert]) -> None: ...

@@ -41,3 +41,19 @@ def fts5_query(text: str | None) -> str | None:
         if tokens:
             phrases.append('"' + " ".join(tokens).replace('"', '""') + '"')
     return " AND ".join(phrases) if phrases else None
+
+
+def fts5_phrase(term: str) -> str | None:
+    """One term as an FTS5 phrase of its tokens (None when it has none)."""
+    tokens = re.findall(r"\w+", spaced(term))
+    return '"' + " ".join(tokens).replace('"', '""') + '"' if tokens else None
+
+
+def field_needles(term: str) -> dict[str, str]:
+    """What one term looks for in the identity fields (a part of each), normalised as they are stored
+    (``alerts.facets``): the credit code upper-cased, authority and legal representative as NFKC
+    without spaces. Both stores match these as substrings, so they find the same alerts."""
+    from alerts.facets import norm
+
+    clean = norm(term, 200)
+    return {"uscc": clean.upper(), "authority": clean, "legal_rep": clean}

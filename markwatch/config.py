@@ -65,6 +65,11 @@ class ReviewSettings(BaseModel):
     admins: list[str] = Field(default_factory=list)
     trusted_proxies: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=4096, le=1024**3)
+    # What people read (alerts/i18n.py): the site's and the CLI's language (zh_CN or en), each
+    # analyst's own (``[review.languages]``, name = language), and the zone times are shown in.
+    language: str = "zh_CN"
+    languages: dict[str, str] = Field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -77,6 +82,40 @@ class ReviewSettings(BaseModel):
             except ValueError:
                 raise ValueError(f"trusted_proxies: {item!r} is not an IP address or network") from None
         return v
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        from alerts.i18n import LOCALES, normalise_locale
+
+        loc = normalise_locale(v, default="")
+        if not loc:
+            raise ValueError(f"language {v!r}: one of {', '.join(LOCALES)}")
+        return loc
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: dict[str, str]) -> dict[str, str]:
+        from alerts.i18n import LOCALES, normalise_locale
+
+        out = {}
+        for name, lang in v.items():
+            loc = normalise_locale(lang, default="")
+            if not loc:
+                raise ValueError(f"languages.{name} = {lang!r}: one of {', '.join(LOCALES)}")
+            out[name] = loc
+        return out
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        from alerts.i18n import timezone
+
+        timezone(v)  # ValueError naming it when unknown
+        return v
+
+    def language_of(self, user: str | None) -> str:
+        return self.languages.get(user or "", self.language)
 
     @field_validator("users")
     @classmethod

@@ -125,7 +125,7 @@ def test_reliability_counts_decisions_per_band_on_both_stores(store, decided):
 
 def test_calibration_command_prints_tables_and_json(store, decided, app, tmp_path, monkeypatch):
     cfg = config_for(store, tmp_path, monkeypatch)
-    runner = CliRunner(env={"COLUMNS": "200"})
+    runner = CliRunner(env={"COLUMNS": "200", "MARKWATCH_LANG": "en"})
     r = runner.invoke(app, ["alerts", "calibration", "--mark", "九阳", "-c", cfg])
     assert r.exit_code == 0, r.output
     out = r.output
@@ -174,7 +174,7 @@ def cli(tmp_path, make_alert, monkeypatch):
     store.upsert(alerts)
     cfg = config_for(store, tmp_path, monkeypatch)
     store.close()
-    return cfg, alerts, CliRunner(env={"COLUMNS": "200"})
+    return cfg, alerts, CliRunner(env={"COLUMNS": "200", "MARKWATCH_LANG": "en"})
 
 
 def test_search_sorts_by_probability_filters_and_shows_it(app, cli):
@@ -211,7 +211,7 @@ def test_search_shows_a_derived_probability_for_old_alerts(app, tmp_path, make_a
     store_as_before(store, [old])
     cfg = config_for(store, tmp_path, monkeypatch)
     store.close()
-    runner = CliRunner(env={"COLUMNS": "200"})
+    runner = CliRunner(env={"COLUMNS": "200", "MARKWATCH_LANG": "en"})
     r = runner.invoke(app, ["alerts", "show", old.id, "-c", cfg])
     assert r.exit_code == 0, r.output
     pct = round(probability_of(0.9) * 100)

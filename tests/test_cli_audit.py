@@ -32,7 +32,7 @@ def _seed(store) -> None:
 def test_audit_lists_filters_and_escapes(store, tmp_path, monkeypatch):
     _seed(store)
     cfg = config_for(store, tmp_path, monkeypatch)
-    runner = CliRunner(env={"COLUMNS": "220"})
+    runner = CliRunner(env={"COLUMNS": "220", "MARKWATCH_LANG": "en"})
 
     r = runner.invoke(app, ["audit", "--format", "json", "-c", cfg])
     assert r.exit_code == 0, r.output

@@ -60,7 +60,7 @@ def env(tmp_path, monkeypatch):
     marks.write_text(MARKS, encoding="utf-8")
     cfg = tmp_path / "markwatch.toml"
     cfg.write_text(f'[store]\nsqlite_path = "{db}"\n[marks]\npath = "{marks}"\n', encoding="utf-8")
-    return {"cfg": str(cfg), "db": db, "marks": marks, "runner": CliRunner()}
+    return {"cfg": str(cfg), "db": db, "marks": marks, "runner": CliRunner(env={"MARKWATCH_LANG": "en"})}
 
 
 def _flat(result) -> str:

@@ -116,7 +116,7 @@ def test_pages_review_forms_and_csv(client):
             "back": "status=new",
         },
     )
-    assert r.status_code == 200 and "2 alert(s) marked dismissed" in r.text
+    assert r.status_code == 200 and "2 alert(s) marked Dismissed" in r.text
     assert client.get(f"/api/alerts/{a.id}").json()["alert"]["status"] == "dismissed"
     page = client.get(f"/alerts/{a.id}")
     assert "同名不同业" in page.text and "Dismissed" in page.text

@@ -33,6 +33,8 @@ HOSTILE_URL = "javascript:window.__pwned='url'"
 def settings(tmp: Path, es_url: str | None = None, **review: object) -> Settings:
     """Two analysts (li, wang; admin: boss) on SQLite, or on Elasticsearch with a fresh index prefix."""
     values: dict = {"users": {"li": _HASH, "wang": _HASH, "boss": _HASH}, "admins": ["boss"], "secret_key": "k" * 40}
+    # The older tests read the site in English; the Chinese ones (the default) pass language="zh_CN".
+    values["language"] = "en"
     values.update(review)
     if es_url:
         store = StoreSettings(
@@ -200,3 +202,81 @@ def live_server(app, *, as_served: bool = False) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_W = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc(region: str, org: str) -> str:
+    """A credit code with a right check digit: 91 (enterprise), the 6-digit division, a 9-character org code."""
+    body = f"91{region}{org}"
+    assert len(body) == 17
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(body, _USCC_W, strict=True))
+    return body + _USCC_CHARS[(31 - total % 31) % 31]
+
+
+# Five imitation companies behind one person: three share the legal representative and the
+# address, one only the phone, one nothing; registered at different authorities and places.
+COMPANIES = [
+    (
+        "上海九阳电器有限公司",
+        "310115",
+        "MA1FL0001",
+        "上海市浦东新区市场监督管理局",
+        "王建国",
+        "上海市浦东新区川沙路100号",
+        "021-5811 0001",
+    ),
+    ("深圳九阳厨具有限公司", "440300", "MA5G00002", "深圳市市场监督管理局", "王建国", "上海市浦东新区川沙路100号", ""),
+    (
+        "杭州九阳小家电科技有限公司",
+        "330106",
+        "MA2H00003",
+        "杭州市西湖区市场监督管理局",
+        "王建国",
+        "杭州市西湖区文三路8号",
+        "",
+    ),
+    (
+        "苏州九阳电器销售有限公司",
+        "320505",
+        "MA1M00004",
+        "苏州市虎丘区市场监督管理局",
+        "李华",
+        "苏州市高新区长江路1号",
+        "+86 21 5811 0001",
+    ),
+    (
+        "广州九阳五金有限公司",
+        "440106",
+        "MA9W00005",
+        "广州市天河区市场监督管理局",
+        "陈明",
+        "广州市天河区体育西路2号",
+        "",
+    ),
+]
+
+
+def company_alerts(now: datetime = T0) -> list:
+    """Alerts for ``COMPANIES`` (fields as the registry sources give them) and two listings of one shop."""
+    out = []
+    for i, (name, region, org, authority, rep, addr, phone) in enumerate(COMPANIES):
+        item = {"name": name, "uscc": uscc(region, org), "authority": authority, "legal_rep": rep, "address": addr}
+        if phone:
+            item["phone"] = phone
+        out.append(alert(name, score=0.95 - i * 0.05, item=item, now=now + timedelta(hours=i), source="demo-registry"))
+    for j, title in enumerate(("九阳豆浆机 正品 破壁", "九阳电饭煲 4L 家用")):
+        out.append(
+            alert(
+                title,
+                kind="listing",
+                source="demo-market",
+                seller="九阳小家电专营店",
+                score=0.8 - j * 0.1,
+                now=now,
+                item={"title": title, "seller": "九阳小家电专营店", "url": f"https://shop.example/item/{j}"},
+            )
+        )
+    return out

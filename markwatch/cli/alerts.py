@@ -5,6 +5,11 @@ Every command opens the store chosen by markwatch.toml (`[store]`). Crawled text
 everything shown goes through ``Text`` (no rich markup) after control and zero-width characters
 are made visible; CSV cells that a spreadsheet would run as formulas are defused. Errors are one
 line on stderr: exit 2 for configuration, 1 for an unknown id or an unreachable cluster.
+
+Human output is in ``[review] language`` (``MARKWATCH_LANG`` overrides it; zh_CN by default) with
+times in ``[review] timezone`` (Asia/Shanghai by default); a plain ``--since``/``--until`` day is a
+day there, and ``--until`` includes its day, as on the site and in the API. Reviews, exceptions
+and exports are written to the audit log with the acting user (``--by``, else the OS user).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from alerts.present import CSV_FIELDS, csv_row, csv_writer, percent, plain, worth_a_look
+from alerts.i18n import Localizer
+from alerts.present import CSV_BOM, csv_header, csv_row, csv_writer, plain, worth_a_look
 from alerts.store import DEFAULT_SORT, MAX_PAGE
 from markwatch.errors import UserError, cli_errors
 
@@ -47,6 +53,48 @@ def visible(text: Any, limit: int | None = None) -> str:
 
 
 _err = Console(stderr=True)
+
+
+def cli_localizer(config: Path | None = None) -> Localizer:
+    """The language and zone of the CLI's human output: ``MARKWATCH_LANG``, else ``[review] language``."""
+    from markwatch.config import load_settings
+
+    try:
+        review = load_settings(config).review
+        lang, zone = review.language, review.timezone
+    except Exception:  # noqa: BLE001 - a broken config is reported by the command itself
+        lang, zone = "zh_CN", "Asia/Shanghai"
+    return Localizer(os.environ.get("MARKWATCH_LANG") or lang, zone)
+
+
+def cli_user(by: str | None) -> str:
+    """Who acts from the command line: ``--by``, else the operating-system user."""
+    import getpass
+
+    if by and by.strip():
+        return by.strip()[:100]
+    try:
+        return getpass.getuser()[:100]
+    except Exception:  # noqa: BLE001 - no user database entry (a container): still someone
+        return os.environ.get("USER") or "cli"
+
+
+def cli_audit(
+    store: Any, action: str, user: str, targets: Iterable[str] = (), detail: str = "", note: str = ""
+) -> None:
+    """One audit event from the command line (client ``cli``), as the site writes its own."""
+    from alerts.sessions import AuditEvent
+
+    store.audit_add(
+        AuditEvent(
+            action=action,
+            user=user,
+            client="cli",
+            targets=list(targets)[:1000],
+            detail=detail[:500],
+            note=(note or "")[:4000],
+        )
+    )
 
 
 @contextmanager
@@ -86,8 +134,10 @@ MinProbOpt = Annotated[
     float | None,
     typer.Option("--min-probability", min=0.0, max=1.0, help="Calibrated probability worth a look, at least."),
 ]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (inclusive).")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="Before this date (exclusive).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="From this day (inclusive; [review] timezone).")]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="To this day, included ([review] timezone); an ISO instant is exclusive.")
+]
 DateFieldOpt = Annotated[str, typer.Option("--date-field", help="first_seen or last_seen.")]
 TextOpt = Annotated[str | None, typer.Option("--text", "-q", help="Words in the name, title or seller.")]
 SortOpt = Annotated[
@@ -141,6 +191,13 @@ def _query(**kw: Any) -> Any:
             page=kw.get("page", 1),
             size=kw.get("size", 50),
             names=_CLI_NAMES,
+            until_day_inclusive=True,
+            time_zone=kw.get("time_zone") or cli_localizer(kw.get("config")).tz_name,
+            extra={
+                "regions": kw.get("region") or [],
+                "authorities": kw.get("authority") or [],
+                "usccs": kw.get("uscc") or [],
+            },
         )
     except QueryError as exc:
         _err.print(Text(f"error: {visible(exc)}"))
@@ -162,6 +219,17 @@ FILTER_OPTIONS: list[tuple[str, Any, Any]] = [
     ("date_field", DateFieldOpt, "last_seen"),
     ("text", TextOpt, None),
     ("sort", SortOpt, DEFAULT_SORT),
+    ("uscc", Annotated[list[str] | None, typer.Option("--uscc", help="Credit code (repeatable).")], None),
+    (
+        "authority",
+        Annotated[list[str] | None, typer.Option("--authority", help="Registering authority (repeatable).")],
+        None,
+    ),
+    (
+        "region",
+        Annotated[list[str] | None, typer.Option("--region", help="Division code of the credit code (repeatable).")],
+        None,
+    ),
 ]
 
 
@@ -186,13 +254,16 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _write(alerts: Iterable[Any], fmt: str, out: Any, *, envelope: dict | None = None) -> int:
+def _write(
+    alerts: Iterable[Any], fmt: str, out: Any, *, envelope: dict | None = None, loc: Localizer | None = None
+) -> int:
     n = 0
-    if fmt == "csv":
+    if fmt == "csv":  # as the site's: BOM, headings, status, likelihood and reasons in the reader's language
+        out.write(CSV_BOM)
         w = csv_writer(out)
-        w.writerow(CSV_FIELDS)
+        w.writerow(csv_header(loc))
         for a in alerts:
-            w.writerow(csv_row(a))
+            w.writerow(csv_row(a, loc))
             n += 1
     elif envelope is not None:  # search --format json: one object with the page
         items = [a.to_doc() for a in alerts]
@@ -206,33 +277,34 @@ def _write(alerts: Iterable[Any], fmt: str, out: Any, *, envelope: dict | None =
     return n
 
 
-def _table(page: Any) -> Table:
-    table = Table(title=Text(f"{page.total} alert(s), page {page.page}"), show_lines=False)
-    for col, just in (
-        ("ID", "left"),
-        ("Worth a look", "right"),
-        ("Score", "right"),
-        ("Status", "left"),
-        ("Mark", "left"),
-        ("Kind", "left"),
-        ("Name / title", "left"),
-        ("Source", "left"),
-        ("Last seen", "left"),
-        ("Seen", "right"),
-    ):
-        table.add_column(col, justify=cast(JustifyMethod, just), overflow="fold")
+def _table(page: Any, loc: Localizer) -> Table:
+    """The search result as a table that fits 80 columns: short ids (8, never wrapped), the text wraps."""
+    from alerts.present import STATUS_NAMES
+
+    _ = loc._
+    table = Table(
+        title=Text(_("%(total)s alert(s), page %(page)s", total=page.total, page=page.page)),
+        show_lines=False,
+        box=None,
+        pad_edge=False,
+        padding=(0, 1),
+    )
+    table.add_column(_("ID"), no_wrap=True, min_width=8, max_width=8)
+    table.add_column(_("Likely"), justify="right", no_wrap=True)
+    table.add_column(_("Score"), justify="right", no_wrap=True)
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Mark"), no_wrap=True, max_width=8)
+    table.add_column(_("Name / title"), overflow="fold", ratio=1, min_width=16)
+    table.add_column(_("Last seen"), no_wrap=True)
     for a in page.items:
         table.add_row(
-            Text(a.id[:12]),
-            Text(f"est. {percent(a.chance)}"),
+            Text(a.id[:8]),
+            Text(_("est. %(p)s", p=loc.percent(a.chance))),
             f"{a.score:.2f}",
-            Text(a.status),
-            Text(visible(a.mark)),
-            Text(a.subject.kind),
-            Text(visible(a.subject.text, 80)),
-            Text(visible(a.source, 30)),
-            a.last_seen.strftime("%Y-%m-%d %H:%M"),
-            str(a.times_seen),
+            Text(loc.gettext(STATUS_NAMES.get(a.status, a.status))),
+            Text(visible(a.mark, 8)),
+            Text(visible(a.subject.text, 80) + (f" [{visible(a.source, 20)}]" if a.source else "")),
+            loc.day(a.last_seen, "MM-dd"),
         )
     return table
 
@@ -270,11 +342,11 @@ def search_cmd(
     """
     if fmt not in ("table", "json", "csv"):
         raise typer.BadParameter("--format must be table, json or csv")
-    q = _query(**filters, page=page, size=size)
+    q = _query(**filters, page=page, size=size, config=config)
     with _store(config) as store:
         result = store.search(q)
     if fmt == "table":
-        Console().print(_table(result))
+        Console().print(_table(result, cli_localizer(config)))
     else:
         _write(
             result.items,
@@ -325,6 +397,8 @@ def show_cmd(
 
     out = Console()
     s = alert.subject
+    loc = cli_localizer(config)
+    at = loc.when
     out.print(Text(f"Alert {alert.id}", style="bold"))
     rows = [
         ("Status", alert.status),
@@ -342,7 +416,7 @@ def show_cmd(
         (
             "Sightings",
             "; ".join(
-                f"{visible(sg.source, 60)} {sg.times_seen}× last {sg.last_seen:%Y-%m-%d %H:%M}"
+                f"{visible(sg.source, 60)} {sg.times_seen}× last {at(sg.last_seen, zone=False)}"
                 for sg in sightings_of(alert)
             ),
         ),
@@ -350,9 +424,9 @@ def show_cmd(
         ("Subject key", visible(alert.subject_key, 300)),
         (
             "Seen",
-            f"{alert.times_seen}× first {alert.first_seen:%Y-%m-%d %H:%M} last {alert.last_seen:%Y-%m-%d %H:%M} UTC",
+            f"{alert.times_seen}× first {at(alert.first_seen, zone=False)} last {at(alert.last_seen)}",
         ),
-        ("Notified", f"{alert.notified_at:%Y-%m-%d %H:%M} UTC" if alert.notified_at else "not yet"),
+        ("Notified", at(alert.notified_at) if alert.notified_at else "not yet"),
     ]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -383,7 +457,7 @@ def show_cmd(
         out.print(Text("  no review yet"))
     for h in alert.history:
         note = f" — {visible(h.note)}" if h.note else ""
-        out.print(Text(f"  {h.at:%Y-%m-%d %H:%M} UTC  {visible(h.who)}: {h.from_status} → {h.to_status}{note}"))
+        out.print(Text(f"  {at(h.at)}  {visible(h.who)}: {h.from_status} → {h.to_status}{note}"))
 
 
 @alerts_app.command("review")
@@ -391,7 +465,9 @@ def review_cmd(
     ids: Annotated[list[str], typer.Argument(metavar="ID...", help="One or more alert ids.")],
     status: Annotated[str, typer.Option("--status", "-s", help="confirmed, dismissed, escalated, resolved, new.")],
     note: Annotated[str, typer.Option("--note", "-n", help="Why (kept in the history).")] = "",
-    who: Annotated[str | None, typer.Option("--who", help="Analyst name (default: $USER).")] = None,
+    who: Annotated[
+        str | None, typer.Option("--by", "--who", help="Who reviews (default: the operating-system user).")
+    ] = None,
     never: Annotated[
         str | None,
         typer.Option(
@@ -410,13 +486,36 @@ def review_cmd(
         raise typer.BadParameter(f"--status must be one of {', '.join(STATUSES)}")
     if never is not None and status != "dismissed":
         raise typer.BadParameter("--never-flag goes with --status dismissed")
-    analyst = who or os.environ.get("USER") or "analyst"
+    analyst = cli_user(who)
+    loc = cli_localizer(config)
     with _store(config) as store:
-        done = store.review(_resolve_ids(store, ids), status, note[:4000], who=analyst[:100])
+        done = store.review(_resolve_ids(store, ids), status, note[:4000], who=analyst)
+        cli_audit(store, "review", analyst, [a.id for a in done], detail=status, note=note)
         made = [never_flag(store, a, never, analyst, note) for a in done] if never else []
-    Console().print(Text(f"{len(done)} alert(s) set to {status}."))
+        for exc in dict((e.id, e) for e in made).values():
+            cli_audit(
+                store,
+                "exception",
+                analyst,
+                [f"exception:{exc.id}", *([exc.alert_id] if exc.alert_id else [])],
+                detail=f"never flag {exc.word} for {exc.mark or '*'}",
+                note=note,
+            )
+    from alerts.present import STATUS_NAMES
+
+    label = loc.gettext(STATUS_NAMES[status])
+    Console().print(Text(loc._("%(n)s alert(s) set to %(status)s.", n=len(done), status=label)))
     for exc in dict((e.id, e) for e in made).values():
-        Console().print(Text(f"Exception {exc.id}: never flag {visible(exc.word)!r} for {visible(exc.mark)}."))
+        Console().print(
+            Text(
+                loc._(
+                    "Exception %(id)s: never flag %(word)s for %(mark)s.",
+                    id=exc.id,
+                    word=repr(visible(exc.word)),
+                    mark=visible(exc.mark),
+                )
+            )
+        )
 
 
 @alerts_app.command("export")
@@ -425,19 +524,23 @@ def export_cmd(
     filters: dict[str, Any],
     fmt: Annotated[str, typer.Option("--format", "-f", help="json (JSON Lines) or csv.")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who exports (default: the operating-system user).")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Every matching alert, unpaged, as JSON Lines or CSV."""
+    """Every matching alert, unpaged, as JSON Lines or CSV (with a BOM, in the configured language)."""
     if fmt not in ("json", "csv"):
         raise typer.BadParameter("--format must be json or csv")
-    q = _query(**filters)
+    q = _query(**filters, config=config)
+    loc = cli_localizer(config)
     with _store(config) as store:
         if output is None:
-            n = _write(store.export(q), fmt, sys.stdout)
+            n = _write(store.export(q), fmt, sys.stdout, loc=loc)
         else:
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                n = _write(store.export(q), fmt, fh)
-    _err.print(Text(f"{n} alert(s) exported" + (f" to {output}" if output else "") + "."))
+                n = _write(store.export(q), fmt, fh, loc=loc)
+        where = " ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, [], "", DEFAULT_SORT, "last_seen"))
+        cli_audit(store, "export", cli_user(by), detail=f"alerts export {fmt} {n} {where}"[:500])
+    _err.print(Text(loc._("%(n)s alert(s) exported.", n=n) + (f" → {output}" if output else "")))
 
 
 @alerts_app.command("counts")
@@ -450,17 +553,19 @@ def counts_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """How many alerts per mark, status and day (first seen)."""
-    q = _query(mark=mark, status=status, since=since, until=until, date_field="first_seen")
+    q = _query(mark=mark, status=status, since=since, until=until, date_field="first_seen", config=config)
     with _store(config) as store:
         c = store.counts(q)
     if fmt == "json":
         print(json.dumps({"by_mark": c.by_mark, "by_status": c.by_status, "by_day": c.by_day}, ensure_ascii=False))
         return
     out = Console()
-    for title, data in (("By mark", c.by_mark), ("By status", c.by_status), ("By day (UTC)", c.by_day)):
+    loc = cli_localizer(config)
+    by_day = loc._("By day (%(zone)s)", zone=loc.tz_name)
+    for title, data in ((loc._("By mark"), c.by_mark), (loc._("By status"), c.by_status), (by_day, c.by_day)):
         t = Table(title=title)
         t.add_column("")
-        t.add_column("Alerts", justify="right")
+        t.add_column(loc._("Alerts"), justify="right")
         for k, v in data.items():
             t.add_row(Text(visible(k)), str(v))
         out.print(t)
@@ -493,7 +598,7 @@ def calibration_cmd(
     if fmt not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
     where = {"mark": mark, "owner": owner, "kind": kind, "source": source, "since": since, "until": until}
-    q = _query(**where, date_field=date_field, sort="first_seen")
+    q = _query(**where, date_field=date_field, sort="first_seen", config=config)
     with _store(config) as store:
         r = reliability(store.export(q))
     if fmt == "json":

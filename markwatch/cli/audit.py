@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.cli.alerts import ConfigOpt, _store, visible
+from markwatch.cli.alerts import ConfigOpt, _store, cli_localizer, visible
 
 
 def register(app: typer.Typer) -> None:
@@ -27,12 +27,14 @@ def register(app: typer.Typer) -> None:
 def audit_cmd(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this analyst's actions.")] = None,
     action: Annotated[str | None, typer.Option("--action", "-a", help="Only this action (see --help).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="From this day or instant (UTC).")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many.")] = 100,
+    since: Annotated[str | None, typer.Option("--since", help="From this day ([review] timezone) or instant.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="To this day, included ([review] timezone).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="At most this many.")] = 100,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json (one event per line).")] = "table",
     config: ConfigOpt = None,
 ) -> None:
-    """The audit log, newest first: sign-ins, reviews, case actions and errors, with who and from where."""
+    """The audit log, newest first: sign-ins, reviews, exceptions, exports, case actions and errors,
+    with who, from where (``cli`` for the command line) and the note."""
     from alerts.present import QueryError, parse_when
     from alerts.sessions import AUDIT_ACTIONS, AuditQuery
 
@@ -40,30 +42,43 @@ def audit_cmd(
         raise typer.BadParameter("--format must be table or json")
     if action and action not in AUDIT_ACTIONS:
         raise typer.BadParameter(f"--action must be one of {', '.join(AUDIT_ACTIONS)}")
+    loc = cli_localizer(config)
     try:
-        when = parse_when("--since", since)
+        when = parse_when("--since", since, time_zone=loc.tz_name)
+        end = parse_when("--until", until, day_inclusive_end=True, time_zone=loc.tz_name)
     except QueryError as exc:
         raise typer.BadParameter(str(exc)) from None
-    query = AuditQuery(user=user[:64] if user else None, action=action or None, since=when, limit=limit)
+    query = AuditQuery(user=user[:64] if user else None, action=action or None, since=when, until=end, limit=limit)
     with _store(config) as store:
         events = store.audit_search(query)
     if fmt == "json":
         for e in events:
             print(json.dumps(e.model_dump(mode="json"), ensure_ascii=False))
         return
-    t = Table(title=f"{len(events)} audit event(s), newest first")
-    for col in ("When (UTC)", "Action", "User", "Client", "OK", "Targets", "Detail"):
+    t = Table(title=loc._("%(n)s audit event(s), newest first", n=len(events)))
+    zone = loc.zone_name()
+    for col in (
+        loc._("When (%(zone)s)", zone=zone),
+        loc._("Action"),
+        loc._("Analyst"),
+        loc._("Via"),
+        loc._("OK"),
+        loc._("On"),
+        loc._("Detail"),
+        loc._("Note"),
+    ):
         t.add_column(col)
     for e in events:
         # Ids shortened to the prefix `alerts show` accepts; --format json has them whole.
         targets = " ".join(x[:12] for x in e.targets[:3]) + (f" (+{len(e.targets) - 3})" if len(e.targets) > 3 else "")
         t.add_row(
-            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            loc.when(e.at, "yyyy-MM-dd HH:mm:ss", zone=False),
             e.action,
             Text(visible(e.user or "", 40)),
             Text(visible(e.client or "", 40)),
             "yes" if e.ok else "NO",
             Text(visible(targets, 80)),
             Text(visible(e.detail, 120)),
+            Text(visible(e.note, 120)),
         )
     Console().print(t)

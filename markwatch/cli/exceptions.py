@@ -9,7 +9,6 @@ through ``visible`` (control and invisible characters made visible) and ``Text``
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from markwatch.cli.alerts import ConfigOpt, _store, visible
+from markwatch.cli.alerts import ConfigOpt, _store, cli_audit, cli_user, visible
 
 exceptions_app = typer.Typer(help="Words never to flag again for a mark (analysts' exceptions).", no_args_is_help=True)
 
@@ -64,7 +63,7 @@ def add_cmd(
     word: Annotated[str, typer.Argument(help="The word never to flag (plain text).")],
     mark: Annotated[str | None, typer.Option("--mark", "-m", help="For this mark (default: every mark).")] = None,
     why: Annotated[str, typer.Option("--why", help="Why (kept with the exception).")] = "",
-    who: Annotated[str | None, typer.Option("--who", help="Analyst name (default: $USER).")] = None,
+    who: Annotated[str | None, typer.Option("--by", "--who", help="Who (default: the operating-system user).")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Never flag WORD for a mark (or every mark) again, from the next scan on."""
@@ -72,13 +71,21 @@ def add_cmd(
 
     from alerts.exceptions import MarkException
 
-    analyst = (who or os.environ.get("USER") or "analyst")[:100]
+    analyst = cli_user(who)
     try:
         exc = MarkException(mark=mark, word=word, who=analyst, at=datetime.now(UTC), why=why[:2000])
     except ValidationError as e:
         raise typer.BadParameter(f"invalid exception: {e.errors()[0]['msg']}") from None
     with _store(config) as store:
         store.exception_add(exc)
+        cli_audit(
+            store,
+            "exception",
+            analyst,
+            [f"exception:{exc.id}"],
+            detail=f"add {exc.word} for {exc.mark or '*'}",
+            note=why,
+        )
     target = visible(exc.mark) if exc.mark else "every mark"
     Console().print(Text(f"Exception {exc.id}: never flag {visible(exc.word)!r} for {target}."))
 
@@ -87,11 +94,12 @@ def add_cmd(
 def revoke_cmd(
     id: Annotated[str, typer.Argument(metavar="ID", help="Exception id (from `markwatch exceptions list`).")],
     why: Annotated[str, typer.Option("--why", help="Why it is revoked.")] = "",
-    who: Annotated[str | None, typer.Option("--who", help="Analyst name (default: $USER).")] = None,
+    who: Annotated[str | None, typer.Option("--by", "--who", help="Who (default: the operating-system user).")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Revoke an exception: the word is flagged again from the next scan on."""
-    analyst = (who or os.environ.get("USER") or "analyst")[:100]
+    analyst = cli_user(who)
     with _store(config) as store:
         e = store.exception_revoke(id.strip(), analyst, why[:2000])
+        cli_audit(store, "exception", analyst, [f"exception:{e.id}"], detail="revoke", note=why)
     Console().print(Text(f"Exception {e.id} revoked ({visible(e.word)!r} for {visible(e.mark) or 'every mark'})."))

@@ -109,9 +109,11 @@ def _review(request: Request, ids: list[str], body: ReviewIn, auth: Any) -> list
     try:
         done = request.app.state.store.review(ids, body.status, body.note, who=auth.user)
     except ReviewConflict:
-        audit(request, "review", user=auth.user, ok=False, targets=ids, detail=f"{body.status}: conflict")
+        audit(
+            request, "review", user=auth.user, ok=False, targets=ids, detail=f"{body.status}: conflict", note=body.note
+        )
         raise
-    audit(request, "review", user=auth.user, targets=ids, detail=body.status)
+    audit(request, "review", user=auth.user, targets=ids, detail=body.status, note=body.note)
     return done
 
 

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from alerts.errors import AlertsError
+from alerts.i18n import using
 from alerts.store import AlertNotFound, ReviewConflict, StoreUnavailable
 from markwatch.config import Settings
 from markwatch.errors import UserError
@@ -21,7 +22,7 @@ from markwatch.web import api, deps, pages
 from markwatch.web.access import guarded, lazy
 from markwatch.web.deps import Reader
 from markwatch.web.display import templates
-from markwatch.web.filters import FilterError
+from markwatch.web.filters import N_, FilterError
 from markwatch.web.security import (
     BodyLimit,
     SecurityHeaders,
@@ -91,12 +92,19 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
     def page_error(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message}, status_code=status)
-        return app.state.templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": status, "message": message, "user": session_user(request), "csrf": csrf_token(request)},
-            status_code=status,
-        )
+        loc = deps.localizer(request)
+        with using(loc):
+            return app.state.templates.TemplateResponse(
+                request,
+                "error.html",
+                {
+                    "status": status,
+                    "message": loc.gettext(message),
+                    "user": session_user(request),
+                    "csrf": csrf_token(request),
+                },
+                status_code=status,
+            )
 
     @app.exception_handler(deps.LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -107,12 +115,12 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
 
     @app.exception_handler(AlertNotFound)
     async def _missing(request: Request, exc: AlertNotFound) -> Response:
-        return page_error(request, 404, "No such alert.")
+        return page_error(request, 404, N_("No such alert."))
 
     @app.exception_handler(StoreUnavailable)
     async def _down(request: Request, exc: StoreUnavailable) -> Response:
         log.warning("store unavailable: %s", exc)
-        return page_error(request, 503, "The alert store cannot be reached right now; try again in a moment.")
+        return page_error(request, 503, N_("The alert store cannot be reached right now; try again in a moment."))
 
     @app.exception_handler(FilterError)
     async def _filter(request: Request, exc: FilterError) -> Response:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel
 
+from alerts.i18n import Localizer, normalise_locale
 from alerts.model import Alert
 from markwatch.web.filters import Filters, filters
 from markwatch.web.security import audit, basic_credentials, check_csrf, client_ip, session_user
@@ -36,7 +37,29 @@ def require_admin(request: Request, user: Annotated[str, Depends(require_user)])
     return user
 
 
+def require_reader(request: Request) -> str:
+    """A page a script may fetch too (``/alerts.csv``): the session's analyst, or HTTP Basic
+    credentials when the request carries them (a 401 if they are wrong), else the sign-in form."""
+    if session_user(request) is None and request.headers.get("authorization", "").lower().startswith("basic "):
+        return api_user(request).user
+    return require_user(request)
+
+
+LANG_COOKIE = "markwatch_lang"
+
+
+def localizer(request: Request, user: str | None = None) -> Localizer:
+    """The reader's language and zone: the site's switch (a cookie), else ``[review.languages]``
+    for the analyst, else ``[review] language``; times in ``[review] timezone``."""
+    review = request.app.state.settings.review
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    who = user if user is not None else session_user(request)
+    locale = normalise_locale(chosen, default="") or review.language_of(who)
+    return Localizer(locale, review.timezone)
+
+
 User = Annotated[str, Depends(require_user)]
+Analyst = Annotated[str, Depends(require_reader)]
 Admin = Annotated[str, Depends(require_admin)]
 FilterDep = Annotated[Filters, Depends(filters)]
 
@@ -106,3 +129,33 @@ def evidence_for(request: Request, alert: Alert) -> tuple[Any, str | None]:
 def filters_from_qs(qs: str) -> Filters:
     """The queue's filters from a saved query string (the review form's ``ctx``)."""
     return Filters.from_qs(qs)
+
+
+def cases_for(request: Request, alert_ids: list[str]) -> list[Any]:
+    """The cases holding any of these alerts, newest first (none when the store keeps no cases).
+
+    Uses the app's one case store (``state.cases``, as ``markwatch.web.cases`` opens it).
+    """
+    from alerts.cases.store import open_case_store
+    from markwatch.web.access import Serialized
+
+    state = request.app.state
+    found = getattr(state, "cases", None)
+    if found is None:
+        store = state.store
+        target = getattr(store, "_target", store) if isinstance(store, Serialized) else store
+        try:
+            found = open_case_store(target)
+        except Exception:  # noqa: BLE001 - a store without cases shows none
+            log.exception("no case store")
+            return []
+        if isinstance(store, Serialized):
+            proxy = Serialized(found)
+            proxy._lock = store._lock  # one sqlite3 connection, one lock
+            found = proxy
+        state.cases = found
+    out: dict[str, Any] = {}
+    for alert_id in alert_ids[:200]:
+        for case in found.for_alert(alert_id):
+            out.setdefault(case.id, case)
+    return list(out.values())

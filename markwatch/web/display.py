@@ -17,18 +17,80 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from alerts.model import Alert
-from alerts.present import code, invisible, percent, plain, safe_href, worth_a_look
+from alerts import i18n
+from alerts.facets import index_fields, region_name
+from alerts.model import Alert, entity_of
+from alerts.present import STATUS_NAMES, code, invisible, percent, plain, reason_text, safe_href, worth_a_look
 
 HERE = Path(__file__).parent
 
-STATUS_LABELS = {
-    "new": "New",
-    "confirmed": "Confirmed",
-    "dismissed": "Dismissed",
-    "escalated": "Escalated",
-    "resolved": "Resolved",
+STATUS_LABELS = STATUS_NAMES  # msgids: templates show them through _()
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    return message
+
+
+FACET_LABELS = {
+    "mark": N_("Mark"),
+    "kind": N_("Kind"),
+    "source": N_("Source"),
+    "region": N_("Region"),
+    "authority": N_("Registering authority"),
+    "status": N_("Status"),
+    "band": N_("Likelihood"),
+    "uscc": N_("Credit code"),
+    "entity": N_("Entity"),
+    "shop": N_("Shop"),
+    "legal_rep": N_("Legal representative"),
+    "address": N_("Address"),
+    "contact": N_("Phone / e-mail"),
+    "owner": N_("Owner"),
 }
+BAND_LABELS = {"high": N_("high (≥ 0.9)"), "medium": N_("medium (0.7–0.9)"), "low": N_("low (< 0.7)")}
+KIND_LABELS = {"enterprise": N_("Enterprise name"), "listing": N_("Listing")}
+ACTION_LABELS = {
+    "sign_in": N_("sign in"),
+    "sign_in_failed": N_("failed sign-in"),
+    "sign_out": N_("sign out"),
+    "sign_out_everywhere": N_("sign out everywhere"),
+    "review": N_("review"),
+    "exception": N_("exception"),
+    "export": N_("export"),
+    "case": N_("case"),
+    "error": N_("error"),
+}
+
+
+def entity_key(alert: Alert) -> str:
+    """The key of the alert's entity page: its credit code, its shop (listings), else its entity."""
+    fx = index_fields(alert)
+    if fx["uscc"]:
+        return "uscc:" + fx["uscc"]
+    if fx["shop"]:
+        return "shop:" + fx["shop"]
+    return entity_of(alert)
+
+
+def entity_label(key: str) -> str:
+    loc = i18n.current()
+    kind, _, value = key.partition(":")
+    if kind == "uscc":
+        return loc._("Company %(code)s", code=value)
+    if kind == "shop":
+        return loc._("Shop %(name)s", name=plain(value, 40))
+    return loc._("Entity page")
+
+
+def localized_reason(reason: Any) -> str:
+    return reason_text(reason, i18n.current().locale)
+
+
+def other_reason(reason: Any) -> str:
+    """The reason's wording in the other language, shown beside it when it differs."""
+    other = "en" if i18n.current().locale.startswith("zh") else "zh_CN"
+    text = reason_text(reason, other)
+    return "" if text == localized_reason(reason) else text
 
 
 def reveal(text: Any, limit: int | None = None) -> Markup:
@@ -85,8 +147,9 @@ def _stored_span(alert: Alert, text: str) -> tuple[int, int] | None:
     return (i, j) if text[i:j] == alert.matched else None
 
 
-def when(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return dt.strftime(fmt) + " UTC" if dt else "—"
+def when(dt: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A stored time in the reader's zone, named (``alerts.i18n``)."""
+    return i18n.current().when(dt, fmt)
 
 
 def as_json(value: Any) -> str:
@@ -111,5 +174,17 @@ def templates() -> Jinja2Templates:
         percent=percent,
         worth_a_look=worth_a_look,
     )
-    env.globals.update(highlight=highlight, STATUS_LABELS=STATUS_LABELS, safe_href=safe_href)
+    env.globals.update(
+        highlight=highlight,
+        STATUS_LABELS=STATUS_LABELS,
+        safe_href=safe_href,
+        entity_key=entity_key,
+        entity_label=entity_label,
+        facet_fields=index_fields,
+        reason_text=localized_reason,
+        reason_other=other_reason,
+        region_name=region_name,
+        languages=i18n.LANGUAGE_NAMES,
+    )
+    i18n.install(env)
     return t

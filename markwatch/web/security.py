@@ -74,6 +74,11 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+def set_cookie(request: Request, name: str, value: str | None, max_age: int | None = None) -> None:
+    """A cookie on this request's response (HttpOnly, SameSite=Strict, Secure as configured)."""
+    _cookie(request, name, value, max_age)
+
+
 def _cookie(request: Request, name: str, value: str | None, max_age: int | None = None) -> None:
     """Ask ``SecurityHeaders`` to set (or, with None, delete) a cookie on this request's response."""
     if not hasattr(request.state, "_cookies"):
@@ -272,6 +277,10 @@ class Users:
         self._ok: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._lock = threading.Lock()
 
+    def names(self) -> list[str]:
+        """The configured analysts."""
+        return sorted(self.users)
+
     def verify(self, name: str, password: str) -> bool:
         return verify_password(password, self.users.get(name))
 
@@ -447,7 +456,9 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def audit(request: Request, action: str, *, user: str | None, ok: bool = True, targets=(), detail: str = "") -> None:
+def audit(
+    request: Request, action: str, *, user: str | None, ok: bool = True, targets=(), detail: str = "", note: str = ""
+) -> None:
     """Record an action in the audit log; a failing log never hides the action's own outcome."""
     from alerts.sessions import AuditEvent
 
@@ -460,6 +471,7 @@ def audit(request: Request, action: str, *, user: str | None, ok: bool = True, t
                 ok=ok,
                 targets=list(targets)[:1000],
                 detail=detail[:500],
+                note=(note or "")[:4000],
             )
         )
     except Exception:  # noqa: BLE001 - logged, the request goes on

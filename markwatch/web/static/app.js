@@ -4,6 +4,7 @@
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var KEYS = { c: "confirmed", d: "dismissed", e: "escalated" };
   var LABELS = { new: "New", confirmed: "Confirmed", dismissed: "Dismissed", escalated: "Escalated", resolved: "Resolved" };
+  try { LABELS = JSON.parse(document.body.dataset.labels || "null") || LABELS; } catch (e) { /* keep English */ }
 
   function typing(ev) {
     var t = ev.target;
@@ -30,14 +31,20 @@
   function countSelected() {
     var n = table ? table.querySelectorAll('input[name="ids"]:checked').length : 0;
     var el = document.getElementById("selected-count");
-    if (el) { el.hidden = n === 0; el.textContent = n + " selected"; }
+    if (el) { el.hidden = n === 0; el.textContent = (el.dataset.template || "{n} selected").replace("{n}", n); }
     rows.forEach(function (r) { r.classList.toggle("picked", r.querySelector('input[name="ids"]').checked); });
   }
   function setBadge(row, status) {
     var b = row.querySelector(".status .badge");
     if (b) { b.className = "badge s-" + status; b.textContent = LABELS[status] || status; }
   }
+  // The status tabs' counts after an in-place review: one fewer under the old status, one more under the new.
+  function bumpTab(status, by) {
+    var n = document.querySelector('.tabs .n[data-status="' + status + '"]');
+    if (n) n.textContent = String(Math.max(0, (parseInt(n.textContent, 10) || 0) + by));
+  }
   function review(row, status) {
+    var before = row.dataset.status;
     row.classList.add("busy");
     fetch("/api/alerts/" + encodeURIComponent(row.dataset.id) + "/review", {
       method: "POST",
@@ -49,6 +56,7 @@
       if (!r.ok) throw new Error("HTTP " + r.status);
       setBadge(row, status);
       row.classList.add("done");
+      if (before && before !== status) { bumpTab(before, -1); bumpTab(status, 1); row.dataset.status = status; }
     }).catch(function (err) {
       row.classList.add("failed");
       row.title = "review failed: " + err.message + " (reload and try again)";
