@@ -84,7 +84,7 @@ def test_digest_over_starttls_with_auth_parsed_back(tmp_path, store, cert):
     assert f"https://review.example/alerts/{a1}" in text and f'href="https://review.example/alerts/{a2}"' in html
     assert 'href="https://qcc.example/f?id=1&amp;t=2"' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
-    assert "0.93" in text and "2025-03-01 08:00 UTC" in text and "contains the mark" in text
+    assert "0.93" in text and "2025-03-01 16:00 Asia/Shanghai" in text and "contains the mark" in text
 
     (agency,) = h.to("WATCH@agency.example") or h.to("watch@agency.example")
     assert agency.message["Subject"] == "[markwatch] 3 new suspected imitations of 一正, 九阳"
