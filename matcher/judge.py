@@ -642,7 +642,7 @@ def judge(
     chosen = None
     for al in options:
         verdict = _weigh(info, ctx, al, graded)
-        if type(verdict) is str:
+        if isinstance(verdict, str):
             if considered is not None:
                 considered.append((al, verdict, 0.0))
             continue

@@ -169,7 +169,7 @@ def _date(obj: dict, key: str) -> tuple[str | None, str | None]:
 def parse_line(line: str | bytes, kind: str = "enterprise") -> tuple[Subject | None, str | None]:
     """(subject, error). A line starting with ``{`` is a JSON object with the fields
     documented in docs/matching.md; any other line is the text itself, of the given kind."""
-    raw = line if type(line) is bytes else line.encode("utf-8", "surrogatepass")
+    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
     if raw[:1] == b"{" or raw.lstrip()[:1] == b"{":
         try:
             return _from_json(orjson.loads(raw))
