@@ -306,6 +306,12 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         return "in_region"
     if not exact and not latin and window in regions():
         return "place_name"
+    if al.edit == "first_char" or al.edit == "two_char":
+        # What is left of the mark must still point to it: not a place (云南 of 云南白药)
+        # nor a word of its own (师傅 of 康师傅, 农夫 of 农夫山泉).
+        rest = "".join(c for c, k in zip(window, al.kinds, strict=True) if k != "diff")
+        if rest in regions() or ctx.segmenter.dictionary_freq(rest) >= 100:
+            return "graded_rest_is_a_word"
     relevant = _relevant(info, ctx)
     # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
     # often as an evasion: it counts only among the mark's own goods.
@@ -333,6 +339,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     short_edit = len(info.folded) == 2 and al.edit in ("reorder", "insertion")
     weak: str | None = "other_field_sound" if not relevant and sound_only else None
     if known and not relevant:
+        if al.edit == "first_char" or al.edit == "two_char":
+            return "graded_other_field"  # weak evidence needs the goods to lean on
         if not mark.well_known:
             return "ordinary_mark_other_field"
         if info.common_word or own_meaning:
@@ -642,7 +650,7 @@ def judge(
     chosen = None
     for al in options:
         verdict = _weigh(info, ctx, al, graded)
-        if type(verdict) is str:
+        if isinstance(verdict, str):
             if considered is not None:
                 considered.append((al, verdict, 0.0))
             continue

@@ -395,9 +395,9 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 )
             )
         elif kind is NoteKind.GRADED:
-            what = _GRADED.get(note.value)
-            if what is not None:
-                out.append(Reason(note.value, what[0].format(m=m), what[1].format(m=m)))
+            graded = _GRADED.get(note.value)
+            if graded is not None:
+                out.append(Reason(note.value, graded[0].format(m=m), graded[1].format(m=m)))
         elif kind is NoteKind.EVASIVE:
             out.append(
                 Reason("evasion", "以变形写法规避平台关键词过滤", "spelled to slip past platform keyword filters")

@@ -201,7 +201,7 @@ class Matcher:
         # Align first, on the folded text alone: most candidates stop here, before
         # the costlier context (trace, name structure, segmentation) is built.
         latin = LatinView(folded) if any_latin else None
-        aligned: list[tuple[MarkPlan, list[Alignment], float]] = []
+        aligned: list[tuple[int, list[Alignment], float]] = []
         uscc = subject.uscc.strip().upper() if isinstance(subject.uscc, str) else ""
         whitelists = self._whitelists
         infos = self.info
