@@ -58,7 +58,9 @@ def _quote_cjk(expr: str) -> str:
 
 
 def _quote_plain(text: str) -> str:
-    return _BARE.sub(lambda m: json.dumps(m.group(1), ensure_ascii=False) if not m.group(1).isascii() else m.group(1), text)
+    return _BARE.sub(
+        lambda m: json.dumps(m.group(1), ensure_ascii=False) if not m.group(1).isascii() else m.group(1), text
+    )
 
 
 def compile_jmes(expr: str) -> Any:

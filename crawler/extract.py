@@ -226,7 +226,11 @@ def rows(response: Response, page: PageSpec, encoding: str | None) -> list[Any]:
     fmt = page.format
     if page.inner is not None or fmt == "xml":
         try:
-            root = inner_document(response, page, encoding) if page.inner is not None else xml_root(response, page, encoding)
+            root = (
+                inner_document(response, page, encoding)
+                if page.inner is not None
+                else xml_root(response, page, encoding)
+            )
         except Malformed:
             return []
         if page.data_format == "json":

@@ -188,7 +188,10 @@ class PageSpec(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("fields"), dict):
             inner = data.get("inner") if isinstance(data.get("inner"), dict) else {}
             if data.get("format") == "xml" and inner.get("format", "xml" if not inner else "json") == "xml":
-                data = {**data, "fields": {k: {"xpath": v} if isinstance(v, str) else v for k, v in data["fields"].items()}}
+                data = {
+                    **data,
+                    "fields": {k: {"xpath": v} if isinstance(v, str) else v for k, v in data["fields"].items()},
+                }
         return data
 
     @field_validator("has_more", "total", "cursor")

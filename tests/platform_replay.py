@@ -161,35 +161,62 @@ class Platforms(BaseHTTPRequestHandler):
             err = (15, "Remote service error", "isv.invalid-parameter:adzone_id")
         if err:
             return self._json(
-                {"error_response": {"code": err[0], "msg": err[1], "sub_code": err[2], "sub_msg": err[1] + " (replay)",
-                                    "request_id": secrets.token_hex(6)}}
+                {
+                    "error_response": {
+                        "code": err[0],
+                        "msg": err[1],
+                        "sub_code": err[2],
+                        "sub_msg": err[1] + " (replay)",
+                        "request_id": secrets.token_hex(6),
+                    }
+                }
             )
         rows = goods_for(p.get("q", ""))
         page, size = int(p.get("page_no") or 1), int(p.get("page_size") or 20)
         chunk = rows[(page - 1) * size : page * size]
         data = [
             {
-                "item_id": gid, "num_iid": gid, "title": title, "zk_final_price": price, "reserve_price": price,
-                "shop_title": shop, "nick": shop, "seller_id": 9000 + gid % 100,
-                "item_url": f"https://item.taobao.com/item.htm?id={gid}", "category_name": "感冒用药",
+                "item_id": gid,
+                "num_iid": gid,
+                "title": title,
+                "zk_final_price": price,
+                "reserve_price": price,
+                "shop_title": shop,
+                "nick": shop,
+                "seller_id": 9000 + gid % 100,
+                "item_url": f"https://item.taobao.com/item.htm?id={gid}",
+                "category_name": "感冒用药",
                 "pict_url": f"https://img.alicdn.com/i1/{gid}.jpg",
-                "small_images": {"string": [f"https://img.alicdn.com/i2/{gid}.jpg"]}, "user_type": 1, "volume": 12,
+                "small_images": {"string": [f"https://img.alicdn.com/i2/{gid}.jpg"]},
+                "user_type": 1,
+                "volume": 12,
             }
             for gid, title, price, shop in chunk
         ]
-        return self._json({"tbk_dg_material_optional_response": {
-            "total_results": len(rows), "result_list": {"map_data": data}, "request_id": secrets.token_hex(6)}})
+        return self._json(
+            {
+                "tbk_dg_material_optional_response": {
+                    "total_results": len(rows),
+                    "result_list": {"map_data": data},
+                    "request_id": secrets.token_hex(6),
+                }
+            }
+        )
 
     # ---- 京东联盟 ----
     def jd(self):
         p = self._params()
         self.log.append({"api": "jd", "method": self.command, **p})
         if p.get("app_key") != JD_KEY:
-            return self._json({"error_response": {"code": "19", "zh_desc": "无效的app_key", "en_desc": "Invalid app_key"}})
+            return self._json(
+                {"error_response": {"code": "19", "zh_desc": "无效的app_key", "en_desc": "Invalid app_key"}}
+            )
         if p.get("sign") != md5_sign(JD_SECRET, p):
             return self._json({"error_response": {"code": "14", "zh_desc": "签名错误", "en_desc": "Invalid signature"}})
         if not fresh_text_time(p.get("timestamp", "")):
-            return self._json({"error_response": {"code": "16", "zh_desc": "时间戳错误", "en_desc": "Invalid timestamp"}})
+            return self._json(
+                {"error_response": {"code": "16", "zh_desc": "时间戳错误", "en_desc": "Invalid timestamp"}}
+            )
         try:
             req = json.loads(p.get("360buy_param_json", ""))["goodsReqDTO"]
         except (ValueError, KeyError, TypeError):
@@ -198,26 +225,46 @@ class Platforms(BaseHTTPRequestHandler):
             rows = goods_for(req.get("keyword", ""))
             page, size = int(req.get("pageIndex", 1)), int(req.get("pageSize", 20))
             inner = {
-                "code": 200, "message": "success", "totalCount": len(rows),
+                "code": 200,
+                "message": "success",
+                "totalCount": len(rows),
                 "data": [
-                    {"skuId": gid, "skuName": title, "priceInfo": {"price": float(price), "lowestPrice": float(price)},
-                     "shopInfo": {"shopName": shop, "shopId": 1000 + gid % 100},
-                     "categoryInfo": {"cid1Name": "医药保健", "cid3Name": "感冒用药"},
-                     "imageInfo": {"imageList": [{"url": f"https://img14.360buyimg.com/{gid}.jpg"}]},
-                     "materialUrl": f"item.jd.com/{gid}.html", "owner": "p"}
+                    {
+                        "skuId": gid,
+                        "skuName": title,
+                        "priceInfo": {"price": float(price), "lowestPrice": float(price)},
+                        "shopInfo": {"shopName": shop, "shopId": 1000 + gid % 100},
+                        "categoryInfo": {"cid1Name": "医药保健", "cid3Name": "感冒用药"},
+                        "imageInfo": {"imageList": [{"url": f"https://img14.360buyimg.com/{gid}.jpg"}]},
+                        "materialUrl": f"item.jd.com/{gid}.html",
+                        "owner": "p",
+                    }
                     for gid, title, price, shop in rows[(page - 1) * size : page * size]
                 ],
             }
-        body = {"jd_union_open_goods_query_responce": {"code": "0", "queryResult": json.dumps(inner, ensure_ascii=False)}}
+        body = {
+            "jd_union_open_goods_query_responce": {"code": "0", "queryResult": json.dumps(inner, ensure_ascii=False)}
+        }
         return self._json(body)
 
     # ---- 多多进宝 ----
     def pdd(self):
         p = self._params()
         self.log.append({"api": "pdd", "method": self.command, "in_query": bool(urlsplit(self.path).query), **p})
+
         def err(code, msg):
-            return self._json({"error_response": {"error_code": code, "error_msg": msg, "sub_code": str(code),
-                                                  "sub_msg": "", "request_id": secrets.token_hex(6)}})
+            return self._json(
+                {
+                    "error_response": {
+                        "error_code": code,
+                        "error_msg": msg,
+                        "sub_code": str(code),
+                        "sub_msg": "",
+                        "request_id": secrets.token_hex(6),
+                    }
+                }
+            )
+
         if self.command != "POST":
             return err(10000, "请使用POST")
         if p.get("client_id") != PDD_ID:
@@ -232,14 +279,22 @@ class Platforms(BaseHTTPRequestHandler):
         rows = goods_for(p.get("keyword", ""))
         page, size = int(p.get("page") or 1), int(p.get("page_size") or 100)
         out = [
-            {"goods_sign": f"E9b2_{gid}", "goods_id": gid, "goods_name": title,
-             "min_group_price": int(round(float(price) * 100)), "min_normal_price": int(round(float(price) * 120)),
-             "mall_name": shop, "goods_image_url": f"https://img.pddpic.com/{gid}.jpg", "opt_name": "感冒药",
-             "category_name": "医药"}
+            {
+                "goods_sign": f"E9b2_{gid}",
+                "goods_id": gid,
+                "goods_name": title,
+                "min_group_price": int(round(float(price) * 100)),
+                "min_normal_price": int(round(float(price) * 120)),
+                "mall_name": shop,
+                "goods_image_url": f"https://img.pddpic.com/{gid}.jpg",
+                "opt_name": "感冒药",
+                "category_name": "医药",
+            }
             for gid, title, price, shop in rows[(page - 1) * size : page * size]
         ]
-        return self._json({"goods_search_response": {"goods_list": out, "total_count": len(rows),
-                                                     "list_id": "l1", "search_id": "s1"}})
+        return self._json(
+            {"goods_search_response": {"goods_list": out, "total_count": len(rows), "list_id": "l1", "search_id": "s1"}}
+        )
 
     # ---- OAuth2 client credentials ----
     def oauth_token(self):
@@ -248,8 +303,11 @@ class Platforms(BaseHTTPRequestHandler):
         self.log.append({"api": "token", "grant": p.get("grant_type")})
         want = "Basic " + base64.b64encode(f"{OAUTH_ID}:{OAUTH_SECRET}".encode()).decode()
         if p.get("grant_type") != "client_credentials" or auth != want:
-            return self._json({"error": "invalid_client", "error_description": "Client authentication failed"}, 401,
-                              {"WWW-Authenticate": 'Basic realm="oauth"'})
+            return self._json(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                401,
+                {"WWW-Authenticate": 'Basic realm="oauth"'},
+            )
         tok = "tok-" + secrets.token_hex(8)
         self.tokens[tok] = time.time() + self.server.token_life  # type: ignore[attr-defined]
         return self._json({"access_token": tok, "token_type": "Bearer", "expires_in": self.server.token_life})  # type: ignore[attr-defined]
@@ -263,8 +321,11 @@ class Platforms(BaseHTTPRequestHandler):
         uses[tok] = uses.get(tok, 0) + 1
         limit = self.server.token_uses  # type: ignore[attr-defined]
         if self.tokens.get(tok, 0) < time.time() or (limit and uses[tok] > limit):
-            return self._json({"error": "invalid_token"}, 401,
-                              {"WWW-Authenticate": 'Bearer realm="api", error="invalid_token", error_description="expired"'})
+            return self._json(
+                {"error": "invalid_token"},
+                401,
+                {"WWW-Authenticate": 'Bearer realm="api", error="invalid_token", error_description="expired"'},
+            )
         rows = goods_for(p.get("q", ""))
         return self._json({"items": [{"id": g[0], "name": g[1], "price": g[2], "shop": g[3]} for g in rows[:20]]})
 
@@ -288,18 +349,27 @@ class Platforms(BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             q = ""
         self.log.append({"api": "gbk", "q": q})
-        rows = [("吉林一正药业集团有限公司", "91220101MA0YXXXX1A"), ("湖北壹正药业有限公司", "91420100MA4KXXXX0X"),
-                ("九阳股份有限公司", "913701007XXXXXXX1A"), ("武汉玖阳电器有限公司", "91420100MA4LXXXX4D")]
+        rows = [
+            ("吉林一正药业集团有限公司", "91220101MA0YXXXX1A"),
+            ("湖北壹正药业有限公司", "91420100MA4KXXXX0X"),
+            ("九阳股份有限公司", "913701007XXXXXXX1A"),
+            ("武汉玖阳电器有限公司", "91420100MA4LXXXX4D"),
+        ]
         found = [r for r in rows if q and q in r[0]]
         body = json.dumps({"retCode": "0", "data": [{"qymc": n, "tyshxydm": c} for n, c in found]}, ensure_ascii=False)
         self._send(body.encode("gbk"), "application/json; charset=gbk")
 
     def samr_xml(self):
         p = self._params()
-        rows = [("湖北壹正药业有限公司", "91420100MA4KXXXX0X", "存续"), ("广州伊正制药有限公司", "91440101MA5CXXXX2B", "在业")]
+        rows = [
+            ("湖北壹正药业有限公司", "91420100MA4KXXXX0X", "存续"),
+            ("广州伊正制药有限公司", "91440101MA5CXXXX2B", "在业"),
+        ]
         found = [r for r in rows if p.get("EntName") and p["EntName"] in r[0]]
-        ents = "".join(f"<s:Ent><s:EntName>{n}</s:EntName><s:UniScid>{c}</s:UniScid><s:RegState>{st}</s:RegState></s:Ent>"
-                       for n, c, st in found)
+        ents = "".join(
+            f"<s:Ent><s:EntName>{n}</s:EntName><s:UniScid>{c}</s:UniScid><s:RegState>{st}</s:RegState></s:Ent>"
+            for n, c, st in found
+        )
         xml = f'<?xml version="1.0" encoding="GBK"?><s:Response xmlns:s="http://www.samr.example/ent"><s:Total>{len(found)}</s:Total><s:EntList>{ents}</s:EntList></s:Response>'
         self._send(xml.encode("gbk"), "text/xml")
 
@@ -307,7 +377,11 @@ class Platforms(BaseHTTPRequestHandler):
         p = self._params()
         rows = [("依正医药科技(上海)有限公司", "91310000MA1FXXXX0X"), ("湖北壹正药业有限公司", "91420100MA4KXXXX0X")]
         found = [r for r in rows if p.get("kw") and p["kw"] in r[0]]
-        inner = "<Root><Items>" + "".join(f"<Item><EntName>{n}</EntName><CreditCode>{c}</CreditCode></Item>" for n, c in found) + "</Items></Root>"
+        inner = (
+            "<Root><Items>"
+            + "".join(f"<Item><EntName>{n}</EntName><CreditCode>{c}</CreditCode></Item>" for n, c in found)
+            + "</Items></Root>"
+        )
         esc = inner.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         xml = f'<?xml version="1.0" encoding="utf-8"?>\n<string xmlns="http://tempuri.org/">{esc}</string>'
         self._send(xml.encode("utf-8"), "text/xml; charset=utf-8")
@@ -319,8 +393,11 @@ class Platforms(BaseHTTPRequestHandler):
             d = dt.date.fromisoformat(day)
             for name, (path, _) in files.items():
                 links.append(f'<li><a href="{path}">{d.month}月{d.day}日新设立企业名单{name}</a></li>')
-        html = ("<html><head><meta charset='utf-8'></head><body><ul class='list'>"
-                + "".join(links) + "<li><a href='/xwgs/about.html'>关于我们</a></li></ul></body></html>")
+        html = (
+            "<html><head><meta charset='utf-8'></head><body><ul class='list'>"
+            + "".join(links)
+            + "<li><a href='/xwgs/about.html'>关于我们</a></li></ul></body></html>"
+        )
         self._send(html.encode("utf-8"), "text/html; charset=utf-8")
 
     def bureau_file(self, path: str):
@@ -360,7 +437,7 @@ def bureau_xlsx(rows=REGISTRATIONS) -> bytes:
     ws.append(HEADER)
     for i, r in enumerate(rows, 1):
         ws.append([i, *r])
-    ws.append([len(rows) + 1, "=HYPERLINK(\"http://evil.example\",\"点我\")", "91000000MA0XXXXX9Z", "x", "2026-12-06", "x"])
+    ws.append([len(rows) + 1, '=HYPERLINK("http://evil.example","点我")', "91000000MA0XXXXX9Z", "x", "2026-12-06", "x"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

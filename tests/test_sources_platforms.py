@@ -77,9 +77,11 @@ def test_taobao_stale_timestamp_is_refused(tmp_path, server):
 def test_taobao_hmac_modes(tmp_path, server, method):
     text = (ROOT / "crawler" / "sources" / "taobao-tbk.yaml").read_text("utf-8")
     algo = {"hmac": "hmac-md5", "hmac-sha256": "hmac-sha256"}[method]
-    text = text.replace("name: taobao-tbk", "name: tb-hmac").replace(
-        "  method: md5\n", f"  method: {algo}\n  sign_method_value: {method}\n"
-    ).replace("max_terms: 8", "max_terms: 1")
+    text = (
+        text.replace("name: taobao-tbk", "name: tb-hmac")
+        .replace("  method: md5\n", f"  method: {algo}\n  sign_method_value: {method}\n")
+        .replace("max_terms: 8", "max_terms: 1")
+    )
     p, src, _ = run(tmp_path, server.url, "tb-hmac", text)
     assert src["state"] == "ok" and src["items"] == 71 + 1, (src, p.stderr[-1500:])  # 一正: 2 pages; 九阳: 1
     assert {e["sign_method"] for e in server.log if e["api"] == "top"} == {method}
@@ -96,8 +98,11 @@ def test_jd_union_json_param_and_json_in_a_string(tmp_path, server):
     it = items["依正 板蓝根颗粒 20袋"]
     assert it["url"] == "https://item.jd.com/600003.html" and it["seller"] == "依正医药专营店"
     assert float(it["price"]) == pytest.approx(12.5) and it["category"] == "感冒用药"
-    pages = sorted(json.loads(e["360buy_param_json"])["goodsReqDTO"]["pageIndex"] for e in calls
-                   if json.loads(e["360buy_param_json"])["goodsReqDTO"]["keyword"] == "一正")
+    pages = sorted(
+        json.loads(e["360buy_param_json"])["goodsReqDTO"]["pageIndex"]
+        for e in calls
+        if json.loads(e["360buy_param_json"])["goodsReqDTO"]["keyword"] == "一正"
+    )
     assert pages == [1, 2]  # 71 goods, 30 a page, max_pages 2
     no_secret_written(tmp_path, p)
 

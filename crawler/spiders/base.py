@@ -66,8 +66,8 @@ def partial_size(response: Response) -> dict[str, Any]:
 
 async def _wait(d, timeout: float) -> None:
     """Wait for Deferred *d*, at most *timeout* seconds (the first answer of a keyed source)."""
-    from twisted.internet import reactor
     from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import reactor
 
     timer = reactor.callLater(timeout, lambda: d.called or d.callback(None))
     await maybe_deferred_to_future(d)
@@ -208,8 +208,12 @@ class SourceSpider(scrapy.Spider):
             return url, self._fill(spec.body, point, page, quoted=False).encode(enc, errors="replace"), {}
         body = fill(spec.body)
         if spec.body_format == "form":
-            form = urlencode([(k, flat(v) if not isinstance(v, int) else str(v)) for k, v in body.items()],
-                             safe="${}", encoding=enc, errors="replace")
+            form = urlencode(
+                [(k, flat(v) if not isinstance(v, int) else str(v)) for k, v in body.items()],
+                safe="${}",
+                encoding=enc,
+                errors="replace",
+            )
             ctype = "application/x-www-form-urlencoded" + (f"; charset={enc}" if enc != "utf-8" else "")
             return url, form.encode("ascii"), {"Content-Type": ctype}
         return url, json.dumps(body, ensure_ascii=False).encode("utf-8"), {"Content-Type": "application/json"}
@@ -356,9 +360,15 @@ class SourceSpider(scrapy.Spider):
         msg = extract.jmes(err.message, doc) if err.message else None
         if obj is not None:  # an error object: its usual keys when the file names none
             if code is None:
-                code = next((obj[k] for k in ("code", "error_code", "errcode", "err_code") if obj.get(k) not in (None, "")), None)
+                code = next(
+                    (obj[k] for k in ("code", "error_code", "errcode", "err_code") if obj.get(k) not in (None, "")),
+                    None,
+                )
             if msg is None:
-                msg = next((obj[k] for k in ("msg", "error_msg", "message", "zh_desc", "errmsg", "en_desc") if obj.get(k)), None)
+                msg = next(
+                    (obj[k] for k in ("msg", "error_msg", "message", "zh_desc", "errmsg", "en_desc") if obj.get(k)),
+                    None,
+                )
             sub = next((obj[k] for k in ("sub_msg", "sub_code") if obj.get(k)), None)
             if sub and isinstance(msg, str) and str(sub) not in msg:
                 msg = f"{msg} ({sub})"
