@@ -44,6 +44,17 @@ ADDED_PROPERTIES: dict[str, dict[str, Any]] = {
     # Calibrated probability of the best hit (the queue's sort). A double, so that filters and
     # sorts compare the very values SQLite's REAL column holds (a float would round them).
     "probability": {"type": "double"},
+    # A trademark alert's opposition deadline (the queue's clock) and the application it is about.
+    "deadline": _DATE,
+    "subject": {
+        "properties": {
+            "number": _KW,
+            "classes": {"type": "integer"},
+            "groups": _KW,
+            "applicant": _KW,
+            "announced": _DATE,
+        }
+    },
 }
 
 
@@ -90,6 +101,7 @@ def template_body(alias: str, replicas: int) -> dict:
                             "seller": text_with_raw,
                             "price": {"type": "double"},
                             "category": _KW,
+                            **ADDED_PROPERTIES["subject"]["properties"],
                         }
                     },
                     "item": {"type": "object", "enabled": False},
@@ -109,7 +121,7 @@ def template_body(alias: str, replicas: int) -> dict:
                     "last_seen": _DATE,
                     "times_seen": {"type": "integer"},
                     "notified_at": _DATE,
-                    **ADDED_PROPERTIES,
+                    **{k: v for k, v in ADDED_PROPERTIES.items() if k != "subject"},
                 },
             },
         },

@@ -61,7 +61,13 @@ END;
 
 # Columns added after the first release: a database made before gets them by ALTER TABLE (see
 # _migrate); its old rows keep NULL there and the same fields absent from their documents.
-ADDED_COLUMNS = (("span_start", "INTEGER"), ("span_end", "INTEGER"), ("url", "TEXT"), ("probability", "REAL"))
+ADDED_COLUMNS = (
+    ("span_start", "INTEGER"),
+    ("span_end", "INTEGER"),
+    ("url", "TEXT"),
+    ("probability", "REAL"),
+    ("deadline", "TEXT"),  # a trademark alert's opposition deadline (ISO date), for the queue's clock
+)
 # Indexes on added columns, made once the column exists. The queue's order (see _SORTS) is this
 # index's: ``probability DESC`` puts old rows without one (NULL, the smallest in SQLite) last.
 ADDED_INDEXES = (
@@ -70,15 +76,15 @@ ADDED_INDEXES = (
 
 _UPSERT = """
 INSERT INTO alerts (id, mark, owner, status, kind, source, score, first_seen, last_seen, times_seen,
-                    notified_at, fts_name, fts_seller, doc, span_start, span_end, url, probability)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    notified_at, fts_name, fts_seller, doc, span_start, span_end, url, probability, deadline)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     mark=excluded.mark, owner=excluded.owner, status=excluded.status, kind=excluded.kind,
     source=excluded.source, score=excluded.score, first_seen=excluded.first_seen,
     last_seen=excluded.last_seen, times_seen=excluded.times_seen, notified_at=excluded.notified_at,
     fts_name=excluded.fts_name, fts_seller=excluded.fts_seller, doc=excluded.doc,
     span_start=excluded.span_start, span_end=excluded.span_end, url=excluded.url,
-    probability=excluded.probability
+    probability=excluded.probability, deadline=excluded.deadline
 """
 
 _SORTS = {
@@ -93,6 +99,7 @@ _SORTS = {
     "first_seen": "a.first_seen ASC, a.id",
     "mark": "a.mark ASC, a.score DESC, a.id",
     "-times_seen": "a.times_seen DESC, a.id",
+    "deadline": "a.deadline IS NULL, a.deadline ASC, a.probability DESC, a.id",
 }
 
 _CHUNK = 500
@@ -120,6 +127,7 @@ def _row(alert: Alert) -> tuple:
         alert.span_end,
         alert.url,
         doc.get("probability"),
+        doc.get("deadline"),
     )
 
 

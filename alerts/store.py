@@ -50,6 +50,7 @@ SortKey = Literal[
     "first_seen",
     "mark",
     "-times_seen",
+    "deadline",
 ]
 # The analysts' order: most likely worth a look first; ties by score, then the longest waiting
 # (first seen), then id. Both stores sort alerts without a stored probability (made before it was

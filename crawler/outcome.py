@@ -109,6 +109,8 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
         reasons.append("stopped before the end")
     resumed = int(stats.get("markwatch/resume_skipped", 0) or 0) > 0  # a resumed run fetches less by design
     if items == 0 and not reasons and not resumed:
+        if stats.get("markwatch/no_issue"):  # a gazette publishes weekly: a day without an issue is normal
+            return Outcome("ok", str(stats["markwatch/no_issue"]))
         reasons.append("yielded nothing")
     drop = "" if resumed else yield_drop(items, history)
     if drop:

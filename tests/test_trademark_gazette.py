@@ -1,0 +1,84 @@
+"""Trademark watch end to end: the gazette's issues scanned through the crawler, imitating
+applications stored as trademark alerts with their opposition deadline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from gazette_replay import PLANTED, GazetteServer
+from scan_support import cli
+from sources_support import source_config, stored_alerts
+
+MARKS = "markwatch/demo/marks.yaml"
+
+
+def _config(tmp, url, days=20, extra=""):
+    from scan_support import ROOT
+
+    marks = (ROOT / MARKS).read_text(encoding="utf-8")
+    return source_config(tmp, marks, url=url, sources=["cnipa-gazette"], extra=f"days = {days}\n{extra}")
+
+
+def _scan(cfg, date="2026-11-06", *args):
+    return cli("scan", "--config", str(cfg), "--date", date, "--json", "--no-progress", *args)
+
+
+@pytest.mark.slow
+def test_gazette_issues_in_window_become_trademark_alerts_with_deadlines(tmp_path):
+    with GazetteServer(per_issue=600) as srv:
+        cfg = _config(tmp_path, srv.url)
+        p = _scan(cfg)
+        assert p.returncode in (0, 1), p.stderr[-3000:]
+        report = json.loads(p.stdout)
+        posted = [e for e in srv.log if e[0] == "POST"]
+    src = report["sources"][0]
+    assert src["state"] == "ok", src
+    assert src["items"] == 3 * 600
+    assert {e[2]["annNum"] for e in posted} == {"1961", "1962", "1963"}
+    alerts = stored_alerts(tmp_path)
+    by_text = {}
+    for a in alerts:
+        assert a["subject"]["kind"] == "trademark"
+        by_text.setdefault(a["subject"]["text"], []).append(a)
+    for text, _classes, mark, _right in PLANTED:
+        if text in by_text:
+            assert by_text[text][0]["mark"] == mark
+    found = {t for t, *_ in PLANTED} & set(by_text)
+    assert {"壹正", "一正堂", "久阳", "茅苔", "叁元"} <= found
+    a = by_text["壹正"][0]
+    assert a["subject"]["number"] and a["subject"]["classes"] == [5]
+    # announced 2026-10-20 → 2027-01-20 (a Wednesday): the deadline three months on
+    announced = a["subject"]["announced"]
+    assert announced in ("2026-10-20", "2026-10-27", "2026-11-06")
+    from alerts.deadlines import opposition_deadline
+
+    assert a["deadline"] == opposition_deadline(announced).deadline.isoformat()
+    # every sighting of one application is one alert per mark: numbers are the identity
+    keys = [(x["entity"], x["mark"]) for x in alerts]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.slow
+def test_no_issue_in_window_is_ok_and_says_so(tmp_path):
+    with GazetteServer(per_issue=50) as srv:
+        cfg = _config(tmp_path, srv.url, days=3)
+        p = _scan(cfg, "2026-12-01")
+        report = json.loads(p.stdout)
+    src = report["sources"][0]
+    assert src["items"] == 0
+    assert src["state"] == "ok"
+    assert src["reason"] == "no issue announced 2026-11-29 … 2026-12-01"
+    assert p.returncode == 0, p.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_verification_page_is_refused_not_ok(tmp_path):
+    with GazetteServer(per_issue=600, block_after=2) as srv:
+        cfg = _config(tmp_path, srv.url)
+        p = _scan(cfg)
+        report = json.loads(p.stdout)
+    src = report["sources"][0]
+    assert src["state"] != "ok"
+    assert "refused" in (src.get("reason") or "")
+    assert p.returncode == 1
