@@ -20,6 +20,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+TYC_TOKEN = "tyc-token-Gz5tR2wQ8"
 ISSUES = [("1961", "2026-10-20"), ("1962", "2026-10-27"), ("1963", "2026-11-06")]
 # (application text, classes, the demo mark it imitates, in the mark's own classes?)
 PLANTED = [
@@ -97,11 +98,30 @@ class _Handler(BaseHTTPRequestHandler):
         srv.log.append(("GET", url.path, dict(parse_qsl(url.query))))
         if url.path == "/robots.txt":
             return self._send(404, b"", "text/plain")
+        if url.path == "/services/open/ipr/tm/search":
+            return self._tyc(dict(parse_qsl(url.query)))
         if url.path == "/tmann/annInfoView/annIssues.html":
             return self._json({"total": len(srv.issues), "rows": [
                 {"ann_num": n, "ann_date": d, "ann_type": "商标初步审定公告"} for n, d in srv.issues
             ]}, cookie=True)  # fmt: skip
         return self._send(404, b"not found", "text/plain")
+
+    def _tyc(self, q: dict) -> None:
+        """天眼查 商标垂搜: substring search over the first issue's applications, 20 a page."""
+        if self.headers.get("Authorization") != TYC_TOKEN:
+            return self._json({"error_code": 300003, "reason": "令牌无效", "result": None})
+        word = q.get("keyword", "")
+        number, date = self.server.issues[0]
+        found = [r for r in self.server.rows(number, date) if word and word in r["tm_name"]]
+        if not found:
+            return self._json({"error_code": 300000, "reason": "查询无结果", "result": None})
+        page = int(q.get("pageNum") or 1)
+        items = [
+            {"regNo": r["reg_num"], "tmName": r["tm_name"], "intCls": r["int_cls"].split(",")[0],
+             "applicantCn": r["reg_name"], "appDate": "2026-03-01", "status": "初审公告", "tmPic": ""}
+            for r in found[(page - 1) * 20 : page * 20]
+        ]  # fmt: skip
+        return self._json({"error_code": 0, "reason": "ok", "result": {"total": len(found), "items": items}})
 
     def do_POST(self):  # noqa: N802
         url = urlsplit(self.path)

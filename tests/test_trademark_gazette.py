@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from gazette_replay import PLANTED, GazetteServer
+from gazette_replay import PLANTED, TYC_TOKEN, GazetteServer
 from scan_support import cli
 from sources_support import source_config, stored_alerts
 
@@ -81,4 +81,39 @@ def test_verification_page_is_refused_not_ok(tmp_path):
     src = report["sources"][0]
     assert src["state"] != "ok"
     assert "refused" in (src.get("reason") or "")
+    assert p.returncode == 1
+
+
+@pytest.mark.slow
+def test_provider_trademark_search_by_mark_terms(tmp_path):
+    with GazetteServer(per_issue=600) as srv:
+        from scan_support import ROOT
+
+        marks = (ROOT / MARKS).read_text(encoding="utf-8")
+        cfg = source_config(tmp_path, marks, url=srv.url, sources=["tyc-trademark"], extra="terms_per_mark = 3")
+        p = cli("scan", "--config", str(cfg), "--date", "2026-11-06", "--json", "--no-progress", TYC_TOKEN=TYC_TOKEN)
+        report = json.loads(p.stdout)
+        searched = [e[2].get("keyword") for e in srv.log if e[1] == "/services/open/ipr/tm/search"]
+    src = report["sources"][0]
+    assert src["state"] == "ok", src
+    assert "壹正" in searched or "一正" in searched
+    alerts = stored_alerts(tmp_path)
+    texts = {a["subject"]["text"] for a in alerts}
+    assert {"一正堂", "九阳"} <= texts
+    assert all(a["subject"]["kind"] == "trademark" and a["deadline"] is None for a in alerts)
+    assert TYC_TOKEN not in (tmp_path / "var").joinpath("state", "scan.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_provider_wrong_token_is_refused(tmp_path):
+    with GazetteServer(per_issue=50) as srv:
+        from scan_support import ROOT
+
+        marks = (ROOT / MARKS).read_text(encoding="utf-8")
+        cfg = source_config(tmp_path, marks, url=srv.url, sources=["tyc-trademark"])
+        p = cli("scan", "--config", str(cfg), "--date", "2026-11-06", "--json", "--no-progress", TYC_TOKEN="wrong")
+        report = json.loads(p.stdout)
+    src = report["sources"][0]
+    assert src["state"] in ("failed", "degraded")
+    assert "令牌无效" in src["reason"]
     assert p.returncode == 1

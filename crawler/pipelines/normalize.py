@@ -10,9 +10,9 @@ import hashlib
 from alerts.model import MAX_ITEM_STR as RAW_KEPT  # what an alert keeps of any one string: longer raw is cut there
 from crawler import uscc
 from crawler.items import Listing, Registration, TrademarkApplication, identity, subject_of
-from crawler.trademarks import parse_classes, parse_groups
 from crawler.pipelines.stage import Stage
 from crawler.text import clean_cut, parse_price
+from crawler.trademarks import parse_classes, parse_groups
 
 _LONG = {"scope": 4000, "address": 500}
 

@@ -430,8 +430,13 @@ class SourceSpider(scrapy.Spider):
                 link = self._detail_url(detail.url, row)
             if link:
                 yield self._request(
-                    response.urljoin(str(link).strip()), self.parse_detail,
-                    {"partial": values, "leaf": True, **{k: response.meta[k] for k in ("issue", "date") if k in response.meta}},
+                    response.urljoin(str(link).strip()),
+                    self.parse_detail,
+                    {
+                        "partial": values,
+                        "leaf": True,
+                        **{k: response.meta[k] for k in ("issue", "date") if k in response.meta},
+                    },
                 )
             elif page_spec.detail or (detail is not None and detail.url):
                 self.crawler.stats.inc_value("markwatch/rows_without_link")
