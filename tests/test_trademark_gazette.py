@@ -117,3 +117,46 @@ def test_provider_wrong_token_is_refused(tmp_path):
     assert src["state"] in ("failed", "degraded")
     assert "令牌无效" in src["reason"]
     assert p.returncode == 1
+
+
+def _popen_scan(cfg):
+    import subprocess
+    import sys
+
+    from scan_support import ROOT, env
+
+    cmd = [sys.executable, "-m", "markwatch", "scan", "--config", str(cfg), "--date", "2026-11-06", "--json",
+           "--no-progress"]  # fmt: skip
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_at_page", [3, 40])
+def test_killed_gazette_scan_resumes_with_nothing_lost_or_twice(tmp_path, kill_at_page):
+    import os
+    import signal
+    import time
+
+    per_issue = 2500
+    with GazetteServer(per_issue=per_issue) as srv:
+        full_cfg = _config(tmp_path / "full", srv.url)
+        assert _scan(full_cfg).returncode == 0
+        full = {(a["entity"], a["mark"]) for a in stored_alerts(tmp_path / "full")}
+        srv.pages_served = 0
+        cfg = _config(tmp_path / "killed", srv.url)
+        proc = _popen_scan(cfg)
+        deadline = time.monotonic() + 120
+        while srv.pages_served < kill_at_page and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the scan ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        p = _scan(cfg)
+        report = json.loads(p.stdout)
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = [(a["entity"], a["mark"]) for a in stored_alerts(tmp_path / "killed")]
+    assert len(got) == len(set(got))
+    assert set(got) == full
+    assert report["sources"][0]["state"] == "ok"
