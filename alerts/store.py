@@ -84,7 +84,7 @@ class AlertQuery(BaseModel):
     marks: list[str] = Field(default_factory=list)
     owners: list[str] = Field(default_factory=list)
     statuses: list[Status] = Field(default_factory=list)
-    kinds: list[Literal["enterprise", "listing"]] = Field(default_factory=list)
+    kinds: list[Literal["enterprise", "listing", "shop", "brand", "trademark"]] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     ids: list[str] = Field(default_factory=list)
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
