@@ -70,6 +70,22 @@ REVISIONS: tuple[tuple[int, dict[str, dict[str, Any]]], ...] = (
             },
         },
     ),
+    (
+        4,
+        {
+            # A trademark alert's opposition deadline (the queue's clock) and the application it is about.
+            "deadline": _DATE,
+            "subject": {
+                "properties": {
+                    "number": _KW,
+                    "classes": {"type": "integer"},
+                    "groups": _KW,
+                    "applicant": _KW,
+                    "announced": _DATE,
+                }
+            },
+        },
+    ),
 )
 MAPPING_VERSION = REVISIONS[-1][0] if REVISIONS else 1
 ADDED_PROPERTIES: dict[str, dict[str, Any]] = {k: v for _, props in REVISIONS for k, v in props.items()}
@@ -124,6 +140,7 @@ def template_body(alias: str, replicas: int) -> dict:
                             "seller": text_with_raw,
                             "price": {"type": "double"},
                             "category": _KW,
+                            **ADDED_PROPERTIES["subject"]["properties"],
                         }
                     },
                     "item": {"type": "object", "enabled": False},
@@ -143,7 +160,7 @@ def template_body(alias: str, replicas: int) -> dict:
                     "last_seen": _DATE,
                     "times_seen": {"type": "integer"},
                     "notified_at": _DATE,
-                    **ADDED_PROPERTIES,
+                    **{k: v for k, v in ADDED_PROPERTIES.items() if k != "subject"},
                 },
             },
         },

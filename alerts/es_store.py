@@ -89,6 +89,11 @@ _SORTS: dict[str, list[dict[str, Any]]] = {
     "first_seen": [{"first_seen": "asc"}],
     "mark": [{"mark": "asc"}, {"score": "desc"}],
     "-times_seen": [{"times_seen": "desc"}],
+    # The opposition clock: the nearest trademark deadline first; alerts without one after them.
+    "deadline": [
+        {"deadline": {"order": "asc", "missing": "_last"}},
+        {"probability": {"order": "desc", "missing": "_last"}},
+    ],
 }
 _TRANSIENT = {429, 502, 503, 504}
 

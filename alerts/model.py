@@ -32,11 +32,12 @@ import hashlib
 import json
 import math
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from alerts.deadlines import opposition_deadline, parse_announced
 from alerts.uscc import is_valid as valid_uscc
 from matcher.calibration import probability as calibrated
 from matcher.types import Hit, Subject, SubjectKind
@@ -93,6 +94,14 @@ def entity_key(kind: str, source: str, subject_key: str, text: str, region: str 
     """
     if kind == "listing":
         return f"listing:{str(source).strip()}|{str(subject_key).strip()}"
+    if kind == "trademark":
+        number = str((item or {}).get("number") or "").strip()
+        key = str(subject_key or "").strip()
+        if number:
+            return f"trademark:{normalise_name(number)}"
+        if key.startswith("tm:"):
+            return f"trademark:{normalise_name(key[3:])}"
+        return f"trademark:{normalise_name(text)}|{str(source).strip()}|{key}"
     key = str(subject_key or "").strip()
     if key.startswith("uscc:") and valid_uscc(key[5:].strip().upper()):
         return "uscc:" + key[5:].strip().upper()
@@ -137,6 +146,13 @@ class AlertSubject(BaseModel):
     seller: str | None = None
     price: float | None = None
     category: str | None = None
+    # A trademark application (kind "trademark"): its number, classes and similar groups, applicant
+    # and the announcement that opened its opposition period.
+    number: str | None = None
+    classes: list[int] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    applicant: str | None = None
+    announced: date | None = None
 
 
 class Sighting(BaseModel):
@@ -201,6 +217,10 @@ class Alert(BaseModel):
     # Calibrated probability of the best hit seen (the queue and digests sort by it). Never None
     # once validated: an alert stored before it was kept gets it from its score, and says so.
     probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    # A trademark application's opposition deadline (alerts.deadlines: announcement + 3 months,
+    # moved past rest days); None for every other kind, and for an application without a readable
+    # announcement date.
+    deadline: date | None = None
     _derived: bool = PrivateAttr(default=False)
 
     @field_validator("first_seen", "last_seen", "notified_at")
@@ -308,6 +328,7 @@ def alert_from_hit(
     url = _cap(url, MAX_ITEM_STR) if url else None
     score = min(1.0, max(0.0, float(hit.score)))
     chance = probability_of(score, hit.probability)
+    announced = parse_announced(subject.announced) if subject.kind == "trademark" else None
     entity = _cap(
         entity_key(subject.kind, source, subject_key, subject.text, str(parts.get("region") or ""), item), 2000
     )
@@ -345,7 +366,13 @@ def alert_from_hit(
             seller=_cap(subject.seller, 500) if subject.seller is not None else None,
             price=price,
             category=_cap(subject.category, 200) if subject.category is not None else None,
+            number=_cap(subject.number, 100) if subject.number else None,
+            classes=[c for c in subject.classes if isinstance(c, int) and 1 <= c <= 45][:200],
+            groups=[_cap(g, 8) for g in subject.groups][:200],
+            applicant=_cap(subject.applicant, 500) if subject.applicant else None,
+            announced=announced,
         ),
+        deadline=opposition_deadline(announced).deadline if announced else None,
         item=item,
         evidence_id=evidence_id,
         span_start=hit.span[0] if hit.span else None,

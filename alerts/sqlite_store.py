@@ -72,8 +72,8 @@ END;
 _UPSERT = """
 INSERT INTO alerts (id, mark, owner, status, kind, source, score, first_seen, last_seen, times_seen,
                     notified_at, fts_name, fts_seller, doc, span_start, span_end, url, probability,
-                    uscc, region, authority, legal_rep, address, contacts, shop, sources, band)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    uscc, region, authority, legal_rep, address, contacts, shop, sources, band, deadline)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     mark=excluded.mark, owner=excluded.owner, status=excluded.status, kind=excluded.kind,
     source=excluded.source, score=excluded.score, first_seen=excluded.first_seen,
@@ -82,7 +82,7 @@ ON CONFLICT(id) DO UPDATE SET
     span_start=excluded.span_start, span_end=excluded.span_end, url=excluded.url,
     probability=excluded.probability, uscc=excluded.uscc, region=excluded.region, authority=excluded.authority,
     legal_rep=excluded.legal_rep, address=excluded.address, contacts=excluded.contacts, shop=excluded.shop,
-    sources=excluded.sources, band=excluded.band
+    sources=excluded.sources, band=excluded.band, deadline=excluded.deadline
 """
 
 _SORTS = {
@@ -97,6 +97,7 @@ _SORTS = {
     "first_seen": "a.first_seen ASC, a.id",
     "mark": "a.mark ASC, a.score DESC, a.id",
     "-times_seen": "a.times_seen DESC, a.id",
+    "deadline": "a.deadline IS NULL, a.deadline ASC, a.probability DESC, a.id",
 }
 
 _CHUNK = 500
@@ -125,6 +126,7 @@ def _row(alert: Alert) -> tuple:
         alert.url,
         doc.get("probability"),
         *_facet_values(alert),
+        doc.get("deadline"),
     )
 
 

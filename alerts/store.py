@@ -54,6 +54,7 @@ SortKey = Literal[
     "first_seen",
     "mark",
     "-times_seen",
+    "deadline",
 ]
 # The analysts' order: most likely worth a look first; ties by score, then the longest waiting
 # (first seen), then id. Both stores sort alerts without a stored probability (made before it was
@@ -87,7 +88,7 @@ class AlertQuery(BaseModel):
     marks: list[str] = Field(default_factory=list)
     owners: list[str] = Field(default_factory=list)
     statuses: list[Status] = Field(default_factory=list)
-    kinds: list[Literal["enterprise", "listing"]] = Field(default_factory=list)
+    kinds: list[Literal["enterprise", "listing", "shop", "brand", "trademark"]] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     ids: list[str] = Field(default_factory=list)
     # Facets and relations (``alerts.facets``): the credit code's division, the registering

@@ -65,8 +65,35 @@ class Listing(_Common):
     images = scrapy.Field()
 
 
-def item_class(kind: str) -> type[Registration] | type[Listing]:
-    return Registration if kind == "registry" else Listing
+class TrademarkApplication(_Common):
+    """A trademark application as announced in the gazette (初步审定公告) or found by a provider."""
+
+    KEY_FIELDS = ("number",)
+    CONTENT_FIELDS = (
+        "number", "text", "mark_type", "classes", "groups", "goods", "applicant", "applicant_address",
+        "agent", "filed", "announcement", "announced", "status",
+    )  # fmt: skip
+
+    number = scrapy.Field()  # 申请号 / 注册号
+    text = scrapy.Field()  # the mark's words (商标名称)
+    mark_type = scrapy.Field()  # 文字 / 图形 / 组合 (words, device, both), as the source says
+    classes = scrapy.Field()  # Nice classes, list of int (normalised from "5", "第5类", "5,35")
+    groups = scrapy.Field()  # 类似群 codes, list of str ("0501")
+    goods = scrapy.Field()  # 商品/服务项目
+    applicant = scrapy.Field()
+    applicant_address = scrapy.Field()
+    agent = scrapy.Field()  # 代理机构
+    filed = scrapy.Field()  # 申请日期
+    announcement = scrapy.Field()  # 公告期号
+    announced = scrapy.Field()  # 初审公告日期 (ISO), the start of the opposition period
+    status = scrapy.Field()  # 商标状态
+
+
+ItemClass = type[Registration] | type[Listing] | type[TrademarkApplication]
+
+
+def item_class(kind: str) -> ItemClass:
+    return {"registry": Registration, "trademark": TrademarkApplication}.get(kind, Listing)
 
 
 def identity(item: scrapy.Item) -> str:
@@ -78,6 +105,8 @@ def identity(item: scrapy.Item) -> str:
     key = item.get("key")
     if isinstance(key, str) and key.strip():
         return f"id:{key.strip()[:500]}"
+    if isinstance(item, TrademarkApplication) and str(item.get("number") or "").strip():
+        return f"tm:{str(item['number']).strip()[:100]}"
     if isinstance(item, Registration):
         if item.get("uscc") and item.get("uscc_valid"):
             return f"uscc:{item['uscc']}"
@@ -94,6 +123,16 @@ def subject_of(item: scrapy.Item) -> Subject:
             seller=item.get("seller"),
             price=item.get("price"),
             category=item.get("category"),
+        )
+    if isinstance(item, TrademarkApplication):
+        return Subject(
+            text=item.get("text") or "",
+            kind="trademark",
+            classes=tuple(item.get("classes") or ()),
+            groups=tuple(item.get("groups") or ()),
+            applicant=item.get("applicant") or None,
+            announced=item.get("announced") or None,
+            number=str(item.get("number") or "") or None,
         )
     uscc = item.get("uscc") if item.get("uscc_valid") else None
     return Subject(text=item.get("name") or "", kind="enterprise", uscc=uscc)

@@ -127,6 +127,8 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
     if unpublished and items == 0 and not reasons:
         return Outcome("ok", f"not published yet: {unpublished}")
     if items == 0 and not reasons and not resumed:
+        if stats.get("markwatch/no_issue"):  # a gazette publishes weekly: a day without an issue is normal
+            return Outcome("ok", str(stats["markwatch/no_issue"]))
         reasons.append("yielded nothing")
     drop = "" if resumed else yield_drop(items, history)
     if drop:

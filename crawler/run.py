@@ -29,9 +29,10 @@ from crawler.outcome import verdict
 from crawler.sources import Source, find_source
 from crawler.spiders.marketplace import MarketplaceSpider
 from crawler.spiders.registry import RegistrySpider
+from crawler.spiders.trademark import TrademarkSpider
 from matcher.fileerrors import FileError
 
-SPIDERS = {"registry": RegistrySpider, "marketplace": MarketplaceSpider}
+SPIDERS = {"registry": RegistrySpider, "marketplace": MarketplaceSpider, "trademark": TrademarkSpider}
 
 # Fast, impolite settings for loopback only (tests, benchmarks, the demo world).
 LOOPBACK_SETTINGS: dict[str, Any] = {

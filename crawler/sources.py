@@ -21,7 +21,7 @@ from matcher.marksfile import load_yaml, yaml_error, yaml_line
 
 SHIPPED_DIR = Path(__file__).parent / "sources"
 
-Kind = Literal["registry", "marketplace"]
+Kind = Literal["registry", "marketplace", "trademark"]
 Mode = Literal["search", "feed", "browse"]
 Format = Literal["html", "json", "jsonl", "csv", "jsonp", "xml", "xlsx", "xls"]
 FILE_FORMATS = ("csv", "xlsx", "xls")
@@ -32,6 +32,12 @@ SECRET_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 REGISTRY_FIELDS = {"name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope"}
 LISTING_FIELDS = {"title", "price", "currency", "seller", "seller_url", "url", "category", "images"}
+# A trademark application as the gazette (商标公告) or a provider's trademark search gives it.
+TRADEMARK_FIELDS = {
+    "number", "text", "mark_type", "classes", "groups", "goods", "applicant", "applicant_address",
+    "agent", "filed", "announcement", "announced", "status", "url",
+}  # fmt: skip
+FIELDS_BY_KIND = {"registry": REGISTRY_FIELDS, "marketplace": LISTING_FIELDS, "trademark": TRADEMARK_FIELDS}
 
 
 class FieldSpec(BaseModel):
@@ -366,6 +372,18 @@ class IdentitySpec(BaseModel):
         return FieldSpec.model_validate({"css": self.css, "xpath": self.xpath, "json": self.json_})
 
 
+class IssueIndex(BaseModel):
+    """A gazette's list of issues (期号 and announcement date), read before its pages.
+
+    A feed source with `issues` scans, instead of calendar days, every issue announced in the scan's
+    window (`--date`, `--days`): `{issue}` in pages.url/params/body is the issue's number, and each
+    item without an `announced` field gets the issue's date.
+    url: str = Field(min_length=1)  # template with {base}; a JSON document
+    rows: str = Field(min_length=1)  # JMESPath of the array of issues
+    number: str = Field(min_length=1)  # JMESPath (on an issue) of its number
+    date: str = Field(min_length=1)  # JMESPath (on an issue) of its announcement date
+
+
 # ---- lookup mode (issue 23): the follow-up's re-checks, run by crawler/spiders/lookup.py ----------------
 # Kept in this one block (plus the `lookup` field of Source and its secrets in secret_refs) so that
 # the rest of the format stays as it is.
@@ -476,6 +494,7 @@ class Source(BaseModel):
     allowed_hosts: list[str] = Field(default_factory=list)  # hosts besides those of its URLs it may fetch from
     identity: IdentitySpec | None = None  # a listing's stable id (default: its URL)
     lookup: LookupSpec | None = None  # the follow-up's re-check (issue 23; crawler/spiders/lookup.py)
+    issues: IssueIndex | None = None  # a gazette's issues, for a feed of trademark announcements
     path: str = Field(default="", exclude=True)
 
     @field_validator("encoding", "query_encoding")
@@ -492,7 +511,7 @@ class Source(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Source:
-        allowed = REGISTRY_FIELDS if self.kind == "registry" else LISTING_FIELDS
+        allowed = FIELDS_BY_KIND[self.kind]
         specs = dict(self.pages.fields)
         if self.detail:
             specs.update(self.detail.fields)
@@ -501,8 +520,10 @@ class Source(BaseModel):
             raise ValueError(
                 f"unknown field {unknown[0]!r} for a {self.kind} source (known: {', '.join(sorted(allowed))})"
             )
-        if self.mode == "feed" and self.kind != "registry":
-            raise ValueError("mode 'feed' is for registry sources")
+        if self.mode == "feed" and self.kind == "marketplace":
+            raise ValueError("mode 'feed' is for registry and trademark sources")
+        if self.issues is not None and self.mode != "feed":
+            raise ValueError("issues (a gazette's list of issues) is for mode: feed")
         p = self.pages
         if self.mode == "search" and "{keyword}" not in p.url + str(p.params) + str(p.body or ""):
             raise ValueError("a search source's pages.url (or params, body) needs {keyword}")
@@ -530,7 +551,7 @@ class Source(BaseModel):
 
     @property
     def spider(self) -> str:
-        return "registry" if self.kind == "registry" else "marketplace"
+        return self.kind
 
     def secret_refs(self) -> list[tuple[str, str]]:
         """Every `${NAME}` in the file, as (key, NAME): the environment variables the source reads."""

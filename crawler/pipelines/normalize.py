@@ -9,9 +9,10 @@ import hashlib
 
 from alerts.model import MAX_ITEM_STR as RAW_KEPT  # what an alert keeps of any one string: longer raw is cut there
 from crawler import uscc
-from crawler.items import Listing, Registration, identity, subject_of
+from crawler.items import Listing, Registration, TrademarkApplication, identity, subject_of
 from crawler.pipelines.stage import Stage
 from crawler.text import clean_cut, parse_price
+from crawler.trademarks import parse_classes, parse_groups
 
 _LONG = {"scope": 4000, "address": 500}
 
@@ -43,7 +44,7 @@ class NormalizePipeline(Stage):
                     if cut or len(str(x)) > RAW_KEPT:
                         cuts[f"{k}[{i}]"] = cut_record(x, text)
                 continue
-            if k == "price":
+            if k == "price" or (k in ("classes", "groups") and isinstance(item, TrademarkApplication)):
                 continue
             if k == "seller_url":
                 item[k], cut = clean_cut(v, strip_tags=False, limit=2000)
@@ -68,6 +69,14 @@ class NormalizePipeline(Stage):
             item["uscc_valid"] = uscc.is_valid(code)
             if code and not item["uscc_valid"] and self.stats is not None:
                 self.stats.inc_value("markwatch/uscc_invalid")
+        if isinstance(item, TrademarkApplication):
+            item["classes"] = parse_classes(raw.get("classes"))
+            item["groups"] = parse_groups(raw.get("groups"))
+            if item.get("announced"):
+                from alerts.deadlines import parse_announced
+
+                day = parse_announced(item["announced"])
+                item["announced"] = day.isoformat() if day else None
         item["identity"] = identity(item)
         item["subject"] = subject_of(item)
         return item

@@ -168,6 +168,7 @@ class SourceSpider(scrapy.Spider):
             template.replace("{base}", self.base_url)
             .replace("{keyword}", q(point.get("keyword", "")))
             .replace("{date}", point.get("date", ""))
+            .replace("{issue}", q(str(point.get("issue", ""))))
             .replace("{page}", str(page))
             .replace("{offset}", str((page - 1) * size))
             .replace("{size}", str(size))
@@ -276,6 +277,10 @@ class SourceSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         """Every start point's first page. A keyed source (secrets, signer, token) sends its first request
         alone and the others only once it was answered and not refused, so a wrong key costs one call."""
+        if self.source.issues is not None:  # a gazette: its issue list first (parse_issues)
+            url = self.source.issues.url.replace("{base}", self.base_url)
+            yield self._request(url, self.parse_issues, {"issues": True})
+            return
         points = iter(self.start_points())
         first = next(points, None)
         if first is None:
@@ -306,6 +311,44 @@ class SourceSpider(scrapy.Spider):
 
     def _first_failed(self, failure) -> None:
         self._answered()
+
+    def issue_window(self) -> tuple[dt.date, dt.date]:
+        """The announcement dates a gazette scan covers: the scan's date and the `days - 1` before it."""
+        return self.date - dt.timedelta(days=self.days - 1), self.date
+
+    def parse_issues(self, response: Response):
+        """The gazette's issue list: one feed of pages per issue announced in the scan's window."""
+        from alerts.deadlines import parse_announced
+
+        why = self.refusal(response)
+        if why:
+            self._refused(response, why)
+        spec = self.source.issues
+        assert spec is not None
+        stats = self.crawler.stats
+        try:
+            doc = extract.data(response, "json", None, self.source.encoding)
+        except extract.Malformed as exc:
+            health.note(stats, "malformed", f"{exc} on the issue list")
+            return
+        issues = extract.jmes(spec.rows, doc)
+        if not isinstance(issues, list) or not issues:
+            health.note(stats, "empty", f"issue list: `{spec.rows}` matched nothing")
+            return
+        first, last = self.issue_window()
+        chosen = []
+        for entry in issues:
+            number, day = extract.jmes(spec.number, entry), parse_announced(extract.jmes(spec.date, entry))
+            if number in (None, "") or day is None:
+                stats.inc_value("markwatch/issues_unreadable")
+                continue
+            if first <= day <= last:
+                chosen.append({"issue": str(number), "date": day.isoformat()})
+        stats.set_value("markwatch/issues", [p["issue"] for p in chosen])
+        if not chosen:
+            stats.set_value("markwatch/no_issue", f"no issue announced {first.isoformat()} … {last.isoformat()}")
+        for point in chosen:
+            yield self._page_request(point, 1)
 
     # ---- refusals --------------------------------------------------------
     def _where(self, response: Response) -> str:
@@ -433,6 +476,9 @@ class SourceSpider(scrapy.Spider):
             item[k] = v
         item["source"] = self.source.name
         item.setdefault("url", response.url)
+        if self.source.kind == "trademark" and response.meta.get("issue"):
+            item.setdefault("announcement", response.meta["issue"])
+            item.setdefault("announced", response.meta.get("date"))
         ident = self.source.identity
         if ident is not None and ident.url is not None and not item.get("key"):
             key = key_from_url(ident.url, item["url"])
@@ -552,7 +598,13 @@ class SourceSpider(scrapy.Spider):
                 continue
             if link:
                 yield self._request(
-                    response.urljoin(str(link).strip()), self.parse_detail, {"partial": values, "leaf": True}
+                    response.urljoin(str(link).strip()),
+                    self.parse_detail,
+                    {
+                        "partial": values,
+                        "leaf": True,
+                        **{k: response.meta[k] for k in ("issue", "date") if k in response.meta},
+                    },
                 )
             elif page_spec.detail or (detail is not None and detail.url):
                 self.crawler.stats.inc_value("markwatch/rows_without_link")
@@ -647,7 +699,7 @@ class SourceSpider(scrapy.Spider):
         page = response.meta.get("page", 1)
         if page >= spec.max_pages or not rows:
             return
-        point = {k: response.meta[k] for k in ("keyword", "date") if k in response.meta}
+        point = {k: response.meta[k] for k in ("keyword", "date", "issue") if k in response.meta}
         if spec.next is not None:
             root = (
                 doc

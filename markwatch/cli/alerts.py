@@ -126,7 +126,7 @@ OwnerOpt = Annotated[list[str] | None, typer.Option("--owner", help="Mark owner 
 StatusOpt = Annotated[
     list[str] | None, typer.Option("--status", "-s", help="new, confirmed, dismissed, escalated, resolved.")
 ]
-KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="enterprise or listing.")]
+KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="enterprise, listing, shop, brand or trademark.")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Source name (repeatable).")]
 MinOpt = Annotated[float | None, typer.Option("--min-score", min=0.0, max=1.0)]
 MaxOpt = Annotated[float | None, typer.Option("--max-score", min=0.0, max=1.0)]
@@ -145,7 +145,7 @@ SortOpt = Annotated[
     typer.Option(
         "--sort",
         help="-probability (most likely worth a look first), probability, -score, score, -last_seen, last_seen,"
-        " -first_seen, first_seen, mark, -times_seen.",
+        " -first_seen, first_seen, mark, -times_seen, deadline (trademark opposition deadline, nearest first).",
     ),
 ]
 

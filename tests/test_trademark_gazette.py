@@ -1,0 +1,162 @@
+"""Trademark watch end to end: the gazette's issues scanned through the crawler, imitating
+applications stored as trademark alerts with their opposition deadline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from gazette_replay import PLANTED, TYC_TOKEN, GazetteServer
+from scan_support import cli
+from sources_support import source_config, stored_alerts
+
+MARKS = "markwatch/demo/marks.yaml"
+
+
+def _config(tmp, url, days=20, extra=""):
+    from scan_support import ROOT
+
+    marks = (ROOT / MARKS).read_text(encoding="utf-8")
+    return source_config(tmp, marks, url=url, sources=["cnipa-gazette"], extra=f"days = {days}\n{extra}")
+
+
+def _scan(cfg, date="2026-11-06", *args):
+    return cli("scan", "--config", str(cfg), "--date", date, "--json", "--no-progress", *args)
+
+
+@pytest.mark.slow
+def test_gazette_issues_in_window_become_trademark_alerts_with_deadlines(tmp_path):
+    with GazetteServer(per_issue=600) as srv:
+        cfg = _config(tmp_path, srv.url)
+        p = _scan(cfg)
+        assert p.returncode in (0, 1), p.stderr[-3000:]
+        report = json.loads(p.stdout)
+        posted = [e for e in srv.log if e[0] == "POST"]
+    src = report["sources"][0]
+    assert src["state"] == "ok", src
+    assert src["items"] == 3 * 600
+    assert {e[2]["annNum"] for e in posted} == {"1961", "1962", "1963"}
+    alerts = stored_alerts(tmp_path)
+    by_text = {}
+    for a in alerts:
+        assert a["subject"]["kind"] == "trademark"
+        by_text.setdefault(a["subject"]["text"], []).append(a)
+    for text, _classes, mark, _right in PLANTED:
+        if text in by_text:
+            assert by_text[text][0]["mark"] == mark
+    found = {t for t, *_ in PLANTED} & set(by_text)
+    assert {"壹正", "一正堂", "久阳", "茅苔", "叁元"} <= found
+    a = by_text["壹正"][0]
+    assert a["subject"]["number"] and a["subject"]["classes"] == [5]
+    # announced 2026-10-20 → 2027-01-20 (a Wednesday): the deadline three months on
+    announced = a["subject"]["announced"]
+    assert announced in ("2026-10-20", "2026-10-27", "2026-11-06")
+    from alerts.deadlines import opposition_deadline
+
+    assert a["deadline"] == opposition_deadline(announced).deadline.isoformat()
+    # every sighting of one application is one alert per mark: numbers are the identity
+    keys = [(x["entity"], x["mark"]) for x in alerts]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.slow
+def test_no_issue_in_window_is_ok_and_says_so(tmp_path):
+    with GazetteServer(per_issue=50) as srv:
+        cfg = _config(tmp_path, srv.url, days=3)
+        p = _scan(cfg, "2026-12-01")
+        report = json.loads(p.stdout)
+    src = report["sources"][0]
+    assert src["items"] == 0
+    assert src["state"] == "ok"
+    assert src["reason"] == "no issue announced 2026-11-29 … 2026-12-01"
+    assert p.returncode == 0, p.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_verification_page_is_refused_not_ok(tmp_path):
+    with GazetteServer(per_issue=600, block_after=2) as srv:
+        cfg = _config(tmp_path, srv.url)
+        p = _scan(cfg)
+        report = json.loads(p.stdout)
+    src = report["sources"][0]
+    assert src["state"] != "ok"
+    assert "refused" in (src.get("reason") or "")
+    assert p.returncode == 1
+
+
+@pytest.mark.slow
+def test_provider_trademark_search_by_mark_terms(tmp_path):
+    with GazetteServer(per_issue=600) as srv:
+        from scan_support import ROOT
+
+        marks = (ROOT / MARKS).read_text(encoding="utf-8")
+        cfg = source_config(tmp_path, marks, url=srv.url, sources=["tyc-trademark"], extra="terms_per_mark = 3")
+        p = cli("scan", "--config", str(cfg), "--date", "2026-11-06", "--json", "--no-progress", TYC_TOKEN=TYC_TOKEN)
+        report = json.loads(p.stdout)
+        searched = [e[2].get("keyword") for e in srv.log if e[1] == "/services/open/ipr/tm/search"]
+    src = report["sources"][0]
+    assert src["state"] == "ok", src
+    assert "壹正" in searched or "一正" in searched
+    alerts = stored_alerts(tmp_path)
+    texts = {a["subject"]["text"] for a in alerts}
+    assert {"一正堂", "九阳"} <= texts
+    assert all(a["subject"]["kind"] == "trademark" and a["deadline"] is None for a in alerts)
+    assert TYC_TOKEN not in (tmp_path / "var").joinpath("state", "scan.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_provider_wrong_token_is_refused(tmp_path):
+    with GazetteServer(per_issue=50) as srv:
+        from scan_support import ROOT
+
+        marks = (ROOT / MARKS).read_text(encoding="utf-8")
+        cfg = source_config(tmp_path, marks, url=srv.url, sources=["tyc-trademark"])
+        p = cli("scan", "--config", str(cfg), "--date", "2026-11-06", "--json", "--no-progress", TYC_TOKEN="wrong")
+        report = json.loads(p.stdout)
+    src = report["sources"][0]
+    assert src["state"] in ("failed", "degraded")
+    assert "令牌无效" in src["reason"]
+    assert p.returncode == 1
+
+
+def _popen_scan(cfg):
+    import subprocess
+    import sys
+
+    from scan_support import ROOT, env
+
+    cmd = [sys.executable, "-m", "markwatch", "scan", "--config", str(cfg), "--date", "2026-11-06", "--json",
+           "--no-progress"]  # fmt: skip
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_at_page", [3, 40])
+def test_killed_gazette_scan_resumes_with_nothing_lost_or_twice(tmp_path, kill_at_page):
+    import os
+    import signal
+    import time
+
+    per_issue = 2500
+    with GazetteServer(per_issue=per_issue) as srv:
+        full_cfg = _config(tmp_path / "full", srv.url)
+        assert _scan(full_cfg).returncode == 0
+        full = {(a["entity"], a["mark"]) for a in stored_alerts(tmp_path / "full")}
+        srv.pages_served = 0
+        cfg = _config(tmp_path / "killed", srv.url)
+        proc = _popen_scan(cfg)
+        deadline = time.monotonic() + 120
+        while srv.pages_served < kill_at_page and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the scan ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        p = _scan(cfg)
+        report = json.loads(p.stdout)
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = [(a["entity"], a["mark"]) for a in stored_alerts(tmp_path / "killed")]
+    assert len(got) == len(set(got))
+    assert set(got) == full
+    assert report["sources"][0]["state"] == "ok"
