@@ -64,7 +64,15 @@ REVISIONS: tuple[tuple[int, dict[str, dict[str, Any]]], ...] = (
                 "properties": {
                     name: _KW
                     for name in (
-                        "uscc", "region", "authority", "legal_rep", "address", "contacts", "shop", "sources", "band",
+                        "uscc",
+                        "region",
+                        "authority",
+                        "legal_rep",
+                        "address",
+                        "contacts",
+                        "shop",
+                        "sources",
+                        "band",
                     )
                 }
             },

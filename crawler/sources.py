@@ -378,6 +378,10 @@ class IssueIndex(BaseModel):
     A feed source with `issues` scans, instead of calendar days, every issue announced in the scan's
     window (`--date`, `--days`): `{issue}` in pages.url/params/body is the issue's number, and each
     item without an `announced` field gets the issue's date.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
     url: str = Field(min_length=1)  # template with {base}; a JSON document
     rows: str = Field(min_length=1)  # JMESPath of the array of issues
     number: str = Field(min_length=1)  # JMESPath (on an issue) of its number

@@ -447,9 +447,6 @@ def register(app: typer.Typer) -> None:
         ),
         threshold: float = typer.Option(0.6, "--threshold", "-t", min=0.0, max=1.0),
         mode: Mode = typer.Option(Mode.default, "--mode", help="default, review or strict (see `match`)."),
-        split: str = typer.Option(
-            "", "--split", help="Only the cases whose `split` field is this (the real-case corpus: tune or holdout)."
-        ),
         fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
         split: str | None = typer.Option(
             None, "--split", "-s", help="Only the cases of this part (tune or holdout) of a split corpus."
