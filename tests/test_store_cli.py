@@ -56,7 +56,12 @@ def env(tmp_path, make_alert, monkeypatch):
     store = SQLiteAlertStore(db)
     store.upsert(alerts)
     store.close()
-    return {"cfg": str(cfg), "alerts": alerts, "db": db, "runner": CliRunner(env={"COLUMNS": "200", "MARKWATCH_LANG": "en"})}
+    return {
+        "cfg": str(cfg),
+        "alerts": alerts,
+        "db": db,
+        "runner": CliRunner(env={"COLUMNS": "200", "MARKWATCH_LANG": "en"}),
+    }
 
 
 def run(app, env, *args):
