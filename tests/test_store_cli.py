@@ -56,7 +56,12 @@ def env(tmp_path, make_alert, monkeypatch):
     store = SQLiteAlertStore(db)
     store.upsert(alerts)
     store.close()
-    return {"cfg": str(cfg), "alerts": alerts, "db": db, "runner": CliRunner(env={"COLUMNS": "200"})}
+    return {
+        "cfg": str(cfg),
+        "alerts": alerts,
+        "db": db,
+        "runner": CliRunner(env={"COLUMNS": "200", "MARKWATCH_LANG": "en"}),
+    }
 
 
 def run(app, env, *args):
@@ -72,7 +77,7 @@ def test_search_table_json_csv(app, env):
     data = json.loads(r.stdout)
     assert data["total"] == 1 and data["items"][0]["source"] == "taobao"
     r = run(app, env, "search", "--format", "csv", "--sort", "score")
-    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    rows = list(csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff"))))
     assert [row["mark"] for row in rows] == ["立白", "九阳", "九阳"]
     assert rows[0]["text"].startswith("'=cmd")  # a spreadsheet will not run it
     r = run(app, env, "search", "-q", "豆浆机", "--since", "2026-03-02", "--format", "json")
@@ -87,7 +92,7 @@ def test_show_review_history(app, env):
     assert "contains_mark" in r.output and "no review yet" in r.output
     ids = [x.id for x in env["alerts"][:2]]
     r = run(app, env, "review", *ids, "--status", "confirmed", "--note", "同款商标 logo", "--who", "li")
-    assert r.exit_code == 0 and "2 alert(s) set to confirmed" in r.output
+    assert r.exit_code == 0 and "2 alert(s) set to Confirmed" in r.output
     r = run(app, env, "show", a.id, "--format", "json")
     doc = json.loads(r.stdout)
     assert doc["status"] == "confirmed"
@@ -114,7 +119,7 @@ def test_csv_export_has_the_page_url(app, env, tmp_path, make_alert):
     out = tmp_path / "out.csv"
     r = run(app, env, "export", "--format", "csv", "-o", str(out))
     assert r.exit_code == 0, r.output
-    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))}
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8").lstrip("\ufeff")))}
     assert rows[plain.id]["url"] == "https://reg.example/c/9"
     assert rows[hostile.id]["url"].startswith("'=")  # defused like every other cell
     assert rows[env["alerts"][0].id]["url"] == ""  # no page URL kept on it
