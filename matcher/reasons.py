@@ -265,12 +265,12 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
             )
         )
     elif al.edit == "latin_run_on":
-        form = _nearest_form(mark, al.window)
+        # the letters as the text has them (the index holds skeletons: jluyang for jiuyang)
         out.append(
             Reason(
                 "latin_run_on",
-                f"{raw} 含“{m}”的外文或拼音形式 {form}，但前后连着其他字母；列出供复核",
-                f"{raw} holds {form}, a Latin or pinyin form of {m}, run on into other letters: listed for review",
+                f"{raw} 是“{m}”的外文或拼音形式，但前后连着其他字母；列出供复核",
+                f"{raw} is a Latin or pinyin form of {m}, run on into other letters: listed for review",
             )
         )
     elif al.edit == "latin":

@@ -153,8 +153,10 @@ def check(reason: dict, subject: Subject, hit) -> None:
     elif code == "trade_name":
         assert hit.parts is not None and hit.parts.trade_name in zh, zh
     elif code == "latin_run_on":
-        form = re.search(r"形式 (\S+)，", zh)
-        assert form and form[1].lower().replace(" ", "") in re.sub(r"[^a-z0-9]", "", folded), zh
+        form = re.match(r"^(.+) 是“", zh)
+        letters = re.sub(r"[^a-z0-9]", "", fold(form[1])) if form else ""
+        assert letters and letters in re.sub(r"[^a-z0-9]", "", folded), zh
+        assert re.sub(r"[^a-z0-9]", "", folded) != letters, zh  # run on: more letters than the form
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
