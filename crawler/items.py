@@ -93,7 +93,8 @@ ItemClass = type[Registration] | type[Listing] | type[TrademarkApplication]
 
 
 def item_class(kind: str) -> ItemClass:
-    return {"registry": Registration, "trademark": TrademarkApplication}.get(kind, Listing)
+    classes: dict[str, ItemClass] = {"registry": Registration, "trademark": TrademarkApplication}
+    return classes.get(kind, Listing)
 
 
 def identity(item: scrapy.Item) -> str:

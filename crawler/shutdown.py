@@ -107,7 +107,7 @@ class SignalStop:
             "received %s: stopping the crawl (at most %.0f s; send it again to stop at once)", name, self.grace
         )
         close_all(self.crawlers, "shutdown")
-        self._timer = reactor.callLater(self.grace, self._now, "grace period over")  # type: ignore[attr-defined]
+        self._timer = reactor.callLater(self.grace, self._now, "grace period over")  # type: ignore[attr-defined,arg-type]
 
     def _now(self, why: str) -> None:
         from twisted.internet import reactor
@@ -116,4 +116,4 @@ class SignalStop:
         if not reactor.running:  # type: ignore[attr-defined]
             return
         logger.warning("stopping at once (%s)", why)
-        reactor.crash()  # type: ignore[attr-defined]  # no shutdown triggers: nothing waits for an engine
+        reactor.crash()  # type: ignore[attr-defined,misc]  # no shutdown triggers: nothing waits for an engine

@@ -334,10 +334,10 @@ class SecretsMiddleware:
             signer(src.sign.signer, file=src.path)(spec, req)
             real_url = req.full_url()
             real_body = req.body
-            for k, v in req.headers.items():
-                if k.encode() not in touched:
-                    request.meta[TEMPLATE_META][2].setdefault(k.encode(), None)
-                request.headers[k] = v
+            for hname, hvalue in req.headers.items():
+                if hname.encode() not in touched:
+                    request.meta[TEMPLATE_META][2].setdefault(hname.encode(), None)
+                request.headers[hname] = hvalue
         request._set_url(real_url)
         request._set_body(real_body)
         _record_sent(request, self.crawler.spider)

@@ -253,7 +253,7 @@ class FilesSpec(BaseModel):
 
     links: str = "a"  # CSS (or XPath) of the <a> elements to consider
     match: str = ""  # regex on each link's text + " " + href; {date:%Y%m%d} etc. put the day in
-    formats: list[Literal["csv", "xlsx", "xls"]] = Field(default_factory=lambda: ["csv", "xlsx", "xls"])
+    formats: list[Literal["csv", "xlsx", "xls"]] = Field(default_factory=lambda: ["csv", "xlsx", "xls"])  # type: ignore[arg-type]
     max_files: int = Field(default=10, ge=1)
 
     @field_validator("links")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from alerts.store_errors import write_failure
 from crawler import health, storelog
@@ -70,7 +71,7 @@ class AlertPipeline(Stage):
         self.held_db = held_db
         self.usual = usual
         self._new_ids: list[str] = []
-        self._held = None
+        self._held: Any = None
         self.store = None
         self.evidence = None
         self._capped = False

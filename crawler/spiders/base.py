@@ -69,10 +69,10 @@ async def _wait(d, timeout: float) -> None:
     from scrapy.utils.defer import maybe_deferred_to_future
     from twisted.internet import reactor
 
-    timer = reactor.callLater(timeout, lambda: d.called or d.callback(None))
+    timer = reactor.callLater(timeout, lambda: d.called or d.callback(None))  # type: ignore[arg-type]
     await maybe_deferred_to_future(d)
-    if timer.active():
-        timer.cancel()
+    if timer.active():  # type: ignore[misc]
+        timer.cancel()  # type: ignore[misc]
 
 
 def search_keywords(marks_path: str | Path, limit: int | None = None, *, ranked: bool = False) -> list[str]:
@@ -292,7 +292,7 @@ class SourceSpider(scrapy.Spider):
             return
         from twisted.internet import defer
 
-        self._first_answer = defer.Deferred()
+        self._first_answer: Any = defer.Deferred()
         yield self._page_request(first, 1).replace(errback=self._first_failed)
         await _wait(self._first_answer, timeout=float(self.settings.getfloat("DOWNLOAD_TIMEOUT", 30)) * 6)
         if self.crawler.stats.get_value("markwatch/degraded"):

@@ -162,7 +162,7 @@ class RunLog:
                 break
         return out[:limit]
 
-    def alerts_history(self, source: str, limit: int = 10) -> list[int]:
+    def alerts_history(self, source: str, limit: int = 10) -> builtins.list[int]:
         """The source's new-alert counts in its last *limit* finished, not resumed runs (the flood watch)."""
         rows = self.db.execute(
             "SELECT per_source FROM runs WHERE status IN ('ok','degraded') AND resumed=0 ORDER BY id DESC LIMIT ?",

@@ -137,7 +137,7 @@ def _stop_at_budget(pairs: list[tuple[Source, Any]], grace: float) -> None:
     from twisted.internet import reactor
 
     shutdown.close_all([c for _, c in pairs], TIME_BUDGET)
-    reactor.callLater(max(grace, 1.0), _stop_now, pairs)  # type: ignore[attr-defined]
+    reactor.callLater(max(grace, 1.0), _stop_now, pairs)  # type: ignore[attr-defined,arg-type]
 
 
 def _stop_now(pairs: list[tuple[Source, Any]]) -> None:
@@ -145,7 +145,7 @@ def _stop_now(pairs: list[tuple[Source, Any]]) -> None:
 
     if any(c.crawling for _, c in pairs) and reactor.running:  # type: ignore[attr-defined]
         logger.warning("sources still running after the grace period: stopping at once")
-        reactor.crash()  # type: ignore[attr-defined]
+        reactor.crash()  # type: ignore[attr-defined,misc]
 
 
 def budget_minutes(settings: Settings, trigger: str) -> float | None:

@@ -207,7 +207,7 @@ def filters(
         contact,
     )
     clean = [[v.strip() for v in lst if v.strip()][:50] for lst in lists]
-    f = Filters(*clean, min_score, max_score, min_probability, since, until, date_field, q[:500], sort, page, size)
+    f = Filters(*clean, min_score, max_score, min_probability, since, until, date_field, q[:500], sort, page, size)  # type: ignore[arg-type,call-arg]
     f.density = density if density in ("compact", "comfortable") else ""
     f.time_zone = request.app.state.settings.review.timezone
     return f
