@@ -100,3 +100,17 @@ def test_reminders_once_each_and_most_urgent_when_late() -> None:
     assert reminder_due(deadline, D(2026, 6, 24), {30, 7}) is None
     assert reminder_due(deadline, D(2026, 6, 25), set()) == 7  # scans missed: only the urgent one
     assert reminder_due(deadline, D(2026, 7, 1), set()) is None  # passed
+
+
+def test_match_reports_opposition_deadline_on_flagged_trademark_lines() -> None:
+    from markwatch.cli.match import result_of
+    from matcher import Matcher
+    from matcher.marksfile import load_marks
+
+    m = Matcher(load_marks("markwatch/demo/marks.yaml"))
+    line = '{"kind": "trademark", "text": "壹正", "classes": [5], "announced": "2026-11-06"}'.encode()
+    out = result_of(m, line)
+    assert out["flagged"]
+    assert out["opposition_deadline"]["deadline"] == "2027-02-08"  # 2027-02-06 is a Saturday
+    plain = result_of(m, '{"kind": "enterprise", "text": "湖北一正医药有限公司"}'.encode())
+    assert "opposition_deadline" not in plain

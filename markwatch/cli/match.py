@@ -206,11 +206,11 @@ def _error_result(line: bytes, error: str | None) -> dict[str, Any]:
     }
 
 
-def _hits_result(text: str, hits: list) -> dict[str, Any]:
+def _hits_result(text: str, hits: list, subject: Subject | None = None) -> dict[str, Any]:
     if not hits:
         return {"text": text, "flagged": False, "mark": None, "score": 0.0, "reasons": [], "hits": []}
     best = hits[0]
-    return {
+    out = {
         "text": text,
         "flagged": True,
         "mark": best.mark,
@@ -218,6 +218,17 @@ def _hits_result(text: str, hits: list) -> dict[str, Any]:
         "reasons": [r.to_dict() for r in best.reasons],
         "hits": [h.to_dict() for h in hits],
     }
+    if subject is not None and subject.kind == "trademark" and subject.announced:
+        out["opposition_deadline"] = _deadline(subject.announced)
+    return out
+
+
+def _deadline(announced: str) -> dict[str, object] | None:
+    """A flagged trademark application's opposition deadline (alerts.deadlines; docs/trademarks.md)."""
+    from alerts.deadlines import opposition_deadline, parse_announced
+
+    day = parse_announced(announced)
+    return opposition_deadline(day).to_dict() if day is not None else None
 
 
 def result_of(matcher: Any, line: bytes, kind: str = "enterprise", explain: bool = False) -> dict[str, Any]:
@@ -233,7 +244,7 @@ def result_of(matcher: Any, line: bytes, kind: str = "enterprise", explain: bool
             considered = matcher.explain(subject)
     except Exception as exc:  # one bad item never stops the stream
         hits, error = [], f"screening failed: {type(exc).__name__}"
-    result = _hits_result(subject.text, hits)
+    result = _hits_result(subject.text, hits, subject)
     if explain:
         result["explain"] = considered
     if error:
@@ -258,7 +269,7 @@ def answer_line(screen: Any, line: bytes, kind: str = "enterprise") -> bytes:
         result["error"] = f"screening failed: {type(exc).__name__}"
         return dumps_line(result) + b"\n"
     if hits:
-        return dumps_line(_hits_result(subject.text, hits)) + b"\n"
+        return dumps_line(_hits_result(subject.text, hits, subject)) + b"\n"
     return b'{"text":' + dumps_line(subject.text) + _UNFLAGGED_TAIL
 
 
