@@ -14,7 +14,8 @@ MARKS = ONE_MARK + "  - name: 九阳\n    owner: 九阳股份有限公司\n    c
 def test_script_state_marketplace_fills_every_listing_field(tmp_path):
     srv = start_server(fail_every=0, slow_every=0, companies=100, listings=600)
     try:
-        cfg = source_config(tmp_path, MARKS, url=srv.url, notify=False, extra="terms_per_mark = 3")
+        # Enough terms that the marks themselves are searched: the ranked terms put variants (壹正, 玖阳…) first.
+        cfg = source_config(tmp_path, MARKS, url=srv.url, notify=False, extra="terms_per_mark = 20")
         p = cli("scan", "--config", str(cfg), "--source", "demo-market-state", "--json", "--no-progress")
         html_only = tmp_path / "wrong.yaml"
         text = (ROOT / "crawler" / "sources" / "demo-market-state.yaml").read_text("utf-8")

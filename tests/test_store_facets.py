@@ -113,6 +113,7 @@ def test_rows_stored_before_the_facets_get_them(tmp_path):
         db.execute(f"DROP INDEX alerts_{col}")
     for col in FACET_COLUMNS:
         db.execute(f"ALTER TABLE alerts DROP COLUMN {col}")
+    db.execute("UPDATE alembic_version_alerts SET version_num = '0001'")  # the file as revision 0001 left it
     db.commit()
     db.close()
     s = SQLiteAlertStore(path)
