@@ -34,7 +34,8 @@ def test_store_down_is_said_once_and_retries_are_capped(tmp_path):
     timeouts = [line for line in lines if "has failed for" in line and "in a row" in line]
     assert len(timeouts) <= 1
     dropped = [line for line in lines if "repeated retry/connection message(s) not logged" in line]
-    assert len(dropped) == 1 and int(dropped[0].split("client: ")[1].split()[0]) > 30
+    # the store is unavailable for the run after its first failed write, so few retries happen at all
+    assert len(dropped) == 1 and int(dropped[0].split("client: ")[1].split()[0]) >= 1
     # Bounded: far fewer lines than one per retry per alert (30 alerts × 3 attempts before the fix).
     client = [line for line in lines if "elastic_transport" in line]
     assert len(client) <= 6, client
