@@ -149,21 +149,13 @@ class RunLog:
 
     def yield_history(self, source: str, limit: int = 10) -> builtins.list[int]:
         """The source's item counts in its last *limit* finished, not resumed runs where it was not failed."""
-        rows = self.db.execute(
-            "SELECT per_source FROM runs WHERE status IN ('ok','degraded') AND resumed=0 ORDER BY id DESC LIMIT ?",
-            (limit * 5,),
-        ).fetchall()
-        out: list[int] = []
-        for (per_source,) in rows:
-            for s in json.loads(per_source or "[]"):
-                if s.get("source") == source and s.get("state", "ok") != "failed" and not s.get("resume_skipped"):
-                    out.append(int(s.get("items", 0) or 0))
-            if len(out) >= limit:
-                break
-        return out[:limit]
+        return self._history(source, "items", limit, skip_resumed_source=True)
 
     def alerts_history(self, source: str, limit: int = 10) -> builtins.list[int]:
         """The source's new-alert counts in its last *limit* finished, not resumed runs (the flood watch)."""
+        return self._history(source, "alerts_new", limit, skip_resumed_source=False)
+
+    def _history(self, source: str, field: str, limit: int, *, skip_resumed_source: bool) -> builtins.list[int]:
         rows = self.db.execute(
             "SELECT per_source FROM runs WHERE status IN ('ok','degraded') AND resumed=0 ORDER BY id DESC LIMIT ?",
             (limit * 5,),
@@ -171,8 +163,11 @@ class RunLog:
         out: list[int] = []
         for (per_source,) in rows:
             for s in json.loads(per_source or "[]"):
-                if s.get("source") == source and s.get("state", "ok") != "failed":
-                    out.append(int(s.get("alerts_new", 0) or 0))
+                if s.get("source") != source or s.get("state", "ok") == "failed":
+                    continue
+                if skip_resumed_source and s.get("resume_skipped"):
+                    continue
+                out.append(int(s.get(field, 0) or 0))
             if len(out) >= limit:
                 break
         return out[:limit]

@@ -19,8 +19,9 @@ from markupsafe import Markup, escape
 
 from alerts import i18n
 from alerts.facets import index_fields, region_name
-from alerts.model import Alert, entity_of
+from alerts.model import Alert
 from alerts.present import STATUS_NAMES, code, invisible, percent, plain, reason_text, safe_href, worth_a_look
+from alerts.relations import page_key
 
 HERE = Path(__file__).parent
 
@@ -60,16 +61,6 @@ ACTION_LABELS = {
     "case": N_("case"),
     "error": N_("error"),
 }
-
-
-def entity_key(alert: Alert) -> str:
-    """The key of the alert's entity page: its credit code, its shop (listings), else its entity."""
-    fx = index_fields(alert)
-    if fx["uscc"]:
-        return "uscc:" + fx["uscc"]
-    if fx["shop"]:
-        return "shop:" + fx["shop"]
-    return entity_of(alert)
 
 
 def entity_label(key: str) -> str:
@@ -178,7 +169,7 @@ def templates() -> Jinja2Templates:
         highlight=highlight,
         STATUS_LABELS=STATUS_LABELS,
         safe_href=safe_href,
-        entity_key=entity_key,
+        entity_key=page_key,  # the alert's entity page (alerts.relations)
         entity_label=entity_label,
         facet_fields=index_fields,
         reason_text=localized_reason,
