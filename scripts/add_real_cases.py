@@ -62,7 +62,7 @@ def append(sheet: Path) -> int:
     rows = load(CASES)
     seen = {(r["text"], mark_of(r)) for r in rows}
     new = load(sheet)
-    out = []
+    out: list[dict] = []
     for n, r in enumerate(new, 1):
         key = (r["text"], mark_of(r))
         if key in seen:

@@ -105,7 +105,7 @@ def test_expected_is_set_exactly_for_imitations(rows: list[dict]) -> None:
 
 
 def test_every_named_mark_is_in_the_marks_file(rows: list[dict], mark_names: set[str]) -> None:
-    named = {r.get("expected") or r.get("look_alike_of") for r in rows}
+    named = {str(r.get("expected") or r.get("look_alike_of")) for r in rows}
     assert sorted(named - mark_names) == []
 
 
@@ -166,3 +166,15 @@ def test_readme_documents_the_categories_and_counts(rows: list[dict]) -> None:
     documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", text, re.M))
     assert sorted({r["category"] for r in rows} - documented) == []
     assert f"{len(rows)} rows" in text
+
+
+def test_readme_counts_block_is_current() -> None:
+    """The counts in the README are the ones scripts/add_real_cases.py computes from the rows."""
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "scripts" / "add_real_cases.py"
+    spec = importlib.util.spec_from_file_location("add_real_cases", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.counts_block(module.load(CASES)) in README.read_text(encoding="utf-8")
