@@ -133,3 +133,22 @@ def reminder_due(deadline: dt.date, today: dt.date, sent: set[int]) -> int | Non
         return None
     most_urgent = min(due)
     return None if most_urgent in sent else most_urgent
+
+
+def reminders_due(deadline: dt.date, today: dt.date, sent: set[int] | frozenset[int]) -> tuple[int, ...]:
+    """Every reminder (days before the deadline) whose day has come and that was not sent yet,
+    most urgent first; none once the deadline has passed.
+
+    A reminder delayed (no run that day, the mail server down) is still due later: it goes with
+    the next digest, never dropped. When a run finds both due, the notify run sends them as one
+    line (the more urgent) and records both as sent: the owner is told once, nothing is lost.
+    """
+    left = (deadline - today).days
+    if left < 0:
+        return ()
+    return tuple(sorted(d for d in REMINDER_DAYS if left <= d and d not in sent))
+
+
+def reminder_key(alert_id: str, days: int) -> str:
+    """The notify ledger's key for one reminder of one alert (table ``case_updates``)."""
+    return f"deadline:{alert_id}:{days}"
