@@ -152,3 +152,26 @@ def reminders_due(deadline: dt.date, today: dt.date, sent: set[int] | frozenset[
 def reminder_key(alert_id: str, days: int) -> str:
     """The notify ledger's key for one reminder of one alert (table ``case_updates``)."""
     return f"deadline:{alert_id}:{days}"
+
+
+def today_in(timezone: str = "Asia/Shanghai") -> dt.date:
+    """Today's date where the deadlines run (China by default): "days left" counts from it."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return dt.datetime.now(ZoneInfo(timezone)).date()
+    except (KeyError, ValueError):
+        return dt.datetime.now(dt.UTC).date()
+
+
+def days_left_label(deadline: dt.date | None, today: dt.date, language: str = "en") -> str:
+    """"12 days left" / "剩余 12 天", "due today" / "今天截止", "passed 3 days ago" / "已过期 3 天"; "" without one."""
+    if deadline is None:
+        return ""
+    left = (deadline - today).days
+    zh = language.startswith("zh")
+    if left < 0:
+        return f"已过期 {-left} 天" if zh else f"passed {-left} day{'' if left == -1 else 's'} ago"
+    if left == 0:
+        return "今天截止" if zh else "due today"
+    return f"剩余 {left} 天" if zh else f"{left} day{'' if left == 1 else 's'} left"

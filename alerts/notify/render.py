@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -125,14 +125,12 @@ def route_of(it: DigestItem) -> tuple[str, str]:
 
 
 def days_left_text(left: int | None, language: str) -> str:
-    """ "12 days left" / "剩余 12 天"; the deadline day itself and a passed one said so."""
+    """"12 days left" / "剩余 12 天" (``alerts.deadlines.days_left_label``); no deadline said so."""
+    from alerts.deadlines import days_left_label
+
     if left is None:
         return "无异议期限（公告日期未知）" if language == "zh" else "no deadline (announcement date unknown)"
-    if left < 0:
-        return f"已过期 {-left} 天" if language == "zh" else f"passed {-left} day{'' if left == -1 else 's'} ago"
-    if left == 0:
-        return "今天截止" if language == "zh" else "due today"
-    return f"剩余 {left} 天" if language == "zh" else f"{left} day{'' if left == 1 else 's'} left"
+    return days_left_label(date(2000, 1, 1) + timedelta(days=left), date(2000, 1, 1), language)
 
 
 def _trademark_view(it: DigestItem, base: dict, today: date, language: str) -> dict:
