@@ -165,7 +165,7 @@ def today_in(timezone: str = "Asia/Shanghai") -> dt.date:
 
 
 def days_left_label(deadline: dt.date | None, today: dt.date, language: str = "en") -> str:
-    """"12 days left" / "剩余 12 天", "due today" / "今天截止", "passed 3 days ago" / "已过期 3 天"; "" without one."""
+    """ "12 days left" / "剩余 12 天", "due today" / "今天截止", "passed 3 days ago" / "已过期 3 天"; "" without one."""
     if deadline is None:
         return ""
     left = (deadline - today).days

@@ -57,7 +57,9 @@ def test_queue_sorted_by_deadline_with_days_left_and_the_alert_page(tmp_path, se
         one = client.get(f"/alerts/{ids['near']}")
         assert one.status_code == 200
         d = opposition_deadline(today_in() - dt.timedelta(days=80))
-        assert f'<dd id="deadline">{d.deadline.isoformat()} · <b id="days-left">{left["near"]} days left</b>' in one.text
+        assert (
+            f'<dd id="deadline">{d.deadline.isoformat()} · <b id="days-left">{left["near"]} days left</b>' in one.text
+        )
         assert 'id="tm-number">91000002<' in one.text
         none = client.get(f"/alerts/{ids['none']}")
         assert "None: no announcement date seen yet" in none.text

@@ -125,7 +125,7 @@ def route_of(it: DigestItem) -> tuple[str, str]:
 
 
 def days_left_text(left: int | None, language: str) -> str:
-    """"12 days left" / "剩余 12 天" (``alerts.deadlines.days_left_label``); no deadline said so."""
+    """ "12 days left" / "剩余 12 天" (``alerts.deadlines.days_left_label``); no deadline said so."""
     from alerts.deadlines import days_left_label
 
     if left is None:

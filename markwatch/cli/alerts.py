@@ -403,7 +403,7 @@ def _trademark_rows(alert: Any) -> list[tuple[str, str]]:
         ),
     ]
     if alert.deadline is None:
-        rows.append(("Opposition deadline", "none (no announcement date: the gazette has not been seen to announce it)"))
+        rows.append(("Opposition deadline", "none (no announcement date: the gazette has not announced it yet)"))
         return rows
     text = f"{alert.deadline.isoformat()} ({days_left_label(alert.deadline, today_in())})"
     if s.announced:
