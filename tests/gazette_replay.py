@@ -112,13 +112,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"error_code": 300003, "reason": "令牌无效", "result": None})
         word = q.get("keyword", "")
         number, date = self.server.issues[0]
-        found = [r for r in self.server.rows(number, date) if word and word in r["tm_name"]]
+        if word.isdigit():  # an application number: that application, in any issue, with its status now
+            found = [r for n, d in self.server.issues for r in self.server.rows(n, d) if r["reg_num"] == word]
+        else:
+            found = [r for r in self.server.rows(number, date) if word and word in r["tm_name"]]
         if not found:
             return self._json({"error_code": 300000, "reason": "查询无结果", "result": None})
         page = int(q.get("pageNum") or 1)
         items = [
             {"regNo": r["reg_num"], "tmName": r["tm_name"], "intCls": r["int_cls"].split(",")[0],
-             "applicantCn": r["reg_name"], "appDate": "2026-03-01", "status": "初审公告", "tmPic": ""}
+             "applicantCn": r["reg_name"], "appDate": "2026-03-01",
+             "status": self.server.statuses.get(r["reg_num"], "初审公告"), "tmPic": ""}
             for r in found[(page - 1) * 20 : page * 20]
         ]  # fmt: skip
         return self._json({"error_code": 0, "reason": "ok", "result": {"total": len(found), "items": items}})
@@ -156,6 +160,7 @@ class GazetteServer(ThreadingHTTPServer):
         self.pages_served = 0
         self.lock = threading.Lock()
         self.log: list[tuple] = []
+        self.statuses: dict[str, str] = {}  # application number -> its 商标状态 now (the follow-up reads it)
         self._rows: dict[str, list[dict]] = {}
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
