@@ -89,3 +89,25 @@ def test_cli_list_sorts_by_deadline_and_filters_what_is_due(tmp_path, seeded):
     assert f" {left['near']}d" in r.output and f" {left['far']}d" in r.output
     r = runner.invoke(app, ["alerts", "show", "-c", str(cfg), ids["near"]], env={"COLUMNS": "160"})
     assert f"({left['near']} days left)" in r.output and "No. 91000002, class 5" in r.output
+
+
+def test_opposition_case_pages_show_the_deadline_to_oppose(tmp_path, seeded):
+    from alerts.cases.service import open_case
+    from alerts.cases.store import open_case_store
+
+    store, ids, left = seeded
+    store.review([ids["near"]], "confirmed", who="li")
+    case = open_case(store, open_case_store(store), [ids["near"]], who="li", grounds=["tml-15"])
+    assert case.kind == "opposition" and case.opposition_deadline is not None
+    app = create_app(settings(tmp_path), store=store)
+    with TestClient(app) as client:
+        _signed_in(client)
+        listing = client.get("/cases")
+        assert listing.status_code == 200
+        assert f"{case.opposition_deadline.isoformat()} · {left['near']} days left" in listing.text
+        assert "商标异议" in listing.text
+        page = client.get(f"/cases/{case.id}")
+        assert page.status_code == 200
+        assert 'id="tm-number">91000002<' in page.text
+        assert f"{case.opposition_deadline.isoformat()}</b> · {left['near']} days left" in page.text
+        assert "tml-15" in page.text and "Trademark application" in page.text
