@@ -37,6 +37,14 @@ PLANTED = [
     ("农夫山全", [32], "农夫山泉", True),
     ("王老吉", [3], "王老吉", False),
 ]
+# The owner's own applications and those of companies on the mark's whitelist (its group companies,
+# licensees): (text, classes, applicant). They are not imitations and must never become alerts.
+OWN = [
+    ("一正", [5], "吉林一正药业集团有限公司"),
+    ("一正", [35], "吉林一正医药集团有限公司"),
+    ("九阳", [21], "杭州九阳小家电有限公司"),
+    ("九阳豆浆", [29, 30], "九阳股份有限公司"),
+]
 # Characters of ordinary marks: none of them is a demo mark's character or a look-alike of one.
 _COMMON = "春夏秋冬东西北月雨花草林森湖河江石金银铜铁红绿蓝青紫福禄寿喜乐宁和顺达昌盛兴旺"
 
@@ -46,10 +54,14 @@ def applications(issue: str, date: str, count: int) -> list[dict]:
     rnd = random.Random(f"gazette-{issue}")
     rows = []
     planted = {(i * count) // (len(PLANTED) + 1) + 7: p for i, p in enumerate(PLANTED, 1)}
+    own = {(i * count) // (len(OWN) + 1) + 11: p for i, p in enumerate(OWN, 1)}
     base = int(issue) * 100_000
     for n in range(count):
+        applicant = f"申请人{n % 997}号有限公司"
         if n in planted:
             text, classes, _, _ = planted[n]
+        elif n in own:
+            text, classes, applicant = own[n]
         else:
             text = "".join(rnd.choice(_COMMON) for _ in range(rnd.choice((2, 2, 3, 4))))
             classes = sorted(rnd.sample(range(1, 46), rnd.choice((1, 1, 2))))
@@ -60,7 +72,7 @@ def applications(issue: str, date: str, count: int) -> list[dict]:
                 "page_no": n // 20 + 1,
                 "reg_num": str(base + n),
                 "tm_name": text,
-                "reg_name": f"申请人{n % 997}号有限公司",
+                "reg_name": applicant,
                 "ann_type": "商标初步审定公告",
                 "ann_type_code": "TMZCSQ",
                 "ann_num": issue,
