@@ -123,6 +123,11 @@ def _owner_trade_name(owner: str, mark: str) -> bool:
     return bool(mark) and normalise(mark) in normalise(owner)
 
 
+def _short(law: str) -> str:
+    """《商标法》 for 中华人民共和国商标法, and so on: how the draft names a law in a list."""
+    return "《" + law.removeprefix("中华人民共和国") + "》"
+
+
 def draft(case: Any, alerts: list[Any], marks: Iterable[Any], applicant: dict[str, str], today: date) -> dict[str, Any]:
     """The fields of the 商标异议申请书 for this case (raw text: the templates escape and ``clean`` it)."""
     from alerts.cases.dossier import provisions
@@ -199,10 +204,12 @@ def draft(case: Any, alerts: list[Any], marks: Iterable[Any], applicant: dict[st
                 "tml-30",
                 "opp_same_goods",
                 f"被异议商标“{text}”指定使用在{where}，与异议人在先注册的“{name}”商标核定使用的商品／服务"
-                f"相同或类似；两商标{sim_text}，易使相关公众对商品来源产生误认。",
+                f"相同或类似；两商标近似（{sim_text}），易使相关公众对商品来源产生误认。",
             )
         elif m.well_known:
             ref = f"（{m.well_known_ref}）" if m.well_known_ref else "（驰名商标认定文件待补充）"
+            if not regs:
+                ref += "（注册号待补充：第十三条第三款保护已在中国注册的驰名商标）"
             add(
                 "tml-13",
                 "well_known_cross_class",
@@ -268,6 +275,6 @@ def draft(case: Any, alerts: list[Any], marks: Iterable[Any], applicant: dict[st
         "days_left": (deadline - today).days if deadline else None,
         "missed": missed,
         "evidence_owner": evidence_owner,
-        "unverified": [g["article"] for g in grounds if not g["verified"]]
-        + [p["article"] for p in procedure if not p.get("verified")],
+        "unverified": [_short(g["law"]) + g["article"] for g in grounds if not g["verified"]]
+        + [_short(p["law"]) + p["article"] for p in procedure if not p.get("verified")],
     }
