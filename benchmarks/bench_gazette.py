@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 from gazette_replay import GazetteServer  # noqa: E402
 
@@ -60,6 +61,16 @@ def _scan(cfg: Path, kill_after: float | None = None) -> tuple[int, float, int]:
     return p.returncode, took, int(m.group(1)) if m else 0
 
 
+def _mark_classes() -> dict[str, set[int]]:
+    """Each demo mark's classes (declared and registered): "right classes" means the application shares one."""
+    from matcher.marksfile import load_marks
+
+    return {
+        m.name: set(m.classes) | {r.class_ for r in m.registrations}
+        for m in load_marks(ROOT / "markwatch" / "demo" / "marks.yaml")
+    }
+
+
 def _alerts(tmp: Path) -> set[tuple[str, str]]:
     db = tmp / "var" / "alerts.sqlite"
     if not db.exists():
@@ -88,13 +99,19 @@ def main() -> None:
             con = sqlite3.connect(work / "full" / "var" / "alerts.sqlite")
             docs = [json.loads(d) for (d,) in con.execute("SELECT doc FROM alerts")]
             con.close()
-            same = sum(1 for d in docs if any(r["code"] in ("same_field", "same_class") for r in d["reasons"]))
-            print(f"  alerts with a same-class/field reason: {same}; others (well-known across classes): "
-                  f"{len(docs) - same}")  # fmt: skip
+            classes = _mark_classes()
+            right = sorted(d["subject"]["text"] for d in docs if set(d["subject"]["classes"]) & classes[d["mark"]])
+            cross = sorted(d["subject"]["text"] for d in docs if not set(d["subject"]["classes"]) & classes[d["mark"]])
+            print(f"  in the mark's classes: {len(right)} ({', '.join(right)}); across classes: {len(cross)} "
+                  f"({', '.join(cross)})")  # fmt: skip
+            print(f"  load average (1, 5, 15 min) after the scan: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
             if a.kill_after:
                 cfg = _config(work / "killed", srv.url)
+                srv.pages_served = 0
                 rc1, t1, _ = _scan(cfg, kill_after=a.kill_after)
+                before = srv.pages_served
                 rc2, t2, rss2 = _scan(cfg)
+                print(f"  pages read before the kill: {before}; by the resumed scan: {srv.pages_served - before}")
                 got = _alerts(work / "killed")
                 print(f"killed after {t1:.1f} s (exit {rc1}); resumed: exit {rc2} in {t2:.1f} s, "
                       f"peak RSS {rss2 / 1024:.0f} MB; alerts {len(got)} of {len(full)}, "

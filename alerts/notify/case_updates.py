@@ -137,6 +137,9 @@ RESOLUTIONS_ZH = {
     "deregistered": "已注销",
     "revoked": "已吊销",
     "listing_removed": "商品已下架",
+    "refused": "被异议商标不予注册",
+    "withdrawn": "被异议商标申请已撤回",
+    "registered": "被异议商标已核准注册（可请求宣告无效）",
     "other": "其他",
 }
 RESOLUTIONS_EN = {
@@ -144,6 +147,9 @@ RESOLUTIONS_EN = {
     "deregistered": "deregistered",
     "revoked": "licence revoked",
     "listing_removed": "listing removed",
+    "refused": "the opposed application was refused",
+    "withdrawn": "the opposed application was withdrawn",
+    "registered": "the opposed mark was registered (invalidation is the next route)",
     "other": "other",
 }
 
