@@ -82,6 +82,25 @@ def _alerts(tmp: Path) -> set[tuple[str, str]]:
         con.close()
 
 
+def _baseline(rows: list[dict], work: Path) -> tuple[float, int, int]:
+    """The matcher alone on the same applications (`markwatch match`, one process): (seconds, peak RSS KiB,
+    flagged). The scan's time over this is what crawling, storing and the evidence cost."""
+    lines = work / "applications.jsonl"
+    with lines.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            line = {"kind": "trademark", "text": r["tm_name"], "classes": r["int_cls"], "applicant": r["reg_name"]}
+            fh.write(json.dumps({**line, "announced": r["ann_date"]}, ensure_ascii=False) + "\n")
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "markwatch", "match", "--marks",
+           str(ROOT / "markwatch" / "demo" / "marks.yaml"), "--jobs", "1"]  # fmt: skip
+    t0 = time.perf_counter()
+    with lines.open("rb") as fh:
+        p = subprocess.run(cmd, cwd=ROOT, stdin=fh, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    took = time.perf_counter() - t0
+    m = re.search(rb"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    flagged = sum(1 for line in p.stdout.splitlines() if b'"flagged":true' in line)
+    return took, int(m.group(1)) if m else 0, flagged
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-issue", type=int, default=50_000)
@@ -105,6 +124,9 @@ def main() -> None:
             print(f"  in the mark's classes: {len(right)} ({', '.join(right)}); across classes: {len(cross)} "
                   f"({', '.join(cross)})")  # fmt: skip
             print(f"  load average (1, 5, 15 min) after the scan: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            bt, brss, flagged = _baseline(srv.rows(*issues[0]), work)
+            print(f"baseline, the matcher alone (markwatch match, 1 job) on the same applications: {bt:.1f} s, "
+                  f"peak RSS {brss / 1024:.0f} MB, {flagged} flagged; scan/baseline time {took / bt:.2f}")  # fmt: skip
             if a.kill_after:
                 cfg = _config(work / "killed", srv.url)
                 srv.pages_served = 0
