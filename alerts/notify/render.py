@@ -444,4 +444,6 @@ def subject_zh(items: Sequence[DigestItem], max_marks: int = 3) -> str:
     of = "、".join(f"“{m}”" for m in marks[:max_marks])
     if len(marks) > max_marks:
         of += f"等 {len(marks)} 个商标"
-    return header_text(f"[markwatch] 发现 {len(items)} 个疑似仿冒{of}的名称或商品", 200)
+    kinds = {it.kind for it in items}
+    what = "商标申请" if kinds == {"trademark"} else ("名称、商品或商标申请" if "trademark" in kinds else "名称或商品")
+    return header_text(f"[markwatch] 发现 {len(items)} 个疑似仿冒{of}的{what}", 200)
