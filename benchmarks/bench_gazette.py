@@ -88,7 +88,8 @@ def _baseline(rows: list[dict], work: Path) -> tuple[float, int, int]:
     lines = work / "applications.jsonl"
     with lines.open("w", encoding="utf-8") as fh:
         for r in rows:
-            line = {"kind": "trademark", "text": r["tm_name"], "classes": r["int_cls"], "applicant": r["reg_name"]}
+            classes = [int(c) for c in str(r["int_cls"]).split(",") if c.strip()]  # match takes a list
+            line = {"kind": "trademark", "text": r["tm_name"], "classes": classes, "applicant": r["reg_name"]}
             fh.write(json.dumps({**line, "announced": r["ann_date"]}, ensure_ascii=False) + "\n")
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "markwatch", "match", "--marks",
            str(ROOT / "markwatch" / "demo" / "marks.yaml"), "--jobs", "1"]  # fmt: skip
