@@ -148,7 +148,9 @@ def open_cmd(
 def list_cmd(
     state: Annotated[list[str] | None, typer.Option("--state", help="open, filed, awaiting, resolved, closed.")] = None,
     owner: Annotated[str | None, typer.Option("--owner")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose deadline passed.")] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only cases whose deadline passed (oppositions: not filed in time).")
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     config: ConfigOpt = None,
 ) -> None:
@@ -163,8 +165,8 @@ def list_cmd(
     today = _today()
     with _ctx(config) as (_s, _store, cases):
         found = cases.list(states=state or [], owner=owner)
-    if overdue:
-        found = [c for c in found if c.overdue(today)]
+    if overdue:  # a deadline passed: the authority's while waiting, or an opposition's before it was filed
+        found = [c for c in found if c.overdue(today) or c.opposition_missed(today)]
     if fmt == "json":
         for c in found:
             doc = c.to_doc()
