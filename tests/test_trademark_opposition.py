@@ -199,3 +199,28 @@ def test_follow_up_with_no_answer_keeps_the_case_and_says_why(tmp_path):
     assert f"{case_id} error" in p.stdout and "令牌无效" in p.stdout
     doc = json.loads(cli("cases", "show", case_id, "--format", "json", "--config", str(cfg)).stdout)
     assert doc["state"] == "filed"
+
+
+def test_opposition_missed_only_while_not_filed_and_decision_due_after_art_35(tmp_path):
+    from test_trademark_notify import add_tm
+
+    from alerts.cases.service import file_case, open_case
+    from alerts.cases.store import open_case_store
+    from alerts.deadlines import add_months
+
+    store = SQLiteAlertStore(tmp_path / "alerts.sqlite")
+    aid = add_tm(store, "一正", "壹正", "97000001", "2026-01-15")  # deadline 2026-04-15
+    store.review([aid], "confirmed", who="t")
+    cases = open_case_store(store)
+    case = open_case(store, cases, [aid])
+    assert case.kind == "opposition" and case.opposition_deadline == dt.date(2026, 4, 15)
+    assert not case.opposition_missed(dt.date(2026, 4, 15)) and case.opposition_missed(dt.date(2026, 4, 16))
+    filed = file_case(cases, case.id, to="国家知识产权局商标局")
+    assert not filed.opposition_missed(dt.date(2026, 4, 16))
+    assert filed.deadline == add_months(dt.date(2026, 4, 15), 12) and filed.state == "filed"
+    assert not filed.overdue(dt.date(2027, 4, 15)) and filed.overdue(dt.date(2027, 4, 16))
+    from alerts.cases.errors import CaseError
+
+    with pytest.raises(CaseError, match="unknown ground"):
+        open_case(store, cases, [aid], grounds=["tml-99"])
+    store.close()

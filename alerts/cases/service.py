@@ -88,6 +88,9 @@ def open_case(
     opposition deadline, and *grounds* (provision ids, ``alerts.cases.opposition.EXTRA_GROUNDS``)
     that the analyst knows of beyond those drafted from the data (an agent's filing, art. 15).
     """
+    from alerts.cases.opposition import check_grounds
+
+    chosen = check_grounds(grounds)  # a mistyped ground is refused before anything else
     wanted = list(dict.fromkeys(a.strip() for a in alert_ids if a.strip()))
     if not wanted:
         raise CaseError("name at least one alert")
@@ -123,12 +126,12 @@ def open_case(
     authority = authority_for(entity.uscc).to_dict() if entity.kind == "enterprise" else {}
     extra: dict[str, Any] = {}
     if entity.kind == "trademark":
-        from alerts.cases.opposition import CNIPA, check_grounds
+        from alerts.cases.opposition import CNIPA
 
         authority = dict(CNIPA)
         dates = [a.deadline for a in alerts if a.deadline is not None]
-        extra = {"opposition_deadline": min(dates) if dates else None, "grounds": check_grounds(grounds)}
-    elif list(grounds):
+        extra = {"opposition_deadline": min(dates) if dates else None, "grounds": chosen}
+    elif chosen:
         raise CaseError("--ground is for opposition cases (against a trademark application)")
     case = Case(
         id=new_case_id(),
