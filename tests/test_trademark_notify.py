@@ -244,3 +244,21 @@ def test_reminder_in_a_run_killed_after_delivery_is_resent_identically_not_twice
     assert len(reminder_lines(h.to(AGENCY), "76000001")) == 1
     with Ledger(tmp_path / "notify.sqlite") as led:
         assert led.case_update(reminder_key(aid, 30), OWNER)["state"] == "sent"
+
+
+def test_an_opposition_not_filed_by_its_deadline_is_told_once(tmp_path, store):
+    from alerts.cases.service import open_case
+    from alerts.cases.store import open_case_store
+
+    aid = add_tm(store, "一正", "壹正", "77000001", "2026-01-15")  # deadline 2026-04-15
+    store.review([aid], "confirmed", who="ana")
+    case = open_case(store, open_case_store(store), [aid], who="ana")
+    h = Handler()
+    with SmtpServer(h) as srv:
+        run(tmp_path, store, srv.port, dt.date(2026, 4, 15))  # the last day: the 7-day reminder, nothing missed
+        run(tmp_path, store, srv.port, dt.date(2026, 4, 16))
+        run(tmp_path, store, srv.port, dt.date(2026, 4, 17))
+    texts = [text_of(m) for m in h.to(OWNER)]
+    missed = [t for t in texts if "Opposition deadline passed without an opposition: 壹正" in t]
+    assert len(missed) == 1 and f"(case {case.id}, marks 一正)" in missed[0] and "Deadline: 2026-04-15" in missed[0]
+    assert "Opposition deadline passed" not in texts[0]
