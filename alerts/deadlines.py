@@ -133,3 +133,45 @@ def reminder_due(deadline: dt.date, today: dt.date, sent: set[int]) -> int | Non
         return None
     most_urgent = min(due)
     return None if most_urgent in sent else most_urgent
+
+
+def reminders_due(deadline: dt.date, today: dt.date, sent: set[int] | frozenset[int]) -> tuple[int, ...]:
+    """Every reminder (days before the deadline) whose day has come and that was not sent yet,
+    most urgent first; none once the deadline has passed.
+
+    A reminder delayed (no run that day, the mail server down) is still due later: it goes with
+    the next digest, never dropped. When a run finds both due, the notify run sends them as one
+    line (the more urgent) and records both as sent: the owner is told once, nothing is lost.
+    """
+    left = (deadline - today).days
+    if left < 0:
+        return ()
+    return tuple(sorted(d for d in REMINDER_DAYS if left <= d and d not in sent))
+
+
+def reminder_key(alert_id: str, days: int) -> str:
+    """The notify ledger's key for one reminder of one alert (table ``case_updates``)."""
+    return f"deadline:{alert_id}:{days}"
+
+
+def today_in(timezone: str = "Asia/Shanghai") -> dt.date:
+    """Today's date where the deadlines run (China by default): "days left" counts from it."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return dt.datetime.now(ZoneInfo(timezone)).date()
+    except (KeyError, ValueError):
+        return dt.datetime.now(dt.UTC).date()
+
+
+def days_left_label(deadline: dt.date | None, today: dt.date, language: str = "en") -> str:
+    """ "12 days left" / "剩余 12 天", "due today" / "今天截止", "passed 3 days ago" / "已过期 3 天"; "" without one."""
+    if deadline is None:
+        return ""
+    left = (deadline - today).days
+    zh = language.startswith("zh")
+    if left < 0:
+        return f"已过期 {-left} 天" if zh else f"passed {-left} day{'' if left == -1 else 's'} ago"
+    if left == 0:
+        return "今天截止" if zh else "due today"
+    return f"剩余 {left} 天" if zh else f"{left} day{'' if left == 1 else 's'} left"

@@ -586,6 +586,13 @@ class ElasticsearchAlertStore(AlertStore):
             if q.until is not None:
                 rng["lt"] = iso(q.until)
             filters.append({"range": {q.date_field: rng}})
+        if q.deadline_from is not None or q.deadline_to is not None:
+            drng: dict[str, str] = {}
+            if q.deadline_from is not None:
+                drng["gte"] = q.deadline_from.isoformat()
+            if q.deadline_to is not None:
+                drng["lte"] = q.deadline_to.isoformat()
+            filters.append({"range": {"deadline": drng}})
         must_not: list[dict[str, Any]] = []
         if q.notified is True:
             filters.append({"exists": {"field": "notified_at"}})

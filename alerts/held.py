@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 SCHEMA = """
@@ -112,3 +112,9 @@ class HoldingSource:
 
     def mark_notified(self, ids: Iterable[str], at: datetime) -> None:
         self.inner.mark_notified(ids, at)  # type: ignore[attr-defined]
+
+    def deadlines(self, marks: Iterable[str], since: date, until: date) -> list:
+        """Reminders wait for a held alert too: it is mailed only once an analyst releases it."""
+        inner = getattr(self.inner, "deadlines", None)
+        items = inner(marks, since, until) if inner is not None else []
+        return [i for i in items if i.alert_id not in self.held]

@@ -312,6 +312,12 @@ class SQLiteAlertStore(AlertStore):
             params.append(iso(q.until))
         if q.notified is not None:
             clauses.append("a.notified_at IS NOT NULL" if q.notified else "a.notified_at IS NULL")
+        if q.deadline_from is not None:
+            clauses.append("a.deadline >= ?")
+            params.append(q.deadline_from.isoformat())
+        if q.deadline_to is not None:
+            clauses.append("a.deadline <= ?")
+            params.append(q.deadline_to.isoformat())
         terms = search_terms(q.text)
         for term in terms:  # each term: a phrase of the name/title/seller, or part of an identity field
             ors = []

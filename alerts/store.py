@@ -30,7 +30,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -110,6 +110,9 @@ class AlertQuery(BaseModel):
     until: datetime | None = None  # exclusive (``build_query`` makes a plain end day inclusive)
     time_zone: str = "UTC"  # whose days ``counts().by_day`` counts (an IANA name)
     notified: bool | None = None  # False: notified_at is empty
+    # A trademark alert's opposition deadline within these days (inclusive); alerts without one never match.
+    deadline_from: date | None = None
+    deadline_to: date | None = None
     text: str | None = Field(default=None, max_length=500)
     sort: SortKey = DEFAULT_SORT
     page: int = Field(default=1, ge=1, le=MAX_PAGE)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 from gazette_replay import GazetteServer  # noqa: E402
 
@@ -60,6 +61,16 @@ def _scan(cfg: Path, kill_after: float | None = None) -> tuple[int, float, int]:
     return p.returncode, took, int(m.group(1)) if m else 0
 
 
+def _mark_classes() -> dict[str, set[int]]:
+    """Each demo mark's classes (declared and registered): "right classes" means the application shares one."""
+    from matcher.marksfile import load_marks
+
+    return {
+        m.name: set(m.classes) | {r.class_ for r in m.registrations}
+        for m in load_marks(ROOT / "markwatch" / "demo" / "marks.yaml")
+    }
+
+
 def _alerts(tmp: Path) -> set[tuple[str, str]]:
     db = tmp / "var" / "alerts.sqlite"
     if not db.exists():
@@ -69,6 +80,26 @@ def _alerts(tmp: Path) -> set[tuple[str, str]]:
         return {(json.loads(d)["entity"], m) for d, m in con.execute("SELECT doc, mark FROM alerts")}
     finally:
         con.close()
+
+
+def _baseline(rows: list[dict], work: Path) -> tuple[float, int, int]:
+    """The matcher alone on the same applications (`markwatch match`, one process): (seconds, peak RSS KiB,
+    flagged). The scan's time over this is what crawling, storing and the evidence cost."""
+    lines = work / "applications.jsonl"
+    with lines.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            classes = [int(c) for c in str(r["int_cls"]).split(",") if c.strip()]  # match takes a list
+            line = {"kind": "trademark", "text": r["tm_name"], "classes": classes, "applicant": r["reg_name"]}
+            fh.write(json.dumps({**line, "announced": r["ann_date"]}, ensure_ascii=False) + "\n")
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "markwatch", "match", "--marks",
+           str(ROOT / "markwatch" / "demo" / "marks.yaml"), "--jobs", "1"]  # fmt: skip
+    t0 = time.perf_counter()
+    with lines.open("rb") as fh:
+        p = subprocess.run(cmd, cwd=ROOT, stdin=fh, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    took = time.perf_counter() - t0
+    m = re.search(rb"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    flagged = sum(1 for line in p.stdout.splitlines() if b'"flagged":true' in line)
+    return took, int(m.group(1)) if m else 0, flagged
 
 
 def main() -> None:
@@ -88,13 +119,22 @@ def main() -> None:
             con = sqlite3.connect(work / "full" / "var" / "alerts.sqlite")
             docs = [json.loads(d) for (d,) in con.execute("SELECT doc FROM alerts")]
             con.close()
-            same = sum(1 for d in docs if any(r["code"] in ("same_field", "same_class") for r in d["reasons"]))
-            print(f"  alerts with a same-class/field reason: {same}; others (well-known across classes): "
-                  f"{len(docs) - same}")  # fmt: skip
+            classes = _mark_classes()
+            right = sorted(d["subject"]["text"] for d in docs if set(d["subject"]["classes"]) & classes[d["mark"]])
+            cross = sorted(d["subject"]["text"] for d in docs if not set(d["subject"]["classes"]) & classes[d["mark"]])
+            print(f"  in the mark's classes: {len(right)} ({', '.join(right)}); across classes: {len(cross)} "
+                  f"({', '.join(cross)})")  # fmt: skip
+            print(f"  load average (1, 5, 15 min) after the scan: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            bt, brss, flagged = _baseline(srv.rows(*issues[0]), work)
+            print(f"baseline, the matcher alone (markwatch match, 1 job) on the same applications: {bt:.1f} s, "
+                  f"peak RSS {brss / 1024:.0f} MB, {flagged} flagged; scan/baseline time {took / bt:.2f}")  # fmt: skip
             if a.kill_after:
                 cfg = _config(work / "killed", srv.url)
+                srv.pages_served = 0
                 rc1, t1, _ = _scan(cfg, kill_after=a.kill_after)
+                before = srv.pages_served
                 rc2, t2, rss2 = _scan(cfg)
+                print(f"  pages read before the kill: {before}; by the resumed scan: {srv.pages_served - before}")
                 got = _alerts(work / "killed")
                 print(f"killed after {t1:.1f} s (exit {rc1}); resumed: exit {rc2} in {t2:.1f} s, "
                       f"peak RSS {rss2 / 1024:.0f} MB; alerts {len(got)} of {len(full)}, "

@@ -422,14 +422,15 @@ class GoneSpec(BaseModel):
 class LookupSpec(BaseModel):
     """One entity looked up again: by credit code (registries) or by the item itself (marketplaces).
 
-    `url` and `params` are templates with {base}, {uscc}, {date}, {url} (the item's page) and {key}
-    (the item's identity); `fields` read the answer like a detail page's; `found` (a selector)
+    `url` and `params` are templates with {base}, {uscc}, {date}, {url} (the item's page), {key}
+    (the item's identity) and {number} (a trademark application's number: ``by: number``, the
+    opposition follow-up); `fields` read the answer like a detail page's; `found` (a selector)
     empty means the answer holds no such entity.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    by: Literal["uscc", "item"]
+    by: Literal["uscc", "item", "number"]
     url: str = Field(min_length=1)
     params: dict[str, str] = Field(default_factory=dict)
     format: Literal["html", "json"] = "html"
@@ -455,10 +456,11 @@ class LookupSpec(BaseModel):
 
     @model_validator(mode="after")
     def _needs(self) -> LookupSpec:
-        need = "{uscc}" if self.by == "uscc" else ("{url}", "{key}")
+        need = {"uscc": "{uscc}", "number": "{number}"}.get(self.by) or ("{url}", "{key}")
         text = self.url + str(self.params)
         if isinstance(need, str) and need not in text:
-            raise ValueError("a lookup by credit code needs {uscc} in url or params")
+            what = "credit code" if self.by == "uscc" else "application number"
+            raise ValueError(f"a lookup by {what} needs {need} in url or params")
         if isinstance(need, tuple) and not any(n in text for n in need):
             raise ValueError("a lookup by item needs {url} or {key} in url or params")
         return self

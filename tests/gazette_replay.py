@@ -37,6 +37,14 @@ PLANTED = [
     ("农夫山全", [32], "农夫山泉", True),
     ("王老吉", [3], "王老吉", False),
 ]
+# The owner's own applications and those of companies on the mark's whitelist (its group companies,
+# licensees): (text, classes, applicant). They are not imitations and must never become alerts.
+OWN = [
+    ("一正", [5], "吉林一正药业集团有限公司"),
+    ("一正", [35], "吉林一正医药集团有限公司"),
+    ("九阳", [21], "杭州九阳小家电有限公司"),
+    ("九阳豆浆", [29, 30], "九阳股份有限公司"),
+]
 # Characters of ordinary marks: none of them is a demo mark's character or a look-alike of one.
 _COMMON = "春夏秋冬东西北月雨花草林森湖河江石金银铜铁红绿蓝青紫福禄寿喜乐宁和顺达昌盛兴旺"
 
@@ -46,10 +54,14 @@ def applications(issue: str, date: str, count: int) -> list[dict]:
     rnd = random.Random(f"gazette-{issue}")
     rows = []
     planted = {(i * count) // (len(PLANTED) + 1) + 7: p for i, p in enumerate(PLANTED, 1)}
+    own = {(i * count) // (len(OWN) + 1) + 11: p for i, p in enumerate(OWN, 1)}
     base = int(issue) * 100_000
     for n in range(count):
+        applicant = f"申请人{n % 997}号有限公司"
         if n in planted:
             text, classes, _, _ = planted[n]
+        elif n in own:
+            text, classes, applicant = own[n]
         else:
             text = "".join(rnd.choice(_COMMON) for _ in range(rnd.choice((2, 2, 3, 4))))
             classes = sorted(rnd.sample(range(1, 46), rnd.choice((1, 1, 2))))
@@ -60,7 +72,7 @@ def applications(issue: str, date: str, count: int) -> list[dict]:
                 "page_no": n // 20 + 1,
                 "reg_num": str(base + n),
                 "tm_name": text,
-                "reg_name": f"申请人{n % 997}号有限公司",
+                "reg_name": applicant,
                 "ann_type": "商标初步审定公告",
                 "ann_type_code": "TMZCSQ",
                 "ann_num": issue,
@@ -112,13 +124,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"error_code": 300003, "reason": "令牌无效", "result": None})
         word = q.get("keyword", "")
         number, date = self.server.issues[0]
-        found = [r for r in self.server.rows(number, date) if word and word in r["tm_name"]]
+        if word.isdigit():  # an application number: that application, in any issue, with its status now
+            found = [r for n, d in self.server.issues for r in self.server.rows(n, d) if r["reg_num"] == word]
+        else:
+            found = [r for r in self.server.rows(number, date) if word and word in r["tm_name"]]
         if not found:
             return self._json({"error_code": 300000, "reason": "查询无结果", "result": None})
         page = int(q.get("pageNum") or 1)
         items = [
             {"regNo": r["reg_num"], "tmName": r["tm_name"], "intCls": r["int_cls"].split(",")[0],
-             "applicantCn": r["reg_name"], "appDate": "2026-03-01", "status": "初审公告", "tmPic": ""}
+             "applicantCn": r["reg_name"], "appDate": "2026-03-01",
+             "status": self.server.statuses.get(r["reg_num"], "初审公告"), "tmPic": ""}
             for r in found[(page - 1) * 20 : page * 20]
         ]  # fmt: skip
         return self._json({"error_code": 0, "reason": "ok", "result": {"total": len(found), "items": items}})
@@ -156,6 +172,7 @@ class GazetteServer(ThreadingHTTPServer):
         self.pages_served = 0
         self.lock = threading.Lock()
         self.log: list[tuple] = []
+        self.statuses: dict[str, str] = {}  # application number -> its 商标状态 now (the follow-up reads it)
         self._rows: dict[str, list[dict]] = {}
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 

@@ -20,8 +20,8 @@ def _config(tmp, url, days=20, extra=""):
     return source_config(tmp, marks, url=url, sources=["cnipa-gazette"], extra=f"days = {days}\n{extra}")
 
 
-def _scan(cfg, date="2026-11-06", *args):
-    return cli("scan", "--config", str(cfg), "--date", date, "--json", "--no-progress", *args)
+def _scan(cfg, date="2026-11-06", *args, timeout: float = 900):
+    return cli("scan", "--config", str(cfg), "--date", date, "--json", "--no-progress", *args, timeout=timeout)
 
 
 @pytest.mark.slow
@@ -160,3 +160,58 @@ def test_killed_gazette_scan_resumes_with_nothing_lost_or_twice(tmp_path, kill_a
     assert len(got) == len(set(got))
     assert set(got) == full
     assert report["sources"][0]["state"] == "ok"
+
+
+@pytest.mark.slow
+def test_a_whole_issue_of_50000_applications_killed_and_resumed_end_to_end(tmp_path):
+    """The issue's test at full size: one replayed issue of 50,000 applications (500 pages) through
+    `markwatch scan`, killed with SIGKILL part-way and resumed. The resumed scan ends with exactly the
+    alerts of an uninterrupted scan of the same issue: the imitations in the marks' classes, the well-known marks across classes, none of
+    the owners' own or their group companies' applications, nothing twice. (Throughput and memory are
+    benchmarks/bench_gazette.py's, reported in the notes, not asserted here.)"""
+    import os
+    import signal
+    import time
+
+    from gazette_replay import OWN
+
+    per_issue, pages = 50_000, 500
+    issue = [("1963", "2026-11-06")]
+    with GazetteServer(per_issue=per_issue, issues=issue) as srv:
+        full_cfg = _config(tmp_path / "full", srv.url, days=1)
+        p = _scan(full_cfg)
+        assert p.returncode == 0, p.stderr[-3000:]
+        report = json.loads(p.stdout)
+        assert report["sources"][0]["items"] == per_issue and report["sources"][0]["state"] == "ok"
+        full = stored_alerts(tmp_path / "full")
+        srv.pages_served = 0
+        cfg = _config(tmp_path / "killed", srv.url, days=1)
+        proc = _popen_scan(cfg)
+        kill_at = 200
+        deadline = time.monotonic() + 900
+        while srv.pages_served < kill_at and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the scan ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        killed_at = srv.pages_served
+        p = _scan(cfg)
+        resumed_pages = srv.pages_served - killed_at
+        report = json.loads(p.stdout)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert report["sources"][0]["state"] == "ok", report["sources"][0]
+    # The rest of the issue was read. (crawler/resume.py walks list pages again by design and skips only
+    # journalled detail pages; a gazette issue has none, so today the resumed scan reads the whole issue
+    # again: 500 of 500 pages when this was written. Idempotent upserts keep that from storing twice.)
+    assert resumed_pages >= pages - killed_at, (killed_at, resumed_pages)
+    got = stored_alerts(tmp_path / "killed")
+    keys = [(a["entity"], a["mark"]) for a in got]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == {(a["entity"], a["mark"]) for a in full}
+    by_text = {a["subject"]["text"]: a for a in got}
+    right = {t for t, _c, _m, same in PLANTED if same}
+    assert right <= set(by_text), right - set(by_text)
+    assert by_text["九阳"]["subject"]["classes"] == [25] and by_text["九阳"]["well_known"]  # across classes
+    own_applicants = {applicant for _t, _c, applicant in OWN}
+    assert not [a for a in got if a["subject"].get("applicant") in own_applicants]
+    assert all(a["deadline"] == "2027-02-08" for a in got)  # 2026-11-06 + 3 months, a Saturday → Monday

@@ -62,7 +62,15 @@ ACTION_ZH = {
     "check": "跟踪复查",
     "checked": "跟踪复查",
 }
-RESOLUTION_ZH = {"renamed": "已更名", "deregistered": "已注销", "revoked": "已吊销", "listing_removed": "链接已删除"}
+RESOLUTION_ZH = {
+    "renamed": "已更名",
+    "deregistered": "已注销",
+    "revoked": "已吊销",
+    "listing_removed": "链接已删除",
+    "refused": "不予注册",
+    "withdrawn": "申请已撤回",
+    "registered": "已核准注册（异议未获支持或未提出）",
+}
 STATE_EN = {
     "open": "open",
     "filed": "filed",
@@ -102,6 +110,9 @@ RESOLUTION_EN = {
     "deregistered": "deregistered",
     "revoked": "licence revoked",
     "listing_removed": "listing removed",
+    "refused": "registration refused",
+    "withdrawn": "application withdrawn",
+    "registered": "registered (opposition not upheld, or none filed)",
 }
 LANGUAGES = ("zh", "en")
 
@@ -333,6 +344,14 @@ def _sightings(case: Case, alerts: list[Alert], evidence: Any, out: Path, opts: 
     firm = case.entity.kind == "enterprise"
     for a in alerts:
         if a.evidence_id:
+            if case.entity.kind == "trademark":
+                proves = (
+                    f"第 {clean(a.subject.number or '?', 40)} 号“{clean(a.subject.text, 200)}”商标经初步审定公告"
+                    f"（{clean((a.item or {}).get('announcement') or '期号未知', 20)} 期，"
+                    f"{a.subject.announced.isoformat() if a.subject.announced else '日期未知'}；取证时的公告数据）"
+                )
+                wanted.append((a, a.evidence_id, "初步审定公告", proves))
+                continue
             proves = (
                 f"被申请人以“{clean(a.subject.text, 200)}”为企业名称登记（取证时的登记信息）"
                 if firm
@@ -451,6 +470,7 @@ def build_dossier(
     out.mkdir(parents=True, exist_ok=True)
     sightings = _sightings(case, alerts, evidence, out, opts)
     entity = _entity_facts(case, alerts)
+    marks = list(marks)
     mark_facts = _marks_facts(case, marks)
     rows, basis = _analysis(alerts)
     platform = ""
@@ -479,6 +499,19 @@ def build_dossier(
         "doc_title": "",
     }
     env = _env()
+    if case.kind == "opposition":
+        from alerts.cases.opposition import draft
+
+        ctx["opposition"] = draft(case, alerts, marks, applicant, now.date())
+        letter = env.get_template("letter_opposition.txt").render(**ctx)
+        (out / "letter.txt").write_text(letter, encoding="utf-8")
+        (out / "opposition.json").write_text(
+            json.dumps(ctx["opposition"], ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
+        ctx["letter"] = letter
+        ctx["doc_title"] = "Trademark opposition (商标异议申请书)" if language == "en" else "商标异议申请材料"
+        html = env.get_template("dossier_opposition.html").render(**{**ctx, "lang": language})
+        return _finish(out, case, alerts, entity, html, opts, now)
     if case.entity.kind == "listing":
         ctx["packs"] = write_complaint_packs(
             out, case, alerts, mark_facts, applicant, opts.max_links.get(case.entity.source, DEFAULT_MAX_LINKS)
@@ -494,8 +527,17 @@ def build_dossier(
         else ("企业名称争议处理申请材料" if firm else "知识产权侵权投诉材料")
     )
     html = env.get_template("dossier.html").render(**{**ctx, "lang": language})
+    return _finish(out, case, alerts, entity, html, opts, now)
+
+
+def _finish(
+    out: Path, case: Case, alerts: list[Alert], entity: dict[str, Any], html: str, opts: DossierOptions, now: datetime
+) -> Path:
+    """The dossier's HTML, JSON files, PDF, manifest and (with a TSA) the manifest's stamp."""
     (out / "dossier.html").write_text(html, encoding="utf-8")
-    (out / "case.json").write_text(json.dumps(case.to_doc(), ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "case.json").write_text(
+        json.dumps({**case.to_doc(), "kind": case.kind}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     (out / "entity.json").write_text(json.dumps(entity, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     (out / "alerts.json").write_text(
         json.dumps([a.to_doc() for a in alerts], ensure_ascii=False, indent=1), encoding="utf-8"

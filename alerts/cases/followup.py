@@ -39,6 +39,7 @@ class LookupTarget:
     uscc: str | None = None
     url: str | None = None
     key: str | None = None
+    number: str | None = None  # a trademark application's number (opposition cases)
 
 
 @dataclass
@@ -223,6 +224,10 @@ def run_followup(
             c, links_of.get(c.id, []), answers, able, evidence, case_store, today, who, now
         )
 
+    # Oppositions: each application by its number, source after source until one answers.
+    oppositions = [c for c in cases if c.kind == "opposition"]
+    verdicts.update(_opposition_verdicts(oppositions, alerts_of, looker, opts, evidence, today))
+
     for c in cases:
         report.checked += 1
         result, detail, data = verdicts.get(c.id, ("skipped", "no credit code to look up", {}))
@@ -234,6 +239,81 @@ def run_followup(
             report.overdue.append(c.id)
         report.outcomes.append(Outcome(c.id, c.entity.name, result, detail))
     return report
+
+
+def _opposition_verdicts(
+    cases: list[Case],
+    alerts_of: dict[str, list[Any]],
+    looker: Looker,
+    opts: FollowupOptions,
+    evidence: Any,
+    today: date,
+) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """The opposed applications' status (opposed, registered, refused, withdrawn) through the sources."""
+    verdicts: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    able = looker.sources_for("number")
+    if opts.sources:
+        able = [s for s in opts.sources if s in able]
+    queue: dict[str, list[str]] = {}
+    pending: dict[str, Case] = {}
+    for c in cases:
+        if not c.entity.number:
+            verdicts[c.id] = ("skipped", "no application number to look up", {})
+            continue
+        order = list(dict.fromkeys([s for s in [c.entity.source] if s in able] + able))
+        if not order:
+            verdicts[c.id] = ("skipped", "no source can look up an application (no lookup: by number)", {})
+            continue
+        queue[c.id], pending[c.id] = order, c
+    problems: dict[str, list[str]] = {cid: [] for cid in pending}
+    while pending:
+        requests: dict[str, list[LookupTarget]] = {}
+        asked: dict[str, str] = {}
+        for cid, c in pending.items():
+            src = queue[cid].pop(0)
+            asked[cid] = src
+            requests.setdefault(src, []).append(LookupTarget(id=cid, number=c.entity.number))
+        answers = looker.look(requests, today)
+        for cid, src in asked.items():
+            c = pending[cid]
+            ans = answers.get(src, {}).get(cid) or LookupAnswer("failed", "no answer")
+            got = normalise(str(ans.fields.get("number") or ""))
+            if ans.state == "found" and (not got or got == normalise(c.entity.number or "")):
+                verdicts[cid] = _opposition_verdict(c, alerts_of[cid], src, ans, evidence, today)
+                continue
+            if ans.state == "found":
+                what = f"answered for another application ({got[:40]})"
+            else:
+                what = "application not found" if ans.state in ("not_found", "gone") else ans.state
+            problems[cid].append(f"{src}: {what}" + (f": {ans.reason}" if ans.reason else ""))
+            if not queue[cid]:
+                verdicts[cid] = ("error", "; ".join(problems[cid]), {"looked_up": c.entity.number})
+        pending = {cid: c for cid, c in pending.items() if cid not in verdicts}
+    return verdicts
+
+
+def _opposition_verdict(
+    case: Case, alerts: list[Any], source: str, ans: LookupAnswer, evidence: Any, today: date
+) -> tuple[str, str, dict[str, Any]]:
+    from alerts.cases.opposition import STATUS_ZH, application_status
+
+    text = str(ans.fields.get("status") or "")
+    status = application_status(text)
+    latest = max(alerts, key=lambda a: a.last_seen) if alerts else None
+    data = {
+        "as_of": today.isoformat(),
+        "lookup": source,
+        "lookup_url": ans.url,
+        "looked_up": case.entity.number,
+        "before_status": str((latest.item or {}).get("status") or "") if latest else "",
+        "after_status": text,
+        "application_status": status,
+        "before_evidence": latest.evidence_id if latest else None,
+        "after_evidence": _keep(evidence, ans),
+    }
+    if status in ("refused", "withdrawn", "registered"):
+        return "resolved", status, data
+    return "unchanged", f"{STATUS_ZH[status]} ({text or 'no status given'})", data
 
 
 def _listing_verdict(
@@ -300,6 +380,9 @@ def _record(
             "deregistered": "已注销",
             "revoked": "已吊销",
             "listing_removed": "链接已删除",
+            "refused": "被异议商标不予注册",
+            "withdrawn": "被异议商标申请已撤回",
+            "registered": "被异议商标已核准注册：异议途径结束，可考虑请求宣告无效（商标法第四十五条）",
         }.get(detail, detail)
         if data.get("after_name") and detail == "renamed":
             note += f"：{data['after_name']}"
@@ -308,7 +391,9 @@ def _record(
     if result in ("unchanged", "error"):
         # Kept as an event (not only logged) so the case page and the dossier show each look,
         # including a look that failed and why: the case itself does not change.
-        looked = data.get("looked_up") or case.entity.uscc or f"{len(case.alert_ids)} listing page(s)"
+        looked = (
+            data.get("looked_up") or case.entity.uscc or case.entity.number or f"{len(case.alert_ids)} listing page(s)"
+        )
         record_check(
             case_store,
             case.id,

@@ -46,16 +46,23 @@ def normalise(text: str) -> str:
 
 
 class Entity(BaseModel):
-    """Who infringes: an enterprise (by USCC when it has a valid one), a seller or shop, or a text."""
+    """Who infringes: an enterprise (by USCC when it has a valid one), a seller or shop, a trademark
+    application (by its number: the case is an opposition), or a text."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["enterprise", "listing"]
+    kind: Literal["enterprise", "listing", "trademark"]
     key: str  # the alert's entity ("uscc:<code>", "name:<name>|<region>", "listing:…") or "seller:<source>:<name>"
     name: str
     uscc: str | None = None
     seller: str | None = None
     source: str = ""
+    number: str | None = None  # a trademark application's number (申请号)
+    applicant: str | None = None  # and who filed it (the opposed party, 被异议人)
+
+
+# What a case is, from what it is against: a name dispute, a platform complaint, an opposition.
+CASE_KINDS = {"enterprise": "name", "listing": "listing", "trademark": "opposition"}
 
 
 def alert_url(alert: Alert) -> str:
@@ -73,6 +80,15 @@ def entity_of(alert: Alert) -> Entity:
     if alert.subject.kind == "enterprise":
         code = key[5:] if key.startswith("uscc:") else None
         return Entity(kind="enterprise", key=key, name=alert.subject.text, uscc=code, source=alert.source)
+    if alert.subject.kind == "trademark":
+        return Entity(
+            kind="trademark",
+            key=key,
+            name=alert.subject.text,
+            number=alert.subject.number or str(item.get("number") or "") or None,
+            applicant=alert.subject.applicant or None,
+            source=alert.source,
+        )
     seller = alert.subject.seller or item.get("shop") or item.get("seller")
     if seller:
         s = normalise(str(seller))
@@ -147,6 +163,10 @@ class Case(BaseModel):
     authority: dict[str, Any] = Field(default_factory=dict)  # see alerts.cases.authority.Authority
     filing: Filing | None = None
     deadline: date | None = None
+    # An opposition's last day to file (alerts.deadlines; the alert's deadline when the case opened),
+    # and the grounds an analyst adds beyond those drafted from the data (provision ids: tml-15…).
+    opposition_deadline: date | None = None
+    grounds: list[str] = Field(default_factory=list)
     resolution: str = ""
     close_reason: str = ""
     events: list[CaseEvent] = Field(default_factory=list)
@@ -159,9 +179,23 @@ class Case(BaseModel):
     def _utc(cls, v: datetime) -> datetime:
         return utc(v)
 
+    @property
+    def kind(self) -> str:
+        """``name`` (an enterprise-name dispute), ``listing`` (a platform complaint) or ``opposition``."""
+        return CASE_KINDS[self.entity.kind]
+
     def overdue(self, today: date) -> bool:
         """A deadline passed while the case still waits for the infringer."""
         return self.state in FOLLOWUP_STATES and self.deadline is not None and self.deadline < today
+
+    def opposition_missed(self, today: date) -> bool:
+        """An opposition still not filed when its last day has passed: only invalidation is left."""
+        return (
+            self.kind == "opposition"
+            and self.state == "open"
+            and self.opposition_deadline is not None
+            and self.opposition_deadline < today
+        )
 
     def to_doc(self) -> dict[str, Any]:
         doc = self.model_dump(mode="json")

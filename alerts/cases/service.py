@@ -80,8 +80,17 @@ def open_case(
     note: str = "",
     who: str = "analyst",
     now: datetime | None = None,
+    grounds: Iterable[str] = (),
 ) -> Case:
-    """A new case for confirmed alerts against one entity of one brand owner."""
+    """A new case for confirmed alerts against one entity of one brand owner.
+
+    Against a trademark application the case is an opposition: it keeps the application's
+    opposition deadline, and *grounds* (provision ids, ``alerts.cases.opposition.EXTRA_GROUNDS``)
+    that the analyst knows of beyond those drafted from the data (an agent's filing, art. 15).
+    """
+    from alerts.cases.opposition import check_grounds
+
+    chosen = check_grounds(grounds)  # a mistyped ground is refused before anything else
     wanted = list(dict.fromkeys(a.strip() for a in alert_ids if a.strip()))
     if not wanted:
         raise CaseError("name at least one alert")
@@ -115,6 +124,15 @@ def open_case(
             )
     when = _now(now)
     authority = authority_for(entity.uscc).to_dict() if entity.kind == "enterprise" else {}
+    extra: dict[str, Any] = {}
+    if entity.kind == "trademark":
+        from alerts.cases.opposition import CNIPA
+
+        authority = dict(CNIPA)
+        dates = [a.deadline for a in alerts if a.deadline is not None]
+        extra = {"opposition_deadline": min(dates) if dates else None, "grounds": chosen}
+    elif chosen:
+        raise CaseError("--ground is for opposition cases (against a trademark application)")
     case = Case(
         id=new_case_id(),
         owner=alerts[0].owner,
@@ -125,6 +143,7 @@ def open_case(
         events=[CaseEvent(at=when, who=who, action="open", to_state="open", note=_text(note))],
         created_at=when,
         updated_at=when,
+        **extra,
     )
     return store.create(case)
 
@@ -154,6 +173,11 @@ def file_case(
     given = deadline is not None
     if deadline is None and case.entity.kind == "enterprise" and default_days > 0:
         deadline = when.date() + timedelta(days=default_days)
+    if deadline is None and case.kind == "opposition":
+        from alerts.cases.opposition import decision_due
+
+        # CNIPA decides within twelve months of the end of the announcement period (art. 35).
+        deadline = decision_due(case)
     filing = Filing(to=to, ref=_text(ref, 200), at=when)
     data = {"to": to, "ref": filing.ref, "deadline": deadline.isoformat() if deadline else None}
     case = _apply(store, case.id, "file", who, when, note, data, filing=filing, deadline=deadline)

@@ -37,7 +37,7 @@ class CaseUpdate:
 
     key: str
     case_id: str
-    kind: str  # resolved, overdue
+    kind: str  # resolved, overdue, missed (an opposition not filed by its deadline)
     marks: tuple[str, ...]
     entity: str
     at: datetime | None = None  # when it was resolved
@@ -70,6 +70,19 @@ def updates_of(case: Case, today: date) -> list[CaseUpdate]:
                 after_name=str((ev.data.get("after_name") or "") if ev is not None else ""),
             )
         ]
+    if case.opposition_missed(today) and case.opposition_deadline is not None:
+        # An opposition never filed by its last day: said once, the owner can still ask for invalidation.
+        return [
+            CaseUpdate(
+                f"missed:{case.id}:{case.opposition_deadline.isoformat()}",
+                case.id,
+                "missed",
+                marks,
+                case.entity.name,
+                deadline=case.opposition_deadline,
+                state=case.state,
+            )
+        ]
     if case.overdue(today) and case.deadline is not None:
         return [
             CaseUpdate(
@@ -93,7 +106,7 @@ class StoreCaseUpdates:
 
     def updates(self, today: date) -> list[CaseUpdate]:
         out: list[CaseUpdate] = []
-        for case in self.cases.list(states=("resolved", "filed", "awaiting")):
+        for case in self.cases.list(states=("resolved", "filed", "awaiting", "open")):
             out.extend(updates_of(case, today))
         return sorted(out, key=lambda u: (u.kind, u.case_id))
 
@@ -137,6 +150,9 @@ RESOLUTIONS_ZH = {
     "deregistered": "已注销",
     "revoked": "已吊销",
     "listing_removed": "商品已下架",
+    "refused": "被异议商标不予注册",
+    "withdrawn": "被异议商标申请已撤回",
+    "registered": "被异议商标已核准注册（可请求宣告无效）",
     "other": "其他",
 }
 RESOLUTIONS_EN = {
@@ -144,6 +160,9 @@ RESOLUTIONS_EN = {
     "deregistered": "deregistered",
     "revoked": "licence revoked",
     "listing_removed": "listing removed",
+    "refused": "the opposed application was refused",
+    "withdrawn": "the opposed application was withdrawn",
+    "registered": "the opposed mark was registered (invalidation is the next route)",
     "other": "other",
 }
 
@@ -159,6 +178,7 @@ def view(updates: Sequence[CaseUpdate], base_url: str, language: str) -> dict[st
     table = RESOLUTIONS_ZH if language == "zh" else RESOLUTIONS_EN
     resolved: list[dict] = []
     overdue: list[dict] = []
+    missed: list[dict] = []
     for u in updates:
         row = {
             "id": display_text(u.case_id, 40),
@@ -171,8 +191,8 @@ def view(updates: Sequence[CaseUpdate], base_url: str, language: str) -> dict[st
             "state": display_text(u.state, 20),
             "after_name": display_text(u.after_name, 200),
         }
-        (resolved if u.kind == "resolved" else overdue).append(row)
-    return {"resolved": resolved, "overdue": overdue}
+        {"resolved": resolved, "missed": missed}.get(u.kind, overdue).append(row)
+    return {"resolved": resolved, "overdue": overdue, "missed": missed}
 
 
 def subject(updates: Sequence[CaseUpdate], language: str) -> str:

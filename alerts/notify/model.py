@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,14 @@ class DigestItem:
     uscc: str = ""  # an enterprise's credit code
     authority: str = ""  # its registering authority (from the code), "" when unknown
     source_kind: str = ""  # the raw source name, for the owner's page link (DigestOptions.page_for)
+    # A trademark application (kind "trademark"): its number, classes, applicant, the gazette issue
+    # and date that announced it, and its opposition deadline (alerts.deadlines).
+    number: str = ""
+    classes: tuple[int, ...] = ()
+    applicant: str = ""
+    announcement: str = ""
+    announced: date | None = None
+    deadline: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

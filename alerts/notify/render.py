@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from alerts.model import probability_of
 from alerts.notify import case_updates as cu
+from alerts.notify import reminders as rm
 from alerts.notify.model import DigestItem
 from alerts.notify.sanitize import display_text, header_text, safe_href
 from alerts.present import percent
@@ -112,11 +113,47 @@ def likelihood(chance: float) -> tuple[str, str]:
 
 def route_of(it: DigestItem) -> tuple[str, str]:
     """What the owner can do: a name dispute at the registering authority, or a complaint to the platform."""
+    if it.kind == "trademark":
+        by = f"，{it.deadline.isoformat()} 前" if it.deadline else ""
+        by_en = f", by {it.deadline.isoformat()}" if it.deadline else ""
+        return f"向国家知识产权局提出商标异议{by}", f"opposition at CNIPA{by_en}"
     if it.kind == "listing":
         return "向平台投诉（知识产权保护平台）", "complaint to the platform (IP protection channel)"
     if it.authority:
         return f"向{it.authority}提出企业名称争议", f"enterprise-name dispute at {it.authority}"
     return "企业名称争议（登记机关待核实）", "enterprise-name dispute (registering authority to be checked)"
+
+
+def days_left_text(left: int | None, language: str) -> str:
+    """ "12 days left" / "剩余 12 天" (``alerts.deadlines.days_left_label``); no deadline said so."""
+    from alerts.deadlines import days_left_label
+
+    if left is None:
+        return "无异议期限（公告日期未知）" if language == "zh" else "no deadline (announcement date unknown)"
+    return days_left_label(date(2000, 1, 1) + timedelta(days=left), date(2000, 1, 1), language)
+
+
+def _trademark_view(it: DigestItem, base: dict, today: date, language: str) -> dict:
+    """A trademark alert's own fields (application, classes, announcement, deadline, days left)."""
+    left = (it.deadline - today).days if it.deadline else None
+    return {
+        **base,
+        "mark": display_text(it.mark, 64),
+        "number": display_text(it.number, 40),
+        "classes": ("、" if language == "zh" else ", ").join(str(c) for c in it.classes),
+        "applicant": display_text(it.applicant, 200),
+        "announcement": display_text(it.announcement, 40),
+        "announced": it.announced.isoformat() if it.announced else "",
+        "deadline": it.deadline.isoformat() if it.deadline else "",
+        "days_left": left,
+        "left_text": days_left_text(left, language),
+        "urgent": left is not None and 0 <= left <= 7,
+    }
+
+
+def _deadline_order(it: DigestItem) -> tuple:
+    """Nearest deadline first, those without one last, then the queue's order."""
+    return (it.deadline is None, it.deadline or date.max, -_chance(it), it.alert_id)
 
 
 def review_link(base_url: str, alert_id: str) -> str:
@@ -155,6 +192,10 @@ def _order(it: DigestItem, now: datetime) -> tuple:
     return (-_chance(it), -it.score, it.first_seen or now, it.alert_id)
 
 
+_KIND_EN = {"listing": "listing", "trademark": "trademark application"}
+_KIND_ZH = {"listing": "商品", "trademark": "商标申请"}
+
+
 def _item_view(
     it: DigestItem,
     base_url: str,
@@ -175,8 +216,8 @@ def _item_view(
         "route": route_zh if language == "zh" else route_en,
         "link": link or "",
         "name": display_text(it.name, 200) or "(no name)",
-        "kind": "listing" if it.kind == "listing" else "enterprise name",
-        "kind_zh": "商品" if it.kind == "listing" else "企业名称",
+        "kind": _KIND_EN.get(it.kind, "enterprise name"),
+        "kind_zh": _KIND_ZH.get(it.kind, "企业名称"),
         "source": display_text(it.source, 80),
         "url": href,
         "url_text": display_text(page or it.url, 200) if (page or it.url) else "",
@@ -204,6 +245,7 @@ def render_digest(
     link_for: Callable[[DigestItem], str | None] | None = None,
     page_for: Callable[[DigestItem], str | None] | None = None,
     attach_csv: bool = False,
+    reminders: Sequence[rm.Reminder] = (),
 ) -> Rendered:
     """Render one digest covering all `items` (at most `max_items` in full) and all `case_updates`.
 
@@ -211,21 +253,39 @@ def render_digest(
     alert for an owner without an account (None: no link, never the analysts' site); *page_for*: the
     entity's own page (a company's page or the source's lookup, not the feed page it was found on).
     """
-    if not items and not case_updates:
-        raise ValueError("a digest needs at least one alert or case update")
+    if not items and not case_updates and not reminders:
+        raise ValueError("a digest needs at least one alert, case update or reminder")
     now = now or datetime.now(UTC)
+    today = _local_date(now, timezone)
+    # Trademark applications have their own section, nearest opposition deadline first.
+    marks_of = [it for it in items if it.kind != "trademark"]
+    trademarks = sorted((it for it in items if it.kind == "trademark"), key=_deadline_order)
+    tm_shown = trademarks[: max(1, max_items)]
     groups: dict[str, list[DigestItem]] = {}
-    for it in sorted(items, key=lambda i: _order(i, now)):
+    for it in sorted(marks_of, key=lambda i: _order(i, now)):
         groups.setdefault(it.mark, []).append(it)
     # Marks with most alerts first, then by name, so the order is stable.
     groups = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
     chosen = _select(groups, max(1, max_items))
-    shown = sum(len(v) for v in chosen.values())
-    ordered = [it for its in groups.values() for it in its]
+    shown = sum(len(v) for v in chosen.values()) + len(tm_shown)
+    ordered = [*trademarks, *(it for its in groups.values() for it in its)]
     if ordered:
         subject = subject_for(ordered) if language != "zh" else subject_zh(ordered)
+    elif reminders:
+        subject = reminder_subject(reminders, language)
     else:
         subject = cu.subject(case_updates, language)
+
+    def _view(it: DigestItem) -> dict:
+        return _item_view(
+            it,
+            base_url,
+            language,
+            tz=timezone,
+            link=link_for(it) if link_for else None,
+            page=page_for(it) if page_for else None,
+        )
+
     context = {
         "subject": subject,
         "recipient": header_text(recipient),
@@ -257,6 +317,12 @@ def render_digest(
         ],
         "cases": cu.view(case_updates, base_url, language),
         "has_links": link_for is not None,
+        "trademarks": [_trademark_view(it, _view(it), today, language) for it in tm_shown],
+        "trademarks_total": len(trademarks),
+        "trademarks_hidden": len(trademarks) - len(tm_shown),
+        "reminders": [
+            {**_trademark_view(r.item, _view(r.item), today, language), "reminder": r.days} for r in reminders
+        ],
     }
     marks_view: list[dict[str, Any]] = context["marks"]  # type: ignore[assignment]
     listed = [(m, a) for m in marks_view for a in m["alerts"]]
@@ -266,7 +332,7 @@ def render_digest(
     html = env.get_template("digest.html").render(context)
 
     alert_ids = tuple(it.alert_id for it in ordered)
-    case_keys = tuple(u.key for u in case_updates)
+    case_keys = tuple(u.key for u in case_updates) + tuple(k for r in reminders for k in r.keys)
     msg_id = message_id_for(recipient, alert_ids + case_keys, sender)
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = subject
@@ -333,7 +399,7 @@ def digest_csv(
         level = likelihood(_chance(it))[0 if zh else 1]
         route = route_of(it)[0 if zh else 1]
         page = (page_for(it) if page_for else None) or it.url or ""
-        kind = ("商品" if zh else "listing") if it.kind == "listing" else ("企业名称" if zh else "enterprise name")
+        kind = (_KIND_ZH if zh else _KIND_EN).get(it.kind, "企业名称" if zh else "enterprise name")
         w.writerow(
             [
                 _cell(display_text(x, 300))
@@ -353,10 +419,31 @@ def digest_csv(
     return buf.getvalue()
 
 
+def _local_date(now: datetime, tz: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    try:
+        return now.astimezone(ZoneInfo(tz)).date()
+    except (KeyError, ValueError):
+        return now.astimezone(UTC).date()
+
+
+def reminder_subject(reminders: Sequence[rm.Reminder], language: str) -> str:
+    """The subject of a digest that carries only deadline reminders: how many, and the nearest."""
+    n = len(reminders)
+    nearest = min(r.days_left for r in reminders)
+    if language == "zh":
+        return header_text(f"[markwatch] 商标异议期限提醒：{n} 件申请，最近 {nearest} 天后截止", 200)
+    noun = "application" if n == 1 else "applications"
+    return header_text(f"[markwatch] Opposition deadline reminder: {n} {noun}, the nearest in {nearest} days", 200)
+
+
 def subject_zh(items: Sequence[DigestItem], max_marks: int = 3) -> str:
     """The Chinese subject (``[notify] language = "zh"``), built from sanitised text like the English one."""
     marks = list(dict.fromkeys(display_text(it.mark, 64) for it in items))
     of = "、".join(f"“{m}”" for m in marks[:max_marks])
     if len(marks) > max_marks:
         of += f"等 {len(marks)} 个商标"
-    return header_text(f"[markwatch] 发现 {len(items)} 个疑似仿冒{of}的名称或商品", 200)
+    kinds = {it.kind for it in items}
+    what = "商标申请" if kinds == {"trademark"} else ("名称、商品或商标申请" if "trademark" in kinds else "名称或商品")
+    return header_text(f"[markwatch] 发现 {len(items)} 个疑似仿冒{of}的{what}", 200)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from alerts.notify import case_updates as cu
+from alerts.notify import reminders as rm
 from alerts.notify.ledger import Ledger
 from alerts.notify.model import DigestItem, Recipient
 from alerts.notify.render import render_digest
@@ -34,6 +35,7 @@ class Outcome:
     retry: bool = False  # a re-send of a message from an interrupted run
     preview: str = ""  # dry run: the plain-text part
     cases: int = 0  # case updates in the digest (alerts.notify.case_updates)
+    reminders: int = 0  # opposition-deadline reminders in the digest (alerts.notify.reminders)
 
 
 @dataclass
@@ -131,12 +133,16 @@ def run_notify(
             _record_notified(source, ids, at)
         resent.clear()
         updates = _case_updates(case_source, now)
+        deadlines = _deadline_items(source, recipients, now)
         for r in recipients:
             key = r.address.lower()
             items = pending_for(r, candidates, ledger)
             since = ledger.recipient_since(key, now, record=not dry_run)
-            cases = cu.for_recipient(r, updates, ledger.case_keys_done(key), since) if updates else []
-            if not items and not cases:
+            done = ledger.case_keys_done(key)
+            cases = cu.for_recipient(r, updates, done, since) if updates else []
+            today = local_date(now, r.timezone)
+            reminders = rm.for_recipient(r, deadlines, done, today) if deadlines else []
+            if not items and not cases and not reminders:
                 continue
             try:
                 rendered = render_digest(
@@ -148,6 +154,7 @@ def run_notify(
                     now=now,
                     language=r.language,
                     case_updates=cases,
+                    reminders=reminders,
                     timezone=r.timezone,
                     link_for=_link_for(options, r),
                     page_for=options.page_for,
@@ -158,7 +165,15 @@ def run_notify(
                 log.exception("cannot render the digest for %s", r.address)
                 outcomes.append(Outcome(r.address, len(items), "failed", error=f"render: {exc}"))
                 continue
-            out = Outcome(r.address, len(items), "would-send", rendered.subject, rendered.message_id, cases=len(cases))
+            out = Outcome(
+                r.address,
+                len(items),
+                "would-send",
+                rendered.subject,
+                rendered.message_id,
+                cases=len(cases),
+                reminders=len(reminders),
+            )
             outcomes.append(out)
             if dry_run:
                 body = rendered.message.get_body(("plain",))
@@ -212,6 +227,32 @@ def _case_updates(case_source: cu.CaseUpdateSource | None, now: datetime) -> lis
         return case_source.updates(now.date())
     except Exception:
         log.warning("could not read case updates for the digests", exc_info=True)
+        return []
+
+
+def local_date(now: datetime, timezone: str) -> date:
+    """The recipient's date (deadlines are days in China; a reminder is due by the owner's calendar)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return now.astimezone(ZoneInfo(timezone)).date()
+    except (KeyError, ValueError):
+        return now.astimezone(UTC).date()
+
+
+def _deadline_items(source: AlertSource, recipients: Sequence[Recipient], now: datetime) -> list[DigestItem]:
+    """Open trademark deadlines within the reminders' horizon; a failure costs the reminders of this
+    run (they stay due and go with the next), never the digests."""
+    read = getattr(source, "deadlines", None)
+    if read is None or not recipients:
+        return []
+    marks = sorted({m for r in recipients for m in r.marks})
+    today = now.astimezone(UTC).date()
+    try:
+        # A day either side: recipients' dates differ from UTC's by less than that.
+        return list(read(marks, today - timedelta(days=1), today + timedelta(days=rm.HORIZON + 1)))
+    except Exception:
+        log.warning("could not read the open trademark deadlines for the reminders", exc_info=True)
         return []
 
 

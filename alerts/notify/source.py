@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, cast
 
 from alerts.model import Alert, Status
 from alerts.notify.model import DigestItem
-from alerts.store import AlertQuery, AlertStore
+from alerts.store import NOTIFY_STATUSES, AlertQuery, AlertStore
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,12 @@ class AlertSource(Protocol):
     def candidates(self, mark: str, min_score: float, statuses: Iterable[str]) -> list[DigestItem]: ...
 
     def mark_notified(self, ids: Iterable[str], at: datetime) -> None: ...
+
+
+class DeadlineSource(Protocol):
+    """A source that also knows the open trademark deadlines (the reminders, alerts.notify.reminders)."""
+
+    def deadlines(self, marks: Iterable[str], since: date, until: date) -> list[DigestItem]: ...
 
 
 def item_from_alert(alert: Alert) -> DigestItem:
@@ -44,7 +50,15 @@ def item_from_alert(alert: Alert) -> DigestItem:
             uscc = code
             auth = authority_for(code)
             authority = auth.name if auth.known else ""
+    sub = alert.subject
+    tm = sub.kind == "trademark"
     return DigestItem(
+        number=str(sub.number or "") if tm else "",
+        classes=tuple(sub.classes) if tm else (),
+        applicant=str(sub.applicant or "") if tm else "",
+        announcement=str((alert.item or {}).get("announcement") or "") if tm else "",
+        announced=sub.announced if tm else None,
+        deadline=alert.deadline if tm else None,
         alert_id=alert.id,
         mark=alert.mark,
         name=alert.subject.text,
@@ -82,6 +96,40 @@ class StoreSource:
                 continue
             if alert.notified_at is None:
                 self._first_time.add(alert.id)
+        return out
+
+    def deadlines(self, marks: Iterable[str], since: date, until: date) -> list[DigestItem]:
+        """Open trademark alerts of these marks whose opposition deadline falls in since..until and that
+        no filed, resolved or closed case handles: what the reminders are about."""
+        from alerts.notify.reminders import HANDLED_CASE_STATES
+
+        q = AlertQuery(
+            marks=sorted(set(marks)),
+            kinds=["trademark"],
+            statuses=cast(list[Status], list(NOTIFY_STATUSES)),
+            deadline_from=since,
+            deadline_to=until,
+            sort="deadline",
+        )
+        alerts = list(self.store.export(q))
+        if not alerts:
+            return []
+        handled: set[str] = set()
+        try:
+            from alerts.cases.store import open_case_store
+
+            for case in open_case_store(self.store).list(states=HANDLED_CASE_STATES):
+                handled.update(case.alert_ids)
+        except Exception:  # a reminder too many beats a deadline missed
+            log.warning("could not read the cases: every open deadline counts as unhandled", exc_info=True)
+        out = []
+        for alert in alerts:
+            if alert.id in handled:
+                continue
+            try:
+                out.append(item_from_alert(alert))
+            except Exception:
+                log.exception("alert %s cannot be shown in a reminder; skipped", alert.id)
         return out
 
     def mark_notified(self, ids: Iterable[str], at: datetime) -> None:

@@ -107,6 +107,7 @@ class LookupSpider(SourceSpider):
             template.replace("{base}", self.base_url)
             .replace("{uscc}", q(str(target.get("uscc") or "")))
             .replace("{key}", q(str(target.get("key") or "")))
+            .replace("{number}", q(str(target.get("number") or "")))
             .replace("{date}", self.date.isoformat())
         )
         return out.replace("{url}", str(target.get("url") or ""))
@@ -131,6 +132,9 @@ class LookupSpider(SourceSpider):
             tid = str(t["id"])
             if self.lookup.by == "uscc" and not t.get("uscc"):
                 self.results[tid] = _result("failed", "no credit code to look up")
+                continue
+            if self.lookup.by == "number" and not t.get("number"):
+                self.results[tid] = _result("failed", "no application number to look up")
                 continue
             if self.lookup.by == "item" and not (t.get("url") or t.get("key")):
                 self.results[tid] = _result("failed", "no item URL or identity to look up")

@@ -14,6 +14,7 @@ and exports are written to the audit log with the acting user (``--by``, else th
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 import json
@@ -174,7 +175,7 @@ def _query(**kw: Any) -> Any:
     from alerts.present import QueryError, build_query
 
     try:
-        return build_query(
+        query = build_query(
             mark=kw.get("mark") or [],
             owner=kw.get("owner") or [],
             status=kw.get("status") or [],
@@ -202,6 +203,14 @@ def _query(**kw: Any) -> Any:
     except QueryError as exc:
         _err.print(Text(f"error: {visible(exc)}"))
         raise typer.Exit(2) from None
+    if kw.get("due_within") is not None:  # the deadlines run on China's calendar days
+        from alerts.deadlines import today_in
+
+        today = today_in()
+        query = query.model_copy(
+            update={"deadline_from": today, "deadline_to": today + dt.timedelta(days=int(kw["due_within"]))}
+        )
+    return query
 
 
 # The filter options that `search` and `export` share, added to both by `filter_options`.
@@ -228,6 +237,19 @@ FILTER_OPTIONS: list[tuple[str, Any, Any]] = [
     (
         "region",
         Annotated[list[str] | None, typer.Option("--region", help="Division code of the credit code (repeatable).")],
+        None,
+    ),
+    (
+        "due_within",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--due-within",
+                min=0,
+                max=3660,
+                help="Trademark alerts whose opposition deadline is within this many days from today.",
+            ),
+        ],
         None,
     ),
 ]
@@ -296,7 +318,14 @@ def _table(page: Any, loc: Localizer) -> Table:
     table.add_column(_("Mark"), no_wrap=True, max_width=8)
     table.add_column(_("Name / title"), overflow="fold", ratio=1, min_width=16)
     table.add_column(_("Last seen"), no_wrap=True)
+    deadlines = any(a.deadline is not None for a in page.items)
+    if deadlines:  # trademark alerts: the opposition deadline and the days left
+        from alerts.deadlines import today_in
+
+        today = today_in()
+        table.add_column(_("Deadline"), no_wrap=True, min_width=9)
     for a in page.items:
+        extra = [f"{a.deadline:%m-%d} {(a.deadline - today).days}d" if a.deadline else "-"] if deadlines else []
         table.add_row(
             Text(a.id[:8]),
             Text(_("est. %(p)s", p=loc.percent(a.chance))),
@@ -305,6 +334,7 @@ def _table(page: Any, loc: Localizer) -> Table:
             Text(visible(a.mark, 8)),
             Text(visible(a.subject.text, 80) + (f" [{visible(a.source, 20)}]" if a.source else "")),
             loc.day(a.last_seen, "MM-dd"),
+            *extra,
         )
     return table
 
@@ -327,6 +357,7 @@ def _resolve_ids(store: Any, ids: list[str]) -> list[str]:
 # -- commands -----------------------------------------------------------------------------------
 
 
+@alerts_app.command("list")
 @alerts_app.command("search")
 @filter_options
 def search_cmd(
@@ -354,6 +385,35 @@ def search_cmd(
             sys.stdout,
             envelope={"total": result.total, "page": result.page, "size": result.size} if fmt == "json" else None,
         )
+
+
+def _trademark_rows(alert: Any) -> list[tuple[str, str]]:
+    """A trademark alert's application and its opposition clock (alerts.deadlines)."""
+    from alerts.deadlines import days_left_label, opposition_deadline, today_in
+
+    s = alert.subject
+    item = alert.item or {}
+    rows = [
+        ("Application", f"No. {visible(s.number or '?')}, class {', '.join(map(str, s.classes)) or '?'}"),
+        ("Applicant", visible(s.applicant or "-")),
+        (
+            "Announced",
+            (f"issue {visible(item.get('announcement'), 20)}, " if item.get("announcement") else "")
+            + (s.announced.isoformat() if s.announced else "date unknown"),
+        ),
+    ]
+    if alert.deadline is None:
+        rows.append(("Opposition deadline", "none (no announcement date: the gazette has not announced it yet)"))
+        return rows
+    text = f"{alert.deadline.isoformat()} ({days_left_label(alert.deadline, today_in())})"
+    if s.announced:
+        d = opposition_deadline(s.announced)
+        if d.moved:
+            text += f"; the three months end {d.period_end.isoformat()}, a rest day"
+        if not d.holidays_known:
+            text += "; holidays of that year not yet published: weekends only"
+    rows.append(("Opposition deadline", text))
+    return rows
 
 
 @alerts_app.command("show")
@@ -428,6 +488,8 @@ def show_cmd(
         ),
         ("Notified", at(alert.notified_at) if alert.notified_at else "not yet"),
     ]
+    if s.kind == "trademark":
+        rows[5:5] = _trademark_rows(alert)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()

@@ -120,14 +120,25 @@ def _today() -> date:
 def open_cmd(
     alert_ids: Annotated[list[str], typer.Argument(help="Confirmed alerts against one entity (ids or prefixes).")],
     note: Annotated[str, typer.Option("--note", help="Why this case is opened.")] = "",
+    ground: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ground",
+            help="Oppositions: a ground no data shows, by provision (tml-15 agent's filing, tml-31 earlier "
+            "application, tml-32 prior right or used mark, tml-13, tml-30); repeatable.",
+        ),
+    ] = None,
     who: WhoOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Open a case for confirmed alerts against one entity; prints the case id."""
+    """Open a case for confirmed alerts against one entity; prints the case id.
+
+    Against a trademark application the case is an opposition (kind ``opposition``) with the
+    application's opposition deadline."""
     from alerts.cases.service import open_case
 
     with _ctx(config) as (_s, store, cases), _audited(store, _who(who), "open", list(alert_ids)) as targets:
-        case = open_case(store, cases, alert_ids, note=note, who=_who(who))
+        case = open_case(store, cases, alert_ids, note=note, who=_who(who), grounds=ground or [])
         targets[:] = [case.id, *case.alert_ids]
         store.review(case.alert_ids, "escalated", note=f"case {case.id}", who=_who(who))
     typer.echo(case.id)
@@ -137,7 +148,9 @@ def open_cmd(
 def list_cmd(
     state: Annotated[list[str] | None, typer.Option("--state", help="open, filed, awaiting, resolved, closed.")] = None,
     owner: Annotated[str | None, typer.Option("--owner")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases whose deadline passed.")] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only cases whose deadline passed (oppositions: not filed in time).")
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     config: ConfigOpt = None,
 ) -> None:
@@ -152,23 +165,32 @@ def list_cmd(
     today = _today()
     with _ctx(config) as (_s, _store, cases):
         found = cases.list(states=state or [], owner=owner)
-    if overdue:
-        found = [c for c in found if c.overdue(today)]
+    if overdue:  # a deadline passed: the authority's while waiting, or an opposition's before it was filed
+        found = [c for c in found if c.overdue(today) or c.opposition_missed(today)]
     if fmt == "json":
         for c in found:
             doc = c.to_doc()
+            doc["kind"] = c.kind
             doc["overdue"] = c.overdue(today)
+            doc["opposition_missed"] = c.opposition_missed(today)
             typer.echo(json.dumps(doc, ensure_ascii=False))
         return
     t = Table(show_lines=False)
-    for col in ("id", "state", "owner", "entity", "authority / channel", "deadline", "updated"):
+    for col in ("id", "kind", "state", "owner", "entity", "authority / channel", "deadline", "updated"):
         t.add_column(col)
     for c in found:
         dl = Text(c.deadline.isoformat() if c.deadline else "")
         if c.overdue(today):
             dl = Text(f"{c.deadline.isoformat()} overdue", style="bold red")
+        if c.kind == "opposition" and c.state == "open" and c.opposition_deadline:
+            left = (c.opposition_deadline - today).days
+            dl = Text(
+                f"{c.opposition_deadline.isoformat()} " + ("missed" if left < 0 else f"{left} d to oppose"),
+                style="bold red" if left <= 7 else "",
+            )
         t.add_row(
             Text(c.id),
+            Text(c.kind),
             Text(c.state),
             Text(visible(c.owner, 40)),
             Text(visible(c.entity.name, 60)),
@@ -194,13 +216,14 @@ def show_cmd(
         alerts = store.get_many(case.alert_ids)
     if fmt == "json":
         doc = case.to_doc()
+        doc["kind"] = case.kind
         doc["alerts"] = [a.to_doc() for a in alerts]
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
     out = Console(width=max(Console().width, 120))
     a = case.authority
     lines = [
-        f"case {case.id}  [{case.state}]{'  OVERDUE' if case.overdue(_today()) else ''}",
+        f"case {case.id}  [{case.kind}, {case.state}]{'  OVERDUE' if case.overdue(_today()) else ''}",
         f"owner:     {visible(case.owner)}",
         f"marks:     {', '.join(visible(m) for m in case.marks)}",
         f"entity:    {visible(case.entity.name)}  ({case.entity.kind}, {visible(case.entity.key, 80)})",
@@ -209,6 +232,20 @@ def show_cmd(
         lines.append(
             f"authority: {visible(a.get('name', ''))}" + (f"  ({visible(a.get('reason'))})" if a.get("reason") else "")
         )
+    if case.kind == "opposition":
+        from alerts.deadlines import days_left_label
+
+        lines.append(
+            f"applicant: {visible(case.entity.applicant or '-')}  application No. {visible(case.entity.number or '-')}"
+        )
+        if case.opposition_deadline:
+            by = case.opposition_deadline
+            lines.append(
+                f"oppose by: {by.isoformat()} ({days_left_label(by, _today())})"
+                + ("  MISSED: only invalidation is left" if case.opposition_missed(_today()) else "")
+            )
+        if case.grounds:
+            lines.append(f"grounds:   {', '.join(case.grounds)} (added by an analyst)")
     if case.filing:
         lines.append(
             f"filed:     to {visible(case.filing.to)} ref {visible(case.filing.ref) or '-'}"

@@ -46,7 +46,9 @@ class CrawlerLooker:
             "lookups": [
                 {
                     "source": name,
-                    "targets": [{"id": t.id, "uscc": t.uscc, "url": t.url, "key": t.key} for t in targets],
+                    "targets": [
+                        {"id": t.id, "uscc": t.uscc, "url": t.url, "key": t.key, "number": t.number} for t in targets
+                    ],
                     "base_url": self.base_url,
                     "date": today.isoformat(),
                 }

@@ -40,6 +40,9 @@ RESOLUTIONS = {
     "deregistered": "deregistered 已注销",
     "revoked": "revoked 已吊销",
     "listing_removed": "listing removed 链接已删除",
+    "refused": "registration refused 不予注册",
+    "withdrawn": "application withdrawn 申请已撤回",
+    "registered": "registered 已核准注册 (invalidation is the next route 可请求宣告无效)",
 }
 
 

@@ -10,7 +10,7 @@ http(s) URLs become links. The rules themselves are ``alerts.present``, shared w
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,41 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def days_left(deadline: date | None) -> str:
+    """A trademark alert's opposition deadline as days left from today in China (the deadline's calendar)."""
+    if deadline is None:
+        return ""
+    from alerts.deadlines import today_in
+
+    left = (deadline - today_in()).days
+    loc = i18n.current()
+    if left == 0:
+        return loc._("Due today")
+    if left == 1:
+        return loc._("1 day left")
+    if left > 1:
+        return loc._("%(n)s days left", n=left)
+    if left == -1:
+        return loc._("Passed 1 day ago")
+    return loc._("Passed %(n)s days ago", n=-left)
+
+
+def _today_cn() -> date:
+    from alerts.deadlines import today_in
+
+    return today_in()
+
+
+def deadline_facts(alert: Any) -> dict[str, Any]:
+    """How the alert's deadline was found (alerts.deadlines): the three months' end, moved past rest days?"""
+    from alerts.deadlines import opposition_deadline
+
+    if alert.deadline is None or alert.subject.announced is None:
+        return {}
+    d = opposition_deadline(alert.subject.announced)
+    return {"period_end": d.period_end, "moved": d.moved, "holidays_known": d.holidays_known}
+
+
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     env = t.env
@@ -164,6 +199,7 @@ def templates() -> Jinja2Templates:
         plain=plain,
         percent=percent,
         worth_a_look=worth_a_look,
+        days_left=days_left,
     )
     env.globals.update(
         highlight=highlight,
@@ -176,6 +212,8 @@ def templates() -> Jinja2Templates:
         reason_other=other_reason,
         region_name=region_name,
         languages=i18n.LANGUAGE_NAMES,
+        deadline_facts=deadline_facts,
+        today_cn=_today_cn,
     )
     i18n.install(env)
     return t

@@ -40,6 +40,7 @@ SORTS = {
     "first_seen": N_("First seen, oldest"),
     "mark": N_("Mark"),
     "-times_seen": N_("Times seen"),
+    "deadline": N_("Opposition deadline, nearest first"),
 }
 PAGE_SIZES = (25, 50, 100, 200)
 # URL parameter → AlertQuery field, for the lists beyond the original five.

@@ -241,12 +241,14 @@ COLUMNS = (
     ("last_seen", N_("Last seen"), "", ("-last_seen", "last_seen")),
     ("times_seen", N_("Seen"), "num", ("-times_seen", None)),
 )
+# Shown when the page holds trademark alerts (or is sorted or filtered by them): the opposition clock.
+DEADLINE_COLUMN = ("deadline", N_("Deadline"), "date", ("deadline", None))
 
 
-def _columns(f: Filters, current: str) -> list[dict[str, Any]]:
+def _columns(f: Filters, current: str, deadline: bool = False) -> list[dict[str, Any]]:
     """Header cells: a sortable column links to its sort, and to the reverse when already sorted by it."""
     out = []
-    for name, label, css, sorts in COLUMNS:
+    for name, label, css, sorts in (*COLUMNS, DEADLINE_COLUMN) if deadline else COLUMNS:
         href, sorted_ = "", ""
         if sorts:
             first, reverse = sorts
@@ -274,6 +276,9 @@ def queue(request: Request, user: User, f: FilterDep) -> Response:
     tabs = store.counts(query.model_copy(update={"statuses": []})).by_status
     pages = max(1, -(-page.total // query.size))
     first = (query.page - 1) * query.size
+    show_deadline = (
+        query.sort == "deadline" or "trademark" in query.kinds or any(a.deadline is not None for a in page.items)
+    )
     density = f.density or request.cookies.get(DENSITY_COOKIE, "")
     if f.density:
         set_cookie(request, DENSITY_COOKIE, f.density, max_age=365 * 86400)
@@ -292,7 +297,8 @@ def queue(request: Request, user: User, f: FilterDep) -> Response:
         page_sizes=sorted({*PAGE_SIZES, query.size}),
         facets=_facets(f, facet_counts, loc),
         chips=_chips(f, loc),
-        columns=_columns(f, query.sort),
+        columns=_columns(f, query.sort, show_deadline),
+        show_deadline=show_deadline,
         density=density,
         ctx=f.qs(page="", size=f.size, density=""),
     )
