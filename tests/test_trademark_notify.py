@@ -143,6 +143,23 @@ def test_reminders_30_and_7_days_before_once_each(tmp_path, store):
             assert row["state"] == "sent" and row["attempts"] == 1
 
 
+def test_a_new_alert_already_within_30_days_is_told_once_and_its_reminder_settled(tmp_path, store):
+    aid = add_tm(store, "一正", "壹正", "72000002", "2026-01-15")  # deadline 2026-04-15
+    deadline = dt.date(2026, 4, 15)
+    h = Handler()
+    with SmtpServer(h) as srv:
+        run(tmp_path, store, srv.port, deadline - dt.timedelta(days=20))  # first told 20 days before
+        run(tmp_path, store, srv.port, deadline - dt.timedelta(days=19))
+    got = h.to(OWNER)
+    assert len(got) == 1
+    text = text_of(got[0])
+    assert text.count("壹正") == 1, text  # in the trademark section, not a second time as a reminder
+    assert reminder_lines(got, "72000002") == []
+    assert "20 days left, deadline 2026-04-15" in text
+    with Ledger(ledger_path(_settings(tmp_path, 25))) as led:
+        assert led.case_update(reminder_key(aid, 30), OWNER)["state"] == "sent"
+
+
 def test_reminder_delayed_while_the_server_is_down_never_dropped(tmp_path, store):
     aid = add_tm(store, "一正", "壹正", "73000001", "2026-01-15")
     deadline = dt.date(2026, 4, 15)
@@ -178,10 +195,11 @@ def test_runs_missed_until_both_are_due_tell_the_owner_once_and_settle_both(tmp_
     deadline = dt.date(2026, 4, 15)
     h = Handler()
     with SmtpServer(h) as srv:
-        run(tmp_path, store, srv.port, deadline - dt.timedelta(days=5))  # first run ever, 5 days left
+        run(tmp_path, store, srv.port, deadline - dt.timedelta(days=60))  # the alert itself
+        run(tmp_path, store, srv.port, deadline - dt.timedelta(days=5))  # no run since: 5 days left
         run(tmp_path, store, srv.port, deadline - dt.timedelta(days=4))
     got = h.to(OWNER)
-    assert len(got) == 1  # the alert and its (7-day) reminder in one digest
+    assert len(got) == 2  # the alert, then one reminder line settling both the 30- and the 7-day one
     lines = reminder_lines(got, "74000001")
     assert len(lines) == 1 and lines[0].startswith("- 5 days left")
     with Ledger(ledger_path(_settings(tmp_path, 25))) as led:
@@ -203,8 +221,9 @@ def test_handled_deadlines_get_no_reminder(tmp_path, store):
     file_case(cases, case.id, to="国家知识产权局商标局", ref="YY2026000001")
     h = Handler()
     with SmtpServer(h) as srv:
+        run(tmp_path, store, srv.port, dt.date(2026, 1, 20))  # the alerts themselves
         run(tmp_path, store, srv.port, dt.date(2026, 3, 20))
-    text = text_of(h.to(OWNER)[0])
+    text = text_of(h.to(OWNER)[-1])
     assert reminder_lines(h.to(OWNER), "75000003")
     assert not reminder_lines(h.to(OWNER), "75000001") and not reminder_lines(h.to(OWNER), "75000002")
     assert "75000001" not in text.split("== Opposition deadline reminders ==")[1].split("\n== ")[0]

@@ -261,6 +261,10 @@ def render_digest(
     marks_of = [it for it in items if it.kind != "trademark"]
     trademarks = sorted((it for it in items if it.kind == "trademark"), key=_deadline_order)
     tm_shown = trademarks[: max(1, max_items)]
+    # An alert told in full in this digest already shows its deadline and days left: its reminder
+    # is settled (its keys below) without a second line for the same application.
+    in_full = {it.alert_id for it in tm_shown}
+    reminders_shown = [r for r in reminders if r.item.alert_id not in in_full]
     groups: dict[str, list[DigestItem]] = {}
     for it in sorted(marks_of, key=lambda i: _order(i, now)):
         groups.setdefault(it.mark, []).append(it)
@@ -321,7 +325,7 @@ def render_digest(
         "trademarks_total": len(trademarks),
         "trademarks_hidden": len(trademarks) - len(tm_shown),
         "reminders": [
-            {**_trademark_view(r.item, _view(r.item), today, language), "reminder": r.days} for r in reminders
+            {**_trademark_view(r.item, _view(r.item), today, language), "reminder": r.days} for r in reminders_shown
         ],
     }
     marks_view: list[dict[str, Any]] = context["marks"]  # type: ignore[assignment]
