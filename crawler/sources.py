@@ -623,12 +623,31 @@ def parse_source(text: str, path: str = "<source>") -> Source:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if p != "json")
         loc = tuple(err["loc"]) if not loc else loc
+        msg = "unknown key" if err["type"] == "extra_forbidden" else str(err["msg"]).removeprefix("Value error, ")
+        loc, msg = _sub_key(loc, msg)
         line = yaml_line(root, loc)
         key = ".".join(str(p) for p in loc) or "(top)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise SourceError(msg, file=path, line=line or 1, key=key) from None
     src.path = path
     return src
+
+
+def _sub_key(loc: tuple, msg: str) -> tuple[tuple, str]:
+    """A model check's "rows: …" message names a key inside its section: report that key (pages.rows)."""
+    m = re.match(r"([a-z_]+): (.*)", msg, re.S)
+    if not m:
+        return loc, msg
+    model: type[BaseModel] | None = Source
+    for part in loc:
+        info = model.model_fields.get(str(part)) if model is not None else None
+        ann = getattr(info, "annotation", None)
+        model = next(
+            (a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
+    if model is not None and m.group(1) in model.model_fields:
+        rest = m.group(2)
+        return (*loc, m.group(1)), rest.removeprefix(f"{m.group(1)} ")
+    return loc, msg
 
 
 def load_source_file(path: str | Path) -> Source:
