@@ -332,6 +332,7 @@ class Platforms(BaseHTTPRequestHandler):
     # ---- JSONP, GBK, XML, asmx ----
     def jsonp(self):
         p = self._params()
+        self.log.append({"api": "jsonp", **p})
         cb = p.get("callback", "cb")
         rows = goods_for(p.get("q", ""))
         doc = {"ok": True, "list": [{"t": g[1], "p": g[2], "s": g[3], "u": f"/item/{g[0]}"} for g in rows[:20]]}
@@ -361,6 +362,7 @@ class Platforms(BaseHTTPRequestHandler):
 
     def samr_xml(self):
         p = self._params()
+        self.log.append({"api": "xml", **p})
         rows = [
             ("湖北壹正药业有限公司", "91420100MA4KXXXX0X", "存续"),
             ("广州伊正制药有限公司", "91440101MA5CXXXX2B", "在业"),
@@ -375,6 +377,7 @@ class Platforms(BaseHTTPRequestHandler):
 
     def asmx(self):
         p = self._params()
+        self.log.append({"api": "asmx", **p})
         rows = [("依正医药科技(上海)有限公司", "91310000MA1FXXXX0X"), ("湖北壹正药业有限公司", "91420100MA4KXXXX0X")]
         found = [r for r in rows if p.get("kw") and p["kw"] in r[0]]
         inner = (
@@ -388,6 +391,7 @@ class Platforms(BaseHTTPRequestHandler):
 
     # ---- a bureau's daily files ----
     def bureau_index(self):
+        self.log.append({"api": "bureau", "path": self.path})
         links = []
         for day, files in sorted(self.days.items()):
             d = dt.date.fromisoformat(day)
@@ -401,6 +405,7 @@ class Platforms(BaseHTTPRequestHandler):
         self._send(html.encode("utf-8"), "text/html; charset=utf-8")
 
     def bureau_file(self, path: str):
+        self.log.append({"api": "bureau", "path": path})
         for files in self.days.values():
             for p, body in files.values():
                 if p == path:
