@@ -77,7 +77,8 @@ def config(tmp: Path, marks: str, url: str, name: str) -> Path:
         f'[marks]\npath = "{tmp}/marks.yaml"\n[store]\nsqlite_path = "{tmp}/var/alerts.sqlite"\n'
         f'[notify]\noutbox_dir = "{tmp}/var/outbox"\n[scan]\nstate_dir = "{tmp}/var/state"\nloopback = true\n'
         f'sources = ["{name}"]\nsources_dirs = ["{tmp}/sources"]\nbase_url = "{url}"\n'
-        f'log_level = "INFO"\nlog_file = "{tmp}/var/scan.log"\n',
+        f'log_level = "INFO"\nlog_file = "{tmp}/var/scan.log"\n'
+        f'scrapy = {{FEEDS = {{"{tmp}/items.jsonl" = {{format = "jsonlines", encoding = "utf8"}}}}}}\n',
         encoding="utf-8",
     )
     return cfg
@@ -146,29 +147,45 @@ def run_row(row, marks: str, workdir: Path) -> dict:
     rep = json.loads(p.stdout) if p.stdout.strip().startswith("{") else {"sources": [{}]}
     src = rep["sources"][0] if rep.get("sources") else {}
     docs = alerts(tmp)
-    calls = {a: sum(1 for e in log if e["api"] == a) for a in apis}
-    log_lines = (
-        (tmp / "var" / "scan.log").read_text("utf-8", "replace").count("\n")
-        if (tmp / "var" / "scan.log").exists()
-        else 0
+    feed = tmp / "items.jsonl"
+    items = (
+        [{"item": json.loads(x)} for x in feed.read_text("utf-8").splitlines() if x.strip()] if feed.exists() else []
     )
+    calls = {a: sum(1 for e in log if e["api"] == a) for a in apis}
+    logf = tmp / "var" / "scan.log"
+    log_lines = _count(logf, "\n")
     return {
         "row": label,
         "source": name,
-        "command": " ".join(
-            ["markwatch", "scan", "--config", "<tmp>/markwatch.toml", "--json", "--no-progress", *args]
-        ),
+        "command": " ".join(["markwatch scan --config <tmp>/markwatch.toml --json --no-progress", *args]),
         "exit": p.returncode,
         "state": src.get("state", "?"),
         "reason": src.get("reason", p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""),
         "items": src.get("items", 0),
         "alerts": len(docs),
-        "fields": filled(docs, declared_fields(name, text)),
+        "fields": filled(items, declared_fields(name, text)),
+        "exported_items": len(items),
+        "connection_attempts": _refused_attempts(logf),
+        "log_lines_refused": _count(logf, "connection refused"),
         "calls": calls,
         "terms": None,
         "seconds": round(took, 1),
         "log_lines": log_lines,
     }
+
+
+def _count(path: Path, text: str) -> int:
+    return path.read_text("utf-8", "replace").lower().count(text) if path.exists() else 0
+
+
+def _refused_attempts(path: Path) -> int:
+    """Connection attempts refused, from the stats Scrapy logs at the end (downloader/exception_type_count)."""
+    import re
+
+    if not path.exists():
+        return 0
+    m = re.search(r"exception_type_count/[\w.]*ConnectionRefusedError': (\d+)", path.read_text("utf-8", "replace"))
+    return int(m.group(1)) if m else 0
 
 
 def main() -> None:
