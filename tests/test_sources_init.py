@@ -75,3 +75,13 @@ def test_demo_sources_only_under_demo(tmp_path):
     s = load_settings(target)
     assert {"demo-registry", "demo-market-api"} <= set(s.scan.sources)
     assert Path(s.marks.path).is_file() and s.scan.loopback
+
+
+def test_real_shipped_sources_use_https():
+    """HTTPS wherever a provider offers it: every non-demo shipped source, its token step and its lookup."""
+    for name, src in available_sources().items():
+        if name.startswith("demo-") or not src.path.startswith(str(ROOT / "crawler" / "sources")):
+            continue
+        assert src.base_url.startswith("https://"), (name, src.base_url)
+        for url in (src.pages.url, src.token.url if src.token else "", src.lookup.url if src.lookup else ""):
+            assert not url or url.startswith(("{base}", "https://")), (name, url)
