@@ -211,3 +211,13 @@ def test_dead_host_fails_fast_with_one_log_line(tmp_path):
     log = (tmp_path / "var" / "scan.log").read_text("utf-8")
     assert log.count("connection refused (127.0.0.1") == 1, log[-3000:]
     assert log.count("Traceback") == 0
+
+
+def test_a_token_refused_after_renewal_stops_with_the_challenge_quoted(tmp_path):
+    with PlatformServer(token_life=-60) as srv:  # every token the API hands out is already expired there
+        p, src, _ = run(tmp_path, srv.url, "oauth-goods", OAUTH)
+        assert src["state"] != "ok" and src["items"] == 0 and "HTTP 401" in src["reason"], src
+        assert 'WWW-Authenticate: Bearer realm="api", error="invalid_token"' in src["reason"], src["reason"]
+        searches = [e for e in srv.log if e["api"] == "oauth"]
+        grants = [e for e in srv.log if e["api"] == "token"]
+        assert len(searches) == 2 and len(grants) == 2, (searches, grants)  # one renewal, then stopped
