@@ -87,6 +87,9 @@ def fresh_text_time(ts: str, window: float = 600) -> bool:
 
 
 class Platforms(BaseHTTPRequestHandler):
+    # HTTP/1.1 with Content-Length on every answer, as the platforms' gateways: a connection is kept and
+    # reused, never closed under a client that was told nothing (an HTTP/1.0 close would fail POSTs).
+    protocol_version = "HTTP/1.1"
     log: list[dict]
     tokens: dict[str, float]
     days: dict[str, bytes]  # day → files the bureau has published (set by the test)
