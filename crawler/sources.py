@@ -133,6 +133,15 @@ class SignSpec(BaseModel):
     key: str = ""  # usually "${APP_KEY}"
     secret: str = ""  # usually "${SECRET}"
 
+    @model_validator(mode="after")
+    def _open_platform(self) -> SignSpec:
+        """The built-in open_platform signer's options are checked here: a typo is an error, not a bad sign."""
+        if self.signer == "open_platform":
+            from crawler.signers import check_open_platform
+
+            check_open_platform(dict(self.model_extra or {}))
+        return self
+
 
 class PageSpec(BaseModel):
     """A results/listing page: where the rows are, what each row gives, where its detail page is."""
