@@ -204,3 +204,14 @@ def test_terms_are_what_the_scan_sends_keyless_and_keyed(tmp_path, server):
     assert set(asked) == set(keyed["terms"]) and asked[0] == keyed["terms"][0], (asked, keyed["terms"])
     text = check(tmp_path, server.url, "taobao-tbk", "--terms")
     assert "一正 (8): 一正 壹正" in text.stdout and "searches" in text.stdout, text.stdout
+
+
+def test_the_token_step_is_used_and_the_token_masked(tmp_path, server):
+    from test_sources_shapes import OAUTH
+
+    p = check(tmp_path, server.url, "oauth-goods", "--keyword", "壹正", "--json", source="oauth-goods", text=OAUTH)
+    assert p.returncode == 0, p.stdout + p.stderr
+    rep = json.loads(p.stdout)
+    token = next(e["token"] for e in server.log if e["api"] == "oauth")
+    assert rep["sent"]["headers"]["Authorization"] == "Bearer ***" and token not in p.stdout
+    assert rep["row_count"] == 1
