@@ -626,6 +626,10 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value("markwatch/pages/list")
         links = datafiles_index.links_for_day(response, self.source, response.meta.get("date", ""))
         if not links:
+            older = datafiles_index.next_index_page(response, self.source)  # the day may be on page 2
+            if older is not None:
+                yield self._request(older[0], self.parse_page, {**self._point(response), "page": older[1]})
+                return
             self._no_file(response, "no link to the day's file on the index page")
             return
         for url in links:
