@@ -101,6 +101,7 @@ class FailFastMiddleware:
             return None  # the retry middleware tries again
         stats = self.crawler.stats
         stats.inc_value(FINAL_REQUESTS)
-        health.note(stats, "unreachable", kind)
-        stop(self.crawler, f"site unreachable: {kind} ({self.in_a_row} tries in a row, {host})")
+        why = f"{kind} ({self.in_a_row} tries in a row, {host})"
+        health.note(stats, "unreachable", why)
+        stop(self.crawler, f"site unreachable: {why}")
         raise IgnoreRequest(kind)
