@@ -101,7 +101,6 @@ class FailFastMiddleware:
             return None  # the retry middleware tries again
         stats = self.crawler.stats
         stats.inc_value(FINAL_REQUESTS)
-        why = f"{kind} ({self.in_a_row} tries in a row, {host})"
-        health.note(stats, "unreachable", why)
-        stop(self.crawler, f"site unreachable: {why}")
+        health.note(stats, "unreachable", kind)
+        stop(self.crawler, f"site unreachable: {kind} ({self.in_a_row} tries in a row, {host})")
         raise IgnoreRequest(kind)
