@@ -54,3 +54,16 @@ def test_an_unreadable_config_is_recorded_with_the_settings_the_scheduler_starte
     runs = json.loads(cli("runs", "--config", str(cfg2), "--format", "json").stdout)
     assert [r["status"] for r in runs] == ["failed"]
     assert "configuration unreadable now" in runs[0]["errors"][0]
+
+
+def test_the_scan_itself_records_it_when_run_by_the_scheduler_but_not_from_a_terminal(tmp_path, monkeypatch):
+    for name in ("QCC_APP_KEY", "QCC_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    cfg = write_config(tmp_path, "http://127.0.0.1:9", ["qcc-search"])
+    p = cli("scan", "--config", str(cfg), "--no-progress")
+    assert p.returncode == 2 and "QCC_APP_KEY" in p.stderr
+    assert not (tmp_path / "var" / "state" / "runs.sqlite").exists()  # on a terminal the line is the story
+    p = cli("scan", "--config", str(cfg), "--no-progress", "--trigger", "schedule")
+    assert p.returncode == 2 and p.stderr.count("error:") == 1
+    runs = json.loads(cli("runs", "--config", str(cfg), "--format", "json").stdout)
+    assert [(r["trigger"], r["status"]) for r in runs] == [("schedule", "failed")]

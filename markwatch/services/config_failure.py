@@ -2,10 +2,11 @@
 
 `markwatch scan` exits 2 on a configuration error (a broken source file, an unset `${NAME}`, a bad
 `markwatch.toml`) before it opens the run log, so on a terminal the one-line error is the whole story.
-Run by the scheduler, nobody reads that terminal: the scheduler records the run as `failed` with the
-error in `runs.sqlite`, writes the metrics file and mails the operators, exactly as for a scan that
-failed on its sources. When the configuration file itself no longer loads, the settings the
-scheduler started with say where to record it.
+Run by the scheduler (`--trigger schedule`), nobody reads that terminal: the scan records the run as
+`failed` with the error in `runs.sqlite`, writes the metrics file and mails the operators, exactly as
+for a scan that failed on its sources. When the configuration file itself does not load, the scan
+cannot say where to record it: the scheduler, seeing exit 2 and no such run, records it with the
+settings it started with.
 """
 
 from __future__ import annotations
@@ -47,14 +48,24 @@ def _settings(config: str | None) -> tuple[Any, str]:
         return fallback, f" (configuration unreadable now: {' '.join(str(exc).split())[:200]})"
 
 
-def record_config_failure(config: str | None, message: str, *, started: float, trigger: str = "schedule") -> int:
+def record_config_failure(
+    config: str | None,
+    message: str,
+    *,
+    started: float,
+    trigger: str = "schedule",
+    settings: Any = None,
+) -> int:
     """Record one failed run for *message*; write the metrics file; mail the operators. Returns the run id
-    (0 when there is nowhere to record it). Never raises: the scheduler must keep running."""
-    try:
-        settings, note = _settings(config)
-    except Exception as exc:  # noqa: BLE001 - a scheduler keeps running whatever the config holds
-        log.error("configuration error not recorded (no settings to record it with: %s): %s", exc, message)
-        return 0
+    (0 when there is nowhere to record it, or the scan recorded it itself). Never raises: the scheduler
+    must keep running. *settings*: the scan's own (the scan records it), else read from *config*."""
+    note = ""
+    if settings is None:
+        try:
+            settings, note = _settings(config)
+        except Exception as exc:  # noqa: BLE001 - a scheduler keeps running whatever the config holds
+            log.error("configuration error not recorded (no settings to record it with: %s): %s", exc, message)
+            return 0
     from markwatch.services.runs import RunLog
     from markwatch.services.scan import ScanReport, log_file_of
 
@@ -64,6 +75,8 @@ def record_config_failure(config: str | None, message: str, *, started: float, t
     try:
         state.mkdir(parents=True, exist_ok=True)
         with RunLog(state / "runs.sqlite") as runs:
+            if _recorded_since(runs, started):
+                return 0  # the scan process recorded it itself
             run_id = runs.start([], trigger, False)
             runs.finish(run_id, "failed", totals={}, per_source=[], stages={}, errors=[error], duration=duration)
             report = ScanReport(run_id, "failed", [], {}, duration, errors=[error], log_file=str(log_file_of(settings)))
@@ -73,6 +86,16 @@ def record_config_failure(config: str | None, message: str, *, started: float, t
         return 0
     log.error("scan #%d failed on its configuration: %s", run_id, message)
     return run_id
+
+
+def _recorded_since(runs: Any, started: float) -> bool:
+    import datetime as dt
+
+    last = runs.last()
+    if last is None or last.status != "failed":
+        return False
+    since = dt.datetime.fromtimestamp(int(started), dt.UTC).isoformat(timespec="seconds")
+    return str(last.started_at) >= since and any(str(e).startswith("configuration error:") for e in last.errors)
 
 
 def _tell(settings: Any, runs: Any, report: ScanReport) -> None:
