@@ -172,6 +172,7 @@ class PageSpec(BaseModel):
     skip_rows: int = Field(default=0, ge=0)  # data files: rows to skip right after the header (units, notes)
     sheet: str | int | None = None  # XLSX/XLS: the sheet name or 0-based index (default the first)
     max_rows: int = Field(default=200_000, ge=1)  # data files: rows read at most (the rest is noted too_large)
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)  # CSV separator (default: sniffed)
     published_by: str | None = None  # "18:00" or "1d 09:00": before then, no file for the day is ok (a note)
     timezone: str = "Asia/Shanghai"  # of published_by
 
