@@ -121,9 +121,17 @@ def choose_sources(*, demo: bool = False, env: Mapping[str, str] | None = None) 
         missing = sorted(dict.fromkeys(n for _, n in src.missing_secrets(env)))
         if missing:
             out.skipped.append(f"{name} skipped: {', '.join(missing)} not set")
+        elif src.render == "browser" and not _has_browser():
+            out.skipped.append(f"{name} skipped: render: browser needs pip install 'markwatch[browser]'")
         else:
             out.chosen.append(name)
     return out
+
+
+def _has_browser() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("scrapy_playwright") is not None
 
 
 def starter_text(choice: SourceChoice | None = None, *, demo: bool = False) -> str:
