@@ -10,7 +10,8 @@ by the header's cells as written (企业名称, 统一社会信用代码), strea
   declared size); formulas are never evaluated (their cached value or nothing);
 - XLS by python-calamine (the sheet is held in native memory, bounded by the download size limit);
 - at most `max_rows` rows (the rest is reported, not read);
-- CSV decoded by BOM, declared encoding, UTF-8, else GB18030; broken bytes replaced and counted.
+- CSV decoded by BOM, declared encoding, UTF-8, else GB18030; broken bytes replaced and counted;
+  separated by `delimiter`, else whichever of , tab ; | the header line uses most.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class RowReader:
         sheet: str | int | None = None,
         max_rows: int = 200_000,
         encoding: str | None = None,
+        delimiter: str | None = None,
     ) -> None:
         self.body = body
         self.header_row = header_row
@@ -68,6 +70,7 @@ class RowReader:
         self.sheet = sheet
         self.max_rows = max_rows
         self.encoding = encoding
+        self.delimiter = delimiter  # CSV: None = the one of , ; tab | that the header line uses most
         self.truncated = False
         self.replaced = 0  # characters that could not be decoded (CSV)
         self.format = sniff(body)
@@ -99,9 +102,10 @@ class RowReader:
     def _csv(self) -> Iterator[list[Any]]:
         enc = _csv_encoding(self.body, self.encoding)
         _COUNT[0] = 0
+        delim = self.delimiter or sniff_delimiter(self.body[:65536].decode(enc, "replace"), self.header_row)
         text = io.TextIOWrapper(io.BytesIO(self.body), encoding=enc, errors="markwatch-count", newline="")
         try:
-            for row in csv.reader(text):
+            for row in csv.reader(text, delimiter=delim):
                 self.replaced = _COUNT[0]
                 yield row
         except csv.Error as exc:
@@ -169,6 +173,18 @@ def check_zip(body: bytes, max_unzipped: int = MAX_UNZIPPED) -> None:
                 )
         if total > max_unzipped:
             raise FileProblem("too_large", f"XLSX inflates to {total} bytes (limit {max_unzipped})")
+
+
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def sniff_delimiter(sample: str, header_row: int = 1) -> str:
+    """The separator the header line uses most (a title line above it has none), else a comma."""
+    lines = sample.splitlines()
+    line = lines[header_row - 1] if len(lines) >= header_row else (lines[0] if lines else "")
+    counts = {d: line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties: the earlier (comma first)
+    return best if counts[best] else ","
 
 
 def _csv_encoding(body: bytes, declared: str | None) -> str:
@@ -242,4 +258,5 @@ def read_rows(body: bytes, page: Any, encoding: str | None, *, fmt: str | None =
         sheet=page.sheet,
         max_rows=page.max_rows,
         encoding=encoding,
+        delimiter=page.delimiter,
     )

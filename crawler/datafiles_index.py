@@ -64,6 +64,23 @@ def links_for_day(response: Response, source: Source, day: str) -> list[str]:
     return out
 
 
+def next_index_page(response: Response, source: Source) -> tuple[str, int] | None:
+    """(URL, page number) of the index's next page (`pages.next`), within `max_pages`; None on the last one.
+
+    Indexes list the newest days first: a day a week old may be on page 2 or 3."""
+    spec = source.pages
+    page = int(response.meta.get("page", 1))
+    if spec.next is None or page >= spec.max_pages:
+        return None
+    sel = Selector(text=extract.text_of(response, source.encoding), type="html", base_url=response.url)
+    link = extract.value(sel, spec.next)
+    if isinstance(link, list):
+        link = link[0] if link else None
+    if not link or not str(link).strip():
+        return None
+    return response.urljoin(str(link).strip()), page + 1
+
+
 _WHEN = re.compile(r"(?:(\d+)d\s*)?(\d{1,2}):(\d{2})")
 
 

@@ -144,14 +144,23 @@ def open_platform(sign: dict[str, Any], req: SignedRequest) -> None:
         body += system
     else:
         query += system
-    signed = [*query, *body] if form is not None or not opts.query_only else query
+    signed = [*query, *body] if form is not None and not opts.query_only else query
     if opts.only:
         signed = [(k, v) for k, v in signed if k in opts.only]
     signed = [(k, v) for k, v in signed if k not in opts.exclude]
     if opts.skip_empty:
         signed = [(k, v) for k, v in signed if v != ""]
     plain = opts.join.join(f"{k}{opts.pair}{v}" for k, v in sorted(signed, key=lambda kv: kv[0]))
-    digest = _digest(opts, sign.get("secret", ""), plain)
+    if opts.sign_body == "raw" and form is None and req.body:  # a JSON/XML body signed as the text it is
+        plain += req.body.decode(req.encoding, "replace")
+    secret = sign.get("secret", "")
+    if opts.prefix is not None or opts.suffix is not None:
+        path = urlsplit(req.url).path
+        fill = {"secret": secret, "path": path, "method": req.method.upper()}
+        plain = _fill(opts.prefix or "", fill) + plain + _fill(opts.suffix or "", fill)
+        digest = _digest(opts.model_copy_wrap("none"), secret, plain)
+    else:
+        digest = _digest(opts, secret, plain)
     digest = digest.upper() if opts.case == "upper" else digest.lower()
     if opts.sign_to == "header":
         req.headers[opts.sign_param] = digest
@@ -189,6 +198,14 @@ class OpenPlatformOptions:
     query_only: bool = False
     join: str = ""
     pair: str = ""
+    prefix: str | None = None  # text before the signed parameters: "{secret}", "{path}" (the URL path), "{method}"
+    suffix: str | None = None  # text after them: "{secret}", "&key={secret}"; either one replaces `wrap`
+    sign_body: str = "params"  # params: a form body's fields are signed; raw: a non-form body's text is appended
+
+    def model_copy_wrap(self, wrap: str) -> OpenPlatformOptions:
+        from dataclasses import replace
+
+        return replace(self, wrap=wrap)
 
     @classmethod
     def of(cls, sign: dict[str, Any]) -> OpenPlatformOptions:
@@ -197,6 +214,43 @@ class OpenPlatformOptions:
 
 
 OPEN_PLATFORM_METHODS = ("md5", "hmac-md5", "hmac-sha256", "sha256")
+
+
+_CHOICES = {
+    "method": OPEN_PLATFORM_METHODS,
+    "wrap": ("both", "secret", "none"),
+    "case": ("upper", "lower"),
+    "sign_to": ("query", "body", "header"),
+    "params_to": ("query", "body"),
+    "sign_body": ("params", "raw"),
+}
+
+
+def check_open_platform(options: dict[str, Any]) -> None:
+    """ValueError naming the option when `sign:` has an unknown option or value for open_platform."""
+    known = set(OpenPlatformOptions.__dataclass_fields__) | {"clock_offset"}
+    for k, v in options.items():
+        if k not in known:
+            raise ValueError(f"open_platform has no option {k!r} (options: {', '.join(sorted(known))})")
+        if k in _CHOICES and v not in _CHOICES[k]:
+            raise ValueError(f"{k} {v!r}: one of {', '.join(_CHOICES[k])}")
+    fmt = str(options.get("timestamp_format", "ms"))
+    if fmt not in ("s", "ms") and "%" not in fmt:
+        raise ValueError(f"timestamp_format {fmt!r}: s, ms, or a strftime pattern such as '%Y-%m-%d %H:%M:%S'")
+    if "timezone" in options:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(str(options["timezone"]))
+        except Exception:  # noqa: BLE001 - ZoneInfo raises several types for a bad name
+            raise ValueError(f"timezone {options['timezone']!r}: not a time zone name (Asia/Shanghai)") from None
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    out = template
+    for k, v in values.items():
+        out = out.replace("{" + k + "}", v)
+    return out
 
 
 def _digest(opts: OpenPlatformOptions, secret: str, plain: str) -> str:

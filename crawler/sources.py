@@ -133,6 +133,15 @@ class SignSpec(BaseModel):
     key: str = ""  # usually "${APP_KEY}"
     secret: str = ""  # usually "${SECRET}"
 
+    @model_validator(mode="after")
+    def _open_platform(self) -> SignSpec:
+        """The built-in open_platform signer's options are checked here: a typo is an error, not a bad sign."""
+        if self.signer == "open_platform":
+            from crawler.signers import check_open_platform
+
+            check_open_platform(dict(self.model_extra or {}))
+        return self
+
 
 class PageSpec(BaseModel):
     """A results/listing page: where the rows are, what each row gives, where its detail page is."""
@@ -163,6 +172,7 @@ class PageSpec(BaseModel):
     skip_rows: int = Field(default=0, ge=0)  # data files: rows to skip right after the header (units, notes)
     sheet: str | int | None = None  # XLSX/XLS: the sheet name or 0-based index (default the first)
     max_rows: int = Field(default=200_000, ge=1)  # data files: rows read at most (the rest is noted too_large)
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)  # CSV separator (default: sniffed)
     published_by: str | None = None  # "18:00" or "1d 09:00": before then, no file for the day is ok (a note)
     timezone: str = "Asia/Shanghai"  # of published_by
 
@@ -625,12 +635,31 @@ def parse_source(text: str, path: str = "<source>") -> Source:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if p != "json")
         loc = tuple(err["loc"]) if not loc else loc
+        msg = "unknown key" if err["type"] == "extra_forbidden" else str(err["msg"]).removeprefix("Value error, ")
+        loc, msg = _sub_key(loc, msg)
         line = yaml_line(root, loc)
         key = ".".join(str(p) for p in loc) or "(top)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise SourceError(msg, file=path, line=line or 1, key=key) from None
     src.path = path
     return src
+
+
+def _sub_key(loc: tuple, msg: str) -> tuple[tuple, str]:
+    """A model check's "rows: …" message names a key inside its section: report that key (pages.rows)."""
+    m = re.match(r"([a-z_]+): (.*)", msg, re.S)
+    if not m:
+        return loc, msg
+    model: type[BaseModel] | None = Source
+    for part in loc:
+        info = model.model_fields.get(str(part)) if model is not None else None
+        ann = getattr(info, "annotation", None)
+        model = next(
+            (a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
+    if model is not None and m.group(1) in model.model_fields:
+        rest = m.group(2)
+        return (*loc, m.group(1)), rest.removeprefix(f"{m.group(1)} ")
+    return loc, msg
 
 
 def load_source_file(path: str | Path) -> Source:

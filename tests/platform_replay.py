@@ -87,6 +87,9 @@ def fresh_text_time(ts: str, window: float = 600) -> bool:
 
 
 class Platforms(BaseHTTPRequestHandler):
+    # HTTP/1.1 with Content-Length on every answer, as the platforms' gateways: a connection is kept and
+    # reused, never closed under a client that was told nothing (an HTTP/1.0 close would fail POSTs).
+    protocol_version = "HTTP/1.1"
     log: list[dict]
     tokens: dict[str, float]
     days: dict[str, bytes]  # day → files the bureau has published (set by the test)
@@ -140,6 +143,8 @@ class Platforms(BaseHTTPRequestHandler):
         }.get(path)
         if handler is None and path.startswith("/u/cms/"):
             return self.bureau_file(path)
+        if handler is None and path.startswith("/xwgs/index_") and path.endswith(".html"):
+            return self.bureau_index(int(path[len("/xwgs/index_") : -len(".html")] or 1))
         if handler is None:
             return self._json({"error": "not found"}, 404)
         return handler()
@@ -332,6 +337,7 @@ class Platforms(BaseHTTPRequestHandler):
     # ---- JSONP, GBK, XML, asmx ----
     def jsonp(self):
         p = self._params()
+        self.log.append({"api": "jsonp", **p})
         cb = p.get("callback", "cb")
         rows = goods_for(p.get("q", ""))
         doc = {"ok": True, "list": [{"t": g[1], "p": g[2], "s": g[3], "u": f"/item/{g[0]}"} for g in rows[:20]]}
@@ -361,6 +367,7 @@ class Platforms(BaseHTTPRequestHandler):
 
     def samr_xml(self):
         p = self._params()
+        self.log.append({"api": "xml", **p})
         rows = [
             ("湖北壹正药业有限公司", "91420100MA4KXXXX0X", "存续"),
             ("广州伊正制药有限公司", "91440101MA5CXXXX2B", "在业"),
@@ -375,6 +382,7 @@ class Platforms(BaseHTTPRequestHandler):
 
     def asmx(self):
         p = self._params()
+        self.log.append({"api": "asmx", **p})
         rows = [("依正医药科技(上海)有限公司", "91310000MA1FXXXX0X"), ("湖北壹正药业有限公司", "91420100MA4KXXXX0X")]
         found = [r for r in rows if p.get("kw") and p["kw"] in r[0]]
         inner = (
@@ -387,20 +395,28 @@ class Platforms(BaseHTTPRequestHandler):
         self._send(xml.encode("utf-8"), "text/xml; charset=utf-8")
 
     # ---- a bureau's daily files ----
-    def bureau_index(self):
+    def bureau_index(self, page: int = 1):
+        """The list of published days, newest first; `per_page` days a page with a 下一页 link (0: one page)."""
+        self.log.append({"api": "bureau", "path": self.path})
+        days = sorted(self.days.items(), reverse=True)
+        per = self.server.per_page  # type: ignore[attr-defined]
+        shown = days[(page - 1) * per : page * per] if per else days
         links = []
-        for day, files in sorted(self.days.items()):
+        for day, files in shown:
             d = dt.date.fromisoformat(day)
             for name, (path, _) in files.items():
                 links.append(f'<li><a href="{path}">{d.month}月{d.day}日新设立企业名单{name}</a></li>')
+        more = per and page * per < len(days)
+        nxt = f"<a class='next' href='/xwgs/index_{page + 1}.html'>下一页</a>" if more else ""
         html = (
             "<html><head><meta charset='utf-8'></head><body><ul class='list'>"
             + "".join(links)
-            + "<li><a href='/xwgs/about.html'>关于我们</a></li></ul></body></html>"
+            + f"<li><a href='/xwgs/about.html'>关于我们</a></li></ul>{nxt}</body></html>"
         )
         self._send(html.encode("utf-8"), "text/html; charset=utf-8")
 
     def bureau_file(self, path: str):
+        self.log.append({"api": "bureau", "path": path})
         for files in self.days.values():
             for p, body in files.values():
                 if p == path:
@@ -444,7 +460,7 @@ def bureau_xlsx(rows=REGISTRATIONS) -> bytes:
 
 
 class PlatformServer:
-    def __init__(self, token_life: int = 3600, token_uses: int = 0) -> None:
+    def __init__(self, token_life: int = 3600, token_uses: int = 0, per_page: int = 0) -> None:
         handler = type("H", (Platforms,), {"log": [], "tokens": {}, "days": {}})
         self.handler = handler
         self.log = handler.log
@@ -453,6 +469,7 @@ class PlatformServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.token_life = token_life  # type: ignore[attr-defined]
         self.httpd.token_uses = token_uses  # type: ignore[attr-defined]
+        self.httpd.per_page = per_page  # type: ignore[attr-defined]
         self.httpd.uses = {}  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

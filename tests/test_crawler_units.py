@@ -122,7 +122,7 @@ def test_shipped_sources_load():
         ("name: x\nkind: registry\nmode: search\npages:\n  url: '{base}/s?page={page}'\n", "x.yaml:1: key '(top)'"),
         (
             "name: x\nkind: registry\npages:\n  url: '{base}/s?q={keyword}'\n  fields:\n    title: h1\n",
-            "x.yaml:1: key '(top)': Value error, unknown field 'title'",
+            "x.yaml:1: key '(top)': unknown field 'title'",
         ),
         ("name: x\nkind: shop\npages:\n  url: u\n", "x.yaml:2: key 'kind'"),
         (

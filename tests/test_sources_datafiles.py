@@ -167,3 +167,26 @@ def test_day_patterns_and_published_by():
     after = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     assert "due by 2026-12-07 09:00" in not_yet("1d 09:00", "Asia/Shanghai", "2026-12-06", before)
     assert not_yet("1d 09:00", "Asia/Shanghai", "2026-12-06", after) == ""
+
+
+@pytest.mark.parametrize("sep", [",", "\t", ";", "|"])
+def test_csv_separators_are_found_on_the_header_line(sep):
+    body = (
+        "广东省新设立企业名单（2026年12月6日）\n"
+        + sep.join(["企业名称", "统一社会信用代码", "地址"])
+        + "\n"
+        + sep.join(["广州伊正制药有限公司", "91440101MA5CXXXX2B", "广州市天河区, 体育西路"])
+        + "\n"
+    ).encode("gbk")
+    got, _ = rows(body, header_row=2)
+    if sep == ",":  # a comma inside an unquoted cell splits it: written that way, the file is broken
+        assert got[0]["企业名称"] == "广州伊正制药有限公司"
+    else:
+        assert got == [
+            {
+                "企业名称": "广州伊正制药有限公司",
+                "统一社会信用代码": "91440101MA5CXXXX2B",
+                "地址": "广州市天河区, 体育西路",
+            }
+        ]
+    assert datafiles.RowReader(body, header_row=2, delimiter=";").delimiter == ";"

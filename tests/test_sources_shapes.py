@@ -211,3 +211,24 @@ def test_dead_host_fails_fast_with_one_log_line(tmp_path):
     log = (tmp_path / "var" / "scan.log").read_text("utf-8")
     assert log.count("connection refused (127.0.0.1") == 1, log[-3000:]
     assert log.count("Traceback") == 0
+
+
+def test_a_token_refused_after_renewal_stops_with_the_challenge_quoted(tmp_path):
+    with PlatformServer(token_life=-60) as srv:  # every token the API hands out is already expired there
+        p, src, _ = run(tmp_path, srv.url, "oauth-goods", OAUTH)
+        assert src["state"] != "ok" and src["items"] == 0 and "HTTP 401" in src["reason"], src
+        assert 'WWW-Authenticate: Bearer realm="api", error="invalid_token"' in src["reason"], src["reason"]
+        searches = [e for e in srv.log if e["api"] == "oauth"]
+        grants = [e for e in srv.log if e["api"] == "token"]
+        assert len(searches) == 2 and len(grants) == 2, (searches, grants)  # one renewal, then stopped
+
+
+def test_a_day_on_the_index_pages_second_page(tmp_path):
+    with PlatformServer(per_page=1) as srv:  # one day a page, newest first: 12-06 on page 1, 12-05 on page 2
+        srv.publish("2026-12-05")
+        srv.publish("2026-12-06")
+        paged = DAILY.replace('  published_by: "23:59"\n', '  published_by: "23:59"\n  next: "a.next::attr(href)"\n')
+        p, src, alerts = run(tmp_path, srv.url, "bureau-daily", paged, "--date", "2026-12-05")
+        assert src["items"] == 8, (src, p.stderr[-2000:])
+        paths = [e["path"] for e in srv.log if e["api"] == "bureau"]
+        assert paths[:2] == ["/xwgs/index.html", "/xwgs/index_2.html"] and len(paths) == 4, paths

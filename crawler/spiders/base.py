@@ -247,18 +247,22 @@ class SourceSpider(scrapy.Spider):
     def keywords(self) -> list[str]:
         if self.keywords_arg:
             return [k.strip() for k in self.keywords_arg if k.strip()]
-        terms: dict[str, None] = dict.fromkeys(self.source.keywords)
-        if self.marks_path:
-            terms.update(dict.fromkeys(search_keywords(self.marks_path, self.term_budget(), ranked=True)))
-        return list(terms)
+        if not self.marks_path:
+            return list(dict.fromkeys(self.source.keywords))
+        from crawler import terms
+
+        return terms.plan(self.source, self.marks_path, self._terms_cap())[0]  # what `sources check --terms` shows
+
+    def _terms_cap(self) -> int:
+        return self.settings.getint("MARKWATCH_TERMS_PER_MARK") if self.settings else 0
 
     def term_budget(self) -> int:
         """Terms per mark: the source's `max_terms` (or its default), capped by `[scan] terms_per_mark`.
 
         Keyed or keyless, the terms are the ranked ones (docs/sources.md "Search terms")."""
-        budget = self.source.term_budget()
-        cap = self.settings.getint("MARKWATCH_TERMS_PER_MARK") if self.settings else 0
-        return min(budget, cap) if cap and not self.source.max_terms else budget
+        from crawler import terms
+
+        return terms.budget(self.source, self._terms_cap())
 
     def start_points(self) -> Iterable[dict]:
         mode = self.source.mode
@@ -622,6 +626,10 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value("markwatch/pages/list")
         links = datafiles_index.links_for_day(response, self.source, response.meta.get("date", ""))
         if not links:
+            older = datafiles_index.next_index_page(response, self.source)  # the day may be on page 2
+            if older is not None:
+                yield self._request(older[0], self.parse_page, {**self._point(response), "page": older[1]})
+                return
             self._no_file(response, "no link to the day's file on the index page")
             return
         for url in links:

@@ -7,6 +7,7 @@ stopped), 2 configuration error, 3 another scan is running (the lock).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 
 from markwatch.errors import cli_errors
+from matcher.fileerrors import FileError
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +56,7 @@ def scan_command(
             else:
                 settings = load_settings(config)
             view = Progress(out, enabled=progress and not as_json)
+            started = time.time()
             try:
                 report = run_scan(
                     settings,
@@ -63,6 +66,12 @@ def scan_command(
                     trigger=trigger,
                     on_start=view.on_start,
                 )
+            except FileError as exc:
+                if trigger == "schedule":  # nobody reads a scheduled scan's terminal: a failed run, like any other
+                    from markwatch.services.config_failure import record_config_failure
+
+                    record_config_failure(str(config) if config else None, str(exc), started=started, settings=settings)
+                raise
             finally:
                 view.stop()
     finally:

@@ -10,6 +10,7 @@ next time) and shuts the scheduler down.
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import signal
@@ -53,8 +54,10 @@ def run_scheduled_scan(config: str | None, cwd: str, timeout: int) -> int:
     cmd = scan_command(config)
     log.info("scan starting: %s (in %s)", " ".join(cmd[2:]), cwd)
     t = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd)
+    started = time.time()
+    proc = subprocess.Popen(cmd, cwd=cwd, stderr=subprocess.PIPE, text=True, errors="replace")
     _current["scan"] = proc
+    tail = _relay_stderr(proc)
     try:
         rc = proc.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -69,7 +72,33 @@ def run_scheduled_scan(config: str | None, cwd: str, timeout: int) -> int:
         _current.pop("scan", None)
     level = logging.INFO if rc == 0 else logging.WARNING
     log.log(level, "scan finished in %.1f s: exit %d (%s)", time.monotonic() - t, rc, _EXIT.get(rc, "failed"))
+    if rc == 2:  # it stopped before its run log: record it as a failed run (runs, metrics, operators' mail)
+        from markwatch.services.config_failure import error_line, record_config_failure
+
+        tail.join(5)
+        record_config_failure(config, error_line(list(tail.lines)), started=started)
     return rc
+
+
+class _Tail(threading.Thread):
+    """Copies the scan's stderr to ours line by line, keeping the last lines (its one-line error)."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.lines: collections.deque[str] = collections.deque(maxlen=40)
+
+    def run(self) -> None:
+        for line in self.stream:
+            self.lines.append(line.rstrip("\n"))
+            sys.stderr.write(line)
+        self.stream.close()
+
+
+def _relay_stderr(proc: subprocess.Popen) -> _Tail:
+    t = _Tail(proc.stderr)
+    t.start()
+    return t
 
 
 def _jobstore(path: Path):
@@ -146,6 +175,9 @@ def serve(settings: Any, config: str | None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     cwd = os.getcwd()
+    from markwatch.services.config_failure import remember_settings
+
+    remember_settings(settings)
     sched = open_scheduler(settings, paused=True)
     try:
         ensure_job(sched, settings, config, cwd)

@@ -2,7 +2,16 @@
 
 Keys are commented out, so the file means "all defaults" until a line is uncommented.
 tests/test_config_init.py checks that the file, and the file with every key uncommented, validate.
+`markwatch init` writes `[scan] sources` out: the real sources whose secrets are set, each other one
+named with every variable it misses (`choose_sources`); the demo world's only with `--demo`.
 """
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 STARTER = """\
 # markwatch.toml — markwatch's configuration. Found by --config, else $MARKWATCH_CONFIG,
@@ -80,3 +89,73 @@ STARTER = """\
 # expire_days = 7
 # idle_grace = 20        # seconds an idle worker waits for requests from the others
 """
+
+
+SOURCES_LINE = "# sources = []                              # source names or YAML paths; [] = every available source\n"
+
+
+@dataclass
+class SourceChoice:
+    """What `markwatch init` puts in `[scan] sources`: the usable sources, and why the others are left out."""
+
+    chosen: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "qcc-search skipped: QCC_APP_KEY, QCC_SECRET_KEY not set"
+    broken: list[str] = field(default_factory=list)  # a source file that does not read, as its one-line error
+
+
+def is_demo(src: Any) -> bool:
+    """A source of the demo world (shipped `demo-*`, served on this machine): never scanned unless asked for."""
+    return str(src.name).startswith("demo-")
+
+
+def choose_sources(*, demo: bool = False, env: Mapping[str, str] | None = None) -> SourceChoice:
+    """Every real source whose secrets are set (and the demo world's only with *demo*); each other one named
+    with all of its missing variables at once."""
+    from crawler.sources import scan_source_files
+
+    good, broken = scan_source_files()
+    out = SourceChoice(broken=[str(e) for _, e in sorted(broken.items())])
+    for name, src in sorted(good.items(), key=lambda kv: (not is_demo(kv[1]), kv[0]) if demo else kv[0]):
+        if is_demo(src) and not demo:
+            continue
+        missing = sorted(dict.fromkeys(n for _, n in src.missing_secrets(env)))
+        if missing:
+            out.skipped.append(f"{name} skipped: {', '.join(missing)} not set")
+        elif src.render == "browser" and not _has_browser():
+            out.skipped.append(f"{name} skipped: render: browser needs pip install 'markwatch[browser]'")
+        else:
+            out.chosen.append(name)
+    return out
+
+
+def _has_browser() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("scrapy_playwright") is not None
+
+
+def starter_text(choice: SourceChoice | None = None, *, demo: bool = False) -> str:
+    """STARTER with `[scan] sources` written out as *choice* says (None: the commented default)."""
+    if choice is None:
+        return STARTER
+    lines = []
+    if choice.chosen:
+        lines.append(f"sources = {json.dumps(choice.chosen, ensure_ascii=False)}\n")
+        lines.append("#   by `markwatch init`: the sources whose secrets were set; to add one, set its variables:\n")
+    else:
+        lines.append(SOURCES_LINE)
+        lines.append("#   no usable source yet: set the variables below, then list the sources here\n")
+    lines += [f"#   {s}\n" for s in choice.skipped]
+    lines += [f"#   broken source file: {b}\n" for b in choice.broken]
+    if not demo:
+        lines.append(
+            "#   the demo world's sources (demo-…) only with `markwatch init --demo` or `markwatch scan --demo`\n"
+        )
+    text = STARTER
+    if demo:
+        from markwatch.demo.world import DEMO_CONFIG
+
+        marks = DEMO_CONFIG.parent / "marks.yaml"
+        text = text.replace('# path = "marks.yaml"', f"path = {json.dumps(str(marks))}", 1)
+        text = text.replace("# loopback = false", "loopback = true  ", 1)
+    return text.replace(SOURCES_LINE, "".join(lines), 1)
