@@ -85,3 +85,16 @@ def test_real_shipped_sources_use_https():
         assert src.base_url.startswith("https://"), (name, src.base_url)
         for url in (src.pages.url, src.token.url if src.token else "", src.lookup.url if src.lookup else ""):
             assert not url or url.startswith(("{base}", "https://")), (name, url)
+
+
+def test_a_config_listing_no_sources_never_scans_the_demo_worlds(tmp_path, monkeypatch):
+    from markwatch.services.scan import resolve_sources
+
+    for name in SECRET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "markwatch.toml").write_text("[scan]\n", encoding="utf-8")
+    names = {s.name for s in resolve_sources(load_settings(tmp_path / "markwatch.toml"))}
+    assert names, "the keyless real sources are scanned"
+    assert not {n for n in names if n.startswith("demo-")}
+    assert {n for n in available_sources() if n.startswith("demo-")}, "the demo world's sources exist to be left out"

@@ -85,8 +85,11 @@ def resolve_sources(settings: Settings, names: list[str] | None = None) -> list[
     dirs = [str(d) for d in settings.scan.sources_dirs]
     wanted = list(names or settings.scan.sources)
     if not wanted:
-        # Everything available, less the sources whose `${NAME}` secrets are not set (a paid API not bought).
-        found = {n: s for n, s in available_sources(dirs).items() if not s.missing_secrets()}
+        # Everything available, less the sources whose `${NAME}` secrets are not set (a paid API not bought)
+        # and the demo world's (a real config never scans them unless it lists them, as `markwatch init` writes).
+        from markwatch.services.starter import is_demo
+
+        found = {n: s for n, s in available_sources(dirs).items() if not s.missing_secrets() and not is_demo(s)}
         if not found:
             raise ConfigError(f"{settings.source}: key 'scan.sources': no sources configured or found")
         return list(found.values())
