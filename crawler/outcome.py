@@ -83,10 +83,16 @@ def verdict(stats: dict[str, Any], *, history: Sequence[int] = ()) -> Outcome:
     unreachable = probs.get("unreachable")
     refused = probs.get("refused")
     answered = total - (unreachable["count"] if unreachable else 0)
+    # Why the source was stopped (crawler.failfast.STOPPED): nothing more was sent after it.
+    stopped = str(stats.get("markwatch/stopped", "") or "")
     if unreachable and answered <= 0 and items == 0:
+        if stopped.startswith("site unreachable"):  # names the tries in a row and the host, not "1 of 1"
+            return Outcome("failed", stopped)
         return Outcome("failed", "site unreachable: " + _of("unreachable", unreachable, total))
     if refused and items == 0 and refused["count"] >= answered > 0:
         return Outcome("failed", "refused: " + _of("refused", refused, total))
+    if stopped and items == 0:  # stopped with nothing read (a token refused after its renewal): its own words
+        return Outcome("failed", stopped)
 
     if unreachable:
         reasons.append("unreachable: " + _of("unreachable", unreachable, total))

@@ -83,7 +83,7 @@ def test_site_down_is_failed_not_ok(tmp_path):
         cfg,
         "down",
         "failed",
-        r"site unreachable: connection refused \(1 of 1 requests\)",
+        r"site unreachable: connection refused \(\d+ tries in a row, 127\.0\.0\.1:\d+\)",
         run_status="failed",
     )
 

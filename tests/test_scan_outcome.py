@@ -83,3 +83,18 @@ def test_worst_state():
     assert worst(["ok", "degraded", "ok"]) == "degraded"
     assert worst(["failed", "ok"]) == "failed"
     assert worst([]) == "failed"
+
+
+def test_a_source_stopped_as_unreachable_says_its_tries_and_host():
+    s = _stats(**{FINAL_REQUESTS: 1})
+    health.note(s, "unreachable", "connection refused")
+    s.set_value("markwatch/stopped", "site unreachable: connection refused (3 tries in a row, 127.0.0.1:9)")
+    out = verdict(s.get_stats())
+    assert (out.state, out.reason) == ("failed", "site unreachable: connection refused (3 tries in a row, 127.0.0.1:9)")
+
+
+def test_a_source_stopped_by_a_refusal_with_nothing_read_is_failed():
+    s = _stats(**{FINAL_REQUESTS: 3})  # a token granted twice, one search refused after the renewal
+    health.note(s, "refused", "HTTP 401")
+    s.set_value("markwatch/stopped", "refused: HTTP 401")
+    assert verdict(s.get_stats()).state == "failed"

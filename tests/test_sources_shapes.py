@@ -216,7 +216,7 @@ def test_dead_host_fails_fast_with_one_log_line(tmp_path):
 def test_a_token_refused_after_renewal_stops_with_the_challenge_quoted(tmp_path):
     with PlatformServer(token_life=-60) as srv:  # every token the API hands out is already expired there
         p, src, _ = run(tmp_path, srv.url, "oauth-goods", OAUTH)
-        assert src["state"] != "ok" and src["items"] == 0 and "HTTP 401" in src["reason"], src
+        assert src["state"] == "failed" and src["items"] == 0 and "HTTP 401" in src["reason"], src
         assert 'WWW-Authenticate: Bearer realm="api", error="invalid_token"' in src["reason"], src["reason"]
         searches = [e for e in srv.log if e["api"] == "oauth"]
         grants = [e for e in srv.log if e["api"] == "token"]
