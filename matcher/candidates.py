@@ -78,6 +78,19 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
     return {"pinyin": wholes, "mixed": tuple(sorted(mixed))}
 
 
+def chinese_aliases(mark: Mark) -> list[str]:
+    """The mark's aliases written in Chinese characters (a registered short name, another script's
+    spelling: 国电投, 滴滴, 南门涮肉), other than the mark itself: each is screened as a form of its own.
+    Latin aliases are read through the Latin skeleton instead (MarkPlan.aliases)."""
+    own = fold(mark.name)
+    out: list[str] = []
+    for a in mark.aliases:
+        f = fold(a).replace(" ", "")
+        if f and f != own and f not in out and sum(is_han(c) for c in f) >= 2 and all(is_han(c) for c in f):
+            out.append(a)
+    return out
+
+
 def has_latin(folded: str) -> bool:
     return _HAS_LATIN.search(folded) is not None
 
@@ -102,6 +115,12 @@ class MarkPlan:
     groups: frozenset[str] = frozenset()  # 区分表 similar groups of the registration (judge side)
     coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
     registered: str | None = None  # ISO date of the mark's first registration (judge: prior use)
+    alias_of: str = ""  # for a Chinese alias screened as a form of its own (国电投): the mark's name
+
+    @property
+    def name(self) -> str:
+        """The protected mark a hit names: the mark itself, also when this plan screens its alias."""
+        return self.alias_of or self.mark.name
 
     @property
     def has_field(self) -> bool:
@@ -109,9 +128,14 @@ class MarkPlan:
         return bool(self.classes or self.groups or self.industries)
 
     @classmethod
-    def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
+    def of(cls, mark: Mark, common_word: bool, alias: str | None = None) -> MarkPlan:
         """*common_word* is the dictionary's view; the mark's `ordinary_word`, when set, overrides
-        it and the trade-name count."""
+        it and the trade-name count. *alias*: plan a Chinese alias of the mark (国电投 for 国家电投,
+        滴滴 for 嘀嘀) as a form of its own, judged like the mark and reported under its name."""
+        alias_of = ""
+        if alias is not None:
+            alias_of = mark.name
+            mark = mark.model_copy(update={"name": alias, "aliases": []})
         ordinary = mark.ordinary_word
         widely_used = trade_word_counts().get(fold(mark.name), 0) >= WIDELY_USED
         return cls(
@@ -130,6 +154,7 @@ class MarkPlan:
             groups=frozenset(mark.groups),
             coexist={c.uscc: c.reason for c in mark.coexist},
             registered=mark.registration_date.isoformat() if mark.registration_date else None,
+            alias_of=alias_of,
             **pinyin_forms(fold(mark.name)),
         )
 

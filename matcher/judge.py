@@ -17,7 +17,7 @@ from matcher.exclude import excluded
 from matcher.fields import subject_field
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, lookalikes, regions
-from matcher.types import Hit, NameParts, Subject
+from matcher.types import Hit, NameParts, Reason, Subject
 from matcher.words import reads_as_other_word
 
 from . import context
@@ -667,9 +667,19 @@ def judge(
     best, (score, notes) = chosen
     span = ctx.traced.span(best.start, best.end)
     reasons = build_reasons(info.mark, ctx.traced, best, notes, ctx.original)
+    if info.alias_of:
+        a = info.mark.name
+        reasons.insert(
+            0,
+            Reason(
+                "chinese_alias",
+                f"“{a}”是“{info.alias_of}”的别称（商标档案所列）",
+                f"{a} is an alias of {info.alias_of} listed in the marks file",
+            ),
+        )
     prob = probability(round(min(score, 1.0), 4), _evidence(notes))
     return Hit(
-        mark=info.mark.name,
+        mark=info.name,
         owner=info.mark.owner,
         score=round(min(score, 1.0), 4),
         probability=prob,

@@ -83,7 +83,7 @@ def _subject(case: dict) -> Subject:
         industry=case.get("industry"),
         classes=tuple(int(c) for c in case.get("classes") or ()),
         groups=tuple(str(g).zfill(4) for g in groups),
-        founded=case.get("founded") or case.get("founded_approx"),
+        founded=case.get("founded"),
         announced=case.get("announced"),
         applicant=case.get("applicant"),
     )
