@@ -78,16 +78,29 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
     return {"pinyin": wholes, "mixed": tuple(sorted(mixed))}
 
 
-def chinese_aliases(mark: Mark) -> list[str]:
-    """The mark's aliases written in Chinese characters (a registered short name, another script's
-    spelling: 国电投, 滴滴, 南门涮肉), other than the mark itself: each is screened as a form of its own.
-    Latin aliases are read through the Latin skeleton instead (MarkPlan.aliases)."""
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_aliases(mark: Mark) -> list[tuple[str, str]]:
+    """Other forms of the mark in Chinese characters, each screened as a form of its own, with why:
+    ``alias``, an alias written in characters (a registered short name, another script's spelling:
+    国电投, 滴滴, 南门涮肉); ``numerals``, the mark's Arabic digits written as Chinese numerals
+    (际华三五一五 for 际华3515). Latin aliases are read through the Latin skeleton (MarkPlan.aliases)."""
     own = fold(mark.name)
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
+    seen = {own}
+
+    def add(form: str, why: str) -> None:
+        f = fold(form).replace(" ", "")
+        if f not in seen and sum(is_han(c) for c in f) >= 2 and all(is_han(c) for c in f):
+            seen.add(f)
+            out.append((form, why))
+
     for a in mark.aliases:
-        f = fold(a).replace(" ", "")
-        if f and f != own and f not in out and sum(is_han(c) for c in f) >= 2 and all(is_han(c) for c in f):
-            out.append(a)
+        add(a, "alias")
+    for name in (mark.name, *mark.aliases):
+        if any(c.isascii() and c.isdigit() for c in name) and any(is_han(c) for c in fold(name)):
+            add("".join(_CN_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in name), "numerals")
     return out
 
 
@@ -116,6 +129,7 @@ class MarkPlan:
     coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
     registered: str | None = None  # ISO date of the mark's first registration (judge: prior use)
     alias_of: str = ""  # for a Chinese alias screened as a form of its own (国电投): the mark's name
+    alias_kind: str = ""  # why that form is the mark's: alias (the marks file lists it) or numerals
 
     @property
     def name(self) -> str:
@@ -128,7 +142,7 @@ class MarkPlan:
         return bool(self.classes or self.groups or self.industries)
 
     @classmethod
-    def of(cls, mark: Mark, common_word: bool, alias: str | None = None) -> MarkPlan:
+    def of(cls, mark: Mark, common_word: bool, alias: str | None = None, alias_kind: str = "alias") -> MarkPlan:
         """*common_word* is the dictionary's view; the mark's `ordinary_word`, when set, overrides
         it and the trade-name count. *alias*: plan a Chinese alias of the mark (国电投 for 国家电投,
         滴滴 for 嘀嘀) as a form of its own, judged like the mark and reported under its name."""
@@ -155,6 +169,7 @@ class MarkPlan:
             coexist={c.uscc: c.reason for c in mark.coexist},
             registered=mark.registration_date.isoformat() if mark.registration_date else None,
             alias_of=alias_of,
+            alias_kind=alias_kind if alias_of else "",
             **pinyin_forms(fold(mark.name)),
         )
 

@@ -669,14 +669,19 @@ def judge(
     reasons = build_reasons(info.mark, ctx.traced, best, notes, ctx.original)
     if info.alias_of:
         a = info.mark.name
-        reasons.insert(
-            0,
-            Reason(
+        if info.alias_kind == "numerals":
+            said = Reason(
+                "numeral_form",
+                f"“{a}”是“{info.alias_of}”的数字用汉字写成的形式",
+                f"{a} is {info.alias_of} with its digits written as Chinese numerals",
+            )
+        else:
+            said = Reason(
                 "chinese_alias",
                 f"“{a}”是“{info.alias_of}”的别称（商标档案所列）",
                 f"{a} is an alias of {info.alias_of} listed in the marks file",
-            ),
-        )
+            )
+        reasons.insert(0, said)
     prob = probability(round(min(score, 1.0), 4), _evidence(notes))
     return Hit(
         mark=info.name,

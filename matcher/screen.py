@@ -82,12 +82,14 @@ class Matcher:
         self.threshold = threshold
         self.mode = mode
         aliases = [(m, a) for m in self.marks for a in candidates.chinese_aliases(m)]
-        self.segmenter = Segmenter([fold(m.name) for m in self.marks] + [fold(a) for _, a in aliases])
+        self.segmenter = Segmenter([fold(m.name) for m in self.marks] + [fold(a) for _, (a, _) in aliases])
         self.sound = phonetic.SoundCodes()
         self.sound.build()
         self.info = [MarkPlan.of(m, self.segmenter.is_common_word(fold(m.name))) for m in self.marks]
         # A Chinese alias (国电投 for 国家电投) is screened as a form of its own, reported under the mark.
-        self.info += [MarkPlan.of(m, self.segmenter.is_common_word(fold(a)), alias=a) for m, a in aliases]
+        self.info += [
+            MarkPlan.of(m, self.segmenter.is_common_word(fold(a)), alias=a, alias_kind=why) for m, (a, why) in aliases
+        ]
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
         self._aligner = aligner([info.folded for info in self.info])
