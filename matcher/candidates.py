@@ -330,7 +330,8 @@ class CandidateIndex:
 def in_field(scanned: Found | None, plans: Sequence[MarkPlan], folded: str, category: str = "") -> set[int]:
     """The marks worth aligning, given what a scan found: sound confuses only among
     the same goods, so a sound-alike is kept only when the text names the mark's
-    field (or, with one character kept, names no field at all).
+    field (or, with one character kept, names no field at all, or the marks file
+    states no field of the mark: then it cannot be placed outside it).
 
     Every scan at 10,000 marks and a third at 1,000 raise some sound-alike, so this
     runs for most texts: plain loops, and the field's words looked for only in
@@ -355,6 +356,7 @@ def in_field(scanned: Found | None, plans: Sequence[MarkPlan], folded: str, cate
         plan = plans[i]
         if (
             not classes
+            or not plan.has_field
             or not classes.isdisjoint(plan.classes)
             or (plan.industries and any(w in field for w in plan.industries))
         ):
