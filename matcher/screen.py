@@ -314,7 +314,17 @@ def _is_graded(hit: Hit) -> bool:
     return any(r.code in GRADED_CODES for r in hit.reasons)
 
 
-GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word", "latin_run_on"})
+GRADED_CODES = frozenset(
+    {
+        "first_char_changed",
+        "two_char_changed",
+        "other_field_sound",
+        "inside_word",
+        "latin_run_on",
+        "truncated",
+        "char_deleted",
+    }
+)
 
 
 def _alignment_dict(a: Alignment) -> dict:
