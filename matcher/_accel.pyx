@@ -346,6 +346,7 @@ cdef class CandidateIndex:
     cdef object field_plans
     cdef vector[uint64_t] class_mask
     cdef vector[unsigned char] field_python
+    cdef vector[unsigned char] unplaced
     # context.classes_in's words (plan.class_words), each to its classes as bits (-1: a class
     # outside 0..62, for which in_field asks Python), and the longest one's length
     cdef WordFreq class_words
@@ -534,7 +535,9 @@ cdef class CandidateIndex:
         cdef bint odd
         self.class_mask.assign(len(plans), 0)
         self.field_python.assign(len(plans), 0)
+        self.unplaced.assign(len(plans), 0)
         for i, plan in enumerate(plans):
+            self.unplaced[i] = not plan.has_field
             m = 0
             odd = bool(plan.industries)
             for c in plan.classes:
@@ -649,7 +652,7 @@ cdef class CandidateIndex:
                 kept.push_back(i)
         for k in range(homophone.size()):
             i = homophone[k]
-            if no_classes or mask & self.class_mask[i]:
+            if no_classes or mask & self.class_mask[i] or self.unplaced[i]:
                 pass
             elif text_odd or self.field_python[i]:
                 plan = plans[i]

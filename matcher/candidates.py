@@ -78,6 +78,32 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
     return {"pinyin": wholes, "mixed": tuple(sorted(mixed))}
 
 
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_aliases(mark: Mark) -> list[tuple[str, str]]:
+    """Other forms of the mark in Chinese characters, each screened as a form of its own, with why:
+    ``alias``, an alias written in characters (a registered short name, another script's spelling:
+    国电投, 滴滴, 南门涮肉); ``numerals``, the mark's Arabic digits written as Chinese numerals
+    (际华三五一五 for 际华3515). Latin aliases are read through the Latin skeleton (MarkPlan.aliases)."""
+    own = fold(mark.name)
+    out: list[tuple[str, str]] = []
+    seen = {own}
+
+    def add(form: str, why: str) -> None:
+        f = fold(form).replace(" ", "")
+        if f not in seen and sum(is_han(c) for c in f) >= 2 and all(is_han(c) for c in f):
+            seen.add(f)
+            out.append((form, why))
+
+    for a in mark.aliases:
+        add(a, "alias")
+    for name in (mark.name, *mark.aliases):
+        if any(c.isascii() and c.isdigit() for c in name) and any(is_han(c) for c in fold(name)):
+            add("".join(_CN_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in name), "numerals")
+    return out
+
+
 def has_latin(folded: str) -> bool:
     return _HAS_LATIN.search(folded) is not None
 
@@ -102,6 +128,13 @@ class MarkPlan:
     groups: frozenset[str] = frozenset()  # 区分表 similar groups of the registration (judge side)
     coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
     registered: str | None = None  # ISO date of the mark's first registration (judge: prior use)
+    alias_of: str = ""  # for a Chinese alias screened as a form of its own (国电投): the mark's name
+    alias_kind: str = ""  # why that form is the mark's: alias (the marks file lists it) or numerals
+
+    @property
+    def name(self) -> str:
+        """The protected mark a hit names: the mark itself, also when this plan screens its alias."""
+        return self.alias_of or self.mark.name
 
     @property
     def has_field(self) -> bool:
@@ -109,9 +142,14 @@ class MarkPlan:
         return bool(self.classes or self.groups or self.industries)
 
     @classmethod
-    def of(cls, mark: Mark, common_word: bool) -> MarkPlan:
+    def of(cls, mark: Mark, common_word: bool, alias: str | None = None, alias_kind: str = "alias") -> MarkPlan:
         """*common_word* is the dictionary's view; the mark's `ordinary_word`, when set, overrides
-        it and the trade-name count."""
+        it and the trade-name count. *alias*: plan a Chinese alias of the mark (国电投 for 国家电投,
+        滴滴 for 嘀嘀) as a form of its own, judged like the mark and reported under its name."""
+        alias_of = ""
+        if alias is not None:
+            alias_of = mark.name
+            mark = mark.model_copy(update={"name": alias, "aliases": []})
         ordinary = mark.ordinary_word
         widely_used = trade_word_counts().get(fold(mark.name), 0) >= WIDELY_USED
         return cls(
@@ -130,6 +168,8 @@ class MarkPlan:
             groups=frozenset(mark.groups),
             coexist={c.uscc: c.reason for c in mark.coexist},
             registered=mark.registration_date.isoformat() if mark.registration_date else None,
+            alias_of=alias_of,
+            alias_kind=alias_kind if alias_of else "",
             **pinyin_forms(fold(mark.name)),
         )
 
@@ -290,7 +330,8 @@ class CandidateIndex:
 def in_field(scanned: Found | None, plans: Sequence[MarkPlan], folded: str, category: str = "") -> set[int]:
     """The marks worth aligning, given what a scan found: sound confuses only among
     the same goods, so a sound-alike is kept only when the text names the mark's
-    field (or, with one character kept, names no field at all).
+    field (or, with one character kept, names no field at all, or the marks file
+    states no field of the mark: then it cannot be placed outside it).
 
     Every scan at 10,000 marks and a third at 1,000 raise some sound-alike, so this
     runs for most texts: plain loops, and the field's words looked for only in
@@ -315,6 +356,7 @@ def in_field(scanned: Found | None, plans: Sequence[MarkPlan], folded: str, cate
         plan = plans[i]
         if (
             not classes
+            or not plan.has_field
             or not classes.isdisjoint(plan.classes)
             or (plan.industries and any(w in field for w in plan.industries))
         ):

@@ -17,8 +17,8 @@ from matcher.exclude import excluded
 from matcher.fields import subject_field
 from matcher.notes import Note, NoteKind
 from matcher.resources import enterprise_words, lookalikes, regions
-from matcher.types import Hit, NameParts, Subject
-from matcher.words import reads_as_other_word
+from matcher.types import Hit, NameParts, Reason, Subject
+from matcher.words import ORDINARY_ZIPF, reads_as_other_word, word_zipf
 
 from . import context
 from .align import Alignment, relation
@@ -192,7 +192,7 @@ def _relevant(info: MarkPlan, ctx: Context) -> bool:
 Verdict = tuple[float, list[Note]] | str
 """What _weigh makes of an alignment: a score and notes, or the name of the rule that dropped it."""
 
-GRADED_EDITS = ("first_char", "two_char", "latin_run_on")
+GRADED_EDITS = ("first_char", "two_char", "latin_run_on", "truncation", "deletion")
 """Alignments CNIPA practice would not call similar (graded_alignments), kept as weak evidence."""
 PRIOR_USE_FACTOR = 0.55
 """An enterprise founded before the mark was registered: its score falls below the default
@@ -200,6 +200,9 @@ threshold, so it is shown in `review` mode with the prior_use_possible reason, n
 GRADED_CAP = 0.55
 """The highest score graded evidence reaches (below the default threshold 0.6): whether it
 becomes an alert is the threshold's decision (the `review` mode)."""
+
+
+_SHORTENED_OR_CHANGED = ("first_char", "two_char", "truncation", "deletion")
 
 
 def _graded(score: float, notes: list[Note], why: str, factor: float) -> tuple[float, list[Note]]:
@@ -216,8 +219,10 @@ def graded_alignments(mark: str, folded: str, limit: int = 2) -> list[Alignment]
     Windows are found from the mark's own bigrams (str.find, in C), so a name that shares
     none costs a few lookups. Scores stay at or under GRADED_CAP."""
     n = len(mark)
-    if n < 3 or len(folded) < n:
+    if n < 3:
         return []
+    if len(folded) < n:
+        return sorted(_shortened(mark, folded), key=lambda a: (-a.similarity, a.start))[:limit]
     starts: set[int] = set()
     for k in range(1, n - 1):
         pair = mark[k : k + 2]
@@ -250,8 +255,35 @@ def graded_alignments(mark: str, folded: str, limit: int = 2) -> list[Alignment]
             continue  # a plain alignment (align() found it) or too little of the mark left
         sim = sum(wt * r[0] for wt, r in zip(weights, rels, strict=True)) / total * factor
         found.append(Alignment(i, i + n, round(min(sim, GRADED_CAP), 4), kinds, edit, w))
+    if mark not in folded:
+        found.extend(_shortened(mark, folded))
     found.sort(key=lambda a: (-a.similarity, a.start))
     return found[:limit]
+
+
+def _shortened(mark: str, folded: str) -> list[Alignment]:
+    """The mark cut short (特仑 for 特仑苏, 蜜雪 for 蜜雪冰城: its first half or more, not going on with
+    the mark's next character) or with one character after the first left out (营养线 for 营养快线,
+    marks of four or more). Similarity: the share of the mark kept, times 0.8, at most GRADED_CAP."""
+    n = len(mark)
+    out = []
+    for keep in range(n - 1, max(2, (n + 1) // 2) - 1, -1):
+        head = mark[:keep]
+        at = folded.find(head)
+        while at >= 0:
+            if folded[at + keep : at + keep + 1] != mark[keep]:
+                sim = round(min(keep / n * 0.8, GRADED_CAP), 4)
+                out.append(Alignment(at, at + keep, sim, ("same",) * keep, "truncation", head))
+                break
+            at = folded.find(head, at + 1)
+    if n >= 4:
+        for k in range(1, n - 1):
+            short = mark[:k] + mark[k + 1 :]
+            at = folded.find(short)
+            if at >= 0:
+                sim = round(min((n - 1) / n * 0.8, GRADED_CAP), 4)
+                out.append(Alignment(at, at + n - 1, sim, ("same",) * (n - 1), "deletion", short))
+    return out
 
 
 def _weak_positions(mark: str, al: Alignment) -> tuple[int, ...]:
@@ -306,11 +338,13 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         return "in_region"
     if not exact and not latin and window in regions():
         return "place_name"
-    if al.edit == "first_char" or al.edit == "two_char":
+    if al.edit in _SHORTENED_OR_CHANGED:
         # What is left of the mark must still point to it: not a place (云南 of 云南白药)
-        # nor a word of its own (师傅 of 康师傅, 农夫 of 农夫山泉).
+        # nor a word of its own (师傅 of 康师傅, 农夫 of 农夫山泉, 营养 of 营养快线).
         rest = "".join(c for c, k in zip(window, al.kinds, strict=True) if k != "diff")
         if rest in regions() or ctx.segmenter.dictionary_freq(rest) >= 100:
+            return "graded_rest_is_a_word"
+        if al.edit in ("truncation", "deletion") and word_zipf().get(rest, 0.0) >= ORDINARY_ZIPF:
             return "graded_rest_is_a_word"
     relevant = _relevant(info, ctx)
     # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
@@ -327,9 +361,9 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         return "descriptive_use"
 
     # Industry: well-known marks reach across classes, ordinary marks do not. A mark whose
-    # field the marks file does not state cannot be placed outside it: the subject's field
-    # says nothing either way (a well-known one reaches every field anyway).
-    known = bool(ctx.classes) and (info.has_field or mark.well_known)
+    # field the marks file does not state cannot be placed outside it, well known or not: the
+    # subject's field says nothing either way (an exact copy of a well-known one is kept anyway).
+    known = bool(ctx.classes) and info.has_field
     # A variant that is an everyday word (卫衣 for 卫龙, 美白 for 美的: wordfreq, matcher/words.py) is that word.
     other_word = not exact and not latin and reads_as_other_word(window, info.folded)
     own_meaning = other_word or (not exact and not latin and ctx.segmenter.is_common_word(window, 100))
@@ -339,7 +373,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     short_edit = len(info.folded) == 2 and al.edit in ("reorder", "insertion")
     weak: str | None = "other_field_sound" if not relevant and sound_only else None
     if known and not relevant:
-        if al.edit == "first_char" or al.edit == "two_char":
+        if al.edit in _SHORTENED_OR_CHANGED:
             return "graded_other_field"  # weak evidence needs the goods to lean on
         if not mark.well_known:
             return "ordinary_mark_other_field"
@@ -667,9 +701,24 @@ def judge(
     best, (score, notes) = chosen
     span = ctx.traced.span(best.start, best.end)
     reasons = build_reasons(info.mark, ctx.traced, best, notes, ctx.original)
+    if info.alias_of:
+        a = info.mark.name
+        if info.alias_kind == "numerals":
+            said = Reason(
+                "numeral_form",
+                f"“{a}”是“{info.alias_of}”的数字用汉字写成的形式",
+                f"{a} is {info.alias_of} with its digits written as Chinese numerals",
+            )
+        else:
+            said = Reason(
+                "chinese_alias",
+                f"“{a}”是“{info.alias_of}”的别称（商标档案所列）",
+                f"{a} is an alias of {info.alias_of} listed in the marks file",
+            )
+        reasons.insert(0, said)
     prob = probability(round(min(score, 1.0), 4), _evidence(notes))
     return Hit(
-        mark=info.mark.name,
+        mark=info.name,
         owner=info.mark.owner,
         score=round(min(score, 1.0), 4),
         probability=prob,

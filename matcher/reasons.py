@@ -211,10 +211,19 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
     shown = al.window
 
     whys = set(traced.why[al.start : al.end])
+    whole = al.window == fold(m)  # the window reads as the mark itself, not a variant or part of it
     if "traditional" in whys:
-        out.append(Reason("traditional", f"{raw} 是“{m}”的繁体写法", f"{raw} is {m} written in traditional characters"))
+        if whole:
+            zh, en = f"{raw} 是“{m}”的繁体写法", f"{raw} is {m} written in traditional characters"
+        else:
+            zh, en = f"{raw} 用繁体字书写（即 {shown}）", f"{raw} is written in traditional characters ({shown})"
+        out.append(Reason("traditional", zh, en))
     if "variant" in whys:
-        out.append(Reason("variant", f"{raw} 使用了“{m}”的异体字", f"{raw} writes {m} with variant characters"))
+        if whole:
+            zh, en = f"{raw} 使用了“{m}”的异体字", f"{raw} writes {m} with variant characters"
+        else:
+            zh, en = f"{raw} 使用了异体字（即 {shown}）", f"{raw} is written with variant characters ({shown})"
+        out.append(Reason("variant", zh, en))
     if "numeral" in whys:
         out.append(Reason("numeral", f"{raw} 用大写数字写“{m}”", f"{raw} writes {m} with financial numerals"))
     if "digit" in whys:
@@ -312,6 +321,23 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 )
             )
             out.extend(_likeness(m, fold(m), rest, al.kinds))
+    elif al.edit == "truncation":
+        out.append(
+            Reason(
+                "truncated",
+                f"{shown} 是“{m}”的前 {len(shown)} 个字（截去其余）；列出供复核",
+                f"{shown} is the first {len(shown)} characters of {m} (the rest cut off): listed for review",
+            )
+        )
+    elif al.edit == "deletion":
+        gone = next(c for k, c in enumerate(fold(m)) if fold(m)[:k] + fold(m)[k + 1 :] == al.window)
+        out.append(
+            Reason(
+                "char_deleted",
+                f"{shown} 是“{m}”省去“{gone}”字；列出供复核",
+                f"{shown} is {m} with {gone} left out: listed for review",
+            )
+        )
     else:
         out.extend(_likeness(m, fold(m), shown, al.kinds))
         if al.edit == "swap":

@@ -81,10 +81,15 @@ class Matcher:
         self.marks = list(marks)
         self.threshold = threshold
         self.mode = mode
-        self.segmenter = Segmenter([fold(m.name) for m in self.marks])
+        aliases = [(m, a) for m in self.marks for a in candidates.chinese_aliases(m)]
+        self.segmenter = Segmenter([fold(m.name) for m in self.marks] + [fold(a) for _, (a, _) in aliases])
         self.sound = phonetic.SoundCodes()
         self.sound.build()
         self.info = [MarkPlan.of(m, self.segmenter.is_common_word(fold(m.name))) for m in self.marks]
+        # A Chinese alias (国电投 for 国家电投) is screened as a form of its own, reported under the mark.
+        self.info += [
+            MarkPlan.of(m, self.segmenter.is_common_word(fold(a)), alias=a, alias_kind=why) for m, (a, why) in aliases
+        ]
         self.plan = IndexPlan.build(self.info, self.sound)
         self.index = CandidateIndex(self.plan)
         self._aligner = aligner([info.folded for info in self.info])
@@ -129,7 +134,7 @@ class Matcher:
         that kept or dropped each (`markwatch match --explain`)."""
         out: dict[int, dict] = {}
         self._screen(subject, out)
-        return [out[i] for i in sorted(out, key=lambda i: self.info[i].mark.name)]
+        return [out[i] for i in sorted(out, key=lambda i: (self.info[i].name, self.info[i].mark.name))]
 
     def _trademark_candidates(self, folded: str, subject: Subject) -> list[int]:
         """The candidate stage for a trademark application: its field is its own classes and
@@ -143,7 +148,9 @@ class Matcher:
         out = set(strong)
         for i in (by_homophone | by_sound) - strong:
             plan = self.info[i]
-            if (not classes and i in by_homophone) or not classes.isdisjoint(plan.classes) or groups & plan.groups:
+            # a mark whose marks file states no field cannot be placed outside the application's goods
+            unplaced = not classes or not plan.has_field
+            if (unplaced and i in by_homophone) or not classes.isdisjoint(plan.classes) or groups & plan.groups:
                 out.add(i)
         return sorted(out)
 
@@ -151,13 +158,15 @@ class Matcher:
         """A record for every mark the candidate stage raised: those it kept, and those its
         field filter dropped (a sound-alike or weak look-alike where the text names no field of the mark)."""
         for i in cands:
-            explain[i] = {"mark": self.info[i].mark.name, "stage": "aligned", "rule": "", "alignments": []}
+            explain[i] = {"mark": self.info[i].name, "stage": "aligned", "rule": "", "alignments": []}
+            if self.info[i].alias_of:
+                explain[i]["alias"] = self.info[i].mark.name
         scanned = self.index.scan(folded)
         if scanned is None:
             return
         for i in set().union(*scanned) - set(cands):
             explain[i] = {
-                "mark": self.info[i].mark.name,
+                "mark": self.info[i].name,
                 "stage": "candidates",
                 "rule": "sound_or_weak_lookalike_outside_field",
                 "alignments": [],
@@ -278,9 +287,18 @@ class Matcher:
                 if hit is not None:
                     record["score"] = hit.score
         if len(hits) > 1:
-            hits = _drop_overshadowed(hits)
+            hits = _drop_overshadowed(_best_per_mark(hits))
         hits.sort(key=lambda h: -h.score)
         return hits
+
+
+def _best_per_mark(hits: list[Hit]) -> list[Hit]:
+    """One hit per mark: the mark and its Chinese aliases are screened apart, the best of them is kept."""
+    best: dict[str, Hit] = {}
+    for h in hits:
+        if h.mark not in best or h.score > best[h.mark].score:
+            best[h.mark] = h
+    return hits if len(best) == len(hits) else [h for h in hits if best[h.mark] is h]
 
 
 def _drop_overshadowed(hits: list[Hit]) -> list[Hit]:
@@ -296,7 +314,17 @@ def _is_graded(hit: Hit) -> bool:
     return any(r.code in GRADED_CODES for r in hit.reasons)
 
 
-GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word", "latin_run_on"})
+GRADED_CODES = frozenset(
+    {
+        "first_char_changed",
+        "two_char_changed",
+        "other_field_sound",
+        "inside_word",
+        "latin_run_on",
+        "truncated",
+        "char_deleted",
+    }
+)
 
 
 def _alignment_dict(a: Alignment) -> dict:

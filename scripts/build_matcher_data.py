@@ -72,9 +72,18 @@ def char_map() -> dict[str, tuple[str, str]]:
     for c, f in nums.items():
         if "kPrimaryNumeric" in f and c in gbset:
             primary.setdefault(f["kPrimaryNumeric"], c)
+    from pypinyin import Style, lazy_pinyin
+
     for c, f in nums.items():
         v = f.get("kAccountingNumeric")
-        if v and v in primary and primary[v] != c:
+        # Only a character read as the numeral (壹 yī, 伍 wǔ, 拾 shí): 陆 (lù), 参 (cān) and 陌 (mò) are
+        # characters of their own in names (陆地港, 参元堂); their numeral use is a homophone at most.
+        if (
+            v
+            and v in primary
+            and primary[v] != c
+            and lazy_pinyin(c, style=Style.TONE3) == lazy_pinyin(primary[v], style=Style.TONE3)
+        ):
             mapping[c] = (primary[v], "numeral")
 
     # Traditional → simplified, one character at a time.

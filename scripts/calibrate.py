@@ -45,7 +45,17 @@ from matcher.calibration import FIELD, GRADED, GROUPS, NO_FIELD, TABLE_PATH, Cal
 from matcher.marksfile import load_marks  # noqa: E402
 
 BINS = (0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
-GRADED_CODES = frozenset({"first_char_changed", "two_char_changed", "other_field_sound", "inside_word", "latin_run_on"})
+GRADED_CODES = frozenset(
+    {
+        "first_char_changed",
+        "two_char_changed",
+        "other_field_sound",
+        "inside_word",
+        "latin_run_on",
+        "truncated",
+        "char_deleted",
+    }
+)
 CORPUS = ROOT / "tests/data/real_cases/cases.jsonl"
 
 Point = tuple[float, int, str]  # score, right (1) or not, evidence group

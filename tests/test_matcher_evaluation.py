@@ -41,3 +41,22 @@ def test_matcher_beats_both_naive_baselines(report):
     for key in ("baseline_substring", "baseline_partial_ratio_66"):
         b = report[key]
         assert m["recall"] > b["recall"] and m["false_positive_rate"] < b["false_positive_rate"], key
+
+
+def test_lawful_rows_are_reported_by_outcome() -> None:
+    """A corpus row's `outcome` (prior_use, coexistence…) gets its own false-alarm rate, so a reader
+    sees why look-alikes are lawful and which of those reasons the matcher cannot see."""
+    from markwatch.services.evaluate import score
+
+    cases = [
+        {"text": "a", "expected": None, "outcome": "prior_use"},
+        {"text": "b", "expected": None, "outcome": "prior_use"},
+        {"text": "c", "expected": None, "outcome": "coexistence"},
+        {"text": "d", "expected": "M", "outcome": "infringing"},
+    ]
+    flagged = {"a": "M", "d": "M"}
+    r = score(cases, lambda c: flagged.get(c["text"]))
+    assert r["outcomes"]["prior_use"] == {"n": 2, "false_alarms": 1, "false_positive_rate": 0.5}
+    assert r["outcomes"]["coexistence"]["false_positive_rate"] == 0.0
+    assert r["outcomes"]["infringing"]["recall"] == 1.0
+    assert r["false_alarms"][0]["outcome"] == "prior_use"

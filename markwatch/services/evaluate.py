@@ -83,7 +83,7 @@ def _subject(case: dict) -> Subject:
         industry=case.get("industry"),
         classes=tuple(int(c) for c in case.get("classes") or ()),
         groups=tuple(str(g).zfill(4) for g in groups),
-        founded=case.get("founded") or case.get("founded_approx"),
+        founded=case.get("founded"),
         announced=case.get("announced"),
         applicant=case.get("applicant"),
     )
@@ -144,12 +144,15 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
     tp = fp = fn = tn = wrong = 0
     per_cat: dict[str, Counter] = defaultdict(Counter)
     per_kind: dict[str, Counter] = defaultdict(Counter)
+    per_outcome: dict[str, Counter] = defaultdict(Counter)  # the corpus's `outcome` (prior_use, coexistence…)
     misses, false_alarms = [], []
     for case in cases:
         exp = case.get("expected")
         got = predict(case)
         cat = case.get("category", "?")
-        groups = (per_cat[cat], per_kind[case.get("kind", "enterprise")])
+        groups: tuple[Counter, ...] = (per_cat[cat], per_kind[case.get("kind", "enterprise")])
+        if isinstance(case.get("outcome"), str):
+            groups += (per_outcome[case["outcome"]],)
         for g in groups:
             g["neg" if exp is None else "pos"] += 1
         if exp is None:
@@ -159,7 +162,15 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
                 fp += 1
                 for g in groups:
                     g["flagged"] += 1
-                false_alarms.append({"id": case.get("id"), "text": case["text"], "got": got, "category": cat})
+                false_alarms.append(
+                    {
+                        "id": case.get("id"),
+                        "text": case["text"],
+                        "got": got,
+                        "category": cat,
+                        "outcome": case.get("outcome"),
+                    }
+                )
         elif got == exp:
             tp += 1
             for g in groups:
@@ -183,6 +194,7 @@ def score(cases: Iterable[dict], predict: Predictor) -> dict[str, Any]:
         "false_positive_rate": round(fp / negatives, 4) if negatives else 0.0,
         "categories": {cat: _rates(c) for cat, c in sorted(per_cat.items())},
         "kinds": {kind: _rates(c) for kind, c in sorted(per_kind.items())},
+        "outcomes": {o: _rates(c) for o, c in sorted(per_outcome.items())},
         "misses": misses,
         "false_alarms": false_alarms,
     }
@@ -249,6 +261,15 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for kind in mk:
             kinds.add_row(kind, str(mk[kind]["n"]), fmt(mk[kind]), fmt(k1[kind]), fmt(k2[kind]))
         console.print(kinds)
+    mo = report["matcher"].get("outcomes") or {}
+    if len(mo) > 1:
+        # why a lawful look-alike is lawful (the real-case corpus): which of them the matcher flags
+        outcomes = Table(title="Per outcome (matcher)")
+        for col in ("outcome", "n", "matcher"):
+            outcomes.add_column(col)
+        for o, c in mo.items():
+            outcomes.add_row(o, str(c["n"]), fmt(c))
+        console.print(outcomes)
     r = report["matcher"]
     if r["misses"]:
         t = Table(title=f"Misses ({len(r['misses'])})")
