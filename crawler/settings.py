@@ -78,6 +78,8 @@ MARKWATCH_MAX_PAGES_PER_HOST = 20_000
 MARKWATCH_TRAP_REPEATS = 3
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
+# Requests queued in memory even under JOBDIR: Scrapy's disk queues are not safe against kill -9 (crawler.resume).
+SCHEDULER = "crawler.resume.JournalScheduler"
 
 # validate → normalise → (incremental check) → screen → alert → record; `scrapy crawl` and
 # `markwatch scan` both run exactly these, each timed as a stage (crawler.pipelines.stage).
