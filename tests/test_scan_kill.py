@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-
 from pathlib import Path
 
 import pytest
@@ -76,8 +75,6 @@ def test_a_killed_job_folder_does_not_shadow_the_next_runs_requests(tmp_path, cl
         assert not (tmp_path / "requests.queue").exists()
 
 
-
-
 def _killed_scan(cfg, state, seconds: float) -> bool:
     """Start a scan, SIGKILL it *seconds* after its crawl started; False when it finished first."""
     proc = subprocess.Popen(
@@ -129,7 +126,9 @@ def test_kill_9_at_several_points_then_resume_loses_nothing(tmp_path):
             )
             assert not missing, sorted(missing)[:10]
             assert not extra and len(got) == len(set(got))
-            assert rc == 0 and again["status"] == "ok", [(s["source"], s["state"], s["reason"]) for s in again["sources"]]
+            assert rc == 0 and again["status"] == "ok", [
+                (s["source"], s["state"], s["reason"]) for s in again["sources"]
+            ]
             assert again["resumed"] is journaled  # resumed: the killed run had journaled a detail page
             runs = json.loads(cli("runs", "--config", str(cfg), "--format", "json").stdout)
             assert [x["status"] for x in runs] == ["ok", "killed"]
