@@ -33,7 +33,7 @@ from crawler.resume import JOURNAL, JournalScheduler
 
 SOURCES = ["demo-registry", "demo-registry-api", "demo-market-api", "demo-market-browse", "demo-registry-daily"]
 # Seconds after the crawl started: early (start requests still being queued: where the losses were), mid, late.
-KILL_AT = (1.0, 5.0, 12.0)
+KILL_AT = (1.0, 6.0, 12.0)
 
 
 def _scheduler(cls: type[Scheduler], jobdir: Path, urls: list[str]) -> Scheduler:
