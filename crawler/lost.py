@@ -8,12 +8,16 @@
   traceback goes to the log file once per kind, never per page.
 - `FailureLog` (an extension): items dropped by the pipeline and items whose pipeline raised are
   counted per reason; when the source closes, one log line per kind of problem with its count
-  (`crawler.health`), instead of one or two lines per item.
+  (`crawler.health`), instead of one or two lines per item. It also turns Scrapy's own line per
+  failed request (`PerRequestLines`: "Gave up retrying", "Error downloading" with its traceback,
+  "… larger than download max size", "Ignored response … DOWNLOAD_MAXSIZE") into DEBUG lines: each
+  of those failures is already a health note of its source, said in that one summary line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from scrapy import signals
@@ -107,6 +111,38 @@ class LostPagesMiddleware:
         return []
 
 
+# Scrapy's loggers that write a line per failed request, and the lines (each failure is a health note too).
+PER_REQUEST = {
+    "scrapy.downloadermiddlewares.retry": re.compile(r"^Gave up retrying "),
+    "scrapy.core.scraper": re.compile(r"^Error downloading "),
+    "scrapy.downloadermiddlewares.robotstxt": re.compile(r"^Error downloading "),  # robots.txt of a dead host
+    "scrapy.core.downloader.handlers.http11": re.compile(r"larger than download max size"),
+    "scrapy.downloadermiddlewares.httpcompression": re.compile(r"^Ignored response .* exceeded DOWNLOAD_MAXSIZE"),
+}
+
+
+class PerRequestLines(logging.Filter):
+    """A logger filter that lowers Scrapy's per-request failure lines to DEBUG (kept in a DEBUG log)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        super().__init__()
+        self.pattern = pattern
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and self.pattern.search(str(record.msg)):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            record.exc_info = record.exc_text = None  # the traceback of an expected failure: not even in DEBUG
+        return True
+
+
+def quiet_per_request_lines() -> None:
+    """Install `PerRequestLines` on Scrapy's loggers, once per process."""
+    for name, pattern in PER_REQUEST.items():
+        log = logging.getLogger(name)
+        if not any(isinstance(f, PerRequestLines) for f in log.filters):
+            log.addFilter(PerRequestLines(pattern))
+
+
 class FailureLog:
     """Dropped and failed items counted per reason; one summary line per kind of problem per source."""
 
@@ -117,6 +153,7 @@ class FailureLog:
     @classmethod
     def from_crawler(cls, crawler: Any) -> FailureLog:
         ext = cls(crawler)
+        quiet_per_request_lines()
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(ext.item_error, signal=signals.item_error)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
