@@ -3,6 +3,8 @@
 - `LostRedirectMiddleware` (Scrapy's RedirectMiddleware, in its place): a chain past
   REDIRECT_MAX_TIMES ("redirect limit") or one that comes back to a URL it already passed
   ("redirect loop") is a lost page of the source, not a DEBUG line.
+- `LostUrlLengthMiddleware` (Scrapy's UrlLengthMiddleware, in its place): a link over
+  URLLENGTH_LIMIT is a lost page ("URL too long"), not an INFO line.
 - `LostPagesMiddleware` (a spider middleware): a callback that raises (a parser's recursion
   limit, a decode error, anything else) loses that page; it is noted in plain words and the
   traceback goes to the log file once per kind, never per page.
@@ -24,6 +26,7 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import CloseSpider, DropItem, IgnoreRequest
 from scrapy.http import Request
+from scrapy.spidermiddlewares.urllength import UrlLengthMiddleware
 from w3lib.url import canonicalize_url
 
 from crawler import boundedjson, health
@@ -77,6 +80,23 @@ class LostRedirectMiddleware(RedirectMiddleware):
         stats = self.crawler.stats
         stats.inc_value(FINAL_REQUESTS)
         health.note(stats, "lost", f"{detail} ({_where(request)})", why=why)
+
+
+class LostUrlLengthMiddleware(UrlLengthMiddleware):
+    """Scrapy's URL length limit (URLLENGTH_LIMIT), with each link it drops counted as a lost page.
+
+    A site that grows its links page after page (a crawl trap, a session id appended each time) would
+    otherwise end the walk silently, at INFO level, and the source would say "ok".
+    """
+
+    def get_processed_request(self, request: Request, response: Any) -> Request | None:
+        if len(request.url) <= self.maxlength:
+            return request
+        stats = self.crawler.stats
+        stats.inc_value("urllength/request_ignored_count")
+        where = _where(response) if response is not None else "a start request"
+        health.note(stats, "lost", f"a link over {self.maxlength} characters ({where})", why="URL too long")
+        return None
 
 
 class LostPagesMiddleware:

@@ -70,7 +70,12 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 # A callback that raises (recursion limit, decode error) loses its page: counted, never silent.
-SPIDER_MIDDLEWARES = {"crawler.lost.LostPagesMiddleware": 950}
+SPIDER_MIDDLEWARES = {
+    "crawler.lost.LostPagesMiddleware": 950,
+    # A link over URLLENGTH_LIMIT is a lost page of the source with a reason, not an INFO line.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "crawler.lost.LostUrlLengthMiddleware": 800,
+}
 EXTENSIONS = {"crawler.lost.FailureLog": 500}
 
 MARKWATCH_MAX_ROWS_PER_PAGE = 50_000

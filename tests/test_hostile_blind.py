@@ -213,6 +213,20 @@ def test_crawl_trap_is_stopped_by_the_per_host_guard(tmp_path, site):
     _table("repeating URL pattern trap", rep, rc, report)
 
 
+def test_a_link_past_the_url_length_limit_is_a_lost_page(tmp_path, site):
+    """The trap's next link grows by a few characters a page: at URLLENGTH_LIMIT the walk ends, and says so."""
+    cfg = hostile_config(tmp_path, {"ok": site.url, "trap": site.url}, scan_extra="scrapy = {URLLENGTH_LIMIT = 200}")
+    rc, report, err = run_scan(cfg)
+    assert rc == 1 and "Traceback" not in err, err[-2000:]
+    _healthy(report)
+    trap = by_source(report)["hostile-trap"]
+    assert trap["state"] == "degraded" and trap["reason"] == "1 page lost: URL too long", trap
+    assert 10 < trap["pages"] < 40
+    log = (tmp_path / "var" / "state" / "scan.log").read_text(encoding="utf-8").splitlines()
+    assert not [line for line in log if "Ignoring link" in line], log
+    _table("a next link growing past the URL length limit (200)", trap, rc, report)
+
+
 def test_a_flood_of_new_alerts_is_held_from_the_digests_until_released(tmp_path):
     with HostileServer(HostileConfig()) as srv:
         cfg = hostile_config(tmp_path, {"ok": srv.url}, max_pages=40, scan_extra="flood_min = 50")
