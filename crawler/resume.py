@@ -6,9 +6,10 @@ reached the alerts store, and its disk request queues (queuelib) write their boo
 run reads the killed run's stale records in place of the requests it pushes itself, and the
 requests they shadow are never fetched (issue 27: 13 of 32 alerts missing after kill -9 at 1 s).
 
-So the journal is the only state a killed scan leaves for the next one: requests are queued in
-memory (`JournalScheduler`), list pages are always walked again, and only *leaf* requests (detail
-pages) recorded in this journal after everything derived from them was stored are skipped.
+So the journal is the only state one run hands to the next: each run starts its disk queues empty
+(`JournalScheduler`; within a run they keep pending requests out of memory, as in Scrapy), list
+pages are always walked again, and only *leaf* requests (detail pages) recorded in this journal
+after everything derived from them was stored are skipped.
 """
 
 from __future__ import annotations
@@ -80,13 +81,14 @@ class ResumableDupeFilter(BaseDupeFilter):
 
 
 class JournalScheduler(Scheduler):
-    """Scrapy's scheduler with its request queues in memory even under JOBDIR (the journal is the resume state).
+    """Scrapy's scheduler whose disk queues (JOBDIR) start empty in every run (the journal is the resume state).
 
-    A ``requests.queue`` folder left in the job folder by an earlier markwatch is removed unread: its
-    records are stale after a kill and would shadow the requests this run pushes.
+    The ``requests.queue`` folder an earlier run left (killed, stopped or interrupted) is removed
+    unread: after a kill its records are stale and would shadow the requests this run pushes; after
+    a clean stop they are requests the list pages give again.
     """
 
     def _dqdir(self, jobdir: str | None) -> str | None:
         if jobdir:
             shutil.rmtree(Path(jobdir, "requests.queue"), ignore_errors=True)
-        return None
+        return super()._dqdir(jobdir)

@@ -83,7 +83,7 @@ MARKWATCH_MAX_PAGES_PER_HOST = 20_000
 MARKWATCH_TRAP_REPEATS = 3
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
-# Requests queued in memory even under JOBDIR: Scrapy's disk queues are not safe against kill -9 (crawler.resume).
+# Disk queues that start empty in every run: Scrapy's are not safe against kill -9 (crawler.resume).
 SCHEDULER = "crawler.resume.JournalScheduler"
 
 # validate → normalise → (incremental check) → screen → alert → record; `scrapy crawl` and
