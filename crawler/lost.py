@@ -3,23 +3,30 @@
 - `LostRedirectMiddleware` (Scrapy's RedirectMiddleware, in its place): a chain past
   REDIRECT_MAX_TIMES ("redirect limit") or one that comes back to a URL it already passed
   ("redirect loop") is a lost page of the source, not a DEBUG line.
+- `LostUrlLengthMiddleware` (Scrapy's UrlLengthMiddleware, in its place): a link over
+  URLLENGTH_LIMIT is a lost page ("URL too long"), not an INFO line.
 - `LostPagesMiddleware` (a spider middleware): a callback that raises (a parser's recursion
   limit, a decode error, anything else) loses that page; it is noted in plain words and the
   traceback goes to the log file once per kind, never per page.
 - `FailureLog` (an extension): items dropped by the pipeline and items whose pipeline raised are
   counted per reason; when the source closes, one log line per kind of problem with its count
-  (`crawler.health`), instead of one or two lines per item.
+  (`crawler.health`), instead of one or two lines per item. It also turns Scrapy's own line per
+  failed request (`PerRequestLines`: "Gave up retrying", "Error downloading" with its traceback,
+  "… larger than download max size", "Ignored response … DOWNLOAD_MAXSIZE") into DEBUG lines: each
+  of those failures is already a health note of its source, said in that one summary line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import CloseSpider, DropItem, IgnoreRequest
 from scrapy.http import Request
+from scrapy.spidermiddlewares.urllength import UrlLengthMiddleware
 from w3lib.url import canonicalize_url
 
 from crawler import boundedjson, health
@@ -75,6 +82,23 @@ class LostRedirectMiddleware(RedirectMiddleware):
         health.note(stats, "lost", f"{detail} ({_where(request)})", why=why)
 
 
+class LostUrlLengthMiddleware(UrlLengthMiddleware):
+    """Scrapy's URL length limit (URLLENGTH_LIMIT), with each link it drops counted as a lost page.
+
+    A site that grows its links page after page (a crawl trap, a session id appended each time) would
+    otherwise end the walk silently, at INFO level, and the source would say "ok".
+    """
+
+    def get_processed_request(self, request: Request, response: Any) -> Request | None:
+        if len(request.url) <= self.maxlength:
+            return request
+        stats = self.crawler.stats
+        stats.inc_value("urllength/request_ignored_count")
+        where = _where(response) if response is not None else "a start request"
+        health.note(stats, "lost", f"a link over {self.maxlength} characters ({where})", why="URL too long")
+        return None
+
+
 class LostPagesMiddleware:
     """A callback that raises loses its page: counted with a reason, the traceback logged once per kind."""
 
@@ -107,6 +131,38 @@ class LostPagesMiddleware:
         return []
 
 
+# Scrapy's loggers that write a line per failed request, and the lines (each failure is a health note too).
+PER_REQUEST = {
+    "scrapy.downloadermiddlewares.retry": re.compile(r"^Gave up retrying "),
+    "scrapy.core.scraper": re.compile(r"^Error downloading "),
+    "scrapy.downloadermiddlewares.robotstxt": re.compile(r"^Error downloading "),  # robots.txt of a dead host
+    "scrapy.core.downloader.handlers.http11": re.compile(r"larger than download max size"),
+    "scrapy.downloadermiddlewares.httpcompression": re.compile(r"^Ignored response .* exceeded DOWNLOAD_MAXSIZE"),
+}
+
+
+class PerRequestLines(logging.Filter):
+    """A logger filter that lowers Scrapy's per-request failure lines to DEBUG (kept in a DEBUG log)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        super().__init__()
+        self.pattern = pattern
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and self.pattern.search(str(record.msg)):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            record.exc_info = record.exc_text = None  # the traceback of an expected failure: not even in DEBUG
+        return True
+
+
+def quiet_per_request_lines() -> None:
+    """Install `PerRequestLines` on Scrapy's loggers, once per process."""
+    for name, pattern in PER_REQUEST.items():
+        log = logging.getLogger(name)
+        if not any(isinstance(f, PerRequestLines) for f in log.filters):
+            log.addFilter(PerRequestLines(pattern))
+
+
 class FailureLog:
     """Dropped and failed items counted per reason; one summary line per kind of problem per source."""
 
@@ -117,6 +173,7 @@ class FailureLog:
     @classmethod
     def from_crawler(cls, crawler: Any) -> FailureLog:
         ext = cls(crawler)
+        quiet_per_request_lines()
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(ext.item_error, signal=signals.item_error)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

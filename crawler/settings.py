@@ -70,7 +70,12 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 # A callback that raises (recursion limit, decode error) loses its page: counted, never silent.
-SPIDER_MIDDLEWARES = {"crawler.lost.LostPagesMiddleware": 950}
+SPIDER_MIDDLEWARES = {
+    "crawler.lost.LostPagesMiddleware": 950,
+    # A link over URLLENGTH_LIMIT is a lost page of the source with a reason, not an INFO line.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "crawler.lost.LostUrlLengthMiddleware": 800,
+}
 EXTENSIONS = {"crawler.lost.FailureLog": 500}
 
 MARKWATCH_MAX_ROWS_PER_PAGE = 50_000
@@ -78,6 +83,8 @@ MARKWATCH_MAX_PAGES_PER_HOST = 20_000
 MARKWATCH_TRAP_REPEATS = 3
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
+# Disk queues that start empty in every run: Scrapy's are not safe against kill -9 (crawler.resume).
+SCHEDULER = "crawler.resume.JournalScheduler"
 
 # validate → normalise → (incremental check) → screen → alert → record; `scrapy crawl` and
 # `markwatch scan` both run exactly these, each timed as a stage (crawler.pipelines.stage).

@@ -164,6 +164,36 @@ def test_dropped_items_are_a_reason_and_one_log_line(tmp_path, site):
     _table("items dropped by the pipeline", src, rc, report)
 
 
+def test_one_log_line_per_kind_of_failure_per_source(tmp_path, site):
+    """Lost redirects, a decompression bomb, dropped items, a truncated feed and a dead host (connection refused,
+    retried): scan.log says each once, with its count, and none of Scrapy's per-request lines or tracebacks."""
+    dead = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback here
+    faults = {"ok": site.url, "redirchain": site.url, "bomb": site.url, "dropped": site.url, "trunc": site.url}
+    cfg = hostile_config(tmp_path, {**faults, "drift": dead})
+    rc, report, err = run_scan(cfg)
+    assert rc == 1 and "Traceback" not in err, err[-2000:]
+    _healthy(report)
+    drift = by_source(report)["hostile-drift"]
+    assert drift["state"] == "failed" and "connection refused" in drift["reason"], drift
+    log = (tmp_path / "var" / "state" / "scan.log").read_text(encoding="utf-8").splitlines()
+    per_request = (
+        "Gave up retrying",
+        "Error downloading",
+        "Traceback",
+        "larger than download max size",
+        "Ignored response",
+    )
+    assert not [line for line in log if any(p in line for p in per_request)], log
+    for fault in ("redirchain", "bomb", "dropped", "trunc", "drift"):  # the summary line: one per source here
+        said = [line for line in log if f"[crawler.lost] WARNING: source hostile-{fault}: " in line]
+        assert len(said) == 1, (fault, log)
+    # The dead host's first refusal is said when the source is stopped, the rest counted (crawler.failfast).
+    assert len([line for line in log if "source hostile-drift: connection refused" in line]) <= 1, log
+    assert "source hostile-redirchain: lost × 30 (30 × redirect limit)" in "\n".join(log)
+    assert len(log) <= 7, log
+    print(f"\nLOG | 5 failing sources, {sum(1 for _ in log)} lines in scan.log:\n" + "\n".join(log))
+
+
 def test_crawl_trap_is_stopped_by_the_per_host_guard(tmp_path, site):
     cfg = hostile_config(
         tmp_path, {"ok": site.url, "trap": site.url, "reptrap": site.url}, scan_extra="max_pages_per_host = 40"
@@ -181,6 +211,20 @@ def test_crawl_trap_is_stopped_by_the_per_host_guard(tmp_path, site):
     assert rep["pages"] == 3  # /list, /list/more, /list/more/more; the third `more` is refused
     _table("crawl trap (a new page per page), 40 pages per host", trap, rc, report)
     _table("repeating URL pattern trap", rep, rc, report)
+
+
+def test_a_link_past_the_url_length_limit_is_a_lost_page(tmp_path, site):
+    """The trap's next link grows by a few characters a page: at URLLENGTH_LIMIT the walk ends, and says so."""
+    cfg = hostile_config(tmp_path, {"ok": site.url, "trap": site.url}, scan_extra="scrapy = {URLLENGTH_LIMIT = 200}")
+    rc, report, err = run_scan(cfg)
+    assert rc == 1 and "Traceback" not in err, err[-2000:]
+    _healthy(report)
+    trap = by_source(report)["hostile-trap"]
+    assert trap["state"] == "degraded" and trap["reason"] == "1 page lost: URL too long", trap
+    assert 10 < trap["pages"] < 40
+    log = (tmp_path / "var" / "state" / "scan.log").read_text(encoding="utf-8").splitlines()
+    assert not [line for line in log if "Ignoring link" in line], log
+    _table("a next link growing past the URL length limit (200)", trap, rc, report)
 
 
 def test_a_flood_of_new_alerts_is_held_from_the_digests_until_released(tmp_path):

@@ -250,7 +250,20 @@ def _crawl(
     finally:
         stop.uninstall()
         handler.flush()
+        _stop_thread_pool(reactor)
     return pairs
+
+
+def _stop_thread_pool(reactor: Any) -> None:
+    """Stop the reactor's thread pool (Scrapy's DNS lookups) after a stop at once.
+
+    `reactor.crash()` skips the shutdown triggers, among them the one that stops the pool; its
+    threads are not daemons, so the process would print its report, close its run record and then
+    never exit (a scheduled scan ended by its budget hung until the scheduler killed it).
+    """
+    pool = getattr(reactor, "threadpool", None)
+    if pool is not None and pool.started:
+        pool.stop()
 
 
 def _stages_of(crawlers: list[Any]) -> dict[str, float]:
