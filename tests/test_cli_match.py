@@ -212,3 +212,15 @@ def test_new_kinds_fields_mode_and_explain():
     assert not json.loads(run(["match", "--marks", str(MARKS)], graded).stdout)["flagged"]
     seen = json.loads(run(["match", "--marks", str(MARKS), "--mode", "review"], graded).stdout)
     assert seen["flagged"] and "first_char_changed" in [r["code"] for r in seen["reasons"]]
+
+
+def test_trademark_classes_as_one_string_as_providers_spell_them():
+    lines = [
+        json.dumps({"kind": "trademark", "text": "一正", "classes": "5,35"}, ensure_ascii=False),
+        json.dumps({"kind": "trademark", "text": "一正", "classes": "5、35"}, ensure_ascii=False),
+        json.dumps({"kind": "trademark", "text": "一正", "classes": "5,x"}, ensure_ascii=False),
+    ]
+    raw = ("\n".join(lines) + "\n").encode()
+    out = [json.loads(x) for x in run(["match", "--marks", str(MARKS)], raw).stdout.splitlines()]
+    assert [r["flagged"] for r in out[:2]] == [True, True]
+    assert "classes" in out[2]["error"]

@@ -15,6 +15,7 @@ import gc
 import json
 import multiprocessing
 import os
+import re
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -115,11 +116,16 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_CLASS_SEP = re.compile(r"[\s,，;；、/]+")
+
+
 def _classes(value: Any) -> tuple[tuple[int, ...], str | None]:
-    """Nice classes as a list of numbers (or numeric strings), each 1 to 45."""
+    """Nice classes as a list of numbers (or numeric strings), or one string of them ("5,35", "5、35"),
+    each 1 to 45: the spellings sources and providers use."""
     if value is None:
         return (), None
     items = value if isinstance(value, list) else [value]
+    items = [p for v in items for p in (_CLASS_SEP.split(v.strip()) if isinstance(v, str) else [v]) if p != ""]
     out = []
     for v in items:
         try:
