@@ -154,6 +154,34 @@ def test_a_date_that_is_not_iso_at_some_precision_is_refused(bad) -> None:
         parse_marks(f"marks:\n  - name: 鲁锦\n    owner: x\n    registered: {str(bad).lower()}\n")
 
 
+REGISTERED_ONLY = """
+marks:
+  - name: 松月楼
+    owner: 松月食品有限公司
+    {field}
+"""
+
+
+def test_a_marks_registrations_place_it_in_their_classes_like_classes_do() -> None:
+    """A marks file that lists only `registrations` (each names its class) states the mark's field."""
+    by_regs = Matcher(parse_marks(REGISTERED_ONLY.format(field='registrations: [{number: "100200", class: 30}]')))
+    by_classes = Matcher(parse_marks(REGISTERED_ONLY.format(field="classes: [30]")))
+    fieldless = Matcher(parse_marks(REGISTERED_ONLY.format(field="well_known: false")))
+    subjects = [
+        Subject("杭州松月楼食品有限公司", industry="食品制造业"),
+        Subject("上海松月楼餐饮管理有限公司", industry="餐饮业"),
+        Subject("松月楼糕点", kind="brand"),
+        Subject("松悦楼", kind="shop"),
+    ]
+    for subject in subjects:
+        assert [(h.mark, h.score, h.codes) for h in by_regs.screen(subject)] == [
+            (h.mark, h.score, h.codes) for h in by_classes.screen(subject)
+        ], subject.text
+    # the field is weighed: the restaurant company is not judged as for a mark of unknown field
+    restaurant = subjects[1]
+    assert [h.score for h in by_regs.screen(restaurant)] != [h.score for h in fieldless.screen(restaurant)]
+
+
 def test_a_coexisting_company_is_not_flagged_and_explain_says_why(default) -> None:
     subject = Subject("杭州蓝湖电子有限公司", uscc="91330100MA27XYW12B")
     assert default.screen(subject) == []
