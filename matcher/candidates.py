@@ -127,7 +127,8 @@ class MarkPlan:
     exclude: tuple[Exclusion, ...] = ()  # words that are not this mark (judge side)
     groups: frozenset[str] = frozenset()  # 区分表 similar groups of the registration (judge side)
     coexist: dict[str, str] = field(default_factory=dict)  # credit code → why it lawfully coexists (judge)
-    registered: str | None = None  # ISO date of the mark's first registration (judge: prior use)
+    registered: str | None = None  # ISO date (or year, year-month) the owner had surely applied by (judge: prior use)
+    registered_is_filing: bool = False  # `registered` is a filing date (申请日), not a registration date
     alias_of: str = ""  # for a Chinese alias screened as a form of its own (国电投): the mark's name
     alias_kind: str = ""  # why that form is the mark's: alias (the marks file lists it) or numerals
 
@@ -167,7 +168,8 @@ class MarkPlan:
             exclude=tuple(Exclusion.parse(e) for e in mark.exclude),
             groups=frozenset(mark.groups),
             coexist={c.uscc: c.reason for c in mark.coexist},
-            registered=mark.registration_date.isoformat() if mark.registration_date else None,
+            registered=mark.priority_date,
+            registered_is_filing=mark.priority_date is not None and mark.priority_date != mark.registration_date,
             alias_of=alias_of,
             alias_kind=alias_kind if alias_of else "",
             **pinyin_forms(fold(mark.name)),

@@ -171,7 +171,11 @@ def _groups_field(groups: tuple[str, ...], classes: tuple[int, ...], who: str) -
 
 
 def mark_field(mark: Mark) -> Field:
-    field = _groups_field(tuple(getattr(mark, "groups", ()) or ()), tuple(mark.classes), f"mark {mark.name}")
+    """The mark's field: its classes, similar groups and industries, and the class of every
+    registration it lists (a registration certificate names its class; a marks file that gives
+    only `registrations` still says where the mark is protected)."""
+    classes = (*mark.classes, *(r.class_ for r in getattr(mark, "registrations", ()) or ()))
+    field = _groups_field(tuple(getattr(mark, "groups", ()) or ()), tuple(dict.fromkeys(classes)), f"mark {mark.name}")
     for value in mark.industries:
         if industry_code(value) is not None:
             field = field | industry_field(value)

@@ -522,7 +522,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     if registered is not None and isinstance(founded, str) and _earlier(founded, registered):
         # Founded before the mark was registered: the name may rest on a prior right
         # (商标法 Art. 59(3), prior use), though it may still be an imitation.
-        notes.append(Note(NoteKind.PRIOR_USE, f"{founded.strip()[:10]}|{registered}"))
+        filed = "|applied" if info.registered_is_filing else ""
+        notes.append(Note(NoteKind.PRIOR_USE, f"{founded.strip()[:10]}|{registered}{filed}"))
         score *= PRIOR_USE_FACTOR
     if weak is not None:
         return _graded(score, notes, weak, 0.6 if weak in ("other_field_sound", "inside_word") else 1.0)

@@ -4,14 +4,43 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 """统一社会信用代码 (GB 32100-2015): 18 characters, no I, O, S, V or Z."""
 
 EXCLUDE_MAX = 200
+
+_PARTIAL_DATE_RE = re.compile(r"^[0-9]{4}(-(0[1-9]|1[0-2])(-[0-9]{2})?)?$")
+
+
+def _partial_date(v: object) -> str:
+    """A date as a page states it: a full ISO date, or its year or year and month alone (a
+    judgment that says "registered 1999" or "2014-02"), kept at that precision, never padded.
+    YAML reads ``2015-10-07`` as a date and ``1999`` as a number: both are accepted."""
+    if isinstance(v, dt.datetime):
+        v = v.date()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = str(v)
+    if not isinstance(v, str) or not _PARTIAL_DATE_RE.match(v.strip()):
+        raise ValueError(f"a date is YYYY-MM-DD, YYYY-MM or YYYY: {v!r}")
+    v = v.strip()
+    if len(v) == 10:
+        dt.date.fromisoformat(v)  # a real day (raises ValueError otherwise)
+    return v
+
+
+PartialDate = Annotated[str, BeforeValidator(_partial_date)]
+"""An ISO 8601 date at the precision the source gives (YYYY, YYYY-MM or YYYY-MM-DD)."""
+
+
+def earliest(dates: list[str]) -> str | None:
+    """The earliest of partial dates, by the first day each can mean (1999 before 1999-05-03)."""
+    return min(dates, key=lambda d: (d + "-01-01"[len(d) - 4 :], len(d))) if dates else None
 
 
 def check_exclude(entry: str) -> str:
@@ -46,9 +75,12 @@ class Registration(BaseModel):
 
     number: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z-]+$")
     class_: int = Field(alias="class", ge=1, le=45)
-    date: dt.date | None = None
-    """注册日期, the date the registration was granted: an enterprise founded before the mark's
-    first registration may have a prior right (prior_use_possible)."""
+    date: PartialDate | None = None
+    """注册日期, the date the registration was granted (YYYY-MM-DD, or YYYY-MM / YYYY where the
+    source gives no more): an enterprise founded before the mark's first registration may have a
+    prior right (prior_use_possible)."""
+    applied: PartialDate | None = None
+    """申请日期, the filing date: prior use (商标法 Art. 59(3)) is use before the owner applied."""
     valid_until: dt.date | None = None
 
 
@@ -111,8 +143,11 @@ class Mark(BaseModel):
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     mode: MarkMode | None = None
     """This mark's screening mode; None: the matcher's (see MarkMode)."""
-    registered: dt.date | None = None
-    """The mark's first registration date, when no registration below gives one."""
+    registered: PartialDate | None = None
+    """The mark's first registration date, when no registration below gives one (YYYY-MM-DD, or
+    YYYY-MM / YYYY where the source gives no more)."""
+    applied: PartialDate | None = None
+    """The filing date of the mark's first application, when no registration below gives one."""
     registrations: list[Registration] = Field(default_factory=list)
     coexist: list[Coexist] = Field(default_factory=list)
     well_known_ref: str | None = Field(default=None, min_length=1, max_length=200)
@@ -143,10 +178,20 @@ class Mark(BaseModel):
         return out
 
     @property
-    def registration_date(self) -> dt.date | None:
-        """The earliest date the mark was registered, from `registered` and the registrations."""
-        dates = [d for d in (self.registered, *(r.date for r in self.registrations)) if d is not None]
-        return min(dates) if dates else None
+    def registration_date(self) -> str | None:
+        """The earliest date the mark was registered, from `registered` and the registrations
+        (ISO, at the precision the marks file gives)."""
+        return earliest([d for d in (self.registered, *(r.date for r in self.registrations)) if d is not None])
+
+    @property
+    def priority_date(self) -> str | None:
+        """The latest date the owner surely had applied by: the earliest filing or registration
+        date the marks file gives (a registration was applied for before it was granted). A
+        subject founded before it may have used the name first (prior use)."""
+        dates = [self.registered, self.applied]
+        for r in self.registrations:
+            dates += [r.date, r.applied]
+        return earliest([d for d in dates if d is not None])
 
     @field_validator("well_known_ref")
     @classmethod

@@ -83,6 +83,8 @@ def parse_marks(text: str, source: str = "<marks>") -> list[Mark]:
     except yaml.YAMLError as exc:
         line, problem = yaml_error(exc)
         raise MarksFileError(f"invalid YAML: {problem}", file=source, line=line) from None
+    except ValueError as exc:  # PyYAML's date constructor on a day that does not exist (2015-02-30)
+        raise MarksFileError(f"invalid YAML: {exc}", file=source) from None
     try:
         parsed = MarksFile.model_validate(data)
     except ValidationError as exc:

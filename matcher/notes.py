@@ -21,7 +21,9 @@ class NoteKind(Enum):
     WHOLE_TRADE_NAME = "whole_trade_name"
     CONTAINS_MARK = "contains_mark"  # the trade name contains the mark and more
     NAME_USE = "name_use"  # value: the subject's kind (shop, brand, trademark): the mark used as a name
-    PRIOR_USE = "prior_use"  # value: "founded|registered" (ISO dates): the subject may have a prior right
+    # value: "founded|registered" (ISO dates, or year / year-month), "founded|filed|applied" when
+    # the marks file gives the filing date: the subject may have a prior right
+    PRIOR_USE = "prior_use"
     GRADED = "graded"  # value: why the evidence is weak (other_field_sound, inside_word, first_char, two_char)
 
 

@@ -410,13 +410,15 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
             what = _NAME_USE.get(note.value, _NAME_USE["brand"])
             out.append(Reason(f"{note.value}_name", what[0].format(w=raw), what[1].format(w=raw)))
         elif kind is NoteKind.PRIOR_USE:
-            founded, _, registered = note.value.partition("|")
+            founded, _, rest = note.value.partition("|")
+            date, _, which = rest.partition("|")
+            zh_day, en_when = ("申请日", "applied for") if which == "applied" else ("注册日", "registered")
             out.append(
                 Reason(
                     "prior_use_possible",
-                    f"成立于 {founded}，早于“{m}”的注册日 {registered}：可能享有在先权利（在先使用），"
+                    f"成立于 {founded}，早于“{m}”的{zh_day} {date}：可能享有在先权利（在先使用），"
                     "但仍可能构成仿冒，请核实",
-                    f"founded {founded}, before {m} was registered ({registered}): it may have a prior right "
+                    f"founded {founded}, before {m} was {en_when} ({date}): it may have a prior right "
                     "(prior use), yet may still imitate the mark: check",
                 )
             )

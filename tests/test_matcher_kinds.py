@@ -102,6 +102,86 @@ def test_founded_before_registration_is_prior_use_possible_ranked_low(default, r
     assert "prior_use_possible" not in codes(review.screen(Subject("杭州德信达食品有限公司", founded="2012")))
 
 
+PARTIAL = """
+marks:
+  - name: 鲁锦
+    owner: 山东鲁锦实业有限公司
+    registered: 1999
+  - name: 青花椒
+    owner: 上海万翠堂餐饮管理有限公司
+    classes: [43]
+    registered: 2018-06
+  - name: 打鼓皮
+    owner: 田任月
+    classes: [43]
+    registrations:
+      - {number: "20000001", class: 43, applied: 2014-08-25, date: 2015-10-07}
+"""
+
+
+def test_a_registration_date_known_to_the_year_or_month_is_kept_at_that_precision() -> None:
+    marks = {m.name: m for m in parse_marks(PARTIAL)}
+    assert marks["鲁锦"].registration_date == "1999" and marks["青花椒"].registration_date == "2018-06"
+    assert marks["打鼓皮"].registration_date == "2015-10-07" and marks["打鼓皮"].priority_date == "2014-08-25"
+    review = Matcher(list(marks.values()), mode="review")
+    for founded, prior in (("1998-12-31", True), ("1998", True), ("1999", False), ("1999-03", False)):
+        assert (
+            "prior_use_possible" in codes(review.screen(Subject("鄄城县鲁锦工艺品有限公司", founded=founded)))
+        ) is prior
+    # founded within the month the page names: not surely earlier, so no note
+    for founded, prior in (("2018-05-31", True), ("2018-06-15", False), ("2018-06", False)):
+        got = codes(review.screen(Subject("成都青花椒餐饮管理有限公司", founded=founded)))
+        assert ("prior_use_possible" in got) is prior, founded
+    hits = review.screen(Subject("成都青花椒餐饮管理有限公司", founded="2017"))
+    zh = next(r.zh for r in hits[0].reasons if r.code == "prior_use_possible")
+    assert "注册日 2018-06：" in zh and "2018-06-01" not in zh
+
+
+def test_prior_use_is_judged_against_the_filing_date_when_the_marks_file_gives_it() -> None:
+    """商标法 Art. 59(3): use before the owner applied. Founded between filing and grant: no note."""
+    review = Matcher(parse_marks(PARTIAL), mode="review")
+    between = review.screen(Subject("张家界打鼓皮餐饮有限公司", founded="2015-03-01"))
+    assert between and "prior_use_possible" not in codes(between)
+    before = review.screen(Subject("张家界打鼓皮餐饮有限公司", founded="2013-05"))
+    zh = next(r.zh for r in before[0].reasons if r.code == "prior_use_possible")
+    en = next(r.en for r in before[0].reasons if r.code == "prior_use_possible")
+    assert "申请日 2014-08-25" in zh and "applied for (2014-08-25)" in en
+
+
+@pytest.mark.parametrize("bad", ["1999-13", "99", "2015-02-30", "2015/06/01", True])
+def test_a_date_that_is_not_iso_at_some_precision_is_refused(bad) -> None:
+    with pytest.raises(MarksFileError):
+        parse_marks(f"marks:\n  - name: 鲁锦\n    owner: x\n    registered: {str(bad).lower()}\n")
+
+
+REGISTERED_ONLY = """
+marks:
+  - name: 松月楼
+    owner: 松月食品有限公司
+    {field}
+"""
+
+
+def test_a_marks_registrations_place_it_in_their_classes_like_classes_do() -> None:
+    """A marks file that lists only `registrations` (each names its class) states the mark's field."""
+    by_regs = Matcher(parse_marks(REGISTERED_ONLY.format(field='registrations: [{number: "100200", class: 30}]')))
+    by_classes = Matcher(parse_marks(REGISTERED_ONLY.format(field="classes: [30]")))
+    fieldless = Matcher(parse_marks(REGISTERED_ONLY.format(field="well_known: false")))
+    subjects = [
+        Subject("杭州松月楼食品有限公司", industry="食品制造业"),
+        Subject("上海松月楼餐饮管理有限公司", industry="餐饮业"),
+        Subject("松月楼糕点", kind="brand"),
+        Subject("松悦楼", kind="shop"),
+    ]
+    for subject in subjects:
+        assert [(h.mark, h.score, h.codes) for h in by_regs.screen(subject)] == [
+            (h.mark, h.score, h.codes) for h in by_classes.screen(subject)
+        ], subject.text
+    # the field is weighed: the restaurant company is not judged as for a mark of unknown field
+    restaurant = subjects[1]
+    assert [h.score for h in by_regs.screen(restaurant)] != [h.score for h in fieldless.screen(restaurant)]
+
+
 def test_a_coexisting_company_is_not_flagged_and_explain_says_why(default) -> None:
     subject = Subject("杭州蓝湖电子有限公司", uscc="91330100MA27XYW12B")
     assert default.screen(subject) == []
