@@ -15,6 +15,9 @@ markwatch's own settings (all optional):
   MARKWATCH_TRAP_REPEATS      crawl-trap guard: a URL whose path repeats a segment this often is refused
   MARKWATCH_FLOOD_LIMIT       new alerts of this source past which they are held (set by the scan from history)
   MARKWATCH_HELD_DB           the SQLite file of held alerts (alerts.held)
+  MARKWATCH_RESUME_PAGES      journal list pages done with their follow-ups, replayed on resume (default on)
+  MARKWATCH_RESUME_MAX_FOLLOWUPS  a list page yielding more requests than this is walked again instead
+  MARKWATCH_RESUME_JOURNAL_MAX_BYTES  past this size of the resume journal, list pages are walked again
 
 A source file may set its own `limits` (max_size, warn_size, timeout, retries) and `allowed_hosts`;
 crawler.run applies them per crawler on top of these defaults.
@@ -75,6 +78,9 @@ SPIDER_MIDDLEWARES = {
     # A link over URLLENGTH_LIMIT is a lost page of the source with a reason, not an INFO line.
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
     "crawler.lost.LostUrlLengthMiddleware": 800,
+    # Next to the engine, after every other middleware: a list page whose items are all stored is journaled
+    # done with its follow-up requests, and a resumed scan replays them instead of fetching it (crawler.resume).
+    "crawler.resume.PageJournalMiddleware": 10,
 }
 EXTENSIONS = {"crawler.lost.FailureLog": 500}
 
@@ -83,8 +89,12 @@ MARKWATCH_MAX_PAGES_PER_HOST = 20_000
 MARKWATCH_TRAP_REPEATS = 3
 
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
-# Disk queues that start empty in every run: Scrapy's are not safe against kill -9 (crawler.resume).
+# Disk queues that start empty in every run: Scrapy's are not safe against kill -9 (crawler.resume);
+# list pages journaled done by PageJournalMiddleware are replayed from the journal, not fetched again.
 SCHEDULER = "crawler.resume.JournalScheduler"
+MARKWATCH_RESUME_PAGES = True
+MARKWATCH_RESUME_MAX_FOLLOWUPS = 1000
+MARKWATCH_RESUME_JOURNAL_MAX_BYTES = 64 * 1024 * 1024
 
 # validate → normalise → (incremental check) → screen → alert → record; `scrapy crawl` and
 # `markwatch scan` both run exactly these, each timed as a stage (crawler.pipelines.stage).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -133,3 +134,65 @@ def test_kill_9_at_several_points_then_resume_loses_nothing(tmp_path):
             assert [x["status"] for x in runs] == ["ok", "killed"]
     finally:
         srv.stop()
+
+
+def _page_requests(n: int) -> list[Request]:
+    return [Request(f"http://127.0.0.1:9/list?page={i}") for i in range(1, n + 1)]
+
+
+def test_done_list_pages_are_replayed_not_fetched(tmp_path):
+    """Pages 1–3 journaled done (each with its next page, page 2 with a detail link as well); page 4's
+    line torn by the kill. Enqueuing page 1 queues what the pages left pending: the detail link and
+    page 4 (its own torn line is ignored, so page 4 is fetched), never pages 1–3."""
+    from crawler.resume import DoneJournal, page_line, resume_scope
+
+    pages = _page_requests(5)
+    detail = Request("http://127.0.0.1:9/item/7", meta={"leaf": True})
+    probe = _scheduler(JournalScheduler, tmp_path, [])
+    fp = probe.crawler.request_fingerprinter.fingerprint
+    scope = resume_scope(probe.spider)
+    journal = DoneJournal(str(tmp_path))
+    journal.add(page_line(scope, fp(pages[0]).hex(), [pickle.dumps(pages[1].to_dict())]))
+    journal.add(page_line(scope, fp(pages[1]).hex(), [pickle.dumps(x.to_dict()) for x in (detail, pages[2])]))
+    journal.add(page_line(scope, fp(pages[2]).hex(), [pickle.dumps(pages[3].to_dict())]))
+    journal.add(page_line("other-scan", fp(pages[4]).hex(), []))  # another day's scan: not applied
+    journal.close()
+    with (tmp_path / JOURNAL).open("a", encoding="ascii") as fh:
+        fh.write(page_line(scope, fp(pages[3]).hex(), [pickle.dumps(pages[4].to_dict())])[:-9])  # torn, no newline
+    sched = _scheduler(JournalScheduler, tmp_path, [])
+    assert sched.enqueue_request(pages[0].copy()) is True
+    assert sched.enqueue_request(pages[1].copy()) is False  # replayed already: filtered like a seen request
+    sched.enqueue_request(pages[4].copy())
+    got = _drain(sched)
+    assert sorted(got) == sorted([detail.url, pages[3].url, pages[4].url])
+    assert sched.stats.get_value("markwatch/resume_pages_skipped") == 3
+
+
+def test_page_journal_is_bounded(tmp_path):
+    """Past MARKWATCH_RESUME_JOURNAL_MAX_BYTES no page is journaled (they are walked again on resume);
+    a page yielding more than MARKWATCH_RESUME_MAX_FOLLOWUPS requests is not journaled either."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.resume import PAGE, PageJournalMiddleware
+
+    crawler = get_crawler(
+        Spider,
+        {"JOBDIR": str(tmp_path), "MARKWATCH_RESUME_JOURNAL_MAX_BYTES": 900, "MARKWATCH_RESUME_MAX_FOLLOWUPS": 3},
+    )
+    crawler.spider = Spider("bound")
+    mw = PageJournalMiddleware.from_crawler(crawler)
+    mw.spider_opened(crawler.spider)
+
+    def page(i: int, links: int) -> None:
+        req = Request(f"http://127.0.0.1:9/list?page={i}")
+        resp = HtmlResponse(req.url, request=req, body=b"<html></html>")
+        out = [Request(f"http://127.0.0.1:9/item/{i}-{j}", meta={"leaf": True}) for j in range(links)]
+        assert list(mw.process_spider_output(resp, out)) == out
+
+    for i in range(1, 6):
+        page(i, 4 if i == 2 else 1)
+    lines = (tmp_path / JOURNAL).read_text(encoding="ascii").splitlines()
+    assert all(x.startswith(PAGE + " ") for x in lines) and 1 <= len(lines) < 4
+    assert (tmp_path / JOURNAL).stat().st_size <= 900
+    assert crawler.stats.get_value("markwatch/resume_journal_full") == 900
+    assert crawler.stats.get_value("markwatch/resume_pages_too_many_followups") == 1
