@@ -230,6 +230,8 @@ class LatinShapeIndex:
     def find(self, folded: str) -> dict[int, tuple[LatinWord, str]]:
         """Mark → (the first text word that reads as one of its forms by look-alike letters, that form)."""
         out: dict[int, tuple[LatinWord, str]] = {}
+        if len(_LETTER.findall(folded)) < MIN_SHAPE_FORM:
+            return out
         owners, by_key, english, lengths = self._owners, self._by_key, english_words(), self._lengths
         sk = skeleton(folded)
         for r in _RUN.finditer(sk):
