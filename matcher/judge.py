@@ -351,6 +351,10 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     # often as an evasion: it counts only among the mark's own goods.
     if not relevant and al.kinds == ("misspelt",):
         return "misspelt_outside_field"
+    # Letters read as their look-alikes (CPPC for OPPO): a visual imitation of the Latin form, kept
+    # unless the subject names a field that is not the mark's.
+    if not relevant and al.kinds == ("letter_shape",) and ctx.classes and info.has_field:
+        return "letter_shape_other_field"
     # Sound alone, with no character in common and none alike in shape, confuses
     # only among the same goods (CNIPA: same sound *with* similar shape → similar).
     sound_only = not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds)
@@ -442,7 +446,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
             if ctx.is_enterprise and ctx.parts is not None and not ctx.parts.form and not ctx.parts.industry:
                 return "ordinary_mark_bare_name"
             score *= 0.85
-        if info.common_word and not ctx.is_enterprise:
+        if info.common_word and not ctx.is_enterprise and not _digits_as_the_mark(info, ctx, al):
             return "ordinary_word_no_field"
         if own_meaning:
             score *= 0.8
@@ -528,6 +532,16 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     if weak is not None:
         return _graded(score, notes, weak, 0.6 if weak in ("other_field_sound", "inside_word") else 1.0)
     return score, notes
+
+
+def _digits_as_the_mark(info: MarkPlan, ctx: Context, al: Alignment) -> bool:
+    """The mark is written with Arabic digits (1點點) and the text writes the same digits there: the
+    everyday word its numerals spell (一点点, "a little") is not written so."""
+    digits = "".join(c for c in info.mark.name if c.isascii() and c.isdigit())
+    if not digits or not isinstance(ctx.subject.text, str):
+        return False
+    lo, hi = ctx.traced.span(al.start, al.end)
+    return "".join(c for c in ctx.subject.text[lo:hi] if c.isascii() and c.isdigit()) == digits
 
 
 def _earlier(founded: str, registered: str) -> bool:

@@ -26,7 +26,7 @@ from functools import cache
 
 from rapidfuzz.distance import OSA, Levenshtein
 
-from matcher.resources import english_words
+from matcher.resources import english_words, latin_lookalikes
 
 from .align import Alignment
 from .normalize import skeleton
@@ -157,6 +157,104 @@ def misspelt_alignment(folded: str, word: LatinWord, form: str) -> Alignment:
         end=word.end,
         similarity=Levenshtein.normalized_similarity(word.compact, form),
         kinds=("misspelt",),
+        edit="latin",
+        window=folded[word.start : word.end],
+    )
+
+
+MIN_SHAPE_FORM = 4
+"""Shorter Latin forms (MK, QQ, RIO) are a letter's shape away from too many codes."""
+MAX_SHAPE_SWAPS = 2
+SHAPE_STEP = 0.12
+"""Similarity lost per letter read as its look-alike (one: 0.88, two: 0.76)."""
+
+
+@cache
+def _shape_groups() -> dict[str, str]:
+    """Each letter of latin_lookalikes.tsv → one letter of its connected group (a lookup key only;
+    shape_swaps() checks each pair against the table)."""
+    parent: dict[str, str] = {}
+
+    def root(c: str) -> str:
+        while parent.get(c, c) != c:
+            c = parent[c]
+        return c
+
+    for a, b in sorted(latin_lookalikes()):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {c: root(c) for pair in latin_lookalikes() for c in pair}
+
+
+def _shape_key(word: str) -> str:
+    groups = _shape_groups()
+    return "".join(groups.get(c, c) for c in word)
+
+
+def shape_swaps(word: str, form: str) -> list[tuple[str, str]] | None:
+    """The (word letter, form letter) pairs where *word* differs from *form*, when every one is
+    a pair of latin_lookalikes.tsv and there are one or two of them, at most half the letters."""
+    if len(word) != len(form) or word == form:
+        return None
+    pairs = latin_lookalikes()
+    out = []
+    for a, b in zip(word, form, strict=True):
+        if a != b:
+            if (a, b) not in pairs:
+                return None
+            out.append((a, b))
+    if len(out) > MAX_SHAPE_SWAPS or 2 * len(out) > len(form):
+        return None
+    return out
+
+
+class LatinShapeIndex:
+    """Latin aliases (and Latin mark names) with letters read as their look-alikes: CPPC or UPPO
+    for OPPO (open and closed bowls), a mirrored b for d. A whole Latin word of the text, the same
+    length as the form; an English word or some mark's own form reads as itself."""
+
+    def __init__(self, forms: Iterable[tuple[str, int]]) -> None:
+        self._owners: dict[str, set[int]] = {}
+        for form, mark in forms:
+            if len(form) >= MIN_SHAPE_FORM and form.isascii() and form.isalpha():
+                self._owners.setdefault(form, set()).add(mark)
+        self._by_key: dict[str, set[str]] = {}
+        for form in self._owners:
+            self._by_key.setdefault(_shape_key(form), set()).add(form)
+        self._lengths = frozenset(len(f) for f in self._owners)
+
+    def __bool__(self) -> bool:
+        return bool(self._owners)
+
+    def find(self, folded: str) -> dict[int, tuple[LatinWord, str]]:
+        """Mark → (the first text word that reads as one of its forms by look-alike letters, that form)."""
+        out: dict[int, tuple[LatinWord, str]] = {}
+        if len(_LETTER.findall(folded)) < MIN_SHAPE_FORM:
+            return out
+        owners, by_key, english, lengths = self._owners, self._by_key, english_words(), self._lengths
+        sk = skeleton(folded)
+        for r in _RUN.finditer(sk):
+            w = r.group()
+            if len(w) not in lengths or w in owners or not w.isalpha():
+                continue
+            if _NOT_LETTER.sub("", folded[r.start() : r.end()]) in english:
+                continue
+            for form in sorted(by_key.get(_shape_key(w), ())):
+                if shape_swaps(w, form):
+                    for mark in owners[form]:
+                        out.setdefault(mark, (LatinWord(w, r.start(), r.end()), form))
+        return out
+
+
+def shape_alignment(folded: str, word: LatinWord, form: str) -> Alignment:
+    """The word as an alignment of kind `letter_shape` (reasons.py names the letters)."""
+    swaps = shape_swaps(word.compact, form) or []
+    return Alignment(
+        start=word.start,
+        end=word.end,
+        similarity=round(1.0 - SHAPE_STEP * len(swaps), 4),
+        kinds=("letter_shape",),
         edit="latin",
         window=folded[word.start : word.end],
     )

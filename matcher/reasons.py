@@ -32,6 +32,20 @@ def _nearest_form(mark: Mark, window: str) -> str:
     return forms[best[0]] if best else mark.name
 
 
+def _shaped_form(mark: Mark, window: str) -> tuple[str, list[tuple[str, str]]]:
+    """The mark's Latin form (an alias as registered, or a Latin name) the window reads as by
+    look-alike letters, and the (window letter, form letter) pairs that differ."""
+    from .candidates import latin_compact
+    from .latin_fuzzy import shape_swaps
+
+    compact = latin_compact(window)
+    for form in (*mark.aliases, mark.name):
+        swaps = shape_swaps(compact, latin_compact(fold(form)))
+        if swaps:
+            return form, swaps
+    return mark.name, []
+
+
 def _py_reference(text: str) -> str:
     """Toned pinyin of a whole window, as pypinyin reads it (phrases included)."""
     return " ".join(lazy_pinyin(text, style=Style.TONE, errors="ignore"))
@@ -263,6 +277,16 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 "misspelt",
                 f"{raw} 与“{m}”的外文或拼音形式 {form} 只差一个字母",
                 f"{raw} is {form}, a Latin or pinyin form of {m}, misspelt by one letter",
+            )
+        )
+    elif al.edit == "latin" and al.kinds == ("letter_shape",):
+        form, swaps = _shaped_form(mark, al.window)
+        shown = "、".join(f"{a}/{b}" for a, b in swaps)
+        out.append(
+            Reason(
+                "letter_shape",
+                f"{raw} 与“{m}”的外文形式 {form} 字母形近（{shown}）",
+                f"{raw} reads as {form}, a Latin form of {m}, with letters alike in shape ({shown})",
             )
         )
     elif al.edit == "latin" and al.kinds == ("pinyin",):

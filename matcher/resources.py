@@ -98,6 +98,13 @@ def nice_classes() -> dict[int, tuple[str, ...]]:
 
 
 @cache
+def latin_lookalikes() -> frozenset[tuple[str, str]]:
+    """Pairs of Latin letters alike in shape, both ways round (latin_lookalikes.tsv)."""
+    pairs = {(row[0], row[1]) for row in _tsv("latin_lookalikes.tsv")}
+    return frozenset(pairs | {(b, a) for a, b in pairs})
+
+
+@cache
 def english_words() -> frozenset[str]:
     """Common English words, lower case (scripts/build_english_words.py, SCOWL)."""
     return frozenset(row[0] for row in _tsv("english_words.tsv"))

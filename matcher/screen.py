@@ -26,9 +26,9 @@ from matcher.types import Hit, Subject
 
 from . import candidates, phonetic
 from .align import Alignment, aligner
-from .candidates import IndexPlan, MarkPlan, has_latin
+from .candidates import IndexPlan, MarkPlan, has_latin, latin_compact
 from .judge import GRADED_CAP, MAX_TEXT, Considered, Context, LatinView, find_mixed, graded_alignments, judge
-from .latin_fuzzy import LatinFuzzyIndex, misspelt_alignment
+from .latin_fuzzy import LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
 from .normalize import fold, trace
 from .segment import Segmenter
 
@@ -117,6 +117,12 @@ class Matcher:
         self._fuzzy = LatinFuzzyIndex(
             (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
         )
+        # Latin aliases and Latin mark names with letters read as look-alikes (CPPC for OPPO).
+        self._shapes = LatinShapeIndex(
+            (form, i)
+            for i, info in enumerate(self.info)
+            for form in (*info.aliases, *([latin_compact(info.folded)] if info.folded.isascii() else []))
+        )
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
         """Marks worth aligning against folded text (indexes into self.info)."""
@@ -184,7 +190,7 @@ class Matcher:
             cands, any_latin = index.in_field_sorted(folded, category, self.info, _classes_in)
         else:
             cands, any_latin = sorted(self.candidates(folded, category)), has_latin(folded)
-        misspelt = None
+        misspelt = shaped = None
         if any_latin:
             extra: set[int] = set()
             if self._mixed is not None:
@@ -197,6 +203,9 @@ class Matcher:
             if self._fuzzy:
                 misspelt = self._fuzzy.find(folded)
                 extra.update(misspelt)
+            if self._shapes:
+                shaped = self._shapes.find(folded)
+                extra.update(shaped)
             if extra:
                 cands = sorted(extra.union(cands))
         # A character written as its two components (弓长 for 张): matcher/splits.py
@@ -253,6 +262,8 @@ class Matcher:
                     alias = find_mixed(folded, info.mixed)
                 if alias is None and misspelt and i in misspelt:
                     alias = misspelt_alignment(folded, *misspelt[i])
+                if alias is None and shaped and i in shaped:
+                    alias = shape_alignment(folded, *shaped[i])
                 if alias is None and graded_on[i] and (info.aliases or info.pinyin):
                     # a Latin form run on into other letters (jiuyangs): graded, not vetoed
                     alias = latin.find_run_on((*info.aliases, *info.pinyin))

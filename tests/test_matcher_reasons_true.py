@@ -179,6 +179,17 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None) -> None:
         letters = re.sub(r"[^a-z0-9]", "", fold(form[1])) if form else ""
         assert letters and letters in re.sub(r"[^a-z0-9]", "", folded), zh
         assert re.sub(r"[^a-z0-9]", "", folded) != letters, zh  # run on: more letters than the form
+    elif code == "letter_shape":
+        from matcher.candidates import latin_compact
+        from matcher.latin_fuzzy import shape_swaps
+        from matcher.resources import latin_lookalikes
+
+        m = re.match(r"^(.+?) 与“[^”]+”的外文形式 (.+) 字母形近（([^）]+)）$", zh)
+        assert m, zh
+        window, form = latin_compact(fold(m[1])), latin_compact(fold(m[2]))
+        shown = [tuple(p.split("/")) for p in m[3].split("、")]
+        assert all(p in latin_lookalikes() for p in shown), zh
+        assert shape_swaps(window, form) == shown, zh
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
