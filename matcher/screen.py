@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
 import ahocorasick_rs as ac
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
 
 from matcher import _impl
 from matcher.fields import field_text
@@ -36,6 +38,9 @@ DEFAULT_THRESHOLD = 0.6
 REVIEW_THRESHOLD = 0.3
 """`review` mode flags from here: graded evidence (GRADED_CAP and under) becomes visible, ranked low."""
 MODES = ("default", "review", "strict")
+NEAREST = 3
+NEAREST_FLOOR = 70.0
+"""`--explain` on a text no mark was raised for lists the NEAREST marks at or above this partial ratio."""
 
 
 def mode_threshold(mode: str, threshold: float) -> float:
@@ -140,7 +145,41 @@ class Matcher:
         that kept or dropped each (`markwatch match --explain`)."""
         out: dict[int, dict] = {}
         self._screen(subject, out)
+        if not out:  # no mark raised at all: say which were nearest, so a miss is not silent
+            return self._nearest(subject)
         return [out[i] for i in sorted(out, key=lambda i: (self.info[i].name, self.info[i].mark.name))]
+
+    def _nearest(self, subject: Subject, limit: int = NEAREST) -> list[dict]:
+        """The marks nearest a text the candidate stage raised none for (rule `no_key_in_text`):
+        rapidfuzz's partial ratio of the folded text to each mark's folded name, of the text's
+        toneless pinyin to the mark's, and of its letters to the mark's Latin aliases: the best.
+        Only for `--explain`: one pass over every mark, never on the screening path."""
+        text = subject.text if isinstance(subject.text, str) else str(subject.text)
+        folded = fold(text[:MAX_TEXT])
+        if not folded.strip():
+            return []
+        sound = latin_compact("".join(lazy_pinyin(folded, errors="ignore")))
+        letters = latin_compact(folded)
+        best: list[tuple[float, int]] = []
+        for i, info in enumerate(self.info):
+            near = fuzz.partial_ratio(folded, info.folded)
+            if sound and info.pinyin:
+                near = max(near, max(fuzz.partial_ratio(sound, p) for p in info.pinyin))
+            if letters and info.aliases:  # Latin aliases (GREE for 格力), as skeletons
+                near = max(near, max(fuzz.partial_ratio(letters, a) for a in info.aliases))
+            if near >= NEAREST_FLOOR:
+                best.append((near, i))
+        best.sort(key=lambda x: (-x[0], self.info[x[1]].name))
+        return [
+            {
+                "mark": self.info[i].name,
+                "stage": "candidates",
+                "rule": "no_key_in_text",
+                "nearest": round(near / 100, 4),
+                "alignments": [],
+            }
+            for near, i in best[:limit]
+        ]
 
     def _trademark_candidates(self, folded: str, subject: Subject) -> list[int]:
         """The candidate stage for a trademark application: its field is its own classes and

@@ -104,3 +104,31 @@ def test_a_shortened_mark_that_is_an_everyday_word_is_dropped(review: Matcher) -
     assert review.screen(Subject("六个", kind="brand")) == []
     rules = {r["mark"]: r for r in review.explain(Subject("六个", kind="brand"))}
     assert any(c["rule"] == "graded_rest_is_a_word" for c in rules["六个核桃"]["considered"])
+
+
+def test_explain_names_the_nearest_marks_when_no_mark_was_raised() -> None:
+    """A miss is not silent: a text the candidate stage raised no mark for (a reordered sound-alike,
+    letters swapped in a Latin alias) is explained by the marks nearest it, rule `no_key_in_text`."""
+    m = Matcher(
+        parse_marks(
+            """
+marks:
+  - name: 奥利奥
+    owner: 亿滋
+  - name: 格力
+    owner: 珠海格力电器股份有限公司
+    aliases: [GREE]
+  - name: 同仁堂
+    owner: 中国北京同仁堂（集团）有限责任公司
+"""
+        )
+    )
+    for text, nearest in (("粤力奥", "奥利奥"), ("GERE", "格力")):
+        assert m.screen(Subject(text, kind="brand")) == []
+        records = m.explain(Subject(text, kind="brand"))
+        assert records and records[0]["mark"] == nearest, records
+        assert {r["rule"] for r in records} == {"no_key_in_text"}
+        assert all(0.7 <= r["nearest"] <= 1.0 for r in records)
+    assert m.explain(Subject("天气预报", kind="brand")) == []  # nothing near: nothing listed
+    raised = m.explain(Subject("格力电器专卖", kind="shop"))  # a raised mark: the usual record
+    assert raised[0]["mark"] == "格力" and raised[0]["rule"] != "no_key_in_text"
