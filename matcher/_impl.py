@@ -35,6 +35,7 @@ COMPILED_MODULES = (
     "normalize",
     "phonetic",
     "align",
+    "initials",
     "context",
     "enterprise",
     "segment",

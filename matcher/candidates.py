@@ -79,13 +79,33 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
 
 
 _CN_DIGITS = "零一二三四五六七八九"
+_NUMERAL_ORDER = "一二三四五六七八九十"  # a numeral's neighbours: the one before and the one after
+
+
+def neighbour_numerals(form: str) -> list[str]:
+    """The form with one of its Chinese numerals changed to a neighbouring one (七个核桃, 五个核桃
+    for 六个核桃), where at least two other characters stay to carry the mark: changing a numeral
+    of 三九 or 九阳 leaves another number or a two-character name, not this mark changed."""
+    rest = sum(1 for c in form if is_han(c) and c not in _NUMERAL_ORDER)
+    if rest < 2 or len(form) < 3:
+        return []
+    out = []
+    for i, c in enumerate(form):
+        k = _NUMERAL_ORDER.find(c)
+        if k < 0:
+            continue
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(_NUMERAL_ORDER):
+                out.append(form[:i] + _NUMERAL_ORDER[j] + form[i + 1 :])
+    return out
 
 
 def chinese_aliases(mark: Mark) -> list[tuple[str, str]]:
     """Other forms of the mark in Chinese characters, each screened as a form of its own, with why:
     ``alias``, an alias written in characters (a registered short name, another script's spelling:
     国电投, 滴滴, 南门涮肉); ``numerals``, the mark's Arabic digits written as Chinese numerals
-    (际华三五一五 for 际华3515). Latin aliases are read through the Latin skeleton (MarkPlan.aliases)."""
+    (际华三五一五 for 际华3515); ``numeral_changed``, one numeral of the mark changed to a neighbouring
+    one (七个核桃 for 六个核桃). Latin aliases are read through the Latin skeleton (MarkPlan.aliases)."""
     own = fold(mark.name)
     out: list[tuple[str, str]] = []
     seen = {own}
@@ -101,6 +121,10 @@ def chinese_aliases(mark: Mark) -> list[tuple[str, str]]:
     for name in (mark.name, *mark.aliases):
         if any(c.isascii() and c.isdigit() for c in name) and any(is_han(c) for c in fold(name)):
             add("".join(_CN_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in name), "numerals")
+    written = [fold("".join(_CN_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in mark.name))]
+    for form in written:
+        for changed in neighbour_numerals(form):
+            add(changed, "numeral_changed")
     return out
 
 
@@ -130,7 +154,7 @@ class MarkPlan:
     registered: str | None = None  # ISO date (or year, year-month) the owner had surely applied by (judge: prior use)
     registered_is_filing: bool = False  # `registered` is a filing date (申请日), not a registration date
     alias_of: str = ""  # for a Chinese alias screened as a form of its own (国电投): the mark's name
-    alias_kind: str = ""  # why that form is the mark's: alias (the marks file lists it) or numerals
+    alias_kind: str = ""  # why that form is the mark's: alias (the marks file lists it), numerals, numeral_changed
 
     @property
     def name(self) -> str:

@@ -326,7 +326,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     notes: list[Note] = []
     window = al.window
     exact = al.edit == "exact"
-    latin = al.edit == "latin" or al.edit == "latin_run_on"
+    latin = al.edit == "latin" or al.edit == "latin_run_on" or al.edit == "initials"
     score = al.similarity
 
     # A place name is not a mark: 伊犁 is not 伊利, a 三原县 company is not 三元.
@@ -351,6 +351,9 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     # often as an evasion: it counts only among the mark's own goods.
     if not relevant and al.kinds == ("misspelt",):
         return "misspelt_outside_field"
+    # Two to four initials (jy for 九阳) abbreviate anything: only the mark's own goods make them the mark.
+    if not relevant and al.edit == "initials":
+        return "initials_outside_field"
     # Letters read as their look-alikes (CPPC for OPPO): a visual imitation of the Latin form, kept
     # unless the subject names a field that is not the mark's.
     if not relevant and al.kinds == ("letter_shape",) and ctx.classes and info.has_field:
@@ -657,6 +660,22 @@ def _prefer_insertion(options: list[Alignment], ctx: Context, considered: Consid
     return out
 
 
+# A numeral changed to its neighbour (七个核桃 for 六个核桃) keeps the mark's shape and rhythm but
+# says another number: below the same text with the mark's own numeral, above a graded change.
+NUMERAL_CHANGED_WEIGHT = 0.85
+
+
+def _numeral_changed(form: str, mark: str) -> Reason:
+    """The reason for a hit through a neighbouring-numeral form: which numeral became which."""
+    written = fold("".join("零一二三四五六七八九"[int(c)] if c.isascii() and c.isdigit() else c for c in mark))
+    was, now = next(((x, y) for x, y in zip(written, form, strict=False) if x != y), ("", ""))
+    return Reason(
+        "numeral_changed",
+        f"“{form}”把“{mark}”中的数字“{was}”换成了相邻的“{now}”",
+        f"{form} changes the numeral {was} of {mark} to its neighbour {now}",
+    )
+
+
 def judge(
     info: MarkPlan,
     ctx: Context,
@@ -703,6 +722,8 @@ def judge(
             if considered is not None:
                 considered.append((al, verdict, 0.0))
             continue
+        if info.alias_kind == "numeral_changed":
+            verdict = (verdict[0] * NUMERAL_CHANGED_WEIGHT, verdict[1])
         score = verdict[0]
         if score >= threshold:
             chosen = (al, verdict)
@@ -718,7 +739,11 @@ def judge(
     reasons = build_reasons(info.mark, ctx.traced, best, notes, ctx.original)
     if info.alias_of:
         a = info.mark.name
-        if info.alias_kind == "numerals":
+        if info.alias_kind == "numeral_changed":
+            said = _numeral_changed(a, info.alias_of)
+            # the form is not the mark: "包含商标" would say it is
+            reasons = [Reason("exact", f"包含“{a}”", f"contains {a}") if r.code == "exact" else r for r in reasons]
+        elif info.alias_kind == "numerals":
             said = Reason(
                 "numeral_form",
                 f"“{a}”是“{info.alias_of}”的数字用汉字写成的形式",

@@ -15,6 +15,7 @@ from matcher.types import Reason
 
 from . import phonetic
 from .align import DIFF, HOMOPHONE, NEAR_SOUND, SAME, SHAPE, SOUND_SHAPE, Alignment
+from .initials import spelled
 from .normalize import Traced, fold, unmarked
 
 
@@ -270,6 +271,15 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
 
     if al.edit == "exact":
         out.append(Reason("exact", f"包含商标“{m}”", f"contains the mark {m}"))
+    elif al.edit == "initials":
+        said = spelled(fold(m), al.window)
+        out.append(
+            Reason(
+                "pinyin_initials",
+                f"{raw} 是“{m}”拼音（{said}）的首字母",
+                f"{raw} is the initials of the pinyin of {m} ({said})",
+            )
+        )
     elif al.edit == "latin" and al.kinds == ("misspelt",):
         form = _nearest_form(mark, al.window)
         out.append(

@@ -29,6 +29,7 @@ from matcher.types import Hit, Subject
 from . import candidates, phonetic
 from .align import Alignment, aligner
 from .candidates import IndexPlan, MarkPlan, has_latin, latin_compact
+from .initials import InitialsIndex
 from .judge import GRADED_CAP, MAX_TEXT, Considered, Context, LatinView, find_mixed, graded_alignments, judge
 from .latin_fuzzy import LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
 from .normalize import fold, trace
@@ -86,7 +87,14 @@ class Matcher:
         self.marks = list(marks)
         self.threshold = threshold
         self.mode = mode
-        aliases = [(m, a) for m in self.marks for a in candidates.chinese_aliases(m)]
+        names = {fold(m.name) for m in self.marks}
+        # a form that is another protected mark (四只松鼠 beside 三只松鼠) is that mark's, not an alias
+        aliases = [
+            (m, a)
+            for m in self.marks
+            for a in candidates.chinese_aliases(m)
+            if a[1] != "numeral_changed" or fold(a[0]) not in names
+        ]
         self.segmenter = Segmenter([fold(m.name) for m in self.marks] + [fold(a) for _, (a, _) in aliases])
         self.sound = phonetic.SoundCodes()
         self.sound.build()
@@ -122,6 +130,8 @@ class Matcher:
         self._fuzzy = LatinFuzzyIndex(
             (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
         )
+        # Chinese marks written as their pinyin initials (jy for 九阳): also only for Latin text.
+        self._initials = InitialsIndex([(i, info.folded) for i, info in enumerate(self.info)])
         # Latin aliases and Latin mark names with letters read as look-alikes (CPPC for OPPO).
         self._shapes = LatinShapeIndex(
             (form, i)
@@ -229,9 +239,12 @@ class Matcher:
             cands, any_latin = index.in_field_sorted(folded, category, self.info, _classes_in)
         else:
             cands, any_latin = sorted(self.candidates(folded, category)), has_latin(folded)
-        misspelt = shaped = None
+        misspelt = shaped = initials = None
         if any_latin:
             extra: set[int] = set()
+            if self._initials:  # jy for 九阳: matcher/initials.py
+                initials = self._initials.find(folded)
+                extra.update(initials)
             if self._mixed is not None:
                 if _accel is None:
                     forms = [m[0] for m in self._mixed.find_matches_as_indexes(folded, overlapping=True)]
@@ -312,6 +325,8 @@ class Matcher:
                     options.append(alias)
             if splits and i in splits:
                 options.extend(a for a in splits[i] if a.similarity >= threshold)
+            if initials and i in initials:
+                options.extend(a for a in initials[i] if a.similarity >= threshold)
             if options:
                 options.sort(key=lambda a: -a.similarity)
                 aligned.append((i, options, threshold))

@@ -126,12 +126,23 @@ def _alike(a: str, b: str) -> bool:
 
 _DIGITS = "零一二三四五六七八九"
 _FORM = re.compile(r"^“([^”]+)”是“([^”]+)”")
+_CHANGED = re.compile(r"^“([^”]+)”把“([^”]+)”中的数字“(.)”换成了相邻的“(.)”$")
+_ORDER = "一二三四五六七八九十"
 
 
 def target_of(hit, marks: dict[str, Mark]) -> str:
     """The form of the mark the hit's other reasons compare the text with: the mark, or the alias
     or numeral form its first reason names (checked here against the marks file)."""
     first = hit.reasons[0] if hit.reasons else None
+    if first is not None and first.code == "numeral_changed":
+        m = _CHANGED.match(first.zh)
+        assert m and m[2] == hit.mark, first.zh
+        form, was, now = fold(m[1]), m[3], m[4]
+        written = fold("".join(_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in m[2]))
+        diff = [(x, y) for x, y in zip(written, form, strict=True) if x != y]
+        assert diff == [(was, now)], first.zh
+        assert abs(_ORDER.index(was) - _ORDER.index(now)) == 1, first.zh
+        return form
     if first is None or first.code not in ("chinese_alias", "numeral_form"):
         return fold(hit.mark)
     m = _FORM.match(first.zh)
@@ -190,6 +201,14 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None) -> None:
         shown = [tuple(p.split("/")) for p in m[3].split("、")]
         assert all(p in latin_lookalikes() for p in shown), zh
         assert shape_swaps(window, form) == shown, zh
+    elif code == "pinyin_initials":
+        from matcher.initials import readings
+
+        m = re.match(r"^(\S+) 是“([^”]+)”拼音（([^）]+)）的首字母$", zh)
+        assert m, zh
+        token, chars, said = fold(m[1]), fold(m[2]), m[3].split(" ")
+        assert token in folded and len(token) == len(chars) == len(said), zh
+        assert all(r in readings(c) and r[0] == t for c, r, t in zip(chars, said, token, strict=True)), zh
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
