@@ -18,6 +18,7 @@ from alerts.i18n import using
 from alerts.store import AlertNotFound, ReviewConflict, StoreUnavailable
 from markwatch.config import Settings
 from markwatch.errors import UserError
+from markwatch.services.considered import MatcherCache
 from markwatch.web import api, deps, pages
 from markwatch.web.access import guarded, lazy
 from markwatch.web.deps import Reader
@@ -70,6 +71,7 @@ def create_app(settings: Settings, store: Any = None, evidence: Any = None) -> F
     app.state.store = guarded(store if store is not None else open_store(settings))
     app.state.evidence = lazy(lambda: evidence if evidence is not None else open_evidence(settings))
     app.state.settings = settings
+    app.state.matcher = MatcherCache(settings, app.state.store)  # the alert page's "also considered"
     app.state.users = Users(review.users, review.admins)
     app.state.throttle = Throttle()
     app.state.trusted_proxies = parse_networks(review.trusted_proxies)

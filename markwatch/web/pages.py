@@ -19,6 +19,7 @@ from alerts.model import STATUSES, sightings_of
 from alerts.present import CSV_BOM, STATUS_NAMES, csv_header, csv_row, csv_writer
 from alerts.sessions import AUDIT_ACTIONS, AuditEvent, AuditQuery
 from alerts.store import AlertQuery, ReviewConflict
+from markwatch.services.considered import also_considered
 from markwatch.web.deps import (
     LANG_COOKIE,
     Admin,
@@ -391,11 +392,14 @@ def alert_page(request: Request, alert_id: str, user: User, f: FilterDep, pos: i
     from alerts.relations import related_entities
 
     related = related_entities(store, [alert], exclude=entity_of(alert), by_entity=True)
+    matcher = request.app.state.matcher.get()
+    considered = also_considered(matcher, alert) if matcher is not None else None
     return render(
         request,
         "alert.html",
         alert=alert,
         related=related,
+        considered=considered,
         sightings=sightings_of(alert),
         evidence=evidence,
         evidence_problem=evidence_problem,
