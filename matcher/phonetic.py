@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from itertools import islice, product
 
 from pypinyin.pinyin_dict import pinyin_dict
 
@@ -165,7 +166,21 @@ def numbered_pinyin(word: str) -> tuple[str, ...]:
         return ()
     each = "".join(_tone3(c) for c in word)
     said = "".join(lazy_pinyin(word, style=Style.TONE3, errors="ignore"))
-    return tuple(dict.fromkeys(w for w in (each, said) if w))
+    # and with any reading of a polyphone (华为 is hua2wei2 as the brand says it, hua2wei4 by 为's
+    # commonest reading), a few forms at most
+    every = ("".join(p) for p in islice(product(*(_tones3(c) for c in word)), MAX_NUMBERED))
+    return tuple(dict.fromkeys(w for w in (each, said, *every) if w))
+
+
+MAX_NUMBERED = 8
+
+
+@cache
+def _tones3(c: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin
+
+    got = pinyin(c, style=Style.TONE3, heteronym=True, errors="ignore")
+    return tuple(got[0]) if got and got[0] else ("",)
 
 
 @cache

@@ -84,3 +84,14 @@ def test_a_form_that_is_another_mark_stays_that_mark(matcher: Matcher) -> None:
     hits = matcher.screen(Subject("四只松鼠坚果", "brand"))
     assert [h.mark for h in hits][:1] == ["四只松鼠"]
     assert all(h.reasons[0].code != "numeral_changed" for h in hits)
+
+
+def test_numbered_pinyin_with_any_reading_of_a_polyphone() -> None:
+    """华为 is hua2wei2 as the brand is said; 为's commonest reading is wèi (hua2wei4): both are read."""
+    from matcher.phonetic import numbered_pinyin
+
+    assert {"hua2wei2", "hua2wei4"} <= set(numbered_pinyin("华为"))
+    m = Matcher([Mark(name="华为", owner="o", classes=[9], industries=["手机"], aliases=["HUAWEI"])])
+    for text in ("hua2wei2手机", "hua2wei4手机"):
+        hit = _hit(m, Subject(text, "listing"))
+        assert hit is not None and hit.mark == "华为", text
