@@ -46,8 +46,29 @@ def industry_words() -> tuple[str, ...]:
 
 
 @cache
-def _region_lengths() -> tuple[int, ...]:
-    return tuple(sorted({len(r) for r in regions()}, reverse=True))
+def _folded_regions() -> frozenset[str]:
+    """Region names as folded text shows them: the parser reads folded text, where 伍家岗 is 五家岗
+    (伍 is the financial numeral of 五), so the lists are folded the same way."""
+    from .normalize import fold
+
+    return frozenset(fold(r) for r in regions())
+
+
+@cache
+def _folded_region_codes() -> dict[str, tuple[str, ...]]:
+    from .normalize import fold
+
+    out: dict[str, set[str]] = {}
+    for name, codes in region_codes().items():
+        out.setdefault(fold(name), set()).update(codes)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+@cache
+def _folded_industry_words() -> tuple[str, ...]:
+    from .normalize import fold
+
+    return tuple(sorted({fold(w) for w in industry_words()}, key=len, reverse=True))
 
 
 def _lengths_by(words: Iterable[str], key: Callable[[str], str]) -> dict[str, tuple[int, ...]]:
@@ -62,8 +83,8 @@ def _lengths_by(words: Iterable[str], key: Callable[[str], str]) -> dict[str, tu
 @cache
 def _region_starts() -> dict[str, tuple[int, ...]]:
     """First two characters → lengths of the region names starting so (all have ≥ 2)."""
-    assert all(len(r) >= 2 for r in regions())
-    return _lengths_by(regions(), lambda r: r[:2])
+    assert all(len(r) >= 2 for r in _folded_regions())
+    return _lengths_by(_folded_regions(), lambda r: r[:2])
 
 
 @cache
@@ -83,7 +104,7 @@ def _suffix_index() -> tuple[frozenset[str], tuple[int, ...], frozenset[str], tu
 @lru_cache(maxsize=16384)
 def _inside(cand: str, within: tuple[str, ...]) -> tuple[str, ...]:
     """The adcodes cand can stand for that lie strictly inside one of within."""
-    return tuple(c for c in region_codes().get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
+    return tuple(c for c in _folded_region_codes().get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
 
 
 @lru_cache(maxsize=4096)
@@ -91,7 +112,7 @@ def _prefecture(cand: str) -> tuple[str, ...]:
     """The adcodes of a province or prefecture cand names (4 digits or fewer): after another region
     it is still a place (山西咸阳…, a registrant's mistake), where a county's short name is more often
     a trade name (唐山市三元…)."""
-    return tuple(c for c in region_codes().get(cand, ()) if len(c) <= 4)
+    return tuple(c for c in _folded_region_codes().get(cand, ()) if len(c) <= 4)
 
 
 def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
@@ -101,15 +122,15 @@ def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> 
     return None
 
 
-def _strip_region_prefix(s: str) -> tuple[str, str]:
-    """Peel administrative divisions off the front (湖北省武汉市江夏区…).
+def _strip_region_prefix(s: str) -> tuple[list[str], str]:
+    """Peel administrative divisions off the front (湖北省|武汉市|江夏区…): the divisions, and the rest.
 
     Each further division must lie inside the one before it (by adcode), so
     that 唐山市三元… keeps 三元 (a district of 三明, not of 唐山) as a trade name.
     """
-    names = regions()
+    names = _folded_regions()
     starts = _region_starts()
-    region = ""
+    pieces: list[str] = []
     within: tuple[str, ...] = ("",)
     while True:
         r = None
@@ -118,12 +139,12 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
             if len(s) - n < 2 or cand not in names:
                 continue
             inside = _inside(cand, within)
-            if inside or cand == "中国" or (region and _prefecture(cand)):
+            if inside or cand == "中国" or (pieces and _prefecture(cand)):
                 r = cand
                 break
         if r is None:
-            return region, s
-        region += r
+            return pieces, s
+        pieces.append(r)
         s = s[len(r) :]
         if inside:
             within = inside
@@ -133,15 +154,15 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
 
 @cache
 def _industry_index() -> tuple[frozenset[str], tuple[int, ...]]:
-    words = industry_words()
+    words = _folded_industry_words()
     return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
 
 
 @cache
 def _industry_ends() -> dict[str, tuple[int, ...]]:
     """Last character → lengths of the industry words ending in it (all have ≥ 2)."""
-    assert all(len(w) >= 2 for w in industry_words())
-    return _lengths_by(industry_words(), lambda w: w[-1])
+    assert all(len(w) >= 2 for w in _folded_industry_words())
+    return _lengths_by(_folded_industry_words(), lambda w: w[-1])
 
 
 def _longest_suffix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
@@ -166,20 +187,21 @@ def _strip_place(s: str) -> tuple[str, str]:
     return s, ""
 
 
-def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...]) -> bool:
-    """s is a run of industry words and region names, nothing else (环境能源, 能源石家庄)."""
+def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...], places: bool = True) -> bool:
+    """s is a run of industry words and (with places) region names, nothing else (环境能源, 能源石家庄)."""
     ok = [False] * (len(s) + 1)
     ok[len(s)] = True
-    names = regions()
+    names = _folded_regions() if places else frozenset()
+    every = tuple(sorted(set(lengths) | set(_region_lengths()), reverse=True)) if places else lengths
     for i in range(len(s) - 1, -1, -1):
-        ok[i] = any(i + n <= len(s) and ok[i + n] and (s[i : i + n] in words or s[i : i + n] in names) for n in lengths)
+        ok[i] = any(i + n <= len(s) and ok[i + n] and (s[i : i + n] in words or s[i : i + n] in names) for n in every)
     return ok[0]
 
 
 def _industry_start(s: str) -> int:
     """Where the industry part begins: the first position, leaving a trade name of two characters or
-    more, from which the rest is all industry words and places (明州|环境能源, 新月|能源石家庄; not
-    十九阳|光电器, where 光电 leaves 器 over); failing that, the first industry word (大山|苗圃业务部);
+    more, from which the rest is all industry words and places (明州|环境能源, 新月|能源石家庄, 泽信|控股邯郸;
+    not 十九阳|光电器, where 光电 leaves 器 over); failing that, the first industry word (大山|苗圃业务部);
     len(s) if none."""
     words, lengths = _industry_index()
     first = len(s)
@@ -188,7 +210,22 @@ def _industry_start(s: str) -> int:
             if _covered(s[p:], words, lengths):
                 return p
             first = min(first, p)
+        elif any(_prefecture(s[p : p + n]) for n in _region_lengths()) and _covered(s[p:], words, lengths):
+            return p  # a province or city in the industry part's place (泽信|邯郸, 新月|石家庄能源)
     return first
+
+
+@cache
+def _region_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(r) for r in _folded_regions()}, reverse=True))
+
+
+def _weak(s: str, cut: int) -> bool:
+    """The trade name s[:cut] cannot stand alone: none at all, or nothing but industry words (安居|机电,
+    双塔|专业). (One character before industry words, 宝丰|隆|摄影, is no sign: 成都|好房屋|网络科技.)"""
+    words, lengths = _industry_index()
+    trade = s[:cut]
+    return len(trade) < 2 or _covered(trade, words, lengths, places=False)
 
 
 def parse_name(folded: str) -> NameParts:
@@ -219,16 +256,25 @@ def parse_name(folded: str) -> NameParts:
             form = s[-n:]
             s = s[:-n]
             break
-    region, s = _strip_region_prefix(s)
+    pieces, s = _strip_region_prefix(s)
     bracket_region = ""
     m = _BRACKET.search(s)
-    if m and (m.group(1) in regions() or m.group(1) in ("中国", "国际")):
+    if m and (m.group(1) in _folded_regions() or m.group(1) in ("中国", "国际")):
         bracket_region = m.group(1)
         s = s[: m.start()] + s[m.end() :]
-    if region:
+    place = ""
+    if pieces:
         s, place = _strip_place(s)
-        region += place
     cut = _industry_start(s)
+    # A region or place the registrant took into the trade name (栖霞山, 澳门人, 稻珍乡…): what is left after
+    # peeling it cannot be a trade name on its own, so it was not a region there. Peel back one at a time.
+    while (place or pieces) and _weak(s, cut):
+        if place:
+            s, place = place + s, ""
+        else:
+            s = pieces.pop() + s
+        cut = _industry_start(s)
+    region = "".join(pieces) + place
     trade, industry = s[:cut], s[cut:]
     return NameParts(
         region=region, trade_name=trade, industry=industry, form=form, branch=branch, bracket_region=bracket_region
