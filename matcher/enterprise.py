@@ -122,6 +122,31 @@ def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> 
     return None
 
 
+_LANDMARK_ENDS = "山湖溪峰岭岛寺泉潭洞"
+"""The last character of a mountain, lake, stream, peak, island, temple, spring, pool or cave."""
+
+
+@cache
+def _place_words() -> frozenset[str]:
+    """Landmarks (part of speech ns in jieba's dictionary) named as a region plus one character that says
+    what they are: 栖霞山 (a mountain by 栖霞), 龙潭湖. A name that starts so takes the landmark as its
+    trade name (栖霞山|综合开发) rather than the region 栖霞 and a trade name 山综合."""
+    from importlib.resources import files
+
+    names = regions()
+    out = set()
+    with files("jieba").joinpath("dict.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "ns" and parts[0][-1:] in _LANDMARK_ENDS:
+                w = parts[0]
+                if 3 <= len(w) <= 5 and w not in names and w[:-1] in names:
+                    out.add(w)
+    from .normalize import fold
+
+    return frozenset(fold(w) for w in out)
+
+
 def _strip_region_prefix(s: str) -> tuple[list[str], str]:
     """Peel administrative divisions off the front (湖北省|武汉市|江夏区…): the divisions, and the rest.
 
@@ -138,6 +163,8 @@ def _strip_region_prefix(s: str) -> tuple[list[str], str]:
             cand = s[:n]
             if len(s) - n < 2 or cand not in names:
                 continue
+            if s[: n + 1] in _place_words():
+                continue  # 栖霞山…: the place is the trade name, not the region 栖霞
             inside = _inside(cand, within)
             if inside or cand == "中国" or (pieces and _prefecture(cand)):
                 r = cand
