@@ -255,6 +255,18 @@ def _weak(s: str, cut: int) -> bool:
     return len(trade) < 2 or _covered(trade, words, lengths, places=False)
 
 
+def _one_before_industry(pieces: list[str], s: str) -> bool:
+    """The name opens with a county's bare short name and one character before industry words
+    (宝丰|隆|摄影, 白沙|溪|皮草): the county's name and the character are the trade name (宝丰隆)."""
+    if len(pieces) != 1 or len(s) < 3:
+        return False
+    codes = _folded_region_codes().get(pieces[0], ())
+    if not codes or any(len(c) < 6 for c in codes) or pieces[0][-1] in "省市县区旗州盟":
+        return False
+    words, lengths = _industry_index()
+    return _covered(s[1:], words, lengths, places=False)
+
+
 def parse_name(folded: str) -> NameParts:
     """Parse a folded enterprise name; parts that are absent are ''."""
     s = folded.strip()
@@ -295,7 +307,7 @@ def parse_name(folded: str) -> NameParts:
     cut = _industry_start(s)
     # A region or place the registrant took into the trade name (栖霞山, 澳门人, 稻珍乡…): what is left after
     # peeling it cannot be a trade name on its own, so it was not a region there. Peel back one at a time.
-    while (place or pieces) and _weak(s, cut):
+    while (place or pieces) and (_weak(s, cut) or (not place and _one_before_industry(pieces, s))):
         if place:
             s, place = place + s, ""
         else:
