@@ -115,6 +115,13 @@ def _prefecture(cand: str) -> tuple[str, ...]:
     return tuple(c for c in _folded_region_codes().get(cand, ()) if len(c) <= 4)
 
 
+def _provinces_only(pieces: list[str]) -> bool:
+    """Every division peeled so far is a province: after one, a city of another province is still a
+    place (山西咸阳…, 山西 for 陕西, a registrant's slip); after a city or county it is a trade name
+    (佛山阿里斯顿: 阿里斯顿, not the prefecture 阿里)."""
+    return all(all(len(c) == 2 for c in _folded_region_codes().get(p, ("",))) for p in pieces)
+
+
 def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
     for n in lengths:
         if len(s) - n >= 2 and s[:n] in names:
@@ -166,7 +173,7 @@ def _strip_region_prefix(s: str) -> tuple[list[str], str]:
             if s[: n + 1] in _place_words():
                 continue  # 栖霞山…: the place is the trade name, not the region 栖霞
             inside = _inside(cand, within)
-            if inside or cand == "中国" or (pieces and _prefecture(cand)):
+            if inside or cand == "中国" or (pieces and _prefecture(cand) and _provinces_only(pieces)):
                 r = cand
                 break
         if r is None:
@@ -247,6 +254,15 @@ def _region_lengths() -> tuple[int, ...]:
     return tuple(sorted({len(r) for r in _folded_regions()}, reverse=True))
 
 
+def _cut(s: str) -> int:
+    """_industry_start, reading past a group in brackets inside the name (民族|酒业(集团)销售)."""
+    idx = s.find(_GROUP_IN_BRACKETS)
+    if idx < 0:
+        return _industry_start(s)
+    cut = _industry_start(s[:idx] + s[idx + len(_GROUP_IN_BRACKETS) :])
+    return cut if cut <= idx else cut + len(_GROUP_IN_BRACKETS)
+
+
 def _weak(s: str, cut: int) -> bool:
     """The trade name s[:cut] cannot stand alone: none at all, or nothing but industry words (安居|机电,
     双塔|专业). (One character before industry words, 宝丰|隆|摄影, is no sign: 成都|好房屋|网络科技.)"""
@@ -265,6 +281,12 @@ def _one_before_industry(pieces: list[str], s: str) -> bool:
         return False
     words, lengths = _industry_index()
     return _covered(s[1:], words, lengths, places=False)
+
+
+_STORE_ENDS = ("店", "馆", "部", "厂", "中心", "站", "所")
+"""How a store, workshop or office named after its company ends (…有限公司豫园店, …有限公司第一门市部)."""
+_GROUP_IN_BRACKETS = "(集团)"
+"""As folded text writes （集团）."""
 
 
 def parse_name(folded: str) -> NameParts:
@@ -289,12 +311,23 @@ def parse_name(folded: str) -> NameParts:
                 branch = b
                 s = head
             break
+    else:
+        # A store named after its company: "<company>有限公司" + the store's own name (…有限公司豫园店).
+        for f in ("股份有限公司", "有限责任公司", "有限公司"):
+            idx = s.rfind(f)
+            tail = s[idx + len(f) :] if idx > 0 else ""
+            if 2 <= len(tail) <= 10 and any(tail.endswith(e) for e in _STORE_ENDS):
+                branch, s = tail, s[: idx + len(f)]
+                break
     form = ""
     for n in form_lengths:
         if len(s) > n and s[-n:] in form_set:
             form = s[-n:]
             s = s[:-n]
             break
+    if form and s.endswith(_GROUP_IN_BRACKETS):
+        # 云南利他实业（集团）有限公司: the group in brackets belongs to the form.
+        form, s = _GROUP_IN_BRACKETS + form, s[: -len(_GROUP_IN_BRACKETS)]
     pieces, s = _strip_region_prefix(s)
     bracket_region = ""
     m = _BRACKET.search(s)
@@ -304,15 +337,19 @@ def parse_name(folded: str) -> NameParts:
     place = ""
     if pieces:
         s, place = _strip_place(s)
-    cut = _industry_start(s)
+    cut = _cut(s)
     # A region or place the registrant took into the trade name (栖霞山, 澳门人, 稻珍乡…): what is left after
     # peeling it cannot be a trade name on its own, so it was not a region there. Peel back one at a time.
     while (place or pieces) and (_weak(s, cut) or (not place and _one_before_industry(pieces, s))):
+        back = place or pieces[-1]
+        cut_back = _cut(back + s)
+        if cut_back <= len(back) and _prefecture(back):
+            break  # a province or city alone would be the trade name (贵州|民族酒业): it stays the region
         if place:
-            s, place = place + s, ""
+            place = ""
         else:
-            s = pieces.pop() + s
-        cut = _industry_start(s)
+            pieces.pop()
+        s, cut = back + s, cut_back
     region = "".join(pieces) + place
     trade, industry = s[:cut], s[cut:]
     return NameParts(
