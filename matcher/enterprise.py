@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 
-from matcher.resources import enterprise_words, nice_classes, region_codes, regions
+from matcher.resources import _tsv, enterprise_words, nice_classes, region_codes, regions
 from matcher.types import NameParts
 from matcher.words import name_words
 
@@ -129,29 +129,14 @@ def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> 
     return None
 
 
-_LANDMARK_ENDS = "山湖溪峰岭岛寺泉潭洞"
-"""The last character of a mountain, lake, stream, peak, island, temple, spring, pool or cave."""
-
-
 @cache
 def _place_words() -> frozenset[str]:
-    """Landmarks (part of speech ns in jieba's dictionary) named as a region plus one character that says
-    what they are: 栖霞山 (a mountain by 栖霞), 龙潭湖. A name that starts so takes the landmark as its
-    trade name (栖霞山|综合开发) rather than the region 栖霞 and a trade name 山综合."""
-    from importlib.resources import files
-
-    names = regions()
-    out = set()
-    with files("jieba").joinpath("dict.txt").open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) == 3 and parts[2] == "ns" and parts[0][-1:] in _LANDMARK_ENDS:
-                w = parts[0]
-                if 3 <= len(w) <= 5 and w not in names and w[:-1] in names:
-                    out.add(w)
+    """Landmarks named as a region plus what they are (栖霞山, a mountain by 栖霞; 龙潭湖): a name that starts
+    so takes the landmark as its trade name (栖霞山|综合开发), not the region 栖霞 and a trade name 山综合
+    (landmarks.tsv, scripts/build_landmarks.py)."""
     from .normalize import fold
 
-    return frozenset(fold(w) for w in out)
+    return frozenset(fold(row[0]) for row in _tsv("landmarks.tsv"))
 
 
 def _strip_region_prefix(s: str) -> tuple[list[str], str]:
@@ -225,10 +210,13 @@ def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...], places: bo
     """s is a run of industry words and (with places) region names, nothing else (环境能源, 能源石家庄)."""
     ok = [False] * (len(s) + 1)
     ok[len(s)] = True
-    names = _folded_regions() if places else frozenset()
-    every = tuple(sorted(set(lengths) | set(_region_lengths()), reverse=True)) if places else lengths
+    names = _folded_regions()
+    starts = _region_starts()
     for i in range(len(s) - 1, -1, -1):
-        ok[i] = any(i + n <= len(s) and ok[i + n] and (s[i : i + n] in words or s[i : i + n] in names) for n in every)
+        ok[i] = any(i + n <= len(s) and ok[i + n] and s[i : i + n] in words for n in lengths) or (
+            places
+            and any(i + n <= len(s) and ok[i + n] and s[i : i + n] in names for n in starts.get(s[i : i + 2], ()))
+        )
     return ok[0]
 
 
@@ -244,7 +232,9 @@ def _industry_start(s: str) -> int:
             if _covered(s[p:], words, lengths):
                 return p
             first = min(first, p)
-        elif any(_prefecture(s[p : p + n]) for n in _region_lengths()) and _covered(s[p:], words, lengths):
+        elif any(_prefecture(s[p : p + n]) for n in _region_starts().get(s[p : p + 2], ())) and _covered(
+            s[p:], words, lengths
+        ):
             return p  # a province or city in the industry part's place (泽信|邯郸, 新月|石家庄能源)
     return first
 
