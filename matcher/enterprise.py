@@ -196,14 +196,57 @@ _PLACE_ENDS = ("街道", "镇", "乡", "区")
 (companynameparser's place_single.txt, less 市, 村 and 街, which end trade names as often)."""
 
 
-def _strip_place(s: str) -> tuple[str, str]:
-    """(rest, place): a town, township or zone of 2 to 4 characters right after the region, when a
-    trade name of two characters or more follows it."""
-    for n in range(2, 5):
-        for end in _PLACE_ENDS:
-            if s[n : n + len(end)] == end and len(s) - n - len(end) >= 2:
-                return s[n + len(end) :], s[: n + len(end)]
+_ZONE_ENDS = (
+    "高新技术产业开发区",
+    "经济技术开发区",
+    "高新技术开发区",
+    "经济开发区",
+    "工业园区",
+    "产业园区",
+    "开发区",
+    "保税区",
+    "高新区",
+    "经济区",
+    "试验区",
+    "示范区",
+    "合作区",
+    "园区",
+    "新区",
+    "新城",
+)
+"""How the kinds of development zone end (经济技术开发区, 高新区, 新区): a zone's name may be longer than a
+town's (辽河口生态经济区), follow the region directly (江北|新区), or open a name that names no region
+(西咸新区|沣东新城|未科诚)."""
+
+
+def _strip_one_place(s: str, after_region: bool) -> tuple[str, str]:
+    """(rest, place) for one town, township or zone at the front of s, leaving a trade name of two
+    characters or more; (s, "") if none."""
+    if after_region:
+        for z in _ZONE_ENDS:
+            if s.startswith(z) and z != "新城" and len(s) - len(z) >= 2:
+                return s[len(z) :], z  # 江北|新区
+        for n in range(2, 5):
+            for end in _PLACE_ENDS:
+                if s[n : n + len(end)] == end and len(s) - n - len(end) >= 2:
+                    return s[n + len(end) :], s[: n + len(end)]
+    for n in range(2, 9):
+        for z in _ZONE_ENDS:
+            if s[n : n + len(z)] == z and len(s) - n - len(z) >= 2 and (after_region or z != "新城"):
+                return s[n + len(z) :], s[: n + len(z)]
     return s, ""
+
+
+def _strip_place(s: str, after_region: bool) -> tuple[str, str]:
+    """(rest, places): towns, townships and zones right after the region (千灯镇, 保税区, 经济技术开发区,
+    辽河口生态经济区|石新镇), or zones opening a name without one (西咸新区|沣东新城), when a trade name of two
+    characters or more follows."""
+    place = ""
+    while True:
+        rest, one = _strip_one_place(s, after_region or bool(place))
+        if not one:
+            return s, place
+        s, place = rest, place + one
 
 
 def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...], places: bool = True) -> bool:
@@ -267,12 +310,14 @@ def _one_before_industry(pieces: list[str], s: str) -> bool:
     if len(pieces) != 1 or len(s) < 3:
         return False
     codes = _folded_region_codes().get(pieces[0], ())
-    if not codes or any(len(c) < 6 for c in codes) or pieces[0][-1] in "省市县区旗州盟":
+    if not codes or any(len(c) < 6 for c in codes) or pieces[0][-1] in _DIVISION_ENDS:
         return False
     words, lengths = _industry_index()
     return _covered(s[1:], words, lengths, places=False)
 
 
+_DIVISION_ENDS = "省市县区旗州盟"
+"""How a division's full name ends: written so (雁塔区, not 雁塔) it is a region, never a trade name."""
 _STORE_ENDS = ("店", "馆", "部", "厂", "中心", "站", "所")
 """How a store, workshop or office named after its company ends (…有限公司豫园店, …有限公司第一门市部)."""
 _GROUP_IN_BRACKETS = "(集团)"
@@ -324,17 +369,15 @@ def parse_name(folded: str) -> NameParts:
     if m and (m.group(1) in _folded_regions() or m.group(1) in ("中国", "国际")):
         bracket_region = m.group(1)
         s = s[: m.start()] + s[m.end() :]
-    place = ""
-    if pieces:
-        s, place = _strip_place(s)
+    s, place = _strip_place(s, bool(pieces))
     cut = _cut(s)
     # A region or place the registrant took into the trade name (栖霞山, 澳门人, 稻珍乡…): what is left after
     # peeling it cannot be a trade name on its own, so it was not a region there. Peel back one at a time.
     while (place or pieces) and (_weak(s, cut) or (not place and _one_before_industry(pieces, s))):
         back = place or pieces[-1]
         cut_back = _cut(back + s)
-        if cut_back <= len(back) and _prefecture(back):
-            break  # a province or city alone would be the trade name (贵州|民族酒业): it stays the region
+        if cut_back <= len(back) and not place and (_prefecture(back) or back[-1] in _DIVISION_ENDS):
+            break  # the region alone would be the trade name (贵州|民族酒业, 雁塔区|创意网络): it stays the region
         if place:
             place = ""
         else:

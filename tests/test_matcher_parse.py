@@ -79,3 +79,18 @@ def test_group_in_brackets_and_stores_named_after_their_company() -> None:
     assert (p.trade_name, p.industry, p.form) == ("利他", "实业", "（集团）有限公司")
     p = parse("上海豫园商城(集团)股份有限公司南翔馒头店")
     assert (p.region, p.trade_name, p.form, p.branch) == ("上海", "豫园商城", "(集团)股份有限公司", "南翔馒头店")
+
+
+def test_development_zones_and_full_division_names() -> None:
+    # Real names companynameparser's author logged as hard (its tests/bug_0425.txt, Apache-2.0).
+    p = parse("合肥经济技术开发区妍丽雅服装店")
+    assert (p.region, p.trade_name) == ("合肥经济技术开发区", "妍丽雅")
+    p = parse("江北新区揽亦悦数码电子产品经营部")
+    assert (p.region, p.trade_name) == ("江北新区", "揽亦悦")
+    p = parse("西咸新区沣东新城未科诚百货店")
+    assert (p.region, p.trade_name) == ("西咸新区沣东新城", "未科诚")
+    p = parse("盘锦市辽河口生态经济区石新镇梦想无限网络工作室")
+    assert (p.region, p.trade_name) == ("盘锦市辽河口生态经济区石新镇", "梦想无限")
+    # A division written in full (雁塔区) is a region even when the rest reads as industry words.
+    p = parse("西安市雁塔区创意网络工作室")
+    assert (p.region, p.trade_name) == ("西安市雁塔区", "创意")
