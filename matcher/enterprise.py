@@ -371,8 +371,8 @@ def parse_name(folded: str) -> NameParts:
         s = s[: m.start()] + s[m.end() :]
     s, place = _strip_place(s, bool(pieces))
     cut = _cut(s)
-    # A region or place the registrant took into the trade name (栖霞山, 澳门人, 稻珍乡…): what is left after
-    # peeling it cannot be a trade name on its own, so it was not a region there. Peel back one at a time.
+    # A region or place the registrant took into the trade name (白玉|机电, 宝丰|隆|摄影, 稻珍乡|软件): what is
+    # left after peeling it cannot be a trade name on its own, so it was no region there. Put back one at a time.
     while (place or pieces) and (_weak(s, cut) or (not place and _one_before_industry(pieces, s))):
         back = place or pieces[-1]
         cut_back = _cut(back + s)
