@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 
-from matcher.resources import enterprise_words, nice_classes, region_codes, regions
+from matcher.resources import _tsv, enterprise_words, nice_classes, region_codes, regions
 from matcher.types import NameParts
 from matcher.words import name_words
 
@@ -46,8 +46,29 @@ def industry_words() -> tuple[str, ...]:
 
 
 @cache
-def _region_lengths() -> tuple[int, ...]:
-    return tuple(sorted({len(r) for r in regions()}, reverse=True))
+def _folded_regions() -> frozenset[str]:
+    """Region names as folded text shows them: the parser reads folded text, where 伍家岗 is 五家岗
+    (伍 is the financial numeral of 五), so the lists are folded the same way."""
+    from .normalize import fold
+
+    return frozenset(fold(r) for r in regions())
+
+
+@cache
+def _folded_region_codes() -> dict[str, tuple[str, ...]]:
+    from .normalize import fold
+
+    out: dict[str, set[str]] = {}
+    for name, codes in region_codes().items():
+        out.setdefault(fold(name), set()).update(codes)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+@cache
+def _folded_industry_words() -> tuple[str, ...]:
+    from .normalize import fold
+
+    return tuple(sorted({fold(w) for w in industry_words()}, key=len, reverse=True))
 
 
 def _lengths_by(words: Iterable[str], key: Callable[[str], str]) -> dict[str, tuple[int, ...]]:
@@ -62,8 +83,8 @@ def _lengths_by(words: Iterable[str], key: Callable[[str], str]) -> dict[str, tu
 @cache
 def _region_starts() -> dict[str, tuple[int, ...]]:
     """First two characters → lengths of the region names starting so (all have ≥ 2)."""
-    assert all(len(r) >= 2 for r in regions())
-    return _lengths_by(regions(), lambda r: r[:2])
+    assert all(len(r) >= 2 for r in _folded_regions())
+    return _lengths_by(_folded_regions(), lambda r: r[:2])
 
 
 @cache
@@ -83,7 +104,7 @@ def _suffix_index() -> tuple[frozenset[str], tuple[int, ...], frozenset[str], tu
 @lru_cache(maxsize=16384)
 def _inside(cand: str, within: tuple[str, ...]) -> tuple[str, ...]:
     """The adcodes cand can stand for that lie strictly inside one of within."""
-    return tuple(c for c in region_codes().get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
+    return tuple(c for c in _folded_region_codes().get(cand, ("",)) if any(c.startswith(w) and c != w for w in within))
 
 
 @lru_cache(maxsize=4096)
@@ -91,7 +112,14 @@ def _prefecture(cand: str) -> tuple[str, ...]:
     """The adcodes of a province or prefecture cand names (4 digits or fewer): after another region
     it is still a place (山西咸阳…, a registrant's mistake), where a county's short name is more often
     a trade name (唐山市三元…)."""
-    return tuple(c for c in region_codes().get(cand, ()) if len(c) <= 4)
+    return tuple(c for c in _folded_region_codes().get(cand, ()) if len(c) <= 4)
+
+
+def _provinces_only(pieces: list[str]) -> bool:
+    """Every division peeled so far is a province: after one, a city of another province is still a
+    place (山西咸阳…, 山西 for 陕西, a registrant's slip); after a city or county it is a trade name
+    (佛山阿里斯顿: 阿里斯顿, not the prefecture 阿里)."""
+    return all(all(len(c) == 2 for c in _folded_region_codes().get(p, ("",))) for p in pieces)
 
 
 def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
@@ -101,15 +129,25 @@ def _longest_prefix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> 
     return None
 
 
-def _strip_region_prefix(s: str) -> tuple[str, str]:
-    """Peel administrative divisions off the front (湖北省武汉市江夏区…).
+@cache
+def _place_words() -> frozenset[str]:
+    """Landmarks named as a region plus what they are (栖霞山, a mountain by 栖霞; 龙潭湖): a name that starts
+    so takes the landmark as its trade name (栖霞山|综合开发), not the region 栖霞 and a trade name 山综合
+    (landmarks.tsv, scripts/build_landmarks.py)."""
+    from .normalize import fold
+
+    return frozenset(fold(row[0]) for row in _tsv("landmarks.tsv"))
+
+
+def _strip_region_prefix(s: str) -> tuple[list[str], str]:
+    """Peel administrative divisions off the front (湖北省|武汉市|江夏区…): the divisions, and the rest.
 
     Each further division must lie inside the one before it (by adcode), so
     that 唐山市三元… keeps 三元 (a district of 三明, not of 唐山) as a trade name.
     """
-    names = regions()
+    names = _folded_regions()
     starts = _region_starts()
-    region = ""
+    pieces: list[str] = []
     within: tuple[str, ...] = ("",)
     while True:
         r = None
@@ -117,13 +155,15 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
             cand = s[:n]
             if len(s) - n < 2 or cand not in names:
                 continue
+            if s[: n + 1] in _place_words():
+                continue  # 栖霞山…: the place is the trade name, not the region 栖霞
             inside = _inside(cand, within)
-            if inside or cand == "中国" or (region and _prefecture(cand)):
+            if inside or cand == "中国" or (pieces and _prefecture(cand) and _provinces_only(pieces)):
                 r = cand
                 break
         if r is None:
-            return region, s
-        region += r
+            return pieces, s
+        pieces.append(r)
         s = s[len(r) :]
         if inside:
             within = inside
@@ -133,15 +173,15 @@ def _strip_region_prefix(s: str) -> tuple[str, str]:
 
 @cache
 def _industry_index() -> tuple[frozenset[str], tuple[int, ...]]:
-    words = industry_words()
+    words = _folded_industry_words()
     return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
 
 
 @cache
 def _industry_ends() -> dict[str, tuple[int, ...]]:
     """Last character → lengths of the industry words ending in it (all have ≥ 2)."""
-    assert all(len(w) >= 2 for w in industry_words())
-    return _lengths_by(industry_words(), lambda w: w[-1])
+    assert all(len(w) >= 2 for w in _folded_industry_words())
+    return _lengths_by(_folded_industry_words(), lambda w: w[-1])
 
 
 def _longest_suffix(s: str, names: frozenset[str], lengths: tuple[int, ...]) -> str | None:
@@ -156,30 +196,77 @@ _PLACE_ENDS = ("街道", "镇", "乡", "区")
 (companynameparser's place_single.txt, less 市, 村 and 街, which end trade names as often)."""
 
 
-def _strip_place(s: str) -> tuple[str, str]:
-    """(rest, place): a town, township or zone of 2 to 4 characters right after the region, when a
-    trade name of two characters or more follows it."""
-    for n in range(2, 5):
-        for end in _PLACE_ENDS:
-            if s[n : n + len(end)] == end and len(s) - n - len(end) >= 2:
-                return s[n + len(end) :], s[: n + len(end)]
+_ZONE_ENDS = (
+    "高新技术产业开发区",
+    "经济技术开发区",
+    "高新技术开发区",
+    "经济开发区",
+    "工业园区",
+    "产业园区",
+    "开发区",
+    "保税区",
+    "高新区",
+    "经济区",
+    "试验区",
+    "示范区",
+    "合作区",
+    "园区",
+    "新区",
+    "新城",
+)
+"""How the kinds of development zone end (经济技术开发区, 高新区, 新区): a zone's name may be longer than a
+town's (辽河口生态经济区), follow the region directly (江北|新区), or open a name that names no region
+(西咸新区|沣东新城|未科诚)."""
+
+
+def _strip_one_place(s: str, after_region: bool) -> tuple[str, str]:
+    """(rest, place) for one town, township or zone at the front of s, leaving a trade name of two
+    characters or more; (s, "") if none."""
+    if after_region:
+        for z in _ZONE_ENDS:
+            if s.startswith(z) and z != "新城" and len(s) - len(z) >= 2:
+                return s[len(z) :], z  # 江北|新区
+        for n in range(2, 5):
+            for end in _PLACE_ENDS:
+                if s[n : n + len(end)] == end and len(s) - n - len(end) >= 2:
+                    return s[n + len(end) :], s[: n + len(end)]
+    for n in range(2, 9):
+        for z in _ZONE_ENDS:
+            if s[n : n + len(z)] == z and len(s) - n - len(z) >= 2 and (after_region or z != "新城"):
+                return s[n + len(z) :], s[: n + len(z)]
     return s, ""
 
 
-def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...]) -> bool:
-    """s is a run of industry words and region names, nothing else (环境能源, 能源石家庄)."""
+def _strip_place(s: str, after_region: bool) -> tuple[str, str]:
+    """(rest, places): towns, townships and zones right after the region (千灯镇, 保税区, 经济技术开发区,
+    辽河口生态经济区|石新镇), or zones opening a name without one (西咸新区|沣东新城), when a trade name of two
+    characters or more follows."""
+    place = ""
+    while True:
+        rest, one = _strip_one_place(s, after_region or bool(place))
+        if not one:
+            return s, place
+        s, place = rest, place + one
+
+
+def _covered(s: str, words: frozenset[str], lengths: tuple[int, ...], places: bool = True) -> bool:
+    """s is a run of industry words and (with places) region names, nothing else (环境能源, 能源石家庄)."""
     ok = [False] * (len(s) + 1)
     ok[len(s)] = True
-    names = regions()
+    names = _folded_regions()
+    starts = _region_starts()
     for i in range(len(s) - 1, -1, -1):
-        ok[i] = any(i + n <= len(s) and ok[i + n] and (s[i : i + n] in words or s[i : i + n] in names) for n in lengths)
+        ok[i] = any(i + n <= len(s) and ok[i + n] and s[i : i + n] in words for n in lengths) or (
+            places
+            and any(i + n <= len(s) and ok[i + n] and s[i : i + n] in names for n in starts.get(s[i : i + 2], ()))
+        )
     return ok[0]
 
 
 def _industry_start(s: str) -> int:
     """Where the industry part begins: the first position, leaving a trade name of two characters or
-    more, from which the rest is all industry words and places (明州|环境能源, 新月|能源石家庄; not
-    十九阳|光电器, where 光电 leaves 器 over); failing that, the first industry word (大山|苗圃业务部);
+    more, from which the rest is all industry words and places (明州|环境能源, 新月|能源石家庄, 泽信|控股邯郸;
+    not 十九阳|光电器, where 光电 leaves 器 over); failing that, the first industry word (大山|苗圃业务部);
     len(s) if none."""
     words, lengths = _industry_index()
     first = len(s)
@@ -188,7 +275,53 @@ def _industry_start(s: str) -> int:
             if _covered(s[p:], words, lengths):
                 return p
             first = min(first, p)
+        elif any(_prefecture(s[p : p + n]) for n in _region_starts().get(s[p : p + 2], ())) and _covered(
+            s[p:], words, lengths
+        ):
+            return p  # a province or city in the industry part's place (泽信|邯郸, 新月|石家庄能源)
     return first
+
+
+@cache
+def _region_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(r) for r in _folded_regions()}, reverse=True))
+
+
+def _cut(s: str) -> int:
+    """_industry_start, reading past a group in brackets inside the name (民族|酒业(集团)销售)."""
+    idx = s.find(_GROUP_IN_BRACKETS)
+    if idx < 0:
+        return _industry_start(s)
+    cut = _industry_start(s[:idx] + s[idx + len(_GROUP_IN_BRACKETS) :])
+    return cut if cut <= idx else cut + len(_GROUP_IN_BRACKETS)
+
+
+def _weak(s: str, cut: int) -> bool:
+    """The trade name s[:cut] cannot stand alone: none at all, or nothing but industry words (安居|机电,
+    双塔|专业). (One character before industry words, 宝丰|隆|摄影, is no sign: 成都|好房屋|网络科技.)"""
+    words, lengths = _industry_index()
+    trade = s[:cut]
+    return len(trade) < 2 or _covered(trade, words, lengths, places=False)
+
+
+def _one_before_industry(pieces: list[str], s: str) -> bool:
+    """The name opens with a county's bare short name and one character before industry words
+    (宝丰|隆|摄影, 白沙|溪|皮草): the county's name and the character are the trade name (宝丰隆)."""
+    if len(pieces) != 1 or len(s) < 3:
+        return False
+    codes = _folded_region_codes().get(pieces[0], ())
+    if not codes or any(len(c) < 6 for c in codes) or pieces[0][-1] in _DIVISION_ENDS:
+        return False
+    words, lengths = _industry_index()
+    return _covered(s[1:], words, lengths, places=False)
+
+
+_DIVISION_ENDS = "省市县区旗州盟"
+"""How a division's full name ends: written so (雁塔区, not 雁塔) it is a region, never a trade name."""
+_STORE_ENDS = ("店", "馆", "部", "厂", "中心", "站", "所")
+"""How a store, workshop or office named after its company ends (…有限公司豫园店, …有限公司第一门市部)."""
+_GROUP_IN_BRACKETS = "(集团)"
+"""As folded text writes （集团）."""
 
 
 def parse_name(folded: str) -> NameParts:
@@ -213,22 +346,44 @@ def parse_name(folded: str) -> NameParts:
                 branch = b
                 s = head
             break
+    else:
+        # A store named after its company: "<company>有限公司" + the store's own name (…有限公司豫园店).
+        for f in ("股份有限公司", "有限责任公司", "有限公司"):
+            idx = s.rfind(f)
+            tail = s[idx + len(f) :] if idx > 0 else ""
+            if 2 <= len(tail) <= 10 and any(tail.endswith(e) for e in _STORE_ENDS):
+                branch, s = tail, s[: idx + len(f)]
+                break
     form = ""
     for n in form_lengths:
         if len(s) > n and s[-n:] in form_set:
             form = s[-n:]
             s = s[:-n]
             break
-    region, s = _strip_region_prefix(s)
+    if form and s.endswith(_GROUP_IN_BRACKETS):
+        # 云南利他实业（集团）有限公司: the group in brackets belongs to the form.
+        form, s = _GROUP_IN_BRACKETS + form, s[: -len(_GROUP_IN_BRACKETS)]
+    pieces, s = _strip_region_prefix(s)
     bracket_region = ""
     m = _BRACKET.search(s)
-    if m and (m.group(1) in regions() or m.group(1) in ("中国", "国际")):
+    if m and (m.group(1) in _folded_regions() or m.group(1) in ("中国", "国际")):
         bracket_region = m.group(1)
         s = s[: m.start()] + s[m.end() :]
-    if region:
-        s, place = _strip_place(s)
-        region += place
-    cut = _industry_start(s)
+    s, place = _strip_place(s, bool(pieces))
+    cut = _cut(s)
+    # A region or place the registrant took into the trade name (白玉|机电, 宝丰|隆|摄影, 稻珍乡|软件): what is
+    # left after peeling it cannot be a trade name on its own, so it was no region there. Put back one at a time.
+    while (place or pieces) and (_weak(s, cut) or (not place and _one_before_industry(pieces, s))):
+        back = place or pieces[-1]
+        cut_back = _cut(back + s)
+        if cut_back <= len(back) and not place and (_prefecture(back) or back[-1] in _DIVISION_ENDS):
+            break  # the region alone would be the trade name (贵州|民族酒业, 雁塔区|创意网络): it stays the region
+        if place:
+            place = ""
+        else:
+            pieces.pop()
+        s, cut = back + s, cut_back
+    region = "".join(pieces) + place
     trade, industry = s[:cut], s[cut:]
     return NameParts(
         region=region, trade_name=trade, industry=industry, form=form, branch=branch, bracket_region=bracket_region
