@@ -26,10 +26,27 @@ def _nearest_form(mark: Mark, window: str) -> str:
     from .candidates import latin_compact, pinyin_forms
 
     forms = {latin_compact(fold(a)): a for a in mark.aliases}
+    if fold(mark.name).isascii():
+        forms.setdefault(latin_compact(fold(mark.name)), mark.name)
     for p in pinyin_forms(fold(mark.name)).get("pinyin", ()):
         forms.setdefault(p, p)
     best = process.extractOne(latin_compact(window), list(forms), scorer=OSA.distance) if forms else None
     return forms[best[0]] if best else mark.name
+
+
+def _transposed_form(mark: Mark, window: str) -> tuple[str, str]:
+    """The mark's Latin or pinyin form the window is with two neighbouring letters swapped, and
+    those two letters as the form has them ("" when none is: then the sentence names no pair)."""
+    from .candidates import latin_compact, pinyin_forms
+    from .latin_fuzzy import transposition
+
+    compact = latin_compact(window)
+    forms = [*mark.aliases, mark.name, *pinyin_forms(fold(mark.name)).get("pinyin", ())]
+    for form in forms:
+        got = transposition(compact, latin_compact(fold(form)))
+        if got is not None:
+            return form, got[1]
+    return mark.name, ""
 
 
 def _shaped_form(mark: Mark, window: str) -> tuple[str, list[tuple[str, str]]]:
@@ -208,6 +225,19 @@ _GRADED = {
         "仅读音近似，且不在“{m}”核定使用的行业：证据较弱，列出供复核",
         "sounds alike only, outside the field of {m}: weak evidence, listed for review",
     ),
+    "latin_no_field": (
+        "名称未表明所属行业，拼写近似只作弱证据：列出供复核",
+        "the name states no field, so a near spelling is weak evidence: listed for review",
+    ),
+    "latin_field_unknown": (
+        "“{m}”的核定使用行业未载明，拼写近似只作弱证据：列出供复核",
+        "the field of {m} is not stated, so a near spelling is weak evidence: listed for review",
+    ),
+    "own_pinyin_other_field": (
+        "不在“{m}”核定使用的行业，但同时写出“{m}”及其拼音，照搬了整个标识：证据较弱，列出供复核",
+        "outside the field of {m}, but writes {m} and its pinyin together, copying the whole sign: "
+        "weak evidence, listed for review",
+    ),
     "inside_word": (
         "单字商标“{m}”出现在另一个词中：证据较弱，列出供复核",
         "the single-character mark {m} stands inside another word: weak evidence, listed for review",
@@ -277,6 +307,26 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
                 "misspelt",
                 f"{raw} 与“{m}”的外文或拼音形式 {form} 只差一个字母",
                 f"{raw} is {form}, a Latin or pinyin form of {m}, misspelt by one letter",
+            )
+        )
+    elif al.edit == "latin" and al.kinds == ("transposed",):
+        form, pair = _transposed_form(mark, al.window)
+        out.append(
+            Reason(
+                "transposed",
+                f"{raw} 是“{m}”的外文或拼音形式 {form} 中相邻两个字母对调（{pair}→{pair[::-1]}）",
+                f"{raw} is {form}, a Latin or pinyin form of {m}, with two neighbouring letters swapped "
+                f"({pair} → {pair[::-1]})",
+            )
+        )
+    elif al.edit == "latin_short_edit":
+        form = _nearest_form(mark, al.window)
+        out.append(
+            Reason(
+                "short_edit",
+                f"{raw} 与“{m}”的外文或拼音形式 {form} 只差一个字母（形式较短，证据较弱，列出供复核）",
+                f"{raw} is one letter away from {form}, a short Latin or pinyin form of {m}: weak evidence, "
+                "listed for review",
             )
         )
     elif al.edit == "latin" and al.kinds == ("letter_shape",):

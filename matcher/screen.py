@@ -119,14 +119,15 @@ class Matcher:
         self._mixed = (ac.AhoCorasick if _accel is None else _accel.KeySet)(list(mixed)) if mixed else None
         # Latin aliases and pinyin misspelt by one letter (JOYONG): also only for Latin text.
         self._splits = SplitIndex([info.folded for info in self.info])
+        # Latin mark names (vivo, TauRx) are Latin forms too.
+        latin_names = [[latin_compact(info.folded)] if info.folded.isascii() else [] for info in self.info]
+        self._latin_names = [bool(n) for n in latin_names]
         self._fuzzy = LatinFuzzyIndex(
-            (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
+            (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin, *latin_names[i])
         )
         # Latin aliases and Latin mark names with letters read as look-alikes (CPPC for OPPO).
         self._shapes = LatinShapeIndex(
-            (form, i)
-            for i, info in enumerate(self.info)
-            for form in (*info.aliases, *([latin_compact(info.folded)] if info.folded.isascii() else []))
+            (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *latin_names[i])
         )
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
@@ -268,7 +269,12 @@ class Matcher:
             for i in set(cands) - set(todo):
                 explain[i]["rule"] = "whitelist"
         graded_on = self._graded
+        latin_names = self._latin_names
         for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
+            if found and latin_names[i]:
+                # A Latin mark (vivo) is read letter by letter only by the Latin rules (latin_fuzzy.py), whose
+                # thresholds know its length; the character aligner would take vivi as one character swapped.
+                found = [a for a in found if a.edit == "exact"]
             if not found and latin is None and not graded_on[i] and explain is None and not (splits and i in splits):
                 continue
             info = infos[i]
@@ -300,7 +306,15 @@ class Matcher:
                 if alias is None and info.mixed:
                     alias = find_mixed(folded, info.mixed)
                 if alias is None and misspelt and i in misspelt:
-                    alias = misspelt_alignment(folded, *misspelt[i])
+                    word, form, edit_kind = misspelt[i]
+                    alias = misspelt_alignment(folded, word, form, edit_kind)
+                    if alias.edit == "latin_short_edit" and not (graded_on[i] and alias.similarity >= threshold):
+                        if explain is not None:  # what review mode would weigh, shown but not used
+                            why = "strict_mode" if self._modes[i] == "strict" else "graded_below_threshold"
+                            explain[i]["considered"].append(
+                                {**_alignment_dict(alias), "rule": why, "score": alias.similarity}
+                            )
+                        alias = None
                 if alias is None and shaped and i in shaped:
                     alias = shape_alignment(folded, *shaped[i])
                 if alias is None and graded_on[i] and (info.aliases or info.pinyin):
@@ -371,6 +385,10 @@ GRADED_CODES = frozenset(
         "other_field_sound",
         "inside_word",
         "latin_run_on",
+        "short_edit",
+        "latin_no_field",
+        "latin_field_unknown",
+        "own_pinyin_other_field",
         "truncated",
         "char_deleted",
     }
