@@ -30,7 +30,7 @@ from . import candidates, phonetic
 from .align import Alignment, aligner
 from .candidates import IndexPlan, MarkPlan, has_latin, latin_compact
 from .judge import GRADED_CAP, MAX_TEXT, Considered, Context, LatinView, find_mixed, graded_alignments, judge
-from .latin_fuzzy import LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
+from .latin_fuzzy import SHORT_EDIT, LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
 from .normalize import fold, trace
 from .segment import Segmenter
 
@@ -305,18 +305,20 @@ class Matcher:
                     alias = latin.find(info.pinyin, kind="pinyin")
                 if alias is None and info.mixed:
                     alias = find_mixed(folded, info.mixed)
+                if alias is None and misspelt and i in misspelt and misspelt[i][2] != SHORT_EDIT:
+                    alias = misspelt_alignment(folded, *misspelt[i])
+                if alias is None and shaped and i in shaped:
+                    alias = shape_alignment(folded, *shaped[i])
                 if alias is None and misspelt and i in misspelt:
-                    word, form, edit_kind = misspelt[i]
-                    alias = misspelt_alignment(folded, word, form, edit_kind)
-                    if alias.edit == "latin_short_edit" and not (graded_on[i] and alias.similarity >= threshold):
+                    # one letter of a short form changed (vivi for vivo): graded, after what reads as the form
+                    alias = misspelt_alignment(folded, *misspelt[i])
+                    if not (graded_on[i] and alias.similarity >= threshold):
                         if explain is not None:  # what review mode would weigh, shown but not used
                             why = "strict_mode" if self._modes[i] == "strict" else "graded_below_threshold"
                             explain[i]["considered"].append(
                                 {**_alignment_dict(alias), "rule": why, "score": alias.similarity}
                             )
                         alias = None
-                if alias is None and shaped and i in shaped:
-                    alias = shape_alignment(folded, *shaped[i])
                 if alias is None and graded_on[i] and (info.aliases or info.pinyin):
                     # a Latin form run on into other letters (jiuyangs): graded, not vetoed
                     alias = latin.find_run_on((*info.aliases, *info.pinyin))

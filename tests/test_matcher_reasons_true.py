@@ -279,6 +279,9 @@ def test_every_reason_is_true_as_written(screened) -> None:
     # the sets exercise the claims checked here
     for code in ("homophone", "shape", "insertion", "exact", "trade_name"):
         assert codes[code] > 0, code
+    if CORPUS.exists():  # the real-case corpus has Latin imitations: a swap (GERE), a short form changed
+        for code in ("letter_shape", "transposed", "short_edit"):
+            assert codes[code] > 0, code
 
 
 def test_a_claim_that_would_be_false_is_caught() -> None:
