@@ -30,7 +30,7 @@ from . import candidates, phonetic
 from .align import Alignment, aligner
 from .candidates import IndexPlan, MarkPlan, has_latin, latin_compact
 from .judge import GRADED_CAP, MAX_TEXT, Considered, Context, LatinView, find_mixed, graded_alignments, judge
-from .latin_fuzzy import SHORT_EDIT, LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
+from .latin_fuzzy import MIN_FORM, SHORT_EDIT, LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
 from .normalize import fold, trace
 from .segment import Segmenter
 
@@ -121,9 +121,12 @@ class Matcher:
         self._splits = SplitIndex([info.folded for info in self.info])
         # Latin mark names (vivo, TauRx) are Latin forms too.
         latin_names = [[latin_compact(info.folded)] if info.folded.isascii() else [] for info in self.info]
-        self._latin_names = [bool(n) for n in latin_names]
+        self._latin_names = [n[0] if n else "" for n in latin_names]
         self._fuzzy = LatinFuzzyIndex(
-            (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin, *latin_names[i])
+            (form, i)
+            for i, info in enumerate(self.info)
+            # a 4-letter pinyin form (dali, anta) is two syllables many names and codes spell: 5 letters up
+            for form in (*info.aliases, *(p for p in info.pinyin if len(p) > MIN_FORM), *latin_names[i])
         )
         # Latin aliases and Latin mark names with letters read as look-alikes (CPPC for OPPO).
         self._shapes = LatinShapeIndex(
@@ -273,14 +276,15 @@ class Matcher:
         for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
             if found and latin_names[i]:
                 # A Latin mark (vivo) is read letter by letter only by the Latin rules (latin_fuzzy.py), whose
-                # thresholds know its length; the character aligner would take vivi as one character swapped.
-                found = [a for a in found if a.edit == "exact"]
+                # thresholds know its length: the character aligner would take vivi as one character swapped,
+                # and OPPO inside opportunity, vivo inside survivor as exact copies.
+                found = [a for a in found if a.edit == "exact" and _stands_alone(folded, a.start, a.end)]
             if not found and latin is None and not graded_on[i] and explain is None and not (splits and i in splits):
                 continue
             info = infos[i]
             threshold = self._thresholds[i]
             options = [a for a in found if a.similarity >= threshold]
-            if graded_on[i]:
+            if graded_on[i] and not latin_names[i]:
                 options.extend(a for a in graded_alignments(info.folded, folded) if a.similarity >= threshold)
             if explain is not None:
                 record = explain[i]
@@ -290,7 +294,7 @@ class Matcher:
                 record["considered"].extend(
                     {**_alignment_dict(a), "rule": "below_threshold", "score": a.similarity} for a in below
                 )
-                if not graded_on[i]:
+                if not graded_on[i] and not latin_names[i]:
                     # what review mode would weigh, shown but not used
                     why = "strict_mode" if self._modes[i] == "strict" else "graded_below_threshold"
                     record["considered"].extend(
@@ -319,9 +323,11 @@ class Matcher:
                                 {**_alignment_dict(alias), "rule": why, "score": alias.similarity}
                             )
                         alias = None
-                if alias is None and graded_on[i] and (info.aliases or info.pinyin):
+                if alias is None and graded_on[i] and (info.aliases or info.pinyin or latin_names[i]):
                     # a Latin form run on into other letters (jiuyangs): graded, not vetoed
-                    alias = latin.find_run_on((*info.aliases, *info.pinyin))
+                    alias = latin.find_run_on(
+                        (*info.aliases, *info.pinyin, *([latin_names[i]] if latin_names[i] else []))
+                    )
                     if alias is not None and alias.similarity < threshold:
                         alias = None
                 if alias is not None:
@@ -356,6 +362,13 @@ class Matcher:
             hits = _drop_overshadowed(_best_per_mark(hits))
         hits.sort(key=lambda h: -h.score)
         return hits
+
+
+def _stands_alone(folded: str, start: int, end: int) -> bool:
+    """No Latin letter right before or after the span: OPPO in OPPO手机 or "OPPO R17", not in opportunity."""
+    before = folded[start - 1] if start else ""
+    after = folded[end] if end < len(folded) else ""
+    return not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha())
 
 
 def _best_per_mark(hits: list[Hit]) -> list[Hit]:
