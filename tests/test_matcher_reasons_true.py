@@ -146,6 +146,10 @@ def target_of(hit, marks: dict[str, Mark]) -> str:
     return fold(m[1])
 
 
+def _as_written(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
 def _latin_forms(name: str, marks: dict[str, Mark] | None) -> set[str]:
     """The mark's Latin forms as letters and digits: its aliases, its name when Latin, and every
     toneless pinyin reading of its name (polyphones included, from pypinyin's dictionary)."""
@@ -213,20 +217,28 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None, marks: d
 
         from matcher.candidates import latin_compact
 
-        m = re.match(r"^(.+?) 与“[^”]+”的外文或拼音形式 (.+?) 只差一个字母", zh)
+        m = re.match(r"^(.+?) 与“[^”]+”的外文或拼音形式 (.+?) 只差一个字母(（把 i、1 读作 l，0 读作 o）)?", zh)
         assert m, zh
-        window, form = latin_compact(fold(m[1])), latin_compact(fold(m[2]))
+        if m[3]:  # one edit once i/1 read as l and 0 as o: the skeleton
+            window, form = latin_compact(fold(m[1])), latin_compact(fold(m[2]))
+        else:  # one edit as written
+            window, form = _as_written(m[1]), _as_written(m[2])
         assert OSA.distance(window, form) == 1, zh
-        assert form in _latin_forms(hit.mark, marks), zh
+        assert latin_compact(fold(m[2])) in _latin_forms(hit.mark, marks), zh
     elif code == "transposed":
         from matcher.candidates import latin_compact
 
-        m = re.match(r"^(.+?) 是“[^”]+”的外文或拼音形式 (.+) 中相邻两个字母对调（([a-z0-9]{2})→([a-z0-9]{2})）$", zh)
+        m = re.match(
+            r"^(.+?) 是“[^”]+”的外文或拼音形式 (.+) 中相邻两个字母对调（([a-z0-9]{2})→([a-z0-9]{2})）"
+            r"(（把 i、1 读作 l，0 读作 o）)?$",
+            zh,
+        )
         assert m, zh
-        window, form, was, now = latin_compact(fold(m[1])), latin_compact(fold(m[2])), m[3], m[4]
+        read = latin_compact if m[5] else _as_written
+        window, form, was, now = read(fold(m[1])), read(fold(m[2])), m[3], m[4]
         assert now == was[::-1] and was[0] != was[1], zh
         assert any(form[:k] + now + form[k + 2 :] == window for k in range(len(form) - 1) if form[k : k + 2] == was), zh
-        assert form in _latin_forms(hit.mark, marks), zh
+        assert latin_compact(fold(m[2])) in _latin_forms(hit.mark, marks), zh
     elif code == "own_pinyin_other_field":
         from pypinyin import lazy_pinyin
 
