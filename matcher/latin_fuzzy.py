@@ -142,6 +142,8 @@ class LatinFuzzyIndex:
             if len(form) >= MIN_FORM and form.isascii():
                 self._owners.setdefault(form, set()).add(mark)
         self._lengths = frozenset(len(f) + d for f in self._owners for d in (-1, 0, 1))
+        # the fewest letters a text needs: a form's letters less one (a 4-letter form: none, no deletion)
+        self._min_letters = min((sum(c.isalpha() for c in f) - (len(f) > MIN_FORM) for f in self._owners), default=0)
         self._firsts = frozenset(f[0] for f in self._owners)
         self._digits = any(_DIGIT.search(f) for f in self._owners)
         self._by_key: dict[str, set[str]] = {}
@@ -156,7 +158,7 @@ class LatinFuzzyIndex:
         """Mark → (the text word that misspells one of its forms, that form, latin_edit's kind), the
         first at full strength, else the first graded. A word that is some mark's own form misspells nothing."""
         out: dict[int, tuple[LatinWord, str, str]] = {}
-        if len(_LETTER.findall(folded)) < MIN_FORM - 2:
+        if len(_LETTER.findall(folded)) < self._min_letters:
             return out  # units and model numbers (500ml, X5): no form is one edit away
         owners, by_key, english = self._owners, self._by_key, english_words()
         lengths, firsts, digits = self._lengths, self._firsts, self._digits
