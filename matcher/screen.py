@@ -245,6 +245,10 @@ class Matcher:
                     extra |= self._mixed_owners[idx]
             if self._fuzzy:
                 misspelt = self._fuzzy.find(folded)
+                if misspelt and explain is None:
+                    # a short form's changed letter is graded: no candidate where grading is off (the default)
+                    graded = self._graded
+                    misspelt = {i: v for i, v in misspelt.items() if v[2] != SHORT_EDIT or graded[i]}
                 extra.update(misspelt)
             if self._shapes:
                 shaped = self._shapes.find(folded)
