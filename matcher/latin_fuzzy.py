@@ -142,8 +142,12 @@ class LatinFuzzyIndex:
             if len(form) >= MIN_FORM and form.isascii():
                 self._owners.setdefault(form, set()).add(mark)
         self._lengths = frozenset(len(f) + d for f in self._owners for d in (-1, 0, 1))
-        # the fewest letters a text needs: a form's letters less one (a 4-letter form: none, no deletion)
-        self._min_letters = min((sum(c.isalpha() for c in f) - (len(f) > MIN_FORM) for f in self._owners), default=0)
+        # the fewest letters a text needs: a form's letters less one (a 4-letter form: none, no deletion), and
+        # never under 3 (numbered pinyin such as e2da4 has 3 letters: a title with "ml" pays nothing)
+        self._min_letters = max(
+            MIN_FORM - 1,
+            min((sum(c.isalpha() for c in f) - (len(f) > MIN_FORM) for f in self._owners), default=0),
+        )
         self._firsts = frozenset(f[0] for f in self._owners)
         self._digits = any(_DIGIT.search(f) for f in self._owners)
         self._by_key: dict[str, set[str]] = {}
