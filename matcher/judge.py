@@ -192,7 +192,7 @@ def _relevant(info: MarkPlan, ctx: Context) -> bool:
 Verdict = tuple[float, list[Note]] | str
 """What _weigh makes of an alignment: a score and notes, or the name of the rule that dropped it."""
 
-GRADED_EDITS = ("first_char", "two_char", "latin_run_on", "truncation", "deletion")
+GRADED_EDITS = ("first_char", "two_char", "latin_run_on", "latin_short_edit", "truncation", "deletion")
 """Alignments CNIPA practice would not call similar (graded_alignments), kept as weak evidence."""
 PRIOR_USE_FACTOR = 0.55
 """An enterprise founded before the mark was registered: its score falls below the default
@@ -326,8 +326,9 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     notes: list[Note] = []
     window = al.window
     exact = al.edit == "exact"
-    latin = al.edit == "latin" or al.edit == "latin_run_on" or al.edit == "initials"
+    latin = al.edit in ("latin", "latin_run_on", "latin_short_edit", "initials")
     score = al.similarity
+    latin_weak: str | None = None  # Latin evidence kept only as graded (why: a _GRADED note)
 
     # A place name is not a mark: 伊犁 is not 伊利, a 三原县 company is not 三元.
     if info.exclude and excluded(info.exclude, ctx.folded, al.start, al.end, ctx.classes):
@@ -349,15 +350,23 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     relevant = _relevant(info, ctx)
     # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
     # often as an evasion: it counts only among the mark's own goods.
-    if not relevant and al.kinds == ("misspelt",):
-        return "misspelt_outside_field"
+    # Where no field can be compared (a bare brand or shop name, a mark whose field the marks file does
+    # not state) it is kept as graded evidence.
+    if not relevant and al.kinds in (("misspelt",), ("short_edit",)):
+        if not graded or (ctx.classes and info.has_field):
+            return "misspelt_outside_field"
+        latin_weak = "latin_no_field" if not ctx.classes else "latin_field_unknown"
+    # Letters read as their look-alikes (CPPC for OPPO) or two inner letters swapped (GERE for GREE):
+    # a visual imitation of the Latin form, read as the form at a glance, kept unless the subject
+    # names a field that is not the mark's.
+    if not relevant and ctx.classes and info.has_field:
+        if al.kinds == ("letter_shape",):
+            return "letter_shape_other_field"
+        if al.kinds == ("transposed",):
+            return "transposed_other_field"
     # Two to four initials (jy for 九阳) abbreviate anything: only the mark's own goods make them the mark.
     if not relevant and al.edit == "initials":
         return "initials_outside_field"
-    # Letters read as their look-alikes (CPPC for OPPO): a visual imitation of the Latin form, kept
-    # unless the subject names a field that is not the mark's.
-    if not relevant and al.kinds == ("letter_shape",) and ctx.classes and info.has_field:
-        return "letter_shape_other_field"
     # Sound alone, with no character in common and none alike in shape, confuses
     # only among the same goods (CNIPA: same sound *with* similar shape → similar).
     sound_only = not exact and not latin and not any(k in ("same", "shape", "sound_shape") for k in al.kinds)
@@ -383,26 +392,32 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         if al.edit in _SHORTENED_OR_CHANGED:
             return "graded_other_field"  # weak evidence needs the goods to lean on
         if not mark.well_known:
-            return "ordinary_mark_other_field"
-        if info.common_word or own_meaning:
-            return "ordinary_word_other_field"
-        if short_edit:
-            return "short_edit_other_field"
-        # A look-alike that is itself a frequent word or name (海大 for 海天) means
-        # that word in another field; a widely used trade word (海天) copied exactly
-        # outside the field is that word, not the well-known mark.
-        if not (exact or latin) and (other_word or ctx.segmenter.dictionary_freq(window) >= 100):
-            return "variant_is_a_word"
-        if exact and ctx.is_enterprise and info.widely_used:
-            return "widely_used_trade_word"
-        # Across classes only a copy or a visual imitation misleads, not a mere sound-alike.
-        # One character of a longer mark swapped is similar only in the same field.
-        if not (exact or latin) and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds)):
-            if not graded:
-                return "sound_alike_other_field"
-            weak = "other_field_sound"
-        notes.append(Note(NoteKind.CROSS_CLASS))
-        score *= 0.95 if exact or latin else 0.8
+            # An ordinary mark is protected for its own goods; a text that also spells it in its own
+            # pinyin beside it (鲍师傅 BAO SHI FU) copies the owner's whole sign, not just a word:
+            # graded evidence, not a veto.
+            if not (graded and exact and _own_pinyin_beside(info, ctx, al)):
+                return "ordinary_mark_other_field"
+            latin_weak = "own_pinyin_other_field"
+        else:
+            if info.common_word or own_meaning:
+                return "ordinary_word_other_field"
+            if short_edit:
+                return "short_edit_other_field"
+            # A look-alike that is itself a frequent word or name (海大 for 海天) means
+            # that word in another field; a widely used trade word (海天) copied exactly
+            # outside the field is that word, not the well-known mark.
+            if not (exact or latin) and (other_word or ctx.segmenter.dictionary_freq(window) >= 100):
+                return "variant_is_a_word"
+            if exact and ctx.is_enterprise and info.widely_used:
+                return "widely_used_trade_word"
+            # Across classes only a copy or a visual imitation misleads, not a mere sound-alike.
+            # One character of a longer mark swapped is similar only in the same field.
+            if not (exact or latin) and (al.edit == "swap" or any(k in ("homophone", "near_sound") for k in al.kinds)):
+                if not graded:
+                    return "sound_alike_other_field"
+                weak = "other_field_sound"
+            notes.append(Note(NoteKind.CROSS_CLASS))
+            score *= 0.95 if exact or latin else 0.8
     elif not known and not relevant:
         if short_edit:
             return "short_edit_other_field"
@@ -524,6 +539,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
             weak = "inside_word"
     if al.edit in GRADED_EDITS:
         weak = al.edit
+    if latin_weak is not None:
+        weak = latin_weak
     registered = info.registered
     founded = ctx.subject.founded
     if registered is not None and isinstance(founded, str) and _earlier(founded, registered):
@@ -535,6 +552,16 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     if weak is not None:
         return _graded(score, notes, weak, 0.6 if weak in ("other_field_sound", "inside_word") else 1.0)
     return score, notes
+
+
+def _own_pinyin_beside(info: MarkPlan, ctx: Context, al: Alignment) -> bool:
+    """The text also writes the mark in its own pinyin (all of it, as one run of letters or one per
+    syllable) outside the matched characters: 鲍师傅Bao Shi Fu."""
+    if not info.pinyin:
+        return False
+    rest = ctx.folded[: al.start] + " " + ctx.folded[al.end :]
+    letters = "".join(c for c in skeleton(rest) if c.isascii() and c.isalpha())
+    return any(len(p) >= 4 and p in letters for p in info.pinyin)
 
 
 def _digits_as_the_mark(info: MarkPlan, ctx: Context, al: Alignment) -> bool:

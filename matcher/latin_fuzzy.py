@@ -9,12 +9,15 @@ a text word's own deletions look up the few forms within reach, and rapidfuzz's
 optimal-string-alignment distance confirms each (one substitution, insertion,
 deletion or swap of neighbours). Only Latin text pays anything.
 
-What counts, measured on the labelled sets and real names (docs/matching.md):
-forms of at least 6 letters take any one edit; 5-letter forms only a swap of
-two neighbours (SUPER is one substitution from SUPOR, and an English word); the
-first letter and every digit must be kept; a common English word (SUPER, POWER: SCOWL's list,
-matcher/data/english_words.tsv) misspells nothing. The judgement (judge.py)
-keeps such a hit only in the mark's own field.
+What counts, by the form's length (docs/matching.md): forms of at least 6 letters
+take any one edit; 4- and 5-letter forms take two neighbours swapped, full strength
+(readers see a word with two inner letters swapped as the word itself: the
+transposed-letter effect); any other single edit of a 4- or 5-letter form (vivi for
+vivo, 4 letters: a substitution only) is graded evidence (`short_edit`, review mode),
+as such a word is one letter from too many names. The first letter and every digit
+must be kept; a common English word (SUPER, POWER: SCOWL's list,
+matcher/data/english_words.tsv) misspells nothing. The judgement (judge.py) keeps a
+misspelling only in the mark's own field, a swap unless the subject names another field.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from rapidfuzz.distance import OSA, Levenshtein
+from rapidfuzz.distance import OSA
 
 from matcher.resources import english_words, latin_lookalikes
 
@@ -32,8 +35,13 @@ from .align import Alignment
 from .normalize import skeleton
 from .phonetic import by_reading
 
-MIN_FORM = 5  # shorter forms (ANTA, LIBY) are one edit from too many words
-MIN_ANY_EDIT = 6  # below this only a swap of neighbours (SUPRO) counts
+MIN_FORM = 4  # shorter forms (MK, QQ, RIO) are one edit from too many codes and words
+MIN_ANY_EDIT = 6  # below this a swap of neighbours (SUPRO, GERE) counts, another edit only graded
+SHORT_EDIT_SIMILARITY = 0.5
+"""A single edit of a 4- or 5-letter form other than a swap: graded, at most GRADED_CAP (judge.py)."""
+
+MISSPELT, TRANSPOSED, SHORT_EDIT = "misspelt", "transposed", "short_edit"
+"""What a text word is to a form: one edit apart, two neighbours swapped, one edit of a short form."""
 MAX_JOIN = 4  # words joined across spaces: SU BO ER, JIU YANG
 MAX_WORD = 24
 
@@ -87,18 +95,42 @@ def _deletions(word: str) -> set[str]:
     return {word[:k] + word[k + 1 :] for k in range(1, len(word))}
 
 
-def close_enough(word: str, form: str) -> bool:
-    """One edit apart under the rules above (the first letter kept)."""
-    if word == form or word[:1] != form[:1]:
-        return False
+def transposition(word: str, form: str) -> tuple[int, str] | None:
+    """(k, the two letters of *form* at k, k+1) when *word* is *form* with those two neighbours swapped."""
+    if len(word) != len(form) or word == form:
+        return None
+    diffs = [k for k, (a, b) in enumerate(zip(word, form, strict=True)) if a != b]
+    if (
+        len(diffs) == 2
+        and diffs[1] == diffs[0] + 1
+        and word[diffs[0]] == form[diffs[1]]
+        and word[diffs[1]] == form[diffs[0]]
+    ):
+        return diffs[0], form[diffs[0] : diffs[1] + 1]
+    return None
+
+
+def latin_edit(word: str, form: str) -> str | None:
+    """MISSPELT, TRANSPOSED or SHORT_EDIT when *word* is one edit from *form* under the rules
+    above (the first letter and the digits kept), else None."""
+    if word == form or word[:1] != form[:1] or len(form) < MIN_FORM:
+        return None
     if [c for c in word if c.isdigit()] != [c for c in form if c.isdigit()]:
-        return False  # a model or code number changed (BRAND0002 for BRAND0001) is another code
+        return None  # a model or code number changed (BRAND0002 for BRAND0001) is another code
     if OSA.distance(word, form, score_cutoff=1) > 1:
-        return False
+        return None
+    if transposition(word, form) is not None:
+        return TRANSPOSED
     if len(form) >= MIN_ANY_EDIT:
-        return True
-    # A 5-letter form: only two neighbours swapped (OSA 1, but two edits apart otherwise).
-    return len(word) == len(form) and Levenshtein.distance(word, form, score_cutoff=2) == 2
+        return MISSPELT
+    if len(form) == MIN_FORM and len(word) != len(form):
+        return None  # vivoo, viv: a 4-letter form only takes a letter changed
+    return SHORT_EDIT
+
+
+def close_enough(word: str, form: str) -> bool:
+    """One edit apart at full strength (a misspelling of a form of 6+ letters, or a swap)."""
+    return latin_edit(word, form) in (MISSPELT, TRANSPOSED)
 
 
 class LatinFuzzyIndex:
@@ -110,6 +142,12 @@ class LatinFuzzyIndex:
             if len(form) >= MIN_FORM and form.isascii():
                 self._owners.setdefault(form, set()).add(mark)
         self._lengths = frozenset(len(f) + d for f in self._owners for d in (-1, 0, 1))
+        # the fewest letters a text needs: a form's letters less one (a 4-letter form: none, no deletion), and
+        # never under 3 (numbered pinyin such as e2da4 has 3 letters: a title with "ml" pays nothing)
+        self._min_letters = max(
+            MIN_FORM - 1,
+            min((sum(c.isalpha() for c in f) - (len(f) > MIN_FORM) for f in self._owners), default=0),
+        )
         self._firsts = frozenset(f[0] for f in self._owners)
         self._digits = any(_DIGIT.search(f) for f in self._owners)
         self._by_key: dict[str, set[str]] = {}
@@ -120,11 +158,11 @@ class LatinFuzzyIndex:
     def __bool__(self) -> bool:
         return bool(self._owners)
 
-    def find(self, folded: str) -> dict[int, tuple[LatinWord, str]]:
-        """Mark → (the first text word that misspells one of its forms, that form).
-        A word that is itself some mark's exact form misspells nothing."""
-        out: dict[int, tuple[LatinWord, str]] = {}
-        if len(_LETTER.findall(folded)) < MIN_FORM - 2:
+    def find(self, folded: str) -> dict[int, tuple[LatinWord, str, str]]:
+        """Mark → (the text word that misspells one of its forms, that form, latin_edit's kind), the
+        first at full strength, else the first graded. A word that is some mark's own form misspells nothing."""
+        out: dict[int, tuple[LatinWord, str, str]] = {}
+        if len(_LETTER.findall(folded)) < self._min_letters:
             return out  # units and model numbers (500ml, X5): no form is one edit away
         owners, by_key, english = self._owners, self._by_key, english_words()
         lengths, firsts, digits = self._lengths, self._firsts, self._digits
@@ -143,21 +181,28 @@ class LatinFuzzyIndex:
                 if got:
                     near |= got
             for form in sorted(near):
-                if close_enough(w, form):
+                kind = latin_edit(w, form)
+                if kind is not None:
                     for mark in owners[form]:
-                        if mark not in out:
-                            out[mark] = (LatinWord(w, start, end), form)
+                        if mark not in out or (out[mark][2] == SHORT_EDIT and kind != SHORT_EDIT):
+                            out[mark] = (LatinWord(w, start, end), form, kind)
         return out
 
 
-def misspelt_alignment(folded: str, word: LatinWord, form: str) -> Alignment:
-    """The misspelt word as an alignment of kind `misspelt` (reasons.py names the form)."""
+def misspelt_alignment(folded: str, word: LatinWord, form: str, kind: str = MISSPELT) -> Alignment:
+    """The word as an alignment of kind `misspelt` or `transposed` (edit `latin`, similarity by
+    optimal string alignment: a swap is one edit), or `short_edit` (edit `latin_short_edit`, graded);
+    reasons.py names the form."""
+    if kind == SHORT_EDIT:
+        sim, edit = SHORT_EDIT_SIMILARITY, "latin_short_edit"
+    else:
+        sim, edit = OSA.normalized_similarity(word.compact, form), "latin"
     return Alignment(
         start=word.start,
         end=word.end,
-        similarity=Levenshtein.normalized_similarity(word.compact, form),
-        kinds=("misspelt",),
-        edit="latin",
+        similarity=round(sim, 4),
+        kinds=(kind,),
+        edit=edit,
         window=folded[word.start : word.end],
     )
 

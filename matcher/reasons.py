@@ -27,10 +27,59 @@ def _nearest_form(mark: Mark, window: str) -> str:
     from .candidates import latin_compact, pinyin_forms
 
     forms = {latin_compact(fold(a)): a for a in mark.aliases}
+    if fold(mark.name).isascii():
+        forms.setdefault(latin_compact(fold(mark.name)), mark.name)
+    written = _written_pinyin(fold(mark.name))
     for p in pinyin_forms(fold(mark.name)).get("pinyin", ()):
-        forms.setdefault(p, p)
+        forms.setdefault(p, written.get(p, p))
     best = process.extractOne(latin_compact(window), list(forms), scorer=OSA.distance) if forms else None
     return forms[best[0]] if best else mark.name
+
+
+def _written_pinyin(folded: str) -> dict[str, str]:
+    """The mark's whole pinyin as written (haier), by its Latin skeleton (haler): pinyin_forms() keeps
+    only skeletons, and a sentence must print the letters as they are."""
+    from .candidates import latin_compact
+
+    common = "".join(r[0] if (r := phonetic.readings(c)) else "" for c in folded)
+    said = "".join(lazy_pinyin(folded, errors="ignore"))
+    return {latin_compact(w): w for w in (said, common) if w}
+
+
+def _letters(text: str) -> str:
+    """Letters and digits of folded text as written (no look-alike skeleton: i stays i)."""
+    return "".join(c for c in fold(text) if c.isascii() and c.isalnum())
+
+
+SKELETON_NOTE = ("（把 i、1 读作 l，0 读作 o）", " (reading i and 1 as l, 0 as o)")
+"""Added where an edit is one only in the Latin skeleton (daier read as daler): said, not hidden."""
+
+
+def _one_edit_note(window: str, form: str) -> tuple[str, str]:
+    """("", "") when the letters as written are one edit apart, else SKELETON_NOTE."""
+    from rapidfuzz.distance import OSA
+
+    return ("", "") if OSA.distance(_letters(window), _letters(form)) == 1 else SKELETON_NOTE
+
+
+def _transposed_form(mark: Mark, window: str) -> tuple[str, str, tuple[str, str]]:
+    """The mark's Latin or pinyin form the window is with two neighbouring letters swapped, those two
+    letters as the form has them ("" when none is: then the sentence names no pair), and the note
+    SKELETON_NOTE where the swap holds only in the Latin skeleton."""
+    from .candidates import latin_compact, pinyin_forms
+    from .latin_fuzzy import transposition
+
+    written = _written_pinyin(fold(mark.name))
+    forms = [*mark.aliases, mark.name, *(written.get(p, p) for p in pinyin_forms(fold(mark.name)).get("pinyin", ()))]
+    for form in forms:
+        got = transposition(_letters(window), _letters(form))
+        if got is not None:
+            return form, got[1], ("", "")
+    for form in forms:
+        got = transposition(latin_compact(window), latin_compact(fold(form)))
+        if got is not None:
+            return form, got[1], SKELETON_NOTE
+    return mark.name, "", ("", "")
 
 
 def _shaped_form(mark: Mark, window: str) -> tuple[str, list[tuple[str, str]]]:
@@ -209,6 +258,19 @@ _GRADED = {
         "仅读音近似，且不在“{m}”核定使用的行业：证据较弱，列出供复核",
         "sounds alike only, outside the field of {m}: weak evidence, listed for review",
     ),
+    "latin_no_field": (
+        "名称未表明所属行业，拼写近似只作弱证据：列出供复核",
+        "the name states no field, so a near spelling is weak evidence: listed for review",
+    ),
+    "latin_field_unknown": (
+        "“{m}”的核定使用行业未载明，拼写近似只作弱证据：列出供复核",
+        "the field of {m} is not stated, so a near spelling is weak evidence: listed for review",
+    ),
+    "own_pinyin_other_field": (
+        "不在“{m}”核定使用的行业，但同时写出“{m}”及其拼音，照搬了整个标识：证据较弱，列出供复核",
+        "outside the field of {m}, but writes {m} and its pinyin together, copying the whole sign: "
+        "weak evidence, listed for review",
+    ),
     "inside_word": (
         "单字商标“{m}”出现在另一个词中：证据较弱，列出供复核",
         "the single-character mark {m} stands inside another word: weak evidence, listed for review",
@@ -282,11 +344,33 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
         )
     elif al.edit == "latin" and al.kinds == ("misspelt",):
         form = _nearest_form(mark, al.window)
+        zh_note, en_note = _one_edit_note(al.window, form)
         out.append(
             Reason(
                 "misspelt",
-                f"{raw} 与“{m}”的外文或拼音形式 {form} 只差一个字母",
-                f"{raw} is {form}, a Latin or pinyin form of {m}, misspelt by one letter",
+                f"{raw} 与“{m}”的外文或拼音形式 {form} 只差一个字母{zh_note}",
+                f"{raw} is {form}, a Latin or pinyin form of {m}, misspelt by one letter{en_note}",
+            )
+        )
+    elif al.edit == "latin" and al.kinds == ("transposed",):
+        form, pair, (zh_note, en_note) = _transposed_form(mark, al.window)
+        out.append(
+            Reason(
+                "transposed",
+                f"{raw} 是“{m}”的外文或拼音形式 {form} 中相邻两个字母对调（{pair}→{pair[::-1]}）{zh_note}",
+                f"{raw} is {form}, a Latin or pinyin form of {m}, with two neighbouring letters swapped "
+                f"({pair} → {pair[::-1]}){en_note}",
+            )
+        )
+    elif al.edit == "latin_short_edit":
+        form = _nearest_form(mark, al.window)
+        zh_note, en_note = _one_edit_note(al.window, form)
+        out.append(
+            Reason(
+                "short_edit",
+                f"{raw} 与“{m}”的外文或拼音形式 {form} 只差一个字母{zh_note}（形式较短，证据较弱，列出供复核）",
+                f"{raw} is one letter away from {form}{en_note}, a short Latin or pinyin form of {m}: "
+                "weak evidence, listed for review",
             )
         )
     elif al.edit == "latin" and al.kinds == ("letter_shape",):

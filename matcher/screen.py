@@ -31,7 +31,7 @@ from .align import Alignment, aligner
 from .candidates import IndexPlan, MarkPlan, has_latin, latin_compact
 from .initials import InitialsIndex
 from .judge import GRADED_CAP, MAX_TEXT, Considered, Context, LatinView, find_mixed, graded_alignments, judge
-from .latin_fuzzy import LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
+from .latin_fuzzy import MIN_FORM, SHORT_EDIT, LatinFuzzyIndex, LatinShapeIndex, misspelt_alignment, shape_alignment
 from .normalize import fold, trace
 from .segment import Segmenter
 
@@ -127,16 +127,20 @@ class Matcher:
         self._mixed = (ac.AhoCorasick if _accel is None else _accel.KeySet)(list(mixed)) if mixed else None
         # Latin aliases and pinyin misspelt by one letter (JOYONG): also only for Latin text.
         self._splits = SplitIndex([info.folded for info in self.info])
+        # Latin mark names (vivo, TauRx) are Latin forms too.
+        latin_names = [[latin_compact(info.folded)] if info.folded.isascii() else [] for info in self.info]
+        self._latin_names = [n[0] if n else "" for n in latin_names]
         self._fuzzy = LatinFuzzyIndex(
-            (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *info.pinyin)
+            (form, i)
+            for i, info in enumerate(self.info)
+            # a 4-letter pinyin form (dali, anta) is two syllables many names and codes spell: 5 letters up
+            for form in (*info.aliases, *(p for p in info.pinyin if len(p) > MIN_FORM), *latin_names[i])
         )
         # Chinese marks written as their pinyin initials (jy for 九阳): also only for Latin text.
         self._initials = InitialsIndex([(i, info.folded) for i, info in enumerate(self.info)])
         # Latin aliases and Latin mark names with letters read as look-alikes (CPPC for OPPO).
         self._shapes = LatinShapeIndex(
-            (form, i)
-            for i, info in enumerate(self.info)
-            for form in (*info.aliases, *([latin_compact(info.folded)] if info.folded.isascii() else []))
+            (form, i) for i, info in enumerate(self.info) for form in (*info.aliases, *latin_names[i])
         )
 
     def candidates(self, folded: str, category: str = "") -> set[int]:
@@ -254,6 +258,10 @@ class Matcher:
                     extra |= self._mixed_owners[idx]
             if self._fuzzy:
                 misspelt = self._fuzzy.find(folded)
+                if misspelt and explain is None:
+                    # a short form's changed letter is graded: no candidate where grading is off (the default)
+                    graded = self._graded
+                    misspelt = {i: v for i, v in misspelt.items() if v[2] != SHORT_EDIT or graded[i]}
                 extra.update(misspelt)
             if self._shapes:
                 shaped = self._shapes.find(folded)
@@ -281,13 +289,19 @@ class Matcher:
             for i in set(cands) - set(todo):
                 explain[i]["rule"] = "whitelist"
         graded_on = self._graded
+        latin_names = self._latin_names
         for i, found in zip(todo, self._aligner.align_each(todo, folded), strict=True):
+            if found and latin_names[i]:
+                # A Latin mark (vivo) is read letter by letter only by the Latin rules (latin_fuzzy.py), whose
+                # thresholds know its length: the character aligner would take vivi as one character swapped,
+                # and OPPO inside opportunity, vivo inside survivor as exact copies.
+                found = [a for a in found if a.edit == "exact" and _stands_alone(folded, a.start, a.end)]
             if not found and latin is None and not graded_on[i] and explain is None and not (splits and i in splits):
                 continue
             info = infos[i]
             threshold = self._thresholds[i]
             options = [a for a in found if a.similarity >= threshold]
-            if graded_on[i]:
+            if graded_on[i] and not latin_names[i]:
                 options.extend(a for a in graded_alignments(info.folded, folded) if a.similarity >= threshold)
             if explain is not None:
                 record = explain[i]
@@ -297,7 +311,7 @@ class Matcher:
                 record["considered"].extend(
                     {**_alignment_dict(a), "rule": "below_threshold", "score": a.similarity} for a in below
                 )
-                if not graded_on[i]:
+                if not graded_on[i] and not latin_names[i]:
                     # what review mode would weigh, shown but not used
                     why = "strict_mode" if self._modes[i] == "strict" else "graded_below_threshold"
                     record["considered"].extend(
@@ -312,13 +326,25 @@ class Matcher:
                     alias = latin.find(info.pinyin, kind="pinyin")
                 if alias is None and info.mixed:
                     alias = find_mixed(folded, info.mixed)
-                if alias is None and misspelt and i in misspelt:
+                if alias is None and misspelt and i in misspelt and misspelt[i][2] != SHORT_EDIT:
                     alias = misspelt_alignment(folded, *misspelt[i])
                 if alias is None and shaped and i in shaped:
                     alias = shape_alignment(folded, *shaped[i])
-                if alias is None and graded_on[i] and (info.aliases or info.pinyin):
+                if alias is None and misspelt and i in misspelt:
+                    # one letter of a short form changed (vivi for vivo): graded, after what reads as the form
+                    alias = misspelt_alignment(folded, *misspelt[i])
+                    if not (graded_on[i] and alias.similarity >= threshold):
+                        if explain is not None:  # what review mode would weigh, shown but not used
+                            why = "strict_mode" if self._modes[i] == "strict" else "graded_below_threshold"
+                            explain[i]["considered"].append(
+                                {**_alignment_dict(alias), "rule": why, "score": alias.similarity}
+                            )
+                        alias = None
+                if alias is None and graded_on[i] and (info.aliases or info.pinyin or latin_names[i]):
                     # a Latin form run on into other letters (jiuyangs): graded, not vetoed
-                    alias = latin.find_run_on((*info.aliases, *info.pinyin))
+                    alias = latin.find_run_on(
+                        (*info.aliases, *info.pinyin, *([latin_names[i]] if latin_names[i] else []))
+                    )
                     if alias is not None and alias.similarity < threshold:
                         alias = None
                 if alias is not None:
@@ -357,6 +383,13 @@ class Matcher:
         return hits
 
 
+def _stands_alone(folded: str, start: int, end: int) -> bool:
+    """No Latin letter right before or after the span: OPPO in OPPO手机 or "OPPO R17", not in opportunity."""
+    before = folded[start - 1] if start else ""
+    after = folded[end] if end < len(folded) else ""
+    return not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha())
+
+
 def _best_per_mark(hits: list[Hit]) -> list[Hit]:
     """One hit per mark: the mark and its Chinese aliases are screened apart, the best of them is kept."""
     best: dict[str, Hit] = {}
@@ -386,6 +419,10 @@ GRADED_CODES = frozenset(
         "other_field_sound",
         "inside_word",
         "latin_run_on",
+        "short_edit",
+        "latin_no_field",
+        "latin_field_unknown",
+        "own_pinyin_other_field",
         "truncated",
         "char_deleted",
     }

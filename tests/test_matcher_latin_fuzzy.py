@@ -10,7 +10,15 @@ import pytest
 
 from matcher import Matcher, Subject
 from matcher.candidates import pinyin_forms
-from matcher.latin_fuzzy import LatinFuzzyIndex, close_enough, latin_words
+from matcher.latin_fuzzy import (
+    SHORT_EDIT,
+    TRANSPOSED,
+    LatinFuzzyIndex,
+    close_enough,
+    latin_edit,
+    latin_words,
+    transposition,
+)
 from matcher.marks import Mark
 from matcher.marksfile import load_marks
 from matcher.normalize import fold
@@ -29,20 +37,20 @@ def _hit(m: Matcher, text: str, kind: str = "listing"):
 
 
 @pytest.mark.parametrize(
-    ("text", "mark", "form"),
+    ("text", "mark", "form", "code"),
     [
-        ("JOYONG 豆浆机 高仿", "九阳", "JOYOUNG"),  # a letter dropped
-        ("Joyuong 破壁机 原单", "九阳", "JOYOUNG"),  # two neighbours swapped
-        ("SUPRO 炒锅 高仿 1:1", "苏泊尔", "SUPOR"),  # a five-letter alias: a swap only
-        ("SU BO ER 不粘锅 原单", "苏泊尔", "supoer"),  # spaced pinyin, 泊 read bo
-        ("HAUWEI 手机 高仿", "华为", "HUAWEI"),
-        ("weilng 辣条 大面筋", "卫龙", "WEILONG"),  # no cue: the misspelling itself is the evasion
+        ("JOYONG 豆浆机 高仿", "九阳", "JOYOUNG", "misspelt"),  # a letter dropped
+        ("Joyuong 破壁机 原单", "九阳", "JOYOUNG", "transposed"),  # two neighbours swapped
+        ("SUPRO 炒锅 高仿 1:1", "苏泊尔", "SUPOR", "transposed"),  # a five-letter alias: a swap only
+        ("SU BO ER 不粘锅 原单", "苏泊尔", "supoer", "misspelt"),  # spaced pinyin, 泊 read bo
+        ("HAUWEI 手机 高仿", "华为", "HUAWEI", "transposed"),
+        ("weilng 辣条 大面筋", "卫龙", "WEILONG", "misspelt"),  # no cue: the misspelling itself is the evasion
     ],
 )
-def test_misspelt_latin_form_in_the_field(matcher: Matcher, text: str, mark: str, form: str) -> None:
+def test_misspelt_latin_form_in_the_field(matcher: Matcher, text: str, mark: str, form: str, code: str) -> None:
     hit = _hit(matcher, text)
     assert hit is not None and hit.mark == mark
-    reason = next(r for r in hit.reasons if r.code == "misspelt")
+    reason = next(r for r in hit.reasons if r.code == code)
     assert form in reason.en and mark in reason.zh
 
 
@@ -88,7 +96,59 @@ def test_index_finds_only_forms_within_one_edit() -> None:
     assert set(found) == {0, 1, 2}
     assert found[0][1] == "joyoung" and found[1][1] == "supor"
     assert index.find(fold("joyoung")) == {}  # an exact form is no misspelling
-    assert not LatinFuzzyIndex([("anta", 0)])  # four letters: too short to search by one edit
+    assert not LatinFuzzyIndex([("rio", 0)])  # three letters: too short to search by one edit
+
+
+def test_edits_by_the_forms_length() -> None:
+    assert transposition("gere", "gree") == (1, "re")
+    assert transposition("gree", "gree") is None and transposition("egre", "gree") is None
+    assert latin_edit("gere", "gree") == TRANSPOSED  # four letters, two inner neighbours swapped
+    assert latin_edit("egre", "gree") is None  # the first letter moved
+    assert latin_edit("vivi", "vivo") == SHORT_EDIT  # a four-letter form: a letter changed is graded
+    assert latin_edit("vivoo", "vivo") is None and latin_edit("viv", "vivo") is None  # four: no length change
+    assert latin_edit("supar", "supor") == SHORT_EDIT  # five letters: any one edit, graded
+    assert latin_edit("sup", "supor") is None  # two letters dropped
+    assert latin_edit("tivo", "vivo") is None  # the first letter changed
+
+
+@pytest.fixture(scope="module")
+def short() -> list[Mark]:
+    return [
+        Mark(name="ZOVA", owner="佐华公司", classes=[9]),
+        Mark(name="卡朗", owner="卡朗公司", classes=[11], aliases=["KRAUN"]),
+    ]
+
+
+def test_a_swap_in_a_four_letter_form_is_full_strength(short: list[Mark]) -> None:
+    for mode in ("default", "strict"):
+        hit = _hit(Matcher(short, mode=mode), "ZVOA 智能手表", kind="brand")
+        assert hit is not None and hit.mark == "ZOVA" and hit.score >= 0.6, mode
+        reason = next(r for r in hit.reasons if r.code == "transposed")
+        assert "（ov→vo）" in reason.zh and "ZOVA" in reason.zh
+
+
+def test_one_letter_of_a_short_form_changed_is_graded(short: list[Mark]) -> None:
+    assert _hit(Matcher(short), "ZOVI", kind="brand") is None  # default: below the threshold
+    assert _hit(Matcher(short, mode="strict"), "ZOVI", kind="brand") is None
+    hit = _hit(Matcher(short, mode="review"), "ZOVI", kind="brand")
+    assert hit is not None and hit.mark == "ZOVA" and hit.score <= 0.55
+    codes = [r.code for r in hit.reasons]
+    assert "short_edit" in codes and "latin_no_field" in codes  # a bare brand name states no field
+    hit = _hit(Matcher(short, mode="review"), "KRAWN 电暖器", kind="brand")
+    assert hit is not None and hit.mark == "卡朗" and "short_edit" in [r.code for r in hit.reasons]
+
+
+def test_a_short_form_changed_in_another_field_or_into_a_word_is_not_raised(short: list[Mark]) -> None:
+    review = Matcher(short, mode="review")
+    assert _hit(review, "ZOVI 餐厅", kind="shop") is None  # the subject names another field (class 43)
+    assert _hit(review, "NOVA", kind="brand") is None  # the first letter changed (and a word)
+    assert _hit(review, "zone", kind="brand") is None
+
+
+def test_a_latin_mark_is_not_read_character_by_character(short: list[Mark]) -> None:
+    """The character aligner would take ZOVI as one character of ZOVA swapped, at full strength."""
+    hit = _hit(Matcher(short, mode="review"), "ZOVI", kind="brand")
+    assert hit is not None and "one_char_swap" not in [r.code for r in hit.reasons]
 
 
 def test_pinyin_as_the_word_is_said() -> None:

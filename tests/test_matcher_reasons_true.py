@@ -157,7 +157,29 @@ def target_of(hit, marks: dict[str, Mark]) -> str:
     return fold(m[1])
 
 
-def check(reason: dict, subject: Subject, hit, mark: str | None = None) -> None:
+def _as_written(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+def _latin_forms(name: str, marks: dict[str, Mark] | None) -> set[str]:
+    """The mark's Latin forms as letters and digits: its aliases, its name when Latin, and every
+    toneless pinyin reading of its name (polyphones included, from pypinyin's dictionary)."""
+    import itertools
+
+    from pypinyin import Style, pinyin
+
+    def letters(s: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", fold(s).replace("1", "l").replace("i", "l").replace("0", "o"))
+
+    mark = marks.get(name) if marks else None
+    out = {letters(a) for a in (mark.aliases if mark else [])} | {letters(name)}
+    readings = pinyin(fold(name), style=Style.NORMAL, heteronym=True, errors="ignore")
+    if readings and len(readings) <= 6:
+        out |= {letters("".join(p)) for p in itertools.product(*readings)}
+    return out
+
+
+def check(reason: dict, subject: Subject, hit, mark: str | None = None, marks: dict[str, Mark] | None = None) -> None:
     code, zh = reason["code"], reason["zh"]
     folded = fold(subject.text)
     mark = mark if mark is not None else fold(hit.mark)
@@ -209,6 +231,38 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None) -> None:
         token, chars, said = fold(m[1]), fold(m[2]), m[3].split(" ")
         assert token in folded and len(token) == len(chars) == len(said), zh
         assert all(r in readings(c) and r[0] == t for c, r, t in zip(chars, said, token, strict=True)), zh
+    elif code in ("misspelt", "short_edit"):
+        from rapidfuzz.distance import OSA
+
+        from matcher.candidates import latin_compact
+
+        m = re.match(r"^(.+?) 与“[^”]+”的外文或拼音形式 (.+?) 只差一个字母(（把 i、1 读作 l，0 读作 o）)?", zh)
+        assert m, zh
+        if m[3]:  # one edit once i/1 read as l and 0 as o: the skeleton
+            window, form = latin_compact(fold(m[1])), latin_compact(fold(m[2]))
+        else:  # one edit as written
+            window, form = _as_written(m[1]), _as_written(m[2])
+        assert OSA.distance(window, form) == 1, zh
+        assert latin_compact(fold(m[2])) in _latin_forms(hit.mark, marks), zh
+    elif code == "transposed":
+        from matcher.candidates import latin_compact
+
+        m = re.match(
+            r"^(.+?) 是“[^”]+”的外文或拼音形式 (.+) 中相邻两个字母对调（([a-z0-9]{2})→([a-z0-9]{2})）"
+            r"(（把 i、1 读作 l，0 读作 o）)?$",
+            zh,
+        )
+        assert m, zh
+        read = latin_compact if m[5] else _as_written
+        window, form, was, now = read(fold(m[1])), read(fold(m[2])), m[3], m[4]
+        assert now == was[::-1] and was[0] != was[1], zh
+        assert any(form[:k] + now + form[k + 2 :] == window for k in range(len(form) - 1) if form[k : k + 2] == was), zh
+        assert latin_compact(fold(m[2])) in _latin_forms(hit.mark, marks), zh
+    elif code == "own_pinyin_other_field":
+        from pypinyin import lazy_pinyin
+
+        letters = re.sub(r"[^a-z]", "", fold(subject.text))
+        assert mark in folded and "".join(lazy_pinyin(mark)) in letters, zh
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
@@ -249,13 +303,16 @@ def test_every_reason_is_true_as_written(screened) -> None:
         for reason in hit.to_dict()["reasons"]:
             codes[reason["code"]] += 1
             try:
-                check(reason, subject, hit, target)
+                check(reason, subject, hit, target, marks)
             except AssertionError as exc:
                 wrong.append(f"{subject.text}: {exc}")
     assert not wrong, "\n".join(wrong[:40])
     # the sets exercise the claims checked here
     for code in ("homophone", "shape", "insertion", "exact", "trade_name"):
         assert codes[code] > 0, code
+    if CORPUS.exists():  # the real-case corpus has Latin imitations: a swap (GERE), a short form changed
+        for code in ("letter_shape", "transposed", "short_edit"):
+            assert codes[code] > 0, code
 
 
 def test_a_claim_that_would_be_false_is_caught() -> None:
