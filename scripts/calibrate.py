@@ -54,6 +54,10 @@ GRADED_CODES = frozenset(
         "latin_run_on",
         "truncated",
         "char_deleted",
+        "short_edit",
+        "latin_no_field",
+        "latin_field_unknown",
+        "own_pinyin_other_field",
     }
 )
 CORPUS = ROOT / "tests/data/real_cases/cases.jsonl"
