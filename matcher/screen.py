@@ -41,7 +41,9 @@ REVIEW_THRESHOLD = 0.3
 MODES = ("default", "review", "strict")
 NEAREST = 3
 NEAREST_FLOOR = 70.0
-"""`--explain` on a text no mark was raised for lists the NEAREST marks at or above this partial ratio."""
+"""`--explain` on a text no mark was raised for lists the NEAREST marks at or above this partial ratio
+(and, when none reaches it, the one nearest mark at or above NEAREST_FALLBACK)."""
+NEAREST_FALLBACK = 60.0
 
 
 def mode_threshold(mode: str, threshold: float) -> float:
@@ -175,6 +177,7 @@ class Matcher:
         sound = latin_compact("".join(lazy_pinyin(folded, errors="ignore")))
         letters = latin_compact(folded)
         best: list[tuple[float, int]] = []
+        closest: tuple[float, int] | None = None
         for i, info in enumerate(self.info):
             near = fuzz.partial_ratio(folded, info.folded)
             if sound and info.pinyin:
@@ -183,6 +186,12 @@ class Matcher:
                 near = max(near, max(fuzz.partial_ratio(letters, a) for a in info.aliases))
             if near >= NEAREST_FLOOR:
                 best.append((near, i))
+            elif near >= NEAREST_FALLBACK and (
+                closest is None or (-near, info.name) < (-closest[0], self.info[closest[1]].name)
+            ):
+                closest = (near, i)
+        if not best and closest is not None:  # none near: still say which came nearest, so a miss is never blank
+            best = [closest]
         best.sort(key=lambda x: (-x[0], self.info[x[1]].name))
         return [
             {

@@ -129,6 +129,9 @@ marks:
         assert records and records[0]["mark"] == nearest, records
         assert {r["rule"] for r in records} == {"no_key_in_text"}
         assert all(0.7 <= r["nearest"] <= 1.0 for r in records)
-    assert m.explain(Subject("天气预报", kind="brand")) == []  # nothing near: nothing listed
+    assert m.explain(Subject("天气预报", kind="brand")) == []  # nothing near (0.57 at best): nothing listed
+    # near, but under the floor of 0.7: the one nearest mark, so that such a miss is not blank
+    far = m.explain(Subject("GERX", kind="brand"))
+    assert [r["mark"] for r in far] == ["格力"] and 0.6 <= far[0]["nearest"] < 0.7, far
     raised = m.explain(Subject("格力电器专卖", kind="shop"))  # a raised mark: the usual record
     assert raised[0]["mark"] == "格力" and raised[0]["rule"] != "no_key_in_text"
