@@ -331,8 +331,8 @@ class Matcher:
                     record["rule"] = "no_alignment"
             if latin is not None:
                 alias = latin.find(info.aliases) if info.aliases else None
-                if alias is None and info.pinyin:
-                    alias = latin.find(info.pinyin, kind="pinyin")
+                if alias is None and (info.pinyin or info.numbered):
+                    alias = latin.find((*info.pinyin, *info.numbered), kind="pinyin")
                 if alias is None and info.mixed:
                     alias = find_mixed(folded, info.mixed)
                 if alias is None and misspelt and i in misspelt and misspelt[i][2] != SHORT_EDIT:
