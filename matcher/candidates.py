@@ -70,12 +70,14 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
     )
     # and in numbered pinyin (yi1zheng4), as typed without tone marks (markwatch matcher-text)
     numbered = [latin_compact(w) for w in numbered_pinyin(folded)]
-    wholes = tuple(dict.fromkeys(w for w in (whole, said, *numbered) if len(w) >= 4))
+    wholes = tuple(dict.fromkeys(w for w in (whole, said) if len(w) >= 4))
+    # kept apart: read exactly (tone digits), never misspelt or run on (the misspelling index stays small)
+    numbered_forms = tuple(dict.fromkeys(w for w in numbered if len(w) >= 4 and w not in wholes))
     mixed = set()
     for k in range(1, len(folded)):
         mixed.add(folded[:k] + "".join(syllables[k:]))
         mixed.add("".join(syllables[:k]) + folded[k:])
-    return {"pinyin": wholes, "mixed": tuple(sorted(mixed))}
+    return {"pinyin": wholes, "numbered": numbered_forms, "mixed": tuple(sorted(mixed))}
 
 
 _CN_DIGITS = "零一二三四五六七八九"
@@ -146,6 +148,7 @@ class MarkPlan:
     classes: frozenset[int]
     industries: tuple[str, ...]
     pinyin: tuple[str, ...] = ()  # Latin skeletons of the mark written in pinyin (jiuyang)
+    numbered: tuple[str, ...] = ()  # the same in numbered pinyin (yi1zheng4, every reading: hua2wei2)
     mixed: tuple[str, ...] = ()  # the mark part in characters, part in pinyin (一zheng, jiu阳)
     uscc: frozenset[str] = frozenset()  # the owner's companies by credit code (judge side)
     exclude: tuple[Exclusion, ...] = ()  # words that are not this mark (judge side)
@@ -246,7 +249,7 @@ class IndexPlan:
 
         for i, plan in enumerate(plans):
             name = plan.folded
-            for a in (*plan.aliases, *plan.pinyin):
+            for a in (*plan.aliases, *plan.pinyin, *plan.numbered):
                 latin.setdefault(a, set()).add(i)
             han = [c for c in name if is_han(c)]
             if len(han) < 2:

@@ -43,7 +43,7 @@ NEAREST = 3
 NEAREST_FLOOR = 70.0
 """`--explain` on a text no mark was raised for lists the NEAREST marks at or above this partial ratio
 (and, when none reaches it, the one nearest mark at or above NEAREST_FALLBACK)."""
-NEAREST_FALLBACK = 60.0
+NEAREST_FALLBACK = 66.0  # two thirds: under it the nearest mark is chance (毫不相干的名字 is 0.6 from 蓝湖)
 
 
 def mode_threshold(mode: str, threshold: float) -> float:
@@ -331,8 +331,8 @@ class Matcher:
                     record["rule"] = "no_alignment"
             if latin is not None:
                 alias = latin.find(info.aliases) if info.aliases else None
-                if alias is None and info.pinyin:
-                    alias = latin.find(info.pinyin, kind="pinyin")
+                if alias is None and (info.pinyin or info.numbered):
+                    alias = latin.find((*info.pinyin, *info.numbered), kind="pinyin")
                 if alias is None and info.mixed:
                     alias = find_mixed(folded, info.mixed)
                 if alias is None and misspelt and i in misspelt and misspelt[i][2] != SHORT_EDIT:
