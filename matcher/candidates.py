@@ -81,6 +81,13 @@ def pinyin_forms(folded: str) -> dict[str, tuple[str, ...]]:
 
 
 _CN_DIGITS = "零一二三四五六七八九"
+
+
+def digits_as_numerals(name: str) -> str:
+    """The name with its Arabic digits written as Chinese numerals (际华3515 → 际华三五一五)."""
+    return "".join(_CN_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in name)
+
+
 _NUMERAL_ORDER = "一二三四五六七八九十"  # a numeral's neighbours: the one before and the one after
 
 
@@ -122,11 +129,9 @@ def chinese_aliases(mark: Mark) -> list[tuple[str, str]]:
         add(a, "alias")
     for name in (mark.name, *mark.aliases):
         if any(c.isascii() and c.isdigit() for c in name) and any(is_han(c) for c in fold(name)):
-            add("".join(_CN_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in name), "numerals")
-    written = [fold("".join(_CN_DIGITS[int(c)] if c.isascii() and c.isdigit() else c for c in mark.name))]
-    for form in written:
-        for changed in neighbour_numerals(form):
-            add(changed, "numeral_changed")
+            add(digits_as_numerals(name), "numerals")
+    for changed in neighbour_numerals(fold(digits_as_numerals(mark.name))):
+        add(changed, "numeral_changed")
     return out
 
 

@@ -22,7 +22,7 @@ from matcher.words import ORDINARY_ZIPF, reads_as_other_word, word_zipf
 
 from . import context
 from .align import Alignment, relation
-from .candidates import MarkPlan
+from .candidates import MarkPlan, digits_as_numerals
 from .enterprise import industry_words, looks_like_enterprise, parse_name
 from .normalize import Traced, fold, is_han, skeleton
 from .reasons import build_reasons
@@ -694,7 +694,7 @@ NUMERAL_CHANGED_WEIGHT = 0.85
 
 def _numeral_changed(form: str, mark: str) -> Reason:
     """The reason for a hit through a neighbouring-numeral form: which numeral became which."""
-    written = fold("".join("零一二三四五六七八九"[int(c)] if c.isascii() and c.isdigit() else c for c in mark))
+    written = fold(digits_as_numerals(mark))
     was, now = next(((x, y) for x, y in zip(written, form, strict=False) if x != y), ("", ""))
     return Reason(
         "numeral_changed",
