@@ -10,6 +10,7 @@ noticed travels to reasons.py as typed `Note`s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from matcher.calibration import FIELD, GRADED, NO_FIELD, probability
@@ -197,6 +198,9 @@ GRADED_EDITS = ("first_char", "two_char", "latin_run_on", "latin_short_edit", "t
 PRIOR_USE_FACTOR = 0.55
 """An enterprise founded before the mark was registered: its score falls below the default
 threshold, so it is shown in `review` mode with the prior_use_possible reason, not alerted."""
+WORD_VARIANT_FACTOR = 0.6
+"""A variant that is an everyday word outside the mark's field (graded `variant_word`): as weak
+as a sound-alike there."""
 GRADED_CAP = 0.55
 """The highest score graded evidence reaches (below the default threshold 0.6): whether it
 becomes an alert is the threshold's decision (the `review` mode)."""
@@ -210,11 +214,13 @@ def _graded(score: float, notes: list[Note], why: str, factor: float) -> tuple[f
     return min(score * factor, GRADED_CAP), notes
 
 
-def graded_alignments(mark: str, folded: str, limit: int = 2) -> list[Alignment]:
+def graded_alignments(mark: str, folded: str, limit: int = 2, aligned: Sequence[Alignment] = ()) -> list[Alignment]:
     """What align() rules out by CNIPA practice and a brand owner still wants ranked low:
     a mark of three or more characters with only its first changed (the rest the same or
-    related), and one of four or more with two characters changed (the rest the same; of
-    four characters, the first kept).
+    related; or the first related only by a rare reading or a weak look-alike, which align()
+    does not accept there: 于 read xū for 徐, the rest the same), and one of four or more with
+    two characters changed (the rest the same; of four characters, the first kept). Windows
+    align() placed (*aligned*) are not graded again.
 
     Windows are found from the mark's own bigrams (str.find, in C), so a name that shares
     none costs a few lookups. Scores stay at or under GRADED_CAP."""
@@ -248,6 +254,10 @@ def graded_alignments(mark: str, folded: str, limit: int = 2) -> list[Alignment]
         kinds = tuple(r[1] for r in rels)
         diffs = [k for k, kind in enumerate(kinds) if kind == "diff"]
         if kinds[0] == "diff" and len(diffs) == 1:
+            edit, factor = "first_char", 0.9
+        elif kinds[0] != "same" and all(k == "same" for k in kinds[1:]):
+            if any(a.start == i and a.end == i + n for a in aligned):
+                continue  # align() accepted this first character: not graded evidence
             edit, factor = "first_char", 0.9
         elif n >= 4 and len(diffs) == 2 and (n >= 5 or diffs[0] > 0) and all(k in ("same", "diff") for k in kinds):
             edit, factor = "two_char", 0.8
@@ -342,7 +352,10 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     if al.edit in _SHORTENED_OR_CHANGED:
         # What is left of the mark must still point to it: not a place (云南 of 云南白药)
         # nor a word of its own (师傅 of 康师傅, 农夫 of 农夫山泉, 营养 of 营养快线).
-        rest = "".join(c for c, k in zip(window, al.kinds, strict=True) if k != "diff")
+        if al.edit == "first_char":  # its first character changed, or related only weakly
+            rest = window[1:]
+        else:
+            rest = "".join(c for c, k in zip(window, al.kinds, strict=True) if k != "diff")
         if rest in regions() or ctx.segmenter.dictionary_freq(rest) >= 100:
             return "graded_rest_is_a_word"
         if al.edit in ("truncation", "deletion") and word_zipf().get(rest, 0.0) >= ORDINARY_ZIPF:
@@ -388,6 +401,9 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     # among the same goods.
     short_edit = len(info.folded) == 2 and al.edit in ("reorder", "insertion")
     weak: str | None = "other_field_sound" if not relevant and sound_only else None
+    # A variant that is itself a frequent word or name (小白兔 for 大白兔, 海关 for 海天), outside the
+    # mark's field: vetoed in strict mode, else kept ranked low, as it may mean only that word.
+    word_variant = False
     if known and not relevant:
         if al.edit in _SHORTENED_OR_CHANGED:
             return "graded_other_field"  # weak evidence needs the goods to lean on
@@ -407,7 +423,9 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
             # that word in another field; a widely used trade word (海天) copied exactly
             # outside the field is that word, not the well-known mark.
             if not (exact or latin) and (other_word or ctx.segmenter.dictionary_freq(window) >= 100):
-                return "variant_is_a_word"
+                if not graded:
+                    return "variant_is_a_word"
+                word_variant = True
             if exact and ctx.is_enterprise and info.widely_used:
                 return "widely_used_trade_word"
             # Across classes only a copy or a visual imitation misleads, not a mere sound-alike.
@@ -452,7 +470,9 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
             # A variant that is itself a frequent word or name (海关, 海大 for 海天)
             # has a meaning of its own: outside the mark's field it is that word.
             if other_word or ctx.segmenter.dictionary_freq(window) >= 100:
-                return "variant_is_a_word"
+                if not graded:
+                    return "variant_is_a_word"
+                word_variant = True
             # An ordinary mark is protected only for its own goods (丰元 for 三元).
             if not mark.well_known and ctx.is_enterprise and info.has_field:
                 return "ordinary_mark_variant_no_field"
@@ -549,6 +569,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         filed = "|applied" if info.registered_is_filing else ""
         notes.append(Note(NoteKind.PRIOR_USE, f"{founded.strip()[:10]}|{registered}{filed}"))
         score *= PRIOR_USE_FACTOR
+    if word_variant:
+        score, notes = _graded(score, notes, "variant_word", WORD_VARIANT_FACTOR)
     if weak is not None:
         return _graded(score, notes, weak, 0.6 if weak in ("other_field_sound", "inside_word") else 1.0)
     return score, notes

@@ -271,6 +271,11 @@ _GRADED = {
         "outside the field of {m}, but writes {m} and its pinyin together, copying the whole sign: "
         "weak evidence, listed for review",
     ),
+    "variant_word": (
+        "{w} 本身是常用词语或名称，又未表明属于“{m}”的行业，可能只是该词本义：证据较弱，列出供复核",
+        "{w} is an everyday word or name of its own, not shown to be in the field of {m}, and may mean only "
+        "that: weak evidence, listed for review",
+    ),
     "inside_word": (
         "单字商标“{m}”出现在另一个词中：证据较弱，列出供复核",
         "the single-character mark {m} stands inside another word: weak evidence, listed for review",
@@ -543,7 +548,7 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
         elif kind is NoteKind.GRADED:
             graded = _GRADED.get(note.value)
             if graded is not None:
-                out.append(Reason(note.value, graded[0].format(m=m), graded[1].format(m=m)))
+                out.append(Reason(note.value, graded[0].format(m=m, w=shown), graded[1].format(m=m, w=shown)))
         elif kind is NoteKind.EVASIVE:
             out.append(
                 Reason("evasion", "以变形写法规避平台关键词过滤", "spelled to slip past platform keyword filters")

@@ -127,11 +127,9 @@ class Matcher:
         self._mixed_owners = [frozenset(v) for v in mixed.values()]
         # (compiled: the same scan in C++, _accel.KeySet, without a list of tuples per text)
         self._mixed = (ac.AhoCorasick if _accel is None else _accel.KeySet)(list(mixed)) if mixed else None
+        # A character written as its two components (弓长 for 张), asked of the compiled KeySet first.
+        self._splits = SplitIndex([info.folded for info in self.info], None if _accel is None else _accel.KeySet)
         # Latin aliases and pinyin misspelt by one letter (JOYONG): also only for Latin text.
-        self._splits = SplitIndex([info.folded for info in self.info])
-        # (compiled: a text holds a split form at all, asked in C++ first: almost none does, and
-        # the KeySet answers in a quarter of the time of the Aho-Corasick call that gives positions)
-        self._split_keys = _accel.KeySet(self._splits.forms) if _accel is not None and self._splits else None
         # Latin mark names (vivo, TauRx) are Latin forms too.
         latin_names = [[latin_compact(info.folded)] if info.folded.isascii() else [] for info in self.info]
         self._latin_names = [n[0] if n else "" for n in latin_names]
@@ -282,7 +280,7 @@ class Matcher:
                 cands = sorted(extra.union(cands))
         # A character written as its two components (弓长 for 张): matcher/splits.py
         splits = None
-        if self._splits and (self._split_keys is None or self._split_keys.find(folded)):
+        if self._splits:
             splits = self._splits.find(folded)
         if splits:
             cands = sorted(set(splits).union(cands))
@@ -316,7 +314,9 @@ class Matcher:
             threshold = self._thresholds[i]
             options = [a for a in found if a.similarity >= threshold]
             if graded_on[i] and not latin_names[i]:
-                options.extend(a for a in graded_alignments(info.folded, folded) if a.similarity >= threshold)
+                options.extend(
+                    a for a in graded_alignments(info.folded, folded, aligned=found) if a.similarity >= threshold
+                )
             if explain is not None:
                 record = explain[i]
                 record["alignments"] = [_alignment_dict(a) for a in found]
@@ -330,7 +330,7 @@ class Matcher:
                     why = "strict_mode" if self._modes[i] == "strict" else "graded_below_threshold"
                     record["considered"].extend(
                         {**_alignment_dict(a), "rule": why, "score": a.similarity}
-                        for a in graded_alignments(info.folded, folded)
+                        for a in graded_alignments(info.folded, folded, aligned=found)
                     )
                 if not found:
                     record["rule"] = "no_alignment"
@@ -437,6 +437,7 @@ GRADED_CODES = frozenset(
         "latin_no_field",
         "latin_field_unknown",
         "own_pinyin_other_field",
+        "variant_word",
         "truncated",
         "char_deleted",
     }

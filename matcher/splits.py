@@ -8,8 +8,9 @@ mark's split forms are scanned in one Aho-Corasick pass. A split that is an ever
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 import ahocorasick_rs as ac
 
@@ -71,9 +72,13 @@ def _level1(c: str) -> bool:
 
 
 class SplitIndex:
-    """Every mark's split forms, scanned at once; find() gives each mark's alignments."""
+    """Every mark's split forms, scanned at once; find() gives each mark's alignments.
 
-    def __init__(self, marks: Sequence[str]) -> None:
+    *keyset* (the compiled `_accel.KeySet`, when there is one) is asked first whether a text holds
+    any split form at all: almost none does, and it answers in a quarter of the time of the
+    Aho-Corasick call that gives positions."""
+
+    def __init__(self, marks: Sequence[str], keyset: Callable[[list[str]], Any] | None = None) -> None:
         owners: dict[str, list[tuple[int, int]]] = {}
         for i, mark in enumerate(marks):
             if len(mark) < 2:
@@ -84,12 +89,13 @@ class SplitIndex:
         self.owners = [owners[f] for f in self.forms]
         self.marks = list(marks)
         self._ac = ac.AhoCorasick(self.forms) if self.forms else None
+        self._any = keyset(self.forms) if keyset is not None and self.forms else None
 
     def __bool__(self) -> bool:
         return self._ac is not None
 
     def find(self, folded: str) -> dict[int, list[Alignment]]:
-        if self._ac is None:
+        if self._ac is None or (self._any is not None and not self._any.find(folded)):
             return {}
         out: dict[int, list[Alignment]] = {}
         for idx, start, end in self._ac.find_matches_as_indexes(folded, overlapping=True):

@@ -43,23 +43,9 @@ sys.path.insert(0, str(ROOT))
 from matcher import Matcher, Subject  # noqa: E402
 from matcher.calibration import FIELD, GRADED, GROUPS, NO_FIELD, TABLE_PATH, Calibration  # noqa: E402
 from matcher.marksfile import load_marks  # noqa: E402
+from matcher.screen import GRADED_CODES  # noqa: E402  (the codes that mark graded evidence)
 
 BINS = (0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
-GRADED_CODES = frozenset(
-    {
-        "first_char_changed",
-        "two_char_changed",
-        "other_field_sound",
-        "inside_word",
-        "latin_run_on",
-        "truncated",
-        "char_deleted",
-        "short_edit",
-        "latin_no_field",
-        "latin_field_unknown",
-        "own_pinyin_other_field",
-    }
-)
 CORPUS = ROOT / "tests/data/real_cases/cases.jsonl"
 
 Point = tuple[float, int, str]  # score, right (1) or not, evidence group

@@ -235,6 +235,22 @@ def test_keyset_finds_what_aho_corasick_finds(accel, text):
         assert sorted(accel.KeySet(forms).find(t)) == want, t
 
 
+_SPLIT_MARKS = ["张小泉", "雕牌", "好想你", "胡姬花", "明月"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.sampled_from(["", "弓长小泉", "周隹牌", "周住牌", "古月姬花"]))
+def test_split_index_asks_the_keyset_first_and_finds_the_same(accel, text, form):
+    """SplitIndex with the compiled KeySet as its prefilter gives what it gives without one."""
+    from matcher.splits import SplitIndex
+
+    plain, fast = SplitIndex(_SPLIT_MARKS), SplitIndex(_SPLIT_MARKS, accel.KeySet)
+    assert fast._any is not None
+    for t in (fold_python(text), fold_python(text) + form, form + fold_python(text)):
+        assert fast.find(t) == plain.find(t), t
+    assert fast.find("弓长小泉剪刀") and fast.find("弓长小泉剪刀") == plain.find("弓长小泉剪刀")
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts, st.sampled_from(["", "食品", "服装 鞋", "电子"]))
 def test_class_words_found_as_classes_in_finds_them(accel, text, category):

@@ -247,3 +247,39 @@ def test_a_latin_form_run_on_into_other_letters_is_graded(default, review) -> No
         mode="review",
     ).screen(subject)
     assert hits and "latin_run_on" in hits[0].codes and hits[0].score <= 0.55
+
+
+WORDS = parse_marks(
+    """
+marks:
+  - {name: 海天, owner: 佛山市海天调味食品股份有限公司, well_known: true, classes: [30], industries: [调味]}
+  - {name: 许留山, owner: 许留山有限公司, classes: [30, 43]}
+"""
+)
+
+
+def test_a_variant_that_is_an_everyday_word_is_graded_not_vetoed() -> None:
+    """海关 is one look-alike from 海天 and a word of its own: ranked low in review mode, dropped by strict."""
+    subject = Subject("海关", "brand")
+    assert Matcher(WORDS).screen(subject) == []
+    assert [e["rule"] for e in Matcher(WORDS, mode="strict").explain(subject)] == ["variant_is_a_word"]
+    hits = Matcher(WORDS, mode="review").screen(subject)
+    assert hits and hits[0].mark == "海天" and hits[0].score <= 0.55
+    assert "variant_word" in hits[0].codes
+    said = [r.zh for r in hits[0].reasons if r.code == "variant_word"]
+    assert said and said[0].startswith("海关 本身是常用词语或名称")
+
+
+def test_a_first_character_alike_only_by_a_rare_reading_is_graded() -> None:
+    """于 reads xū only rarely: align() does not accept it for 许 (xǔ) as a first character; graded instead."""
+    subject = Subject("于留山甜品", "shop")
+    considered = Matcher(WORDS).explain(subject)[0]["considered"]
+    assert [(c["window"], c["edit"], c["rule"]) for c in considered] == [
+        ("于留山", "first_char", "graded_below_threshold")
+    ]
+    hits = Matcher(WORDS, mode="review").screen(subject)
+    assert hits and hits[0].mark == "许留山" and hits[0].score <= 0.55
+    assert "first_char_changed" in hits[0].codes
+    # a first character align() accepts (栩, a common homophone) is kept, and not graded a second time
+    (seen,) = Matcher(WORDS).explain(Subject("栩留山甜品", "shop"))
+    assert [(c["edit"], c["rule"]) for c in seen["considered"]] == [("variant", "kept")]

@@ -17,6 +17,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -263,9 +264,24 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None, marks: d
 
         letters = re.sub(r"[^a-z]", "", fold(subject.text))
         assert mark in folded and "".join(lazy_pinyin(mark)) in letters, zh
+    elif code == "variant_word":
+        from matcher.words import reads_as_other_word
+
+        m = re.match(r"^(\S+) 本身是常用词语或名称", zh)
+        assert m, zh
+        window = fold(m[1])
+        assert window != mark, zh
+        assert reads_as_other_word(window, mark) or _segmenter().dictionary_freq(window) >= 100, zh
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
+
+
+@cache
+def _segmenter():
+    from matcher.segment import Segmenter
+
+    return Segmenter([])
 
 
 def _corpus_subjects() -> list[Subject]:
@@ -311,7 +327,7 @@ def test_every_reason_is_true_as_written(screened) -> None:
     for code in ("homophone", "shape", "insertion", "exact", "trade_name"):
         assert codes[code] > 0, code
     if CORPUS.exists():  # the real-case corpus has Latin imitations: a swap (GERE), a short form changed
-        for code in ("letter_shape", "transposed", "short_edit"):
+        for code in ("letter_shape", "transposed", "short_edit", "variant_word"):
             assert codes[code] > 0, code
 
 
@@ -322,3 +338,7 @@ def test_a_claim_that_would_be_false_is_caught() -> None:
     with pytest.raises(AssertionError):
         check_sound("片子癀（piān zi huáng）与“片仔癀”（piàn zǎi huáng）读音相同")
     check_sound("衣正（yī zhèng）与“一正”（yī zhèng）读音相同")
+    word = "本身是常用词语或名称，又未表明属于“{m}”的行业，可能只是该词本义：证据较弱，列出供复核"
+    check({"code": "variant_word", "zh": "海关 " + word}, Subject("海关"), None, "海天")
+    with pytest.raises(AssertionError):
+        check({"code": "variant_word", "zh": "海犬 " + word}, Subject("海犬"), None, "海天")
