@@ -5,6 +5,8 @@ mark changed to its neighbour (七个核桃 for 六个核桃). Every reason is c
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_matcher_reasons_true import check, target_of
 
 from matcher import Mark, Matcher, Subject
@@ -95,3 +97,20 @@ def test_numbered_pinyin_with_any_reading_of_a_polyphone() -> None:
     for text in ("hua2wei2手机", "hua2wei4手机"):
         hit = _hit(m, Subject(text, "listing"))
         assert hit is not None and hit.mark == "华为", text
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="0123456789aZ 正九-:年\t１", max_size=10))
+def test_the_lone_digit_prefilter_misses_no_lone_digit(text) -> None:
+    """fold() asks _MAYBE_LONE_DIGIT before the per-digit loop: it must hold wherever that loop finds one."""
+    from matcher.normalize import _MAYBE_LONE_DIGIT, _lone_digits
+
+    if _lone_digits(text):
+        assert _MAYBE_LONE_DIGIT.search(text), text
+
+
+def test_digits_in_sizes_and_counts_stay_digits_and_lone_ones_read_as_numerals() -> None:
+    from matcher.normalize import fold, trace
+
+    assert fold("九1 正品 999ml 2024年 3M") == "九一正品 999ml 2024年 3m"
+    assert trace("1正 x1 1x").text == "一正 x1 1x" and trace("1正").why[0] == "digit"
