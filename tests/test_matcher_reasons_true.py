@@ -272,6 +272,67 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None, marks: d
         window = fold(m[1])
         assert window != mark, zh
         assert reads_as_other_word(window, mark) or _segmenter().dictionary_freq(window) >= 100, zh
+    elif code == "truncated":
+        m = re.match(r"^(\S+) 是“([^”]+)”的前 (\d+) 个字（截去其余）", zh)
+        assert m, zh
+        shown, full = fold(m[1]), fold(m[2])
+        assert len(shown) == int(m[3]) < len(full) and full.startswith(shown) and shown in folded, zh
+    elif code == "char_deleted":
+        m = re.match(r"^(\S+) 是“([^”]+)”省去“(.)”字", zh)
+        assert m, zh
+        shown, full = fold(m[1]), fold(m[2])
+        assert shown in folded, zh
+        assert any(full[k] == m[3] and full[:k] + full[k + 1 :] == shown for k in range(len(full))), zh
+    elif code in ("traditional", "variant"):
+        what = "的繁体写法" if code == "traditional" else "的异体字"
+        whole = re.match(r"^(.+?) (?:是|使用了)“([^”]+)”" + what + "$", zh)
+        part = re.match(r"^(.+?) (?:用繁体字书写|使用了异体字)（即 (.+)）$", zh)
+        assert whole or part, zh
+        raw, said = (whole or part)[1], fold((whole or part)[2])
+        assert raw in subject.text and raw != fold(raw) and fold(raw) == said, zh
+    elif code == "numeral":
+        m = re.match(r"^(.+?) 用(大写数字|阿拉伯数字)写“([^”]+)”$", zh)
+        assert m, zh
+        shown = "壹贰叁肆伍陆柒捌玖拾佰仟" if m[2] == "大写数字" else "0123456789０１２３４５６７８９"
+        assert m[1] in subject.text and any(c in shown for c in m[1]), zh
+    elif code == "split":
+        from matcher.splits import split_forms
+
+        m = re.match(r"^(\S+) 把“([^”]+)”的“(.)”拆开写作“(..)”$", zh)
+        assert m, zh
+        shown, full = fold(m[1]), fold(m[2])
+        assert m[3] in full and shown in folded, zh
+        k = full.index(m[3])
+        assert shown[k : k + 2] == m[4] and (shown, k) in split_forms(full), zh
+    elif code == "contains":
+        m = re.match(r"^字号包含商标“([^”]+)”$", zh)
+        assert m and hit.parts is not None, zh
+        trade = fold(hit.parts.trade_name)
+        assert fold(m[1]) in trade and fold(m[1]) != trade, zh
+    elif code in ("shop_name", "brand_name", "trademark_name"):
+        m = re.match(r"^以“([^”]+)”作为|^商标申请的文字含“([^”]+)”", zh)
+        assert m and subject.kind == code.removesuffix("_name"), zh
+        assert fold(m[1] or m[2]) in folded, zh
+    elif code == "well_known_cross_class":
+        m = re.match(r"^“([^”]+)”为驰名商标，跨类保护$", zh)
+        assert m and marks is not None, zh
+        assert marks[hit.mark].well_known, zh
+    elif code == "counterfeit_cue":
+        from matcher.context import counterfeit_cue
+
+        m = re.match(r"^商品标题含假冒提示词“([^”]+)”$", zh)
+        assert m and subject.kind == "listing" and counterfeit_cue(folded) == m[1], zh
+    elif code == "prior_use_possible":
+        m = re.match(r"^成立于 (\S+)，早于“([^”]+)”的(注册日|申请日) (\S+)：", zh)
+        assert m and marks is not None, zh
+        founded, date = m[1], m[4]
+        assert str(subject.founded).strip().startswith(founded) and founded[: len(date)] < date, zh
+        assert str(marks[hit.mark].priority_date) == date, zh
+    elif code == "numeral_form":
+        from matcher.candidates import digits_as_numerals
+
+        m = re.match(r"^“([^”]+)”是“([^”]+)”的数字用汉字写成的形式$", zh)
+        assert m and digits_as_numerals(fold(m[2])) == fold(m[1]) != fold(m[2]), zh
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
@@ -327,7 +388,11 @@ def test_every_reason_is_true_as_written(screened) -> None:
     for code in ("homophone", "shape", "insertion", "exact", "trade_name"):
         assert codes[code] > 0, code
     if CORPUS.exists():  # the real-case corpus has Latin imitations: a swap (GERE), a short form changed
-        for code in ("letter_shape", "transposed", "short_edit", "variant_word"):
+        for code in (
+            *("letter_shape", "transposed", "short_edit", "variant_word", "truncated", "char_deleted", "traditional"),
+            *("variant", "numeral", "split", "contains", "shop_name", "brand_name", "trademark_name"),
+            *("well_known_cross_class", "counterfeit_cue", "prior_use_possible", "numeral_form"),
+        ):
             assert codes[code] > 0, code
 
 
@@ -342,3 +407,15 @@ def test_a_claim_that_would_be_false_is_caught() -> None:
     check({"code": "variant_word", "zh": "海关 " + word}, Subject("海关"), None, "海天")
     with pytest.raises(AssertionError):
         check({"code": "variant_word", "zh": "海犬 " + word}, Subject("海犬"), None, "海天")
+    false = [
+        ("truncated", "云南 是“云南白药”的前 3 个字（截去其余）；列出供复核", "云南白", "云南白药"),
+        ("char_deleted", "营养线 是“营养快线”省去“养”字；列出供复核", "营养线", "营养快线"),
+        ("traditional", "九阳 是“九阳”的繁体写法", "九阳", "九阳"),
+        ("numeral", "一正 用大写数字写“一正”", "一正", "一正"),
+        ("split", "弓长小泉 把“张小泉”的“张”拆开写作“长小”", "弓长小泉", "张小泉"),
+        ("numeral_form", "“际华三五一六”是“际华3515”的数字用汉字写成的形式", "际华三五一六", "际华3515"),
+    ]
+    for code, zh, text, mark in false:
+        with pytest.raises(AssertionError):
+            check({"code": code, "zh": zh}, Subject(text), None, mark)
+    check({"code": "split", "zh": "弓长小泉 把“张小泉”的“张”拆开写作“弓长”"}, Subject("弓长小泉"), None, "张小泉")
