@@ -36,6 +36,15 @@ def _nearest_form(mark: Mark, window: str) -> str:
     return forms[best[0]] if best else mark.name
 
 
+def _matched_alias(mark: Mark, window: str) -> str:
+    """The alias the window spells (HONOR, not the first alias HUAWEI): LatinView.find's own test,
+    the Latin skeletons equal. (A window read as the mark's pinyin gets the `pinyin` reason.)"""
+    from .candidates import latin_compact
+
+    compact = latin_compact(window)
+    return next((a for a in mark.aliases if latin_compact(fold(a)) == compact), _nearest_form(mark, window))
+
+
 def _written_pinyin(folded: str) -> dict[str, str]:
     """The mark's whole pinyin as written (haier), by its Latin skeleton (haler): pinyin_forms() keeps
     only skeletons, and a sentence must print the letters as they are."""
@@ -406,7 +415,7 @@ def build_reasons(mark: Mark, traced: Traced, al: Alignment, notes: list[Note], 
             )
         )
     elif al.edit == "latin":
-        alias = next((a for a in mark.aliases), m)
+        alias = _matched_alias(mark, al.window)
         out.append(
             Reason(
                 "alias",

@@ -333,6 +333,36 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None, marks: d
 
         m = re.match(r"^“([^”]+)”是“([^”]+)”的数字用汉字写成的形式$", zh)
         assert m and digits_as_numerals(fold(m[2])) == fold(m[1]) != fold(m[2]), zh
+    elif code == "alias":
+        from matcher.candidates import latin_compact
+
+        m = re.match(r"^(.+?) 与商标“([^”]+)”的外文形式 (.+) 相同或形近$", zh)
+        assert m and marks is not None and m[1] in subject.text, zh
+        assert m[3] in marks[hit.mark].aliases and latin_compact(fold(m[1])) == latin_compact(fold(m[3])), zh
+    elif code == "pinyin":
+        import itertools
+
+        from pypinyin import Style, pinyin
+
+        m = re.match(r"^(.+?) 是“([^”]+)”的拼音写法（全部或部分）$", zh)
+        assert m and m[1] in subject.text, zh
+        letters, full = re.sub(r"[^a-z]", "", _bare(fold(m[1]))), fold(m[2])
+        said = [pinyin(c, style=Style.NORMAL, heteronym=True)[0] for c in full]
+        spelt = {
+            "".join(p)
+            for i in range(len(full))
+            for j in range(i + 1, len(full) + 1)
+            for p in itertools.islice(itertools.product(*said[i:j]), 64)
+        }
+        assert letters and letters in spelt, zh
+    elif code == "lookalike_script":
+        m = re.match(r"^(.+?) 用全角或其他文字的形近字母冒充“([^”]+)”$", zh)
+        assert m and m[1] in subject.text and not m[1].isascii(), zh
+    elif code == "brand_affix":
+        m = re.match(r"^将商标扩展为另一品牌名“([^”]+)”$", zh)
+        assert m and fold(m[1]) in folded and mark in fold(m[1]) and fold(m[1]) != mark, zh
+    elif code == "evasion":
+        assert subject.kind == "listing", zh
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
@@ -391,7 +421,8 @@ def test_every_reason_is_true_as_written(screened) -> None:
         for code in (
             *("letter_shape", "transposed", "short_edit", "variant_word", "truncated", "char_deleted", "traditional"),
             *("variant", "numeral", "split", "contains", "shop_name", "brand_name", "trademark_name"),
-            *("well_known_cross_class", "counterfeit_cue", "prior_use_possible", "numeral_form"),
+            *("well_known_cross_class", "counterfeit_cue", "prior_use_possible", "numeral_form", "alias"),
+            *("lookalike_script", "brand_affix", "evasion", "pinyin"),
         ):
             assert codes[code] > 0, code
 
@@ -419,3 +450,24 @@ def test_a_claim_that_would_be_false_is_caught() -> None:
         with pytest.raises(AssertionError):
             check({"code": code, "zh": zh}, Subject(text), None, mark)
     check({"code": "split", "zh": "弓长小泉 把“张小泉”的“张”拆开写作“弓长”"}, Subject("弓长小泉"), None, "张小泉")
+
+
+def test_an_alias_reason_names_the_alias_the_text_spells() -> None:
+    """A mark with two registered Latin forms: the sentence quotes the one found, not the first one."""
+    from matcher.marksfile import parse_marks
+
+    marks = parse_marks("marks:\n  - {name: 华为, owner: 华为技术有限公司, classes: [9], aliases: [HUAWEI, HONOR]}\n")
+    by_name = {m.name: m for m in marks}
+    for text, alias in (("H0N0R 手机 高仿", "HONOR"), ("HUAWEl手机 高仿", "HUAWEI")):
+        (hit,) = Matcher(marks).screen(Subject(text, "listing"))
+        said = [r for r in hit.to_dict()["reasons"] if r["code"] == "alias"]
+        assert said and f"外文形式 {alias} " in said[0]["zh"], said
+        check(said[0], Subject(text, "listing"), hit, "华为", by_name)
+    with pytest.raises(AssertionError):
+        check(
+            {"code": "alias", "zh": "H0N0R 与商标“华为”的外文形式 HUAWEI 相同或形近"},
+            Subject("H0N0R 手机", "listing"),
+            hit,
+            "华为",
+            by_name,
+        )
