@@ -279,9 +279,7 @@ class Matcher:
             if extra:
                 cands = sorted(extra.union(cands))
         # A character written as its two components (弓长 for 张): matcher/splits.py
-        splits = None
-        if self._splits:
-            splits = self._splits.find(folded)
+        splits = self._splits.find(folded) if self._splits else None
         if splits:
             cands = sorted(set(splits).union(cands))
         if explain is not None:
