@@ -25,6 +25,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+from matcher.dates import read_date
+
 OPPOSITION_MONTHS = 3
 REMINDER_DAYS = (30, 7)
 """Reminders go out this many days before an unhandled deadline (largest first)."""
@@ -97,26 +99,10 @@ def opposition_deadline(announced: dt.date | str) -> Deadline:
 
 def parse_announced(value: object) -> dt.date | None:
     """An announcement date as sources write it (``2026-11-13``, ``2026/11/13``, ``2026年11月13日``,
-    ``20261113``), else None: a date that cannot be read gives no deadline rather than a wrong one."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    for ch in "年月/.":
-        text = text.replace(ch, "-")
-    text = text.rstrip("日").split("T")[0].split(" ")[0]
-    if len(text) == 8 and text.isdigit():
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    parts = text.split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        return None
-    try:
-        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
-        return None
+    ``20261113``, a timestamp: matcher.dates), else None: a date that cannot be read, or only a
+    year or month, gives no deadline rather than a wrong one."""
+    day = read_date(value)
+    return dt.date.fromisoformat(day) if day is not None and len(day) == 10 else None
 
 
 def reminder_due(deadline: dt.date, today: dt.date, sent: set[int]) -> int | None:

@@ -94,9 +94,31 @@ REVISIONS: tuple[tuple[int, dict[str, dict[str, Any]]], ...] = (
             },
         },
     ),
+    (
+        5,
+        {
+            # An enterprise's credit code, declared industry and founding date (ISO, or its year or
+            # month: a keyword, since a date field would pad "2001" to a day).
+            "subject": {"properties": {"uscc": _KW, "declared_industry": _KW, "founded": _KW}},
+        },
+    ),
 )
 MAPPING_VERSION = REVISIONS[-1][0] if REVISIONS else 1
-ADDED_PROPERTIES: dict[str, dict[str, Any]] = {k: v for _, props in REVISIONS for k, v in props.items()}
+
+
+def _merged(revisions: tuple[tuple[int, dict[str, dict[str, Any]]], ...]) -> dict[str, dict[str, Any]]:
+    """Every revision's fields in one mapping; an object two revisions extend keeps both's properties."""
+    out: dict[str, dict[str, Any]] = {}
+    for _, props in revisions:
+        for k, v in props.items():
+            if k in out and "properties" in v and "properties" in out[k]:
+                out[k] = {**out[k], "properties": {**out[k]["properties"], **v["properties"]}}
+            else:
+                out[k] = v
+    return out
+
+
+ADDED_PROPERTIES: dict[str, dict[str, Any]] = _merged(REVISIONS)
 META_KEY = "markwatch_mapping_version"
 
 

@@ -153,6 +153,12 @@ class AlertSubject(BaseModel):
     groups: list[str] = Field(default_factory=list)
     applicant: str | None = None
     announced: date | None = None
+    # An enterprise as its source described it: credit code, the industry the source declared
+    # (GB/T 4754 code or name; ``industry`` above is the industry part of the name) and founding
+    # date (ISO, or its year or month), so that a rescreen weighs what the scan weighed.
+    uscc: str | None = None
+    declared_industry: str | None = None
+    founded: str | None = None
 
 
 class Sighting(BaseModel):
@@ -371,6 +377,9 @@ def alert_from_hit(
             groups=[_cap(g, 8) for g in subject.groups][:200],
             applicant=_cap(subject.applicant, 500) if subject.applicant else None,
             announced=announced,
+            uscc=_cap(subject.uscc, 40) if subject.uscc else None,
+            declared_industry=_cap(subject.industry, 200) if subject.industry else None,
+            founded=_cap(subject.founded, 10) if subject.founded else None,
         ),
         deadline=opposition_deadline(announced).deadline if announced else None,
         item=item,

@@ -67,8 +67,12 @@ def _relative(value: Any, hosts: set[str]) -> Any:
 
 
 def content_of(item: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    """What an item's fingerprint covers: its content *fields*, same-site links without host and port."""
-    values = {k: item.get(k) for k in fields}
+    """What an item's fingerprint covers: its content *fields*, same-site links without host and port.
+
+    A field the item class added later (``LATER_FIELDS``) counts only when it has a value, so that
+    adding one does not make every item already seen look changed."""
+    later = getattr(item, "LATER_FIELDS", ())
+    values = {k: item.get(k) for k in fields if k not in later or item.get(k) is not None}
     response = item.get("response")
     pages = [item.get("url"), response.get("url") if isinstance(response, dict) else None]
     hosts = {h for u in pages if isinstance(u, str) and (h := _host_key(u))}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import scrapy
 
+from matcher.dates import read_date
 from matcher.types import Subject
 
 
@@ -36,18 +37,22 @@ class Registration(_Common):
     """A registered enterprise (企业登记信息)."""
 
     KEY_FIELDS = ("name",)
-    CONTENT_FIELDS = ("name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope")
+    CONTENT_FIELDS = (
+        "name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope", "industry",
+    )  # fmt: skip
+    LATER_FIELDS = ("industry",)  # added after the first release: left out of a fingerprint while absent
 
     name = scrapy.Field()
     uscc = scrapy.Field()  # 统一社会信用代码
     uscc_valid = scrapy.Field()
     legal_rep = scrapy.Field()
     capital = scrapy.Field()
-    established = scrapy.Field()
+    established = scrapy.Field()  # 成立日期 as the source writes it; the matcher reads it (matcher.dates)
     status = scrapy.Field()
     authority = scrapy.Field()
     address = scrapy.Field()
     scope = scrapy.Field()  # 经营范围
+    industry = scrapy.Field()  # 所属行业 as enterprise-data APIs give it: GB/T 4754 code or name (医药制造业)
 
 
 class Listing(_Common):
@@ -116,7 +121,8 @@ def identity(item: scrapy.Item) -> str:
 
 
 def subject_of(item: scrapy.Item) -> Subject:
-    """What the matcher screens: the enterprise name, or the listing title with its seller and price."""
+    """What the matcher screens: the enterprise name with its credit code, declared industry and founding
+    date, the listing title with its seller, price and category, or the trademark application."""
     if isinstance(item, Listing):
         return Subject(
             text=item.get("title") or "",
@@ -136,7 +142,13 @@ def subject_of(item: scrapy.Item) -> Subject:
             number=str(item.get("number") or "") or None,
         )
     uscc = item.get("uscc") if item.get("uscc_valid") else None
-    return Subject(text=item.get("name") or "", kind="enterprise", uscc=uscc)
+    return Subject(
+        text=item.get("name") or "",
+        kind="enterprise",
+        uscc=uscc,
+        industry=item.get("industry") or None,
+        founded=read_date(item.get("established")),  # a company older than the mark: prior_use_possible
+    )
 
 
 def page_url(item: scrapy.Item) -> str | None:

@@ -30,7 +30,9 @@ Method = Literal["GET", "POST"]
 # `${NAME}`: a value read from the environment at request time (API keys, tokens), never stored in the file.
 SECRET_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-REGISTRY_FIELDS = {"name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope"}
+REGISTRY_FIELDS = {
+    "name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope", "industry",
+}  # fmt: skip
 LISTING_FIELDS = {"title", "price", "currency", "seller", "seller_url", "url", "category", "images"}
 # A trademark application as the gazette (商标公告) or a provider's trademark search gives it.
 TRADEMARK_FIELDS = {

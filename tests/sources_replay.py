@@ -8,6 +8,7 @@ as the real ones do: searching 一正 never returns 湖北壹正药业.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -107,9 +108,11 @@ class Replay(BaseHTTPRequestHandler):
             return self._json({"error": "unauthorized"}, 401)
         for r in COMPANIES:
             if r[1] == cid:
-                return self._json(
-                    {"code": 0, "data": {"entName": r[0], "uscc": r[1], "status": r[2], "estDate": r[3], "rep": r[4]}}
-                )
+                data = {"entName": r[0], "uscc": r[1], "status": r[2], "estDate": r[3], "rep": r[4]}
+                # as 天眼查's baseinfo gives them: 成立日期 in Unix milliseconds, 行业 by its GB/T 4754 name
+                data["estMs"] = int(dt.datetime.fromisoformat(r[3] + "T00:00:00+08:00").timestamp() * 1000)
+                data["industry"] = "医药制造业" if "药" in r[0] else "批发业"
+                return self._json({"code": 0, "data": data})
         return self._json({"error": "not found"}, 404)
 
     def qcc(self, q: dict):

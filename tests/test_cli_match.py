@@ -224,3 +224,40 @@ def test_trademark_classes_as_one_string_as_providers_spell_them():
     out = [json.loads(x) for x in run(["match", "--marks", str(MARKS)], raw).stdout.splitlines()]
     assert [r["flagged"] for r in out[:2]] == [True, True]
     assert "classes" in out[2]["error"]
+
+
+PRIOR = """marks:
+  - name: 德信达
+    owner: 德信达食品有限公司
+    classes: [30]
+    registered: 2012-03-14
+"""
+
+
+def test_fields_as_enterprise_apis_and_bureaus_spell_them(tmp_path):
+    """A founding date in any source's spelling (天眼查's Unix milliseconds, a bureau's 2001年3月5日)
+    gives the prior-use note an ISO date gives; a blank date is no date; 第5类 is class 5; a
+    category given as its levels is that path; a kind in capitals is that kind."""
+    marks = tmp_path / "marks.yaml"
+    marks.write_text(PRIOR, encoding="utf-8")
+    name = "杭州德信达食品有限公司"
+    founded = ["2008-05-20", "2008/5/20", "2008年5月20日", "20080520", 1211212800000, "2008-05-20 00:00:00.0"]
+    lines = [{"text": name, "founded": f} for f in founded] + [
+        {"text": name, "founded": ""},
+        {"text": name, "founded": "2015年1月1日"},
+        {"text": "德信達", "kind": "Trademark", "classes": ["第30类", "第35类"]},
+        {"text": "德信答", "kind": "listing", "category": ["食品", "饼干膨化"]},
+        {"text": "德信答", "kind": "listing"},
+        {"text": name, "founded": "2008年13月"},
+    ]
+    raw = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode()
+    out = [json.loads(x) for x in run(["match", "--marks", str(marks), "--mode", "review"], raw).stdout.splitlines()]
+    codes = [[r["code"] for r in o["reasons"]] for o in out]
+    for o, c in zip(out[: len(founded)], codes, strict=False):
+        assert "prior_use_possible" in c and "2008-05-20" in json.dumps(o, ensure_ascii=False), o
+    assert out[len(founded)].get("error") is None and "prior_use_possible" not in codes[len(founded)]
+    assert out[len(founded)]["score"] == out[len(founded) + 1]["score"] > out[0]["score"]
+    assert "prior_use_possible" not in codes[len(founded) + 1]
+    assert out[-4].get("error") is None and "trademark_name" in codes[-4] and "same_field" in codes[-4]
+    assert "same_field" in codes[-3] and "same_field" not in codes[-2]  # the path's 食品 shows the field
+    assert "founded" in out[-1]["error"]

@@ -103,3 +103,15 @@ def test_the_demo_on_another_port_is_unchanged_and_old_fingerprints_migrate(tmp_
         srv2.stop()
     assert (third["updated_items"], third["unchanged_items"], third["alerts_updated"]) == (0, first["items"], 0)
     assert _seen(db) == good
+
+
+def test_a_field_added_later_leaves_the_fingerprints_of_items_without_it_alone():
+    """Registration gained `industry`: an item without it keeps the fingerprint it had before (no
+    wave of "updated" items after an upgrade); one with it is fingerprinted with it."""
+    from crawler.items import Registration
+
+    before = ("name", "uscc", "legal_rep", "capital", "established", "status", "authority", "address", "scope")
+    item = Registration(name="湖北壹正药业有限公司", uscc="91420100MA4KXXXX0X", established="2018-05-16")
+    assert fingerprint(content_of(item, Registration.CONTENT_FIELDS)) == fingerprint(content_of(item, before))
+    item["industry"] = "医药制造业"
+    assert fingerprint(content_of(item, Registration.CONTENT_FIELDS)) != fingerprint(content_of(item, before))

@@ -252,3 +252,39 @@ def test_headers_and_credentials_go_to_their_own_source_only(tmp_path, replay):
     assert by_path["/services/open/search/2.0"] == {"Authorization"}
     assert by_path["/api/search"] == {"X-Api-Key"}
     assert by_path["/FuzzySearch/GetList"] == {"Token", "Timespan"}
+
+
+PRIOR_MARKS = MARKS.replace(
+    "    whitelist: [吉林一正药业集团有限公司]\n",
+    "    whitelist: [吉林一正药业集团有限公司]\n    registered: 2017-01-01\n    mode: review\n",
+)
+DETAIL_SOURCE = POST_SOURCE.replace(
+    "    established: {json: data.estDate}\n",
+    "    established: {json: data.estMs}\n    industry: {json: data.industry}\n",
+).replace("keywords: [壹正]\nmax_terms: 1", "keywords: [壹正, 依正]\nmax_terms: 2")
+
+
+def test_founding_date_and_industry_from_the_api_reach_the_matcher_and_the_alert(tmp_path, replay):
+    """天眼查-style detail: 成立日期 in Unix milliseconds and a GB/T 4754 industry. The matcher reads
+    the date in China's time (prior use before the mark's registration), the alert keeps both, and a
+    rescreen weighs them again."""
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "post-api.yaml").write_text(DETAIL_SOURCE, encoding="utf-8")
+    cfg = source_config(tmp_path, PRIOR_MARKS, url=replay.url, sources=["post-api"], sources_dir=True)
+    p, rep = scan(cfg, **ENV)
+    assert rep is not None and not rep["sources"][0]["degraded"], p.stderr[-2000:]
+    alerts = {a["subject"]["text"]: a for a in stored(tmp_path)}
+    older, newer = alerts["依正医药科技(上海)有限公司"], alerts["湖北壹正药业有限公司"]
+    assert older["subject"]["founded"] == "2016-03-01" and newer["subject"]["founded"] == "2018-05-16"
+    assert older["subject"]["declared_industry"] == "医药制造业"
+    assert "prior_use_possible" in [r["code"] for r in older["reasons"]]
+    assert "2016-03-01" in next(r["zh"] for r in older["reasons"] if r["code"] == "prior_use_possible")
+    assert "prior_use_possible" not in [r["code"] for r in newer["reasons"]]
+    assert older["score"] < newer["score"]
+    # the owner drops review mode: the prior-use alert (below the default threshold) no longer
+    # matches, because the rescreen reads its founding date as the scan did; the other still does
+    (tmp_path / "marks.yaml").write_text(PRIOR_MARKS.replace("    mode: review\n", ""), encoding="utf-8")
+    dry = cli("alerts", "rescreen", "--config", str(cfg))
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "依正医药" in dry.stdout and "湖北壹正" not in dry.stdout, dry.stdout
+    assert f"{len(alerts)} open alert(s) re-judged; 1 would close" in dry.stdout, dry.stdout

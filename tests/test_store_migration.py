@@ -31,7 +31,7 @@ def _old_doc(alert: Alert) -> dict:
     for k in NEW_FIELDS:
         del doc[k]
     doc.pop("deadline", None)  # trademark fields came later still
-    for k in ("number", "classes", "groups", "applicant", "announced"):
+    for k in ADDED_PROPERTIES["subject"]["properties"]:  # trademark fields, then an enterprise's declared ones
         doc["subject"].pop(k, None)
     return doc
 

@@ -84,7 +84,10 @@ def test_days_left() -> None:
         ("2026-02-30", None),
         ("soon", None),
         (None, None),
-        (20261113, None),
+        (20261113, D(2026, 11, 13)),  # a number, as some providers give it: the same day as the string
+        (1794499200000, D(2026, 11, 13)),  # Unix milliseconds, midnight in China
+        ("2026-11", None),  # a month alone gives no deadline
+        ("2026", None),
     ],
 )
 def test_parse_announced(value: object, expected: dt.date | None) -> None:

@@ -10,7 +10,6 @@ built once and shared copy-on-write) and writes the batches back in input order.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import json
 import multiprocessing
@@ -30,6 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from markwatch.errors import cli_errors
+from matcher.dates import read_date
 from matcher.marksfile import load_marks
 from matcher.types import Subject
 
@@ -79,6 +79,8 @@ def _from_json(obj: Any) -> tuple[Subject | None, str | None]:
     if not isinstance(text, str):
         return None, "a JSON line needs a string field 'text'"
     kind = obj.get("kind", "enterprise")
+    if isinstance(kind, str) and kind not in _KIND_SET:
+        kind = kind.strip().lower()  # "Trademark", "shop " as a hand-made file writes them
     if kind not in _KIND_SET:
         return None, "kind must be one of " + ", ".join(f"'{k}'" for k in KINDS)
     if len(obj) <= 2 and (len(obj) == 1 or "kind" in obj):  # the common line: no other field to read
@@ -100,7 +102,7 @@ def _from_json(obj: Any) -> tuple[Subject | None, str | None]:
         kind,
         seller=_str(obj.get("seller")),
         price=_price(obj.get("price")),
-        category=_str(obj.get("category")),
+        category=_category(obj.get("category")),
         uscc=_str(obj.get("uscc")),
         industry=_str(obj.get("industry")),
         classes=classes,
@@ -116,18 +118,31 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _category(value: Any) -> str | None:
+    """A category path as one string, or as the list of its levels (["医药保健", "OTC药品"]), as
+    platform APIs give it: joined with ">"."""
+    if isinstance(value, list):
+        levels = [v.strip() for v in value if isinstance(v, str) and v.strip()]
+        return ">".join(levels) or None
+    return _str(value)
+
+
 _CLASS_SEP = re.compile(r"[\s,，;；、/]+")
+_CLASS_WORD = re.compile(r"第?\s*(\d{1,2})\s*类")
+_GROUP_WORD = re.compile(r"第?\s*(\d{2})[-.]?(\d{2})\s*(?:组|群|类似群)?")
 
 
 def _classes(value: Any) -> tuple[tuple[int, ...], str | None]:
-    """Nice classes as a list of numbers (or numeric strings), or one string of them ("5,35", "5、35"),
-    each 1 to 45: the spellings sources and providers use."""
+    """Nice classes as a list of numbers (or numeric strings), or one string of them ("5,35", "5、35",
+    "第5类;第35类"), each 1 to 45: the spellings sources and providers use."""
     if value is None:
         return (), None
     items = value if isinstance(value, list) else [value]
     items = [p for v in items for p in (_CLASS_SEP.split(v.strip()) if isinstance(v, str) else [v]) if p != ""]
     out = []
     for v in items:
+        if isinstance(v, str) and (m := _CLASS_WORD.fullmatch(v)) is not None:
+            v = m.group(1)  # 第5类, 5类: as the gazette and providers write a class
         try:
             c = int(v) if not isinstance(v, bool) else 0
         except (TypeError, ValueError):
@@ -139,13 +154,17 @@ def _classes(value: Any) -> tuple[tuple[int, ...], str | None]:
 
 
 def _groups(value: Any) -> tuple[tuple[str, ...], str | None]:
-    """区分表 similar-group codes: four digits, the first two a Nice class (0501)."""
+    """区分表 similar-group codes: four digits, the first two a Nice class (0501; also 05-01, 第0501组,
+    "0501,0502")."""
     if value is None:
         return (), None
     items = value if isinstance(value, list) else [value]
+    items = [p for v in items for p in (_CLASS_SEP.split(v.strip()) if isinstance(v, str) else [v]) if p != ""]
     out = []
     for v in items:
         g = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else ""
+        if (m := _GROUP_WORD.fullmatch(g)) is not None:
+            g = m.group(1) + m.group(2)  # 05-01, 第0501组, 0501群
         if len(g) == 3 and g.isdigit():
             g = "0" + g  # a class below 10 written as a number loses its leading zero
         if not (len(g) == 4 and g.isdigit() and 1 <= int(g[:2]) <= 45):
@@ -155,21 +174,15 @@ def _groups(value: Any) -> tuple[tuple[str, ...], str | None]:
 
 
 def _date(obj: dict, key: str) -> tuple[str | None, str | None]:
-    """An ISO date (YYYY-MM-DD; a longer timestamp is cut to its date), or only its year or
-    month (YYYY, YYYY-MM) when that is all a source says."""
+    """A date as sources write it (matcher.dates: ISO, 2001/3/5, 2001年3月5日, 20010305, a timestamp,
+    Unix milliseconds), or its year or month when that is all a source says; blank is absent."""
     value = obj.get(key)
-    if value is None:
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None, None
-    text = str(value).strip()
-    try:
-        if len(text) == 4 and text.isdigit():
-            return text, None
-        if len(text) == 7 and text[4] == "-":
-            dt.date.fromisoformat(text + "-01")
-            return text, None
-        return dt.date.fromisoformat(text[:10]).isoformat(), None
-    except ValueError:
-        return None, f"{key} must be an ISO date (YYYY-MM-DD, or YYYY-MM, YYYY)"
+    day = read_date(value)
+    if day is None:
+        return None, f"{key} must be a date (2001-03-05, 2001/3/5, 2001年3月5日, 20010305, Unix ms, or YYYY-MM, YYYY)"
+    return day, None
 
 
 def parse_line(line: str | bytes, kind: str = "enterprise") -> tuple[Subject | None, str | None]:

@@ -27,7 +27,9 @@ class Considered:
 
 
 def subject_of(alert: Any) -> Subject:
-    """The matcher's subject for a stored alert, with what the store kept of it."""
+    """The matcher's subject for a stored alert, with everything the store kept of it: what the scan
+    weighed (a trademark's classes, an enterprise's credit code, industry and founding date) is
+    weighed again, so that a rescreen or "also considered" reads the subject as the scan did."""
     s = alert.subject
     return Subject(
         text=s.text,
@@ -35,8 +37,12 @@ def subject_of(alert: Any) -> Subject:
         seller=s.seller,
         price=s.price,
         category=s.category,
+        uscc=s.uscc,
+        industry=s.declared_industry,
         classes=tuple(s.classes),
         groups=tuple(s.groups),
+        founded=s.founded,
+        announced=s.announced.isoformat() if s.announced else None,
         applicant=s.applicant,
         number=s.number,
     )

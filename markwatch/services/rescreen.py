@@ -1,8 +1,9 @@
 """Re-judge open alerts with the current matcher, marks and stored exceptions.
 
 When an analyst adds an exception or an owner changes the marks file, alerts already in the queue
-were judged by the old rules. ``rescreen`` screens each open alert's subject again (the text,
-kind, seller, price and category the alert kept) and finds those the matcher no longer flags for
+were judged by the old rules. ``rescreen`` screens each open alert's subject again (all the alert
+kept of it: text, kind, seller, price, category, a trademark's classes and groups, an enterprise's
+credit code, declared industry and founding date) and finds those the matcher no longer flags for
 the alert's mark. A dry run only reports them; ``apply`` closes them (status ``dismissed``) with
 the review event "rescreened: no longer matches", so the history says why.
 """
@@ -38,11 +39,9 @@ def current_matcher(settings: Any, store: AlertStore) -> Any:
 
 def still_flags(matcher: Any, alert: Alert) -> bool:
     """Does the matcher flag the alert's subject for the alert's mark?"""
-    from matcher.types import Subject
+    from markwatch.services.considered import subject_of
 
-    s = alert.subject
-    subject = Subject(text=s.text, kind=s.kind, seller=s.seller, price=s.price, category=s.category)
-    return any(h.mark == alert.mark for h in matcher.screen(subject))
+    return any(h.mark == alert.mark for h in matcher.screen(subject_of(alert)))
 
 
 def rescreen(
