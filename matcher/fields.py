@@ -35,6 +35,10 @@ _CODE = re.compile(r"^([A-T])?([0-9]{2,4})?$")
 _MIN_GOODS = 2  # characters of the shortest goods word read in a name or path
 _MAX_CLASSES_A_WORD = 2  # a goods word listed in more classes than this names no field
 _SUPPORT = 0.2  # an industry reaches a class named by at least this share of its subdivisions' names
+_SECTOR_SUPPORT = 0.5  # a sector (制造业) reaches a class only where more than half of its divisions do
+# The 区分表's catch-all group 0924 is named 其他 ("other"), and the table lists the name among its goods:
+# a word of every "其他…" industry and category name (其他食品制造, 零食>其他), not a good (hand-written).
+_NOT_GOODS = frozenset({"其他", "其它"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +83,7 @@ def _goods_automaton() -> tuple[ac.AhoCorasick, list[frozenset[str]]]:
     by_word: dict[str, set[str]] = {}
     for code, (_, goods) in similar_groups().items():
         for w in goods:
-            if len(w) >= _MIN_GOODS:
+            if len(w) >= _MIN_GOODS and w not in _NOT_GOODS:
                 by_word.setdefault(fold(w), set()).add(code)
     # A word listed in several classes (设备, 器具, 其他) names no field.
     words = sorted(w for w, gs in by_word.items() if len({group_class(g) for g in gs}) <= _MAX_CLASSES_A_WORD)
@@ -135,10 +139,32 @@ def _descendants(code: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def industry_field(value: str) -> Field:
     """The classes and groups a GB/T 4754 industry (code or name) reaches, read from its names;
-    an unknown value is read as words (a trade word such as 药业)."""
+    an unknown value is read as words (a trade word such as 药业).
+
+    A class whose own names name no goods (5251 西药零售) reads as the entry above it (525 医药及医疗
+    器材专门零售 → 5), up to its division; a sector reads as what most of its divisions share, so
+    that 制造业, which 天眼查 gives as a company's industry, names no field rather than the one
+    its divisions' 加工 happens to name (40)."""
     code = industry_code(value)
     if code is None:
         return _words_field(fold(value), f"industry {value}")
+    if code.isalpha():
+        return _sector_field(code)
+    at = code
+    while True:
+        f = _code_field(at)
+        if f.known or len(at) <= 2:
+            break
+        at = at[:-1]
+    if not f.known:
+        return f
+    via = f" (as {at} {gbt()[at][1]})" if at != code else ""
+    return Field(f.classes, f.groups, (f"GB/T 4754 {code} {gbt()[code][1]}{via} → classes {sorted(f.classes)}",))
+
+
+@cache
+def _code_field(code: str) -> Field:
+    """A division, group or class read from the names of everything below it (and its own)."""
     names = _descendants(code) or [gbt()[code][1]]
     # Each subdivision votes: 医药制造业's names nearly all name medicines (class 5); a class named by
     # one name in twenty (a by-product, a machine used there) is not the industry's field.
@@ -151,9 +177,22 @@ def industry_field(value: str) -> Field:
         groups |= f.groups
     classes = frozenset(c for c, v in votes.items() if v >= max(1.0, _SUPPORT * len(names)))
     kept = frozenset(g for g in groups if group_class(g) in classes)
+    return Field(classes, kept) if classes else Field()
+
+
+@cache
+def _sector_field(letter: str) -> Field:
+    divisions = [c for c, (sector, _) in gbt().items() if sector == letter and len(c) == 2]
+    known = [f for f in map(_code_field, divisions) if f.known]
+    votes: dict[int, int] = {}
+    for f in known:
+        for c in f.classes:
+            votes[c] = votes.get(c, 0) + 1
+    classes = frozenset(c for c, v in votes.items() if v > _SECTOR_SUPPORT * len(divisions))
     if not classes:
         return Field()
-    return Field(classes, kept, (f"GB/T 4754 {code} {gbt()[code][1]} → classes {sorted(classes)}",))
+    groups = frozenset(g for f in known for g in f.groups if group_class(g) in classes)
+    return Field(classes, groups, (f"GB/T 4754 {letter} {gbt()[letter][1]} → classes {sorted(classes)}",))
 
 
 @lru_cache(maxsize=4096)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from matcher import Mark, Matcher, Subject
-from matcher.fields import industry_code, industry_field, relation
+from matcher.fields import category_field, gbt, industry_code, industry_field, relation
 from matcher.normalize import fold, trace
 from matcher.splits import split_forms
 from matcher.words import reads_as_other_word
@@ -104,6 +104,33 @@ def test_industries_reach_classes_through_the_tables() -> None:
     assert "0501" in industry_field("C27").groups
     assert 43 in industry_field("餐饮业").classes
     assert industry_code("X99") is None
+
+
+def test_a_sector_names_a_field_only_where_most_of_its_divisions_agree() -> None:
+    """天眼查 gives a company's industry as its sector (门类): 制造业 covers medicines and machines
+    alike, so it names no field (unknown), not the class its divisions' 加工 happens to name (40)."""
+    mark = Mark(name="一正", owner="x", classes=[5])
+    for sector in ("C", "制造业", "F", "批发和零售业"):
+        assert not industry_field(sector).known, sector
+        assert relation(mark, Subject("衣正有限公司", industry=sector))[0] == "unknown", sector
+    assert industry_field("H").classes == {43} and industry_field("住宿和餐饮业").classes == {43}
+    for letter in "ABCDEFGHIJKLMNOPQRST":  # a sector reaches only classes its divisions reach
+        divisions = [c for c, (sector, _) in gbt().items() if sector == letter and len(c) == 2]
+        assert industry_field(letter).classes <= {c for d in divisions for c in industry_field(d).classes}
+
+
+def test_a_class_whose_name_names_no_goods_reads_as_the_entry_above_it() -> None:
+    for code in ("5251", "F5251", "西药零售", "5151"):  # 西药零售 under 525 医药及医疗器材专门零售
+        assert 5 in industry_field(code).classes, code
+    assert "525" in industry_field("5251").evidence[0]
+
+
+def test_other_is_not_a_good() -> None:
+    """The 区分表 lists its catch-all group's name 其他 among that group's goods (0924, class 9): a
+    其他 in an industry or category name is not class 9."""
+    assert 9 not in industry_field("其他未列明食品制造").classes
+    assert 9 not in industry_field("畜牧业").classes and 9 not in industry_field("金融业").classes
+    assert category_field("零食>其他").classes == category_field("零食").classes
 
 
 def test_relation_of_mark_and_subject() -> None:
