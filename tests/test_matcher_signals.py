@@ -79,6 +79,11 @@ def test_partnership_and_individual_business_forms(m):
     assert hit and hit.mark == "九阳" and hit.parts.form == "合伙企业(有限合伙)"
     hit = best(m, "武汉市江夏区一正大药房")
     assert hit and hit.mark == "一正"
+    # registries and enterprise-data APIs append the kind of a sole trader or partnership in brackets
+    for note in ("（个体工商户）", "(个体工商户)", "（特殊普通合伙）", "（个人独资）"):
+        hit = best(m, f"广州市天河区一正药店{note}")
+        assert hit and hit.parts.trade_name == "一正" and hit.parts.industry == "药店", note
+        assert "个体工商户" not in hit.parts.industry and hit.parts.form.endswith(")"), note
 
 
 def test_owner_and_its_branches_are_never_flagged(m):
