@@ -64,3 +64,20 @@ def test_every_subject_field_is_kept():
     )
     assert {f for f in full if getattr(s, f) in (None, ())} == set()
     assert _kept(s) == s
+
+
+def test_a_dossier_shows_the_founding_date_as_read_not_as_unix_milliseconds():
+    from types import SimpleNamespace
+
+    from alerts.cases.dossier import _entity_facts
+
+    s = Subject("湖北壹正药业有限公司", founded="2016-03-01")
+    hit = Matcher(MARKS, mode="review").screen(s)[0]
+    now = datetime(2026, 12, 8, tzinfo=UTC)
+    alert = alert_from_hit(
+        hit, s, source="s", subject_key="k", item={"established": "1456761600000"}, evidence_id=None, now=now
+    )
+    case = SimpleNamespace(entity=SimpleNamespace(name=s.text, uscc=None, seller=None, source="s"))
+    assert _entity_facts(case, [alert])["established"] == "2016-03-01"
+    old = alert.model_copy(update={"subject": alert.subject.model_copy(update={"founded": None})})
+    assert _entity_facts(case, [old])["established"] == "1456761600000"  # an alert stored before: as crawled

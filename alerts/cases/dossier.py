@@ -280,7 +280,8 @@ def _entity_facts(case: Case, alerts: list[Alert]) -> dict[str, Any]:
         "legal_rep": item.get("legal_rep", ""),
         "address": item.get("address", ""),
         "status": item.get("status", ""),
-        "established": item.get("established", ""),
+        # as the matcher read it (天眼查 gives Unix milliseconds), else as the source wrote it
+        "established": (latest.subject.founded if latest else None) or item.get("established", ""),
         "capital": item.get("capital", ""),
         "registry_authority": item.get("authority", ""),
         "seller": case.entity.seller or (latest.subject.seller if latest else "") or "",
