@@ -75,3 +75,20 @@ def test_no_marks_file_no_section(store, tmp_path, alerts):
         signed_in(client)
         page = client.get(f"/alerts/{alerts[0].id}")
     assert page.status_code == 200 and 'id="considered"' not in page.text
+
+
+def test_the_alert_page_shows_the_declared_industry_and_founding_date(store, tmp_path):
+    """What the source declared about the enterprise, which the matcher weighed, is on the page,
+    escaped; an alert without them shows neither row."""
+    a = alert("上海九阳电器有限公司")
+    a = a.model_copy(
+        update={"subject": a.subject.model_copy(update={"declared_industry": "<i>C38</i>", "founded": "2016-03-01"})}
+    )
+    bare = alert("北京九阳电器有限公司")
+    store.upsert([a, bare])
+    with _client(store, tmp_path, MARKS) as client:
+        signed_in(client)
+        page = client.get(f"/alerts/{a.id}").text
+        other = client.get(f"/alerts/{bare.id}").text
+    assert re.search(r'id="founded">2016-03-01<', page) and "&lt;i&gt;C38&lt;/i&gt;" in page and "<i>C38" not in page
+    assert 'id="founded"' not in other and 'id="declared-industry"' not in other
