@@ -151,15 +151,38 @@ class Context:
             scope = cat = ""
         else:
             self.classes = context.classes_in(scope + " " + cat) if (scope or cat) else set()
+        self._text_scope = scope if scope is self.folded else None  # the whole text: it holds the mark too
+        self._cat = cat
         if not self.classes and self.parts is not None and self.parts.trade_name and not self.parts.industry:
             # No industry part (小熊培训学校): read the field from whole words in the rest of the name.
             self.classes = context.classes_in(self.parts.trade_name, min_len=2)
+            self._text_scope = None
         if self.is_enterprise and not self.classes and not self.enterprise_like:
             self.classes = context.classes_in(self.folded)
-        self.classes = self.classes | subject_field(subject).classes  # industry, category, groups, classes
+            self._text_scope = self.folded
+        self._declared = subject_field(subject).classes  # industry, category, groups, classes
+        self.classes = self.classes | self._declared
+        self._outside: dict[tuple[int, int, int], tuple[set[int], str]] = {}
         self.cue = context.counterfeit_cue(self.folded) if self.is_listing else None
         self.segmenter = segmenter
         self._tokens: dict[str, list[str]] = {}
+
+    def field_outside(self, start: int, end: int, keep: int = -1) -> tuple[set[int], str]:
+        """The subject's classes, and the text to look for industry words in, read without the
+        characters at start:end (where the mark stands) but the one at *keep* (a character inserted
+        into the mark: the second 鸭 of 周黑鸭鸭翅). The 鸭 of 周黑鸭 in 周黑鸭同款手机壳 is the mark's own
+        character, not duck meat the title offers: the 手机壳 beside it says the field. Only when
+        nothing besides the mark names a field do the mark's own characters count (云南黑药: 药)."""
+        if self._text_scope is None or start >= end:
+            return self.classes, self.folded
+        key = (start, end, keep)
+        got = self._outside.get(key)
+        if got is None:
+            t = self.folded
+            blanked = "".join(c if i == keep or not start <= i < end else " " for i, c in enumerate(t))
+            classes = context.classes_in(blanked + " " + self._cat) | self._declared
+            got = self._outside[key] = (classes, blanked) if classes else (self.classes, t)
+        return got
 
     def tokens(self, text: str) -> list[str]:
         got = self._tokens.get(text)
@@ -180,14 +203,20 @@ class Context:
         return (start, start + len(self.parts.trade_name)) if start >= 0 else None
 
 
-def _relevant(info: MarkPlan, ctx: Context) -> bool:
-    """The subject names one of the mark's classes or industries. A trademark application
-    is placed by its own goods alone: by similar group where both list groups, else by class."""
+def _relevant(info: MarkPlan, ctx: Context, al: Alignment | None = None) -> bool:
+    """The subject names one of the mark's classes or industries, outside the alignment's window
+    (the mark's own characters name no field). A trademark application is placed by its own goods
+    alone: by similar group where both list groups, else by class."""
     if ctx.is_trademark:
         if ctx.groups and info.groups:
             return bool(ctx.groups & info.groups)
         return bool(ctx.classes & info.classes)
-    return bool(ctx.classes & info.classes) or any(w and w in ctx.folded for w in info.industries)
+    if not (ctx.classes & info.classes) and not any(w and w in ctx.folded for w in info.industries):
+        return False
+    if al is None:
+        return True
+    classes, text = ctx.field_outside(al.start, al.end, al.start + al.inserted if al.inserted >= 0 else -1)
+    return bool(classes & info.classes) or any(w and w in text for w in info.industries)
 
 
 Verdict = tuple[float, list[Note]] | str
@@ -360,19 +389,21 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
             return "graded_rest_is_a_word"
         if al.edit in ("truncation", "deletion") and word_zipf().get(rest, 0.0) >= ORDINARY_ZIPF:
             return "graded_rest_is_a_word"
-    relevant = _relevant(info, ctx)
+    relevant = _relevant(info, ctx, al)
+    # the field the subject shows besides the mark itself
+    shown = ctx.field_outside(al.start, al.end, al.start + al.inserted if al.inserted >= 0 else -1)[0]
     # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
     # often as an evasion: it counts only among the mark's own goods.
     # Where no field can be compared (a bare brand or shop name, a mark whose field the marks file does
     # not state) it is kept as graded evidence.
     if not relevant and al.kinds in (("misspelt",), ("short_edit",)):
-        if not graded or (ctx.classes and info.has_field):
+        if not graded or (shown and info.has_field):
             return "misspelt_outside_field"
-        latin_weak = "latin_no_field" if not ctx.classes else "latin_field_unknown"
+        latin_weak = "latin_no_field" if not shown else "latin_field_unknown"
     # Letters read as their look-alikes (CPPC for OPPO) or two inner letters swapped (GERE for GREE):
     # a visual imitation of the Latin form, read as the form at a glance, kept unless the subject
     # names a field that is not the mark's.
-    if not relevant and ctx.classes and info.has_field:
+    if not relevant and shown and info.has_field:
         if al.kinds == ("letter_shape",):
             return "letter_shape_other_field"
         if al.kinds == ("transposed",):
@@ -392,7 +423,7 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
     # Industry: well-known marks reach across classes, ordinary marks do not. A mark whose
     # field the marks file does not state cannot be placed outside it, well known or not: the
     # subject's field says nothing either way (an exact copy of a well-known one is kept anyway).
-    known = bool(ctx.classes) and info.has_field
+    known = bool(shown) and info.has_field
     # A variant that is an everyday word (卫衣 for 卫龙, 美白 for 美的: wordfreq, matcher/words.py) is that word.
     other_word = not exact and not latin and reads_as_other_word(window, info.folded)
     own_meaning = other_word or (not exact and not latin and ctx.segmenter.is_common_word(window, 100))
@@ -747,9 +778,8 @@ def judge(
         # A weak look-alike (卫尨, 九枚, 安蹈) leans on the goods to finish the deception:
         # outside the mark's field (安路 for 安踏), or for the first character, which
         # weighs most, it is no evidence; there it reads as a different character.
-        relevant = _relevant(info, ctx)
         kept = [
-            al if not w or (relevant and 0 not in w) else _as_swap(info.folded, al, w)
+            al if not w or (_relevant(info, ctx, al) and 0 not in w) else _as_swap(info.folded, al, w)
             for al, w in zip(options, weak, strict=True)
         ]
         if considered is not None:

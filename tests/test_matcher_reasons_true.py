@@ -366,6 +366,56 @@ def check(reason: dict, subject: Subject, hit, mark: str | None = None, marks: d
     elif code == "reorder":
         shown = zh.split(" ")[0]
         assert sorted(shown) == sorted(mark), zh
+    elif code in ("same_field", "other_field_sound", "latin_no_field", "latin_field_unknown"):
+        if marks is not None:  # the mark's record says its field (callers checking one sentence pass none)
+            check_field(code, zh, subject, marks[hit.mark])
+    elif code == "separator":
+        start, end = hit.span
+        raw = subject.text[start:end]
+        assert len(raw) > len(mark) and any(not (c.isalnum() and c.isprintable()) for c in raw), (zh, raw)
+
+
+def _subject_classes(subject: Subject, mark: str) -> set[int]:
+    """The classes the tables give the subject: its declared fields, and the industry and goods words
+    of its text (but for the mark's own name in it) and category (matcher.context and matcher.fields)."""
+    from matcher.context import classes_in
+    from matcher.fields import field_text, subject_field
+
+    if subject.kind == "trademark":
+        return set(subject.classes) | {int(g[:2]) for g in subject.groups}
+    declared = set(subject_field(subject).classes)
+    outside = declared | classes_in(_outside_mark(subject, mark))
+    return outside or declared | classes_in(fold(subject.text) + " " + field_text(subject))
+
+
+def _outside_mark(subject: Subject, mark: str) -> str:
+    """The subject's text and category with the mark's own name taken out: its characters (the 鸭 of
+    周黑鸭) name no field while anything else in the text does."""
+    from matcher.fields import field_text
+
+    return fold(subject.text).replace(mark, " ") + " " + field_text(subject)
+
+
+def check_field(code: str, zh: str, subject: Subject, mark: Mark) -> None:
+    """A claim about fields, against the class tables: the same field is a shared class or one of the
+    mark's industry words in the text; outside it, no shared class and a field shown; no field, none."""
+    from matcher.context import classes_in
+    from matcher.fields import field_text, mark_field, subject_field
+
+    own = set(mark_field(mark).classes)
+    shown = _subject_classes(subject, fold(mark.name))
+    words = _outside_mark(subject, fold(mark.name))
+    if not (classes_in(words) or subject_field(subject).known):  # nothing but the mark names a field
+        words = fold(subject.text) + " " + field_text(subject)
+    in_field = bool(own & shown) or any(fold(w) in words for w in mark.industries if w)
+    if code == "same_field":
+        assert in_field, (zh, sorted(own), sorted(shown))
+    elif code == "other_field_sound":
+        assert shown and (own or mark.industries) and not in_field, (zh, sorted(own), sorted(shown))
+    elif code == "latin_no_field":
+        assert not shown, (zh, sorted(shown))
+    elif code == "latin_field_unknown":
+        assert not own and not mark.industries, zh
 
 
 @cache
@@ -422,7 +472,8 @@ def test_every_reason_is_true_as_written(screened) -> None:
             *("letter_shape", "transposed", "short_edit", "variant_word", "truncated", "char_deleted", "traditional"),
             *("variant", "numeral", "split", "contains", "shop_name", "brand_name", "trademark_name"),
             *("well_known_cross_class", "counterfeit_cue", "prior_use_possible", "numeral_form", "alias"),
-            *("lookalike_script", "brand_affix", "evasion", "pinyin"),
+            *("lookalike_script", "brand_affix", "evasion", "pinyin", "same_field", "latin_no_field"),
+            *("latin_field_unknown", "other_field_sound", "separator"),
         ):
             assert codes[code] > 0, code
 
@@ -450,6 +501,21 @@ def test_a_claim_that_would_be_false_is_caught() -> None:
         with pytest.raises(AssertionError):
             check({"code": code, "zh": zh}, Subject(text), None, mark)
     check({"code": "split", "zh": "弓长小泉 把“张小泉”的“张”拆开写作“弓长”"}, Subject("弓长小泉"), None, "张小泉")
+    # field claims: the 鸭 of 周黑鸭 is the mark's own character, not goods the title offers
+    from matcher.marksfile import parse_marks
+
+    duck = parse_marks("marks:\n  - {name: 周黑鸭, owner: x, classes: [29, 43], industries: [鸭脖]}\n")[0]
+    same = "与商标核定使用的行业相同或类似"
+    check_field("same_field", same, Subject("周黑鸭同款 鸭翅", "listing"), duck)
+    check_field("same_field", same, Subject("周黑鸭官方旗舰店", "shop"), duck)  # 鸭 is all it says
+    with pytest.raises(AssertionError):  # the 手机壳 beside the mark says the field: not duck
+        check_field("same_field", same, Subject("周黑鸭同款 手机壳", "listing"), duck)
+    with pytest.raises(AssertionError):
+        check_field("latin_no_field", "名称未表明所属行业", Subject("ZHOUHEIYA 鸭脖", "listing"), duck)
+    with pytest.raises(AssertionError):
+        check_field("latin_field_unknown", "“周黑鸭”的核定使用行业未载明", Subject("ZH0UHEIYA"), duck)
+    with pytest.raises(AssertionError):
+        check_field("other_field_sound", "仅读音近似", Subject("周黑丫 鸭脖", "listing"), duck)
 
 
 def test_an_alias_reason_names_the_alias_the_text_spells() -> None:

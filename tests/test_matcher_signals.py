@@ -228,3 +228,14 @@ def test_threshold_is_respected():
     strict = Matcher(MARKS, threshold=0.99)
     assert best(strict, "湖北衣正药业有限公司") is None
     assert best(strict, "湖北一正药业有限公司") is not None
+
+
+def test_the_marks_own_characters_name_no_field_when_the_text_names_another(m):
+    """周黑鸭 holds 鸭 (duck, class 29): in 周黑鸭同款 手机壳 the title offers a phone case, so the hit
+    crosses classes (a well-known mark) rather than claiming the same field; with 鸭脖 beside it,
+    or nothing else naming a field (云南黑药's 药), the field is the mark's."""
+    case = best(m, "周黑鸭同款 手机壳", kind="listing")
+    assert case and "well_known_cross_class" in case.codes and "same_field" not in case.codes
+    neck = best(m, "周黑鸭同款 鸭脖", kind="listing")
+    assert neck and "same_field" in neck.codes and neck.score > case.score
+    assert "same_field" in best(m, "周黑鸭鸭翅 批发", kind="listing").codes  # the second 鸭 is the title's
