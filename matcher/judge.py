@@ -173,13 +173,16 @@ class Context:
         into the mark: the second 鸭 of 周黑鸭鸭翅). The 鸭 of 周黑鸭 in 周黑鸭同款手机壳 is the mark's own
         character, not duck meat the title offers: the 手机壳 beside it says the field. Only when
         nothing besides the mark names a field do the mark's own characters count (云南黑药: 药)."""
-        if self._text_scope is None or start >= end:
-            return self.classes, self.folded
+        if not self.classes or self._text_scope is None or start >= end:
+            return self.classes, self.folded  # no field at all, or none read from the mark's part
         key = (start, end, keep)
         got = self._outside.get(key)
         if got is None:
             t = self.folded
-            blanked = "".join(c if i == keep or not start <= i < end else " " for i, c in enumerate(t))
+            if start <= keep < end:
+                blanked = f"{t[:start]}{' ' * (keep - start)}{t[keep]}{' ' * (end - keep - 1)}{t[end:]}"
+            else:
+                blanked = f"{t[:start]}{' ' * (end - start)}{t[end:]}"
             classes = context.classes_in(blanked + " " + self._cat) | self._declared
             got = self._outside[key] = (classes, blanked) if classes else (self.classes, t)
         return got
@@ -203,6 +206,11 @@ class Context:
         return (start, start + len(self.parts.trade_name)) if start >= 0 else None
 
 
+def _kept_index(al: Alignment) -> int:
+    """Where in the text the alignment's inserted character stands (it is the text's own), or -1."""
+    return al.start + al.inserted if al.inserted >= 0 else -1
+
+
 def _relevant(info: MarkPlan, ctx: Context, al: Alignment | None = None) -> bool:
     """The subject names one of the mark's classes or industries, outside the alignment's window
     (the mark's own characters name no field). A trademark application is placed by its own goods
@@ -215,7 +223,7 @@ def _relevant(info: MarkPlan, ctx: Context, al: Alignment | None = None) -> bool
         return False
     if al is None:
         return True
-    classes, text = ctx.field_outside(al.start, al.end, al.start + al.inserted if al.inserted >= 0 else -1)
+    classes, text = ctx.field_outside(al.start, al.end, _kept_index(al))
     return bool(classes & info.classes) or any(w and w in text for w in info.industries)
 
 
@@ -390,8 +398,8 @@ def _weigh(info: MarkPlan, ctx: Context, al: Alignment, graded: bool = True) -> 
         if al.edit in ("truncation", "deletion") and word_zipf().get(rest, 0.0) >= ORDINARY_ZIPF:
             return "graded_rest_is_a_word"
     relevant = _relevant(info, ctx, al)
-    # the field the subject shows besides the mark itself
-    shown = ctx.field_outside(al.start, al.end, al.start + al.inserted if al.inserted >= 0 else -1)[0]
+    # the field the subject shows besides the mark itself (asked only where the mark's field is not shown)
+    shown = ctx.classes if relevant else ctx.field_outside(al.start, al.end, _kept_index(al))[0]
     # A Latin form misspelt by one letter (JOYONG) is an English word or a name as
     # often as an evasion: it counts only among the mark's own goods.
     # Where no field can be compared (a bare brand or shop name, a mark whose field the marks file does
