@@ -151,15 +151,15 @@ class Context:
             scope = cat = ""
         else:
             self.classes = context.classes_in(scope + " " + cat) if (scope or cat) else set()
-        self._text_scope = scope if scope is self.folded else None  # the whole text: it holds the mark too
+        self._field_from_text = scope is self.folded  # read from the whole text, the mark's part too
         self._cat = cat
         if not self.classes and self.parts is not None and self.parts.trade_name and not self.parts.industry:
             # No industry part (小熊培训学校): read the field from whole words in the rest of the name.
             self.classes = context.classes_in(self.parts.trade_name, min_len=2)
-            self._text_scope = None
+            self._field_from_text = False
         if self.is_enterprise and not self.classes and not self.enterprise_like:
             self.classes = context.classes_in(self.folded)
-            self._text_scope = self.folded
+            self._field_from_text = True
         self._declared = subject_field(subject).classes  # industry, category, groups, classes
         self.classes = self.classes | self._declared
         self._outside: dict[tuple[int, int, int], tuple[set[int], str]] = {}
@@ -173,7 +173,7 @@ class Context:
         into the mark: the second 鸭 of 周黑鸭鸭翅). The 鸭 of 周黑鸭 in 周黑鸭同款手机壳 is the mark's own
         character, not duck meat the title offers: the 手机壳 beside it says the field. Only when
         nothing besides the mark names a field do the mark's own characters count (云南黑药: 药)."""
-        if not self.classes or self._text_scope is None or start >= end:
+        if not self.classes or not self._field_from_text or start >= end:
             return self.classes, self.folded  # no field at all, or none read from the mark's part
         key = (start, end, keep)
         got = self._outside.get(key)
@@ -211,7 +211,7 @@ def _kept_index(al: Alignment) -> int:
     return al.start + al.inserted if al.inserted >= 0 else -1
 
 
-def _relevant(info: MarkPlan, ctx: Context, al: Alignment | None = None) -> bool:
+def _relevant(info: MarkPlan, ctx: Context, al: Alignment) -> bool:
     """The subject names one of the mark's classes or industries, outside the alignment's window
     (the mark's own characters name no field). A trademark application is placed by its own goods
     alone: by similar group where both list groups, else by class."""
@@ -221,8 +221,6 @@ def _relevant(info: MarkPlan, ctx: Context, al: Alignment | None = None) -> bool
         return bool(ctx.classes & info.classes)
     if not (ctx.classes & info.classes) and not any(w and w in ctx.folded for w in info.industries):
         return False
-    if al is None:
-        return True
     classes, text = ctx.field_outside(al.start, al.end, _kept_index(al))
     return bool(classes & info.classes) or any(w and w in text for w in info.industries)
 
