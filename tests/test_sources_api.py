@@ -288,3 +288,39 @@ def test_founding_date_and_industry_from_the_api_reach_the_matcher_and_the_alert
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "依正医药" in dry.stdout and "湖北壹正" not in dry.stdout, dry.stdout
     assert f"{len(alerts)} open alert(s) re-judged; 1 would close" in dry.stdout, dry.stdout
+
+
+def test_an_empty_page_before_the_reported_total_is_lost_rows_not_ok(tmp_path):
+    """An API that reports 50 rows and stops delivering after the first page lost the rest: the
+    source ends degraded with the reason, never ok."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Short(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            first = "page=1" in self.path
+            rows = [{"name": "湖北壹正药业有限公司"}, {"name": "武汉依正医药有限公司"}] if first else []
+            body = json.dumps({"data": {"total": 50, "list": rows}}, ensure_ascii=False).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Short)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        text = (
+            "name: short-api\nkind: registry\nmode: search\npages:\n"
+            '  url: "{base}/s?q={keyword}&page={page}"\n  format: json\n  rows: data.list\n'
+            "  fields:\n    name: {json: name}\n  total: data.total\n  page_size: 2\n  max_pages: 5\n"
+            "keywords: [壹正]\nmax_terms: 1\n"
+        )
+        p, src = scan_one(tmp_path, f"http://127.0.0.1:{srv.server_address[1]}", "short-api", text)
+    finally:
+        srv.shutdown()
+    assert src["items"] > 0 and src["state"] == "degraded", src
+    assert "empty page before the reported total" in src["reason"] and p.returncode != 0, src

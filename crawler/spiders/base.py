@@ -705,7 +705,10 @@ class SourceSpider(scrapy.Spider):
     def _next_page(self, response: Response, rows: list, doc: Any = None):
         spec = self.source.pages
         page = response.meta.get("page", 1)
-        if page >= spec.max_pages or not rows:
+        if not rows:
+            self._short_of_total(response, doc, page)
+            return
+        if page >= spec.max_pages:
             return
         point = {k: response.meta[k] for k in ("keyword", "date", "issue") if k in response.meta}
         if spec.next is not None:
@@ -741,6 +744,25 @@ class SourceSpider(scrapy.Spider):
             except (TypeError, ValueError):
                 pass
         yield self._page_request(point, page + 1)
+
+    def _short_of_total(self, response: Response, doc: Any, page: int) -> None:
+        """A page with no rows although the source's own total says more come (50 reported, 10 read):
+        the rest were lost, and the source does not end ok."""
+        spec = self.source.pages
+        if not (spec.total and spec.page_size and doc is not None):
+            return
+        try:
+            total = int(extract.jmes(spec.total, doc))
+        except (TypeError, ValueError):
+            return
+        read = (page - 1) * spec.page_size
+        if total > read:
+            health.note(
+                self.crawler.stats,
+                "lost",
+                f"{self._where(response)}: the source reports {total:,} rows, the page after {read:,} came back empty",
+                why="empty page before the reported total",
+            )
 
     def parse_detail(self, response: Response):
         why = self.refusal(response)
